@@ -1,0 +1,120 @@
+//! Server configuration: every setting is a flag with an environment variable behind it, and the
+//! defaults are the seed's numbers (DESIGN.md §4).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Where the database, the server key, temp files and sealed videos live.
+    #[arg(long, env = "CLOISTER_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Address to listen on. Keep it on loopback behind a TLS reverse proxy in production.
+    #[arg(long, env = "CLOISTER_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// The built browser bundle (`cargo leptos build` writes it to target/site).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    #[command(flatten)]
+    pub gate: GateConfig,
+
+    #[command(flatten)]
+    pub limits: LimitsConfig,
+}
+
+/// The resource gate's thresholds: a job starts only when every one of them holds.
+#[derive(Debug, Clone, Args)]
+pub struct GateConfig {
+    /// Start a job only if more than this much RAM is available (MB).
+    #[arg(long, env = "CLOISTER_MIN_AVAILABLE_RAM_MB", default_value_t = 600)]
+    pub min_available_ram_mb: u64,
+
+    /// ... and RAM use is below this percentage.
+    #[arg(long, env = "CLOISTER_MAX_RAM_PERCENT", default_value_t = 72.0)]
+    pub max_ram_percent: f64,
+
+    /// ... and less than this much swap is in use (MB).
+    #[arg(long, env = "CLOISTER_MAX_SWAP_USED_MB", default_value_t = 200)]
+    pub max_swap_used_mb: u64,
+
+    /// ... and the 1-minute load average is below this. Default: the number of cores
+    /// (the seed's 2.0 on a two-core machine with one worker).
+    #[arg(long, env = "CLOISTER_MAX_LOAD")]
+    pub max_load: Option<f64>,
+
+    /// Disk that must stay free beyond twice a job's size (bytes).
+    #[arg(long, env = "CLOISTER_DISK_RESERVE_BYTES", default_value_t = GIB)]
+    pub disk_reserve_bytes: u64,
+}
+
+/// Sizes, counts and retries.
+#[derive(Debug, Clone, Args)]
+pub struct LimitsConfig {
+    /// Processing workers run at once by `serve` (0 runs none: use `cloister worker`).
+    #[arg(long, env = "CLOISTER_WORKERS", default_value_t = 1)]
+    pub workers: u32,
+
+    /// Server-side decrypted downloads allowed at once.
+    #[arg(long, env = "CLOISTER_MAX_DOWNLOADS", default_value_t = 2)]
+    pub max_downloads: u32,
+
+    /// Retries of a failed processing job before it is marked failed (the original is kept).
+    #[arg(long, env = "CLOISTER_MAX_RETRIES", default_value_t = 2)]
+    pub max_retries: u32,
+
+    /// Largest video accepted (bytes of plaintext).
+    #[arg(long, env = "CLOISTER_MAX_UPLOAD_BYTES", default_value_t = 20 * GIB)]
+    pub max_upload_bytes: u64,
+
+    /// Storage quota given to new members (bytes).
+    #[arg(long, env = "CLOISTER_DEFAULT_QUOTA_BYTES", default_value_t = 50 * GIB)]
+    pub default_quota_bytes: u64,
+}
+
+impl GateConfig {
+    /// The load ceiling: configured, or one unit per core.
+    pub fn load_ceiling(&self, cores: usize) -> f64 {
+        self.max_load.unwrap_or(cores.max(1) as f64)
+    }
+}
+
+impl Config {
+    /// A configuration with every default, rooted at `data_dir`: what tests start from.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            config: Config,
+        }
+        let mut config = <Defaults as clap::Parser>::parse_from(["cloister"]).config;
+        config.data_dir = data_dir.into();
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_seeds_numbers() {
+        let config = Config::with_data_dir("/tmp/x");
+        assert_eq!(config.gate.min_available_ram_mb, 600);
+        assert_eq!(config.gate.max_ram_percent, 72.0);
+        assert_eq!(config.gate.max_swap_used_mb, 200);
+        assert_eq!(config.gate.disk_reserve_bytes, GIB);
+        assert_eq!(config.gate.load_ceiling(2), 2.0);
+        assert_eq!(config.limits.workers, 1);
+        assert_eq!(config.limits.max_downloads, 2);
+        assert_eq!(config.limits.max_retries, 2);
+        assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+    }
+}

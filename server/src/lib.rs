@@ -1,0 +1,38 @@
+//! The Cloister server as a library: `router` builds the whole HTTP surface from an `AppState`, so
+//! tests drive it in process and `main` only parses the command line.
+
+pub mod config;
+pub mod data_dir;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod state;
+pub mod tools;
+
+use axum::Router;
+use cloister_app::{shell, App};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+
+pub use crate::state::AppState;
+
+async fn api_not_found() -> error::AppError {
+    error::AppError::NotFound("There is no such API endpoint.".to_owned())
+}
+
+/// Every route: the JSON API under `/api`, the Leptos pages, and the built assets.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos.clone();
+    let mut router = Router::new()
+        .merge(health::router())
+        // Unknown API paths answer JSON, not the app's HTML 404 page.
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    for layer in http::security_headers::layers() {
+        router = router.layer(layer);
+    }
+    router.layer(TraceLayer::new_for_http()).with_state(state)
+}

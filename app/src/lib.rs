@@ -2,7 +2,10 @@
 //! the browser (`hydrate`); browser-only code sits behind `hydrate`.
 
 pub mod api;
+pub mod components;
+pub mod keyring;
 pub mod pages;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -33,16 +36,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    session::Session::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/cloister.css"/>
         <Title text="Cloister"/>
         <Router>
-            <header class="site-header">
-                <a class="brand" href="/">"Cloister"</a>
-            </header>
+            <components::SiteHeader/>
             <main class="site-main">
                 <Routes fallback=pages::NotFound>
                     <Route path=StaticSegment("") view=pages::HomePage/>
+                    <Route path=StaticSegment("login") view=pages::LoginPage/>
+                    <Route path=StaticSegment("invite") view=pages::InvitePage/>
+                    <Route path=StaticSegment("admin") view=pages::AdminPage/>
                 </Routes>
             </main>
         </Router>

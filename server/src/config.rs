@@ -9,6 +9,9 @@ use clap::Args;
 const MIB: u64 = 1024 * 1024;
 const GIB: u64 = 1024 * MIB;
 
+/// Storage quota of a new account unless said otherwise.
+pub const DEFAULT_QUOTA_BYTES: u64 = 50 * GIB;
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Where the database, the server key, temp files and sealed videos live.
@@ -28,6 +31,48 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: LimitsConfig,
+
+    #[command(flatten)]
+    pub accounts: AccountsConfig,
+}
+
+/// Sessions, the origin the server is reached at, and sign-in throttling.
+#[derive(Debug, Clone, Args)]
+pub struct AccountsConfig {
+    /// The address members use, e.g. https://videos.example.org. An https:// address marks the
+    /// session cookie Secure, and it is an accepted Origin for mutating requests.
+    #[arg(long, env = "CLOISTER_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
+    /// Trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy in front of Cloister.
+    /// Leave off unless a proxy you control sets (and overwrites) these headers.
+    #[arg(long, env = "CLOISTER_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
+    /// How long a sign-in lasts (days).
+    #[arg(long, env = "CLOISTER_SESSION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub session_days: u32,
+
+    /// Sign-in attempts allowed at once per username and per client address...
+    #[arg(long, env = "CLOISTER_LOGIN_BURST", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub login_burst: u32,
+
+    /// ... after which one more attempt is allowed every this many seconds.
+    #[arg(long, env = "CLOISTER_LOGIN_REFILL_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub login_refill_secs: u64,
+}
+
+fn parse_public_url(value: &str) -> Result<String, String> {
+    let uri: axum::http::Uri = value.parse().map_err(|_| format!("{value} is not a URL"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(_)) => Ok(value.trim_end_matches('/').to_owned()),
+        _ => Err(format!(
+            "{value} must start with http:// or https:// and name a host"
+        )),
+    }
 }
 
 /// The resource gate's thresholds: a job starts only when every one of them holds.
@@ -75,7 +120,7 @@ pub struct LimitsConfig {
     pub max_upload_bytes: u64,
 
     /// Storage quota given to new members (bytes).
-    #[arg(long, env = "CLOISTER_DEFAULT_QUOTA_BYTES", default_value_t = 50 * GIB)]
+    #[arg(long, env = "CLOISTER_DEFAULT_QUOTA_BYTES", default_value_t = DEFAULT_QUOTA_BYTES)]
     pub default_quota_bytes: u64,
 }
 
@@ -116,5 +161,10 @@ mod tests {
         assert_eq!(config.limits.max_downloads, 2);
         assert_eq!(config.limits.max_retries, 2);
         assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.accounts.session_days, 30);
+        assert_eq!(config.accounts.login_burst, 5);
+        assert_eq!(config.accounts.login_refill_secs, 30);
+        assert!(!config.accounts.trust_proxy);
+        assert!(config.accounts.public_url.is_none());
     }
 }

@@ -1,12 +1,16 @@
 //! The Cloister server as a library: `router` builds the whole HTTP surface from an `AppState`, so
 //! tests drive it in process and `main` only parses the command line.
 
+pub mod accounts;
+pub mod cli;
+pub mod client;
 pub mod config;
 pub mod data_dir;
 pub mod db;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod library;
 pub mod state;
 pub mod tools;
 
@@ -25,14 +29,25 @@ async fn api_not_found() -> error::AppError {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos.clone();
-    let mut router = Router::new()
+    let api = Router::new()
         .merge(health::router())
+        .merge(accounts::router())
+        .merge(library::router())
         // Unknown API paths answer JSON, not the app's HTML 404 page.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
+        // Every mutating API request must prove it is not a cross-site forgery.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::csrf::guard,
+        ));
+    let mut router = Router::new()
+        .merge(api)
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
     for layer in http::security_headers::layers() {
         router = router.layer(layer);
     }
+    // The default trace span records method, path and version only: no headers (so no cookies)
+    // and no bodies (so no passwords). Secrets never travel in paths or query strings.
     router.layer(TraceLayer::new_for_http()).with_state(state)
 }

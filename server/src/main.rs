@@ -1,8 +1,12 @@
 //! `cloister`: the server and its command-line tools in one binary.
 
+use std::net::SocketAddr;
+
 use clap::{Parser, Subcommand};
+use cloister::cli::remote::{LibraryCommand, LoginArgs};
+use cloister::cli::user::UserCommand;
 use cloister::config::Config;
-use cloister::{router, tools, AppState};
+use cloister::{accounts, cli, router, tools, AppState};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -20,18 +24,40 @@ struct Cli {
 enum Command {
     /// Run the web server (and, by default, the processing worker).
     Serve(Config),
+    /// Manage accounts in the data directory's database (works with the server stopped).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Sign in to a server and unlock the library: `cloister login --check`.
+    Login(LoginArgs),
+    /// Set up or change the library passphrase on a server.
+    Library {
+        #[command(subcommand)]
+        command: LibraryCommand,
+    },
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // The server logs at info; the command-line tools only warn, so their output stays readable.
+    // Logs go to stderr, keeping stdout for what a command prints.
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info,sqlx=warn",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
+        .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(config) => serve(config).await,
+        Command::User { command } => cli::user::run(command).await,
+        Command::Login(args) => cli::remote::login(args).await,
+        Command::Library { command } => cli::remote::library(command).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -52,9 +78,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
     println!("Cloister is running at http://{addr}/");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    accounts::spawn_sweeper(state.clone());
+    // Connection info gives sign-in throttling the client's address.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
+use crate::accounts::LoginLimiter;
 use crate::config::Config;
 use crate::data_dir::DataDir;
 
@@ -15,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub data: DataDir,
     pub leptos: LeptosOptions,
+    /// Sign-in throttling, per username and per client address; lives as long as the server.
+    pub login_limiter: Arc<LoginLimiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -46,8 +49,13 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
+        let login_limiter = Arc::new(LoginLimiter::new(
+            config.accounts.login_burst,
+            std::time::Duration::from_secs(config.accounts.login_refill_secs),
+        ));
         Ok(Self {
             db,
+            login_limiter,
             config: Arc::new(config),
             data,
             leptos,

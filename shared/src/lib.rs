@@ -4,6 +4,7 @@
 //! natively (server) and in wasm (browser). The format is specified in
 //! DESIGN.md §2.
 
+pub mod api;
 pub mod crypto;
 pub mod ids;
 

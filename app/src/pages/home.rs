@@ -1,11 +1,60 @@
+use cloister_shared::api::Role;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::{ChoosePassphrase, UnlockLibrary};
+use crate::session::{Auth, Library, Session};
 
-/// The start page: what Cloister is, and a live check that the server answers.
+/// The start page: a welcome when signed out; otherwise the library — set up, unlock, or open.
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let session = Session::get();
+    move || match session.auth.get() {
+        Auth::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        Auth::SignedOut => view! { <Welcome/> }.into_any(),
+        Auth::Unknown(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+        Auth::SignedIn(me) => {
+            let is_admin = me.role == Role::Admin;
+            (move || match session.library.get() {
+                Library::Loading => view! { <p class="muted">"Loading the library…"</p> }.into_any(),
+                Library::Unknown(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Library::Uninitialized if is_admin => view! { <ChoosePassphrase/> }.into_any(),
+                Library::Uninitialized => view! {
+                    <section class="card narrow">
+                        <h1>"The library is not set up yet"</h1>
+                        <p>"An admin has to choose the library passphrase first. Ask them, then reload this page."</p>
+                    </section>
+                }
+                .into_any(),
+                Library::Locked(status) => {
+                    if session.unlocked() {
+                        view! { <LibraryOpen/> }.into_any()
+                    } else {
+                        view! { <UnlockLibrary status/> }.into_any()
+                    }
+                }
+            })
+            .into_any()
+        }
+    }
+}
+
+#[component]
+fn LibraryOpen() -> impl IntoView {
+    view! {
+        <section class="card" data-testid="library-unlocked">
+            <h1>"Library unlocked"</h1>
+            <p>
+                "Your browser holds the library key, so it can decrypt your group's videos. "
+                "Use Lock in the top bar to make this tab forget it."
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn Welcome() -> impl IntoView {
     view! {
         <section class="hero">
             <h1>"Private videos for your group"</h1>
@@ -14,6 +63,7 @@ pub fn HomePage() -> impl IntoView {
                 "encrypted in your browser before they leave it. The server stores and prepares them, "
                 "but only members who know the library passphrase can watch them."
             </p>
+            <a class="button" href="/login">"Sign in"</a>
         </section>
         <ServerStatus/>
     }
@@ -35,7 +85,7 @@ fn ServerStatus() -> impl IntoView {
         spawn_local(async move {
             status.set(match api::health().await {
                 Ok(health) => Status::Up(health),
-                Err(reason) => Status::Down(reason),
+                Err(err) => Status::Down(err.message),
             });
         });
     };

@@ -1,12 +1,20 @@
 //! A test app: the real router over a real SQLite file in a temp directory, driven in process.
 
+#![allow(dead_code)] // Each test binary uses a different part of this helper.
+
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use cloister::config::Config;
 use cloister::AppState;
+use cloister_shared::api::Role;
 use http_body_util::BodyExt;
+use serde_json::Value;
 use tower::ServiceExt;
+use zeroize::Zeroizing;
+
+/// A password that passes the rules, for accounts made in tests.
+pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub router: Router,
@@ -17,10 +25,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A test app whose configuration `adjust` may change first (e.g. `public_url`).
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let state = AppState::open(Config::with_data_dir(dir.path()))
-            .await
-            .expect("open state");
+        let mut config = Config::with_data_dir(dir.path());
+        adjust(&mut config);
+        let state = AppState::open(config).await.expect("open state");
         let router = cloister::router(state.clone());
         Self {
             router,
@@ -55,6 +68,94 @@ impl TestApp {
         self.send(Request::get(uri).body(Body::empty()).expect("request"))
             .await
     }
+}
+
+impl TestApp {
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// Adds an account through the accounts domain, as `cloister user add` does.
+    pub async fn add_user(&self, username: &str, role: Role) {
+        cloister::accounts::users::create(
+            &self.state.db,
+            username,
+            Zeroizing::new(PASSWORD.to_owned()),
+            role,
+            1 << 30,
+        )
+        .await
+        .expect("create user");
+    }
+
+    /// Signs in and returns the `Cookie` header value that carries the session.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (status, headers, body) = self
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(serde_json::json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login failed: {body}");
+        session_cookie(&headers).expect("a session cookie")
+    }
+
+    /// An account of `role` named `username`, signed in.
+    pub async fn signed_in(&self, username: &str, role: Role) -> String {
+        self.add_user(username, role).await;
+        self.login(username, PASSWORD).await
+    }
+
+    /// A request as Cloister's own client sends it: the CSRF header, JSON, and the session cookie
+    /// if given. Answers status, headers and the body as JSON (`Null` when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        cookie: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "localhost:3000")
+            .header("x-cloister-request", "1");
+        if let Some(cookie) = cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        let request = match body {
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .expect("request");
+        let (status, headers, bytes) = self.send(request).await;
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            json(&bytes)
+        };
+        (status, headers, value)
+    }
+}
+
+/// `cloister_session=...` from a response's Set-Cookie, ready for a Cookie header.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("cloister_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+/// The error message of an API error body.
+pub fn message(body: &Value) -> &str {
+    body["error"]["message"].as_str().unwrap_or_default()
 }
 
 pub fn json(body: &[u8]) -> serde_json::Value {

@@ -1,0 +1,68 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+use crate::api;
+use crate::components::ErrorLine;
+use crate::session::Session;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = Session::get();
+    let navigate = use_navigate();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let working = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if working.get_untracked() {
+            return;
+        }
+        working.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::login(username.get_untracked(), password.get_untracked()).await {
+                Ok(_) => {
+                    password.set(String::new());
+                    session.refresh();
+                    navigate("/", Default::default());
+                }
+                // The server's words: wrong password, or when a locked-out user may try again.
+                Err(err) => error.set(Some(err.message)),
+            }
+            working.set(false);
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Sign in"</h1>
+            <form on:submit=submit>
+                <label for="username">"Username"</label>
+                <input
+                    id="username"
+                    autocomplete="username"
+                    autocapitalize="none"
+                    required
+                    prop:value=move || username.get()
+                    on:input=move |ev| username.set(event_target_value(&ev))
+                />
+                <label for="password">"Password"</label>
+                <input
+                    id="password"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    prop:value=move || password.get()
+                    on:input=move |ev| password.set(event_target_value(&ev))
+                />
+                <ErrorLine error/>
+                <button class="button" type="submit" disabled=move || working.get()>
+                    {move || if working.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </form>
+            <p class="muted">"No account? Ask your group's admin for an invite link."</p>
+        </section>
+    }
+}

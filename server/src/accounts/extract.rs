@@ -1,0 +1,48 @@
+//! Who is asking: `CurrentUser` (any valid session, else 401) and `AdminUser` (else 403), as
+//! extractors, so a handler cannot forget the check.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+use cloister_shared::api::{Role, SESSION_COOKIE};
+
+use super::{sessions, User};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar.get(SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
+        let user = sessions::lookup(&state.db, token.value())
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let user = CurrentUser(user);
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        if user.role == Role::Admin {
+            Ok(Self(user))
+        } else {
+            Err(AppError::Forbidden("Only an admin can do that.".to_owned()))
+        }
+    }
+}

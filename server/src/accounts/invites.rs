@@ -1,0 +1,100 @@
+//! One-time invites: an admin makes a link, the invitee chooses a username and password with it.
+//! Tokens are 256 random bits like session tokens, stored only hashed, valid for 7 days.
+
+use std::time::Duration;
+
+use cloister_shared::api::Role;
+use sqlx::SqlitePool;
+use zeroize::Zeroizing;
+
+use super::sessions::{self, NewSession};
+use super::users::{self, User};
+use super::{passwords, unix_now};
+use crate::error::{AppError, AppResult};
+
+pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+
+pub struct NewInvite {
+    pub token: Zeroizing<String>,
+    pub expires_at: i64,
+}
+
+pub async fn create(pool: &SqlitePool, created_by: &User, role: Role) -> AppResult<NewInvite> {
+    let token = sessions::new_token()?;
+    let hash = sessions::token_hash(&token)
+        .ok_or_else(|| AppError::Internal("a fresh invite token did not decode".to_owned()))?;
+    let now = unix_now();
+    let expires_at = now + INVITE_LIFETIME_SECS;
+    sqlx::query(
+        "INSERT INTO invites (token_hash, role, created_by, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(hash.as_slice())
+    .bind(role.as_str())
+    .bind(created_by.id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(NewInvite { token, expires_at })
+}
+
+fn invalid_invite() -> AppError {
+    AppError::NotFound(
+        "This invite link is not valid: it was already used, has expired, or was copied \
+         incompletely. Ask an admin for a new one."
+            .to_owned(),
+    )
+}
+
+/// Uses up the invite and creates the account with a session, all in one transaction: if the
+/// username is taken, nothing happens and the invite can be used again with another name.
+pub async fn accept(
+    pool: &SqlitePool,
+    token: &str,
+    username: &str,
+    password: Zeroizing<String>,
+    quota_bytes: u64,
+    session_lifetime: Duration,
+) -> AppResult<(User, NewSession)> {
+    let hash = sessions::token_hash(token).ok_or_else(invalid_invite)?;
+    let username = users::valid_username(username)?;
+    users::valid_password(&password)?;
+    let quota = i64::try_from(quota_bytes).unwrap_or(i64::MAX);
+    // Check the invite before the slow hash, so a bad link is told at once.
+    let live: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM invites WHERE token_hash = ? AND expires_at > ?")
+            .bind(hash.as_slice())
+            .bind(unix_now())
+            .fetch_optional(pool)
+            .await?;
+    if live.is_none() {
+        return Err(invalid_invite());
+    }
+    let password_hash = passwords::hash(password).await?;
+
+    let mut tx = pool.begin().await?;
+    let role: Option<String> = sqlx::query_scalar(
+        "DELETE FROM invites WHERE token_hash = ? AND expires_at > ? RETURNING role",
+    )
+    .bind(hash.as_slice())
+    .bind(unix_now())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let role: Role = role
+        .ok_or_else(invalid_invite)?
+        .parse()
+        .map_err(|_| AppError::Internal("an invite has an unknown role".to_owned()))?;
+    let user = users::insert(&mut *tx, &username, &password_hash, role, quota).await?;
+    let session = sessions::create(&mut *tx, user.id, session_lifetime).await?;
+    tx.commit().await?;
+    Ok((user, session))
+}
+
+pub async fn delete_expired(pool: &SqlitePool) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM invites WHERE expires_at <= ?")
+        .bind(unix_now())
+        .execute(pool)
+        .await?
+        .rows_affected())
+}

@@ -1,0 +1,182 @@
+//! `/api/auth/*`, `/api/admin/users*`, `/api/admin/invites` and `/api/invites/accept`.
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::CookieJar;
+use cloister_shared::api::users::{PASSWORD_MAX_CHARS, PASSWORD_RULE};
+use cloister_shared::api::{
+    AcceptInviteRequest, CreateInviteRequest, CreateUserRequest, InviteCreated, LoginRequest,
+    LoginResponse, Me, Role, UserInfo, UserList, UserSummary, SESSION_COOKIE,
+};
+use zeroize::Zeroizing;
+
+use super::sessions::{self, NewSession};
+use super::{invites, unix_now, users, AdminUser, CurrentUser, User};
+use crate::error::{AppError, AppResult};
+use crate::http::json::ApiJson;
+use crate::http::request_info::{served_over_https, ClientIp};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/auth/me", get(me))
+        .route("/api/admin/users", get(list_users).post(create_user))
+        .route("/api/admin/users/{username}", delete(remove_user))
+        .route("/api/admin/invites", post(create_invite))
+        .route("/api/invites/accept", post(accept_invite))
+}
+
+fn session_lifetime(state: &AppState) -> Duration {
+    Duration::from_secs(u64::from(state.config.accounts.session_days) * 24 * 3600)
+}
+
+/// HttpOnly (no script can read it), SameSite=Strict (never sent on a cross-site request),
+/// Secure when the browser reaches us over HTTPS.
+fn session_cookie(state: &AppState, headers: &HeaderMap, session: &NewSession) -> Cookie<'static> {
+    let max_age = session.expires_at.saturating_sub(unix_now()).max(0);
+    Cookie::build((SESSION_COOKIE, session.token.as_str().to_owned()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(time::Duration::seconds(max_age))
+        .secure(served_over_https(headers, &state.config.accounts))
+        .build()
+}
+
+fn summary(user: &User) -> LoginResponse {
+    LoginResponse {
+        user: UserSummary {
+            username: user.username.clone(),
+            role: user.role,
+        },
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> AppResult<(CookieJar, ApiJson<LoginResponse>)> {
+    let password = Zeroizing::new(body.password);
+    // Malformed input is answered before it costs an attempt or a hash.
+    let username = users::valid_username(&body.username)?;
+    if password.chars().take(PASSWORD_MAX_CHARS + 1).count() > PASSWORD_MAX_CHARS {
+        return Err(AppError::BadRequest(PASSWORD_RULE.to_owned()));
+    }
+    state.login_limiter.check(&username, ip)?;
+    let user = users::authenticate(&state.db, &username, password).await?;
+    let session = sessions::create(&state.db, user.id, session_lifetime(&state)).await?;
+    tracing::info!(username = %user.username, "signed in");
+    let jar = jar.add(session_cookie(&state, &headers, &session));
+    Ok((jar, ApiJson(summary(&user))))
+}
+
+/// Always succeeds, even without a valid session: signing out must work when the session has
+/// already expired.
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> AppResult<(CookieJar, StatusCode)> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        sessions::delete(&state.db, cookie.value()).await?;
+    }
+    let removal = Cookie::build((SESSION_COOKIE, ""))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .secure(served_over_https(&headers, &state.config.accounts));
+    Ok((jar.remove(removal), StatusCode::NO_CONTENT))
+}
+
+async fn me(CurrentUser(user): CurrentUser) -> ApiJson<Me> {
+    ApiJson(Me {
+        username: user.username,
+        role: user.role,
+        quota_bytes: user.quota_bytes,
+    })
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+) -> AppResult<ApiJson<UserList>> {
+    let users = users::list(&state.db).await?;
+    Ok(ApiJson(UserList {
+        users: users.iter().map(User::info).collect(),
+    }))
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ApiJson(body): ApiJson<CreateUserRequest>,
+) -> AppResult<(StatusCode, ApiJson<UserInfo>)> {
+    let user = users::create(
+        &state.db,
+        &body.username,
+        Zeroizing::new(body.password),
+        body.role.unwrap_or(Role::Member),
+        body.quota_bytes
+            .unwrap_or(state.config.limits.default_quota_bytes),
+    )
+    .await?;
+    tracing::info!(by = %admin.username, username = %user.username, role = %user.role, "user created");
+    Ok((StatusCode::CREATED, ApiJson(user.info())))
+}
+
+async fn remove_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(username): Path<String>,
+) -> AppResult<StatusCode> {
+    users::remove(&state.db, &username).await?;
+    tracing::info!(by = %admin.username, username = %username.to_ascii_lowercase(), "user removed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_invite(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ApiJson(body): ApiJson<CreateInviteRequest>,
+) -> AppResult<(StatusCode, ApiJson<InviteCreated>)> {
+    let invite = invites::create(&state.db, &admin, body.role.unwrap_or(Role::Member)).await?;
+    tracing::info!(by = %admin.username, "invite created");
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(InviteCreated {
+            url_path: format!("/invite#{}", invite.token.as_str()),
+            token: invite.token.as_str().to_owned(),
+            expires_at: invite.expires_at,
+        }),
+    ))
+}
+
+async fn accept_invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<AcceptInviteRequest>,
+) -> AppResult<(CookieJar, ApiJson<LoginResponse>)> {
+    let (user, session) = invites::accept(
+        &state.db,
+        &body.token,
+        &body.username,
+        Zeroizing::new(body.password),
+        state.config.limits.default_quota_bytes,
+        session_lifetime(&state),
+    )
+    .await?;
+    tracing::info!(username = %user.username, role = %user.role, "invite accepted");
+    let jar = jar.add(session_cookie(&state, &headers, &session));
+    Ok((jar, ApiJson(summary(&user))))
+}

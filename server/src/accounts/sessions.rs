@@ -1,0 +1,125 @@
+//! Sessions: a random 256-bit token in the cookie, only its SHA-256 in the database, so a copy of
+//! the database cannot be replayed as anyone's sign-in.
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use sqlx::{SqliteExecutor, SqlitePool};
+use zeroize::Zeroizing;
+
+use super::unix_now;
+use super::users::User;
+use crate::error::{AppError, AppResult};
+
+const TOKEN_LEN: usize = 32;
+
+/// A session just made: the token goes to the client once and is never stored.
+pub struct NewSession {
+    pub token: Zeroizing<String>,
+    pub expires_at: i64,
+}
+
+/// A new random token, base64url without padding (43 characters).
+pub fn new_token() -> AppResult<Zeroizing<String>> {
+    let mut bytes = Zeroizing::new([0u8; TOKEN_LEN]);
+    getrandom::fill(bytes.as_mut())
+        .map_err(|err| AppError::Internal(format!("random session token: {err}")))?;
+    Ok(Zeroizing::new(URL_SAFE_NO_PAD.encode(bytes.as_ref())))
+}
+
+/// SHA-256 of the token's bytes; `None` if it is not a token we could have made (forged).
+pub fn token_hash(token: &str) -> Option<[u8; 32]> {
+    if token.len() != 43 {
+        return None;
+    }
+    let bytes = Zeroizing::new(URL_SAFE_NO_PAD.decode(token).ok()?);
+    if bytes.len() != TOKEN_LEN {
+        return None;
+    }
+    Some(Sha256::digest(bytes.as_slice()).into())
+}
+
+pub async fn create<'e>(
+    db: impl SqliteExecutor<'e>,
+    user_id: i64,
+    lifetime: Duration,
+) -> AppResult<NewSession> {
+    let token = new_token()?;
+    let hash = token_hash(&token)
+        .ok_or_else(|| AppError::Internal("a fresh session token did not decode".to_owned()))?;
+    let now = unix_now();
+    let expires_at = now.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(hash.as_slice())
+    .bind(user_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(NewSession { token, expires_at })
+}
+
+/// The user a session token belongs to. An expired session is deleted and, like an unknown or
+/// forged token, gives `None`.
+pub async fn lookup(pool: &SqlitePool, token: &str) -> AppResult<Option<User>> {
+    let Some(hash) = token_hash(token) else {
+        return Ok(None);
+    };
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT user_id, expires_at FROM sessions WHERE token_hash = ?")
+            .bind(hash.as_slice())
+            .fetch_optional(pool)
+            .await?;
+    let Some((user_id, expires_at)) = row else {
+        return Ok(None);
+    };
+    if expires_at <= unix_now() {
+        delete_hash(pool, &hash).await?;
+        return Ok(None);
+    }
+    super::users::by_id(pool, user_id).await
+}
+
+/// Signs a session out; unknown tokens are ignored.
+pub async fn delete(pool: &SqlitePool, token: &str) -> AppResult<()> {
+    match token_hash(token) {
+        Some(hash) => delete_hash(pool, &hash).await,
+        None => Ok(()),
+    }
+}
+
+async fn delete_hash(pool: &SqlitePool, hash: &[u8; 32]) -> AppResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(hash.as_slice())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_expired(pool: &SqlitePool) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(unix_now())
+        .execute(pool)
+        .await?
+        .rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_43_base64url_characters_of_fresh_randomness() {
+        let a = new_token().expect("token");
+        let b = new_token().expect("token");
+        assert_eq!(a.len(), 43);
+        assert_ne!(*a, *b);
+        assert!(token_hash(&a).is_some());
+        assert!(token_hash("not a token").is_none());
+        assert!(token_hash(&"A".repeat(44)).is_none());
+    }
+}

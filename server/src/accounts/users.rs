@@ -1,0 +1,251 @@
+//! Users: creation, lookup, password changes and removal.
+
+use cloister_shared::api::users::{
+    check_password, normalize_username, PASSWORD_MAX_CHARS, PASSWORD_RULE,
+};
+use cloister_shared::api::{Role, UserInfo};
+use sqlx::{SqliteExecutor, SqlitePool};
+use zeroize::Zeroizing;
+
+use super::{passwords, unix_now};
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub quota_bytes: u64,
+    pub created_at: i64,
+}
+
+impl User {
+    pub fn info(&self) -> UserInfo {
+        UserInfo {
+            username: self.username.clone(),
+            role: self.role,
+            quota_bytes: self.quota_bytes,
+            created_at: self.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    role: String,
+    quota_bytes: i64,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = AppError;
+
+    fn try_from(row: UserRow) -> AppResult<Self> {
+        let role = row
+            .role
+            .parse()
+            .map_err(|_| AppError::Internal(format!("user {} has role {:?}", row.id, row.role)))?;
+        Ok(Self {
+            id: row.id,
+            username: row.username,
+            role,
+            quota_bytes: u64::try_from(row.quota_bytes).unwrap_or(0),
+            created_at: row.created_at,
+        })
+    }
+}
+
+pub(crate) const USER_COLUMNS: &str = "id, username, role, quota_bytes, created_at";
+
+/// The username, checked and lowercased, or a 400 saying what a username may be.
+pub fn valid_username(username: &str) -> AppResult<String> {
+    normalize_username(username).map_err(|rule| AppError::BadRequest(rule.to_owned()))
+}
+
+/// A 400 saying how long a password must be, unless it is 8 to 256 characters.
+pub fn valid_password(password: &str) -> AppResult<()> {
+    check_password(password).map_err(|rule| AppError::BadRequest(rule.to_owned()))
+}
+
+fn valid_quota(quota_bytes: u64) -> AppResult<i64> {
+    i64::try_from(quota_bytes)
+        .map_err(|_| AppError::BadRequest(format!("A quota is at most {} bytes.", i64::MAX)))
+}
+
+/// Hashes the password and adds the user; 409 when the name is taken.
+pub async fn create(
+    pool: &SqlitePool,
+    username: &str,
+    password: Zeroizing<String>,
+    role: Role,
+    quota_bytes: u64,
+) -> AppResult<User> {
+    let username = valid_username(username)?;
+    valid_password(&password)?;
+    let quota = valid_quota(quota_bytes)?;
+    let hash = passwords::hash(password).await?;
+    insert(pool, &username, &hash, role, quota).await
+}
+
+/// Inserts a checked user with a ready hash: `create` and invite acceptance (inside its
+/// transaction) share it.
+pub(crate) async fn insert<'e>(
+    db: impl SqliteExecutor<'e>,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+    quota_bytes: i64,
+) -> AppResult<User> {
+    let created_at = unix_now();
+    let inserted = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO users (username, password_hash, role, quota_bytes, created_at)
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(username)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(quota_bytes)
+    .bind(created_at)
+    .fetch_one(db)
+    .await;
+    match inserted {
+        Ok(id) => Ok(User {
+            id,
+            username: username.to_owned(),
+            role,
+            quota_bytes: u64::try_from(quota_bytes).unwrap_or(0),
+            created_at,
+        }),
+        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Err(AppError::Conflict(
+            format!("The username {username} is already taken."),
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn list(pool: &SqlitePool) -> AppResult<Vec<User>> {
+    sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+    ))
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(User::try_from)
+    .collect()
+}
+
+pub async fn find(pool: &SqlitePool, username: &str) -> AppResult<Option<User>> {
+    sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
+    ))
+    .bind(username)
+    .fetch_optional(pool)
+    .await?
+    .map(User::try_from)
+    .transpose()
+}
+
+pub(crate) async fn by_id<'e>(db: impl SqliteExecutor<'e>, id: i64) -> AppResult<Option<User>> {
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .map(User::try_from)
+        .transpose()
+}
+
+// One answer for an unknown user and a wrong password: neither tells which usernames exist.
+fn wrong_credentials() -> AppError {
+    AppError::WrongCredentials
+}
+
+/// The user whose password this is. Unknown user and wrong password are the same 401 and cost
+/// the same time.
+pub async fn authenticate(
+    pool: &SqlitePool,
+    username: &str,
+    password: Zeroizing<String>,
+) -> AppResult<User> {
+    let username = valid_username(username)?;
+    // Too long is a 400 (and never hashed); too short simply cannot match.
+    if password.chars().take(PASSWORD_MAX_CHARS + 1).count() > PASSWORD_MAX_CHARS {
+        return Err(AppError::BadRequest(PASSWORD_RULE.to_owned()));
+    }
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?")
+            .bind(&username)
+            .fetch_optional(pool)
+            .await?;
+    let (id, hash) = match row {
+        Some((id, hash)) => (Some(id), Some(hash)),
+        None => (None, None),
+    };
+    if !passwords::verify(password, hash).await? {
+        return Err(wrong_credentials());
+    }
+    match id {
+        Some(id) => by_id(pool, id).await?.ok_or_else(wrong_credentials),
+        None => Err(wrong_credentials()),
+    }
+}
+
+/// Sets a new password and signs the user out everywhere: whoever knew the old one is cut off.
+pub async fn set_password(
+    pool: &SqlitePool,
+    username: &str,
+    password: Zeroizing<String>,
+) -> AppResult<()> {
+    let username = valid_username(username)?;
+    valid_password(&password)?;
+    let user = find(pool, &username)
+        .await?
+        .ok_or_else(|| no_such_user(&username))?;
+    let hash = passwords::hash(password).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(&hash)
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn no_such_user(username: &str) -> AppError {
+    AppError::NotFound(format!("There is no user named {username}."))
+}
+
+/// Removes a user and their sessions. The last admin cannot be removed: nobody could manage the
+/// server from the web any more.
+pub async fn remove(pool: &SqlitePool, username: &str) -> AppResult<()> {
+    let username = valid_username(username)?;
+    // One statement, so two admins removing each other at once cannot both succeed.
+    let removed = sqlx::query(
+        "DELETE FROM users WHERE username = ?
+           AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
+    )
+    .bind(&username)
+    .execute(pool)
+    .await;
+    match removed {
+        Ok(done) if done.rows_affected() == 1 => Ok(()),
+        Ok(_) => match find(pool, &username).await? {
+            None => Err(no_such_user(&username)),
+            Some(_) => Err(AppError::Conflict(format!(
+                "{username} is the last admin and cannot be removed. Make another admin first."
+            ))),
+        },
+        Err(sqlx::Error::Database(err)) if err.is_foreign_key_violation() => {
+            Err(AppError::Conflict(format!(
+                "{username} still owns videos or comments; remove those first."
+            )))
+        }
+        Err(err) => Err(err.into()),
+    }
+}

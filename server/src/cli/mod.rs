@@ -1,0 +1,31 @@
+//! The command-line tools: account administration straight on the database (`user`), and
+//! commands that talk to a running server (`login`, `library`).
+
+pub mod remote;
+pub mod secrets;
+pub mod user;
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Where the server keeps its data: `user` commands open its database directly.
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArgs {
+    /// The server's data directory.
+    #[arg(long, env = "CLOISTER_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+/// Which server to talk to and as whom. The password and passphrase never come from a flag (they
+/// would show in `ps` and shell history): only from the environment or a prompt.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// The server's address.
+    #[arg(long, env = "CLOISTER_SERVER", default_value = "http://127.0.0.1:3000")]
+    pub server: String,
+
+    /// Username to sign in as (the password comes from CLOISTER_PASSWORD or a prompt).
+    #[arg(long, env = "CLOISTER_USER")]
+    pub user: Option<String>,
+}

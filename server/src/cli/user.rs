@@ -1,0 +1,175 @@
+//! `cloister user add|list|passwd|remove`: account administration on the data directory's
+//! database, through the same accounts code as the HTTP API. Works whether or not the server is
+//! running (SQLite in WAL mode takes both).
+
+use anyhow::Context;
+use clap::Subcommand;
+use cloister_shared::api::Role;
+use sqlx::SqlitePool;
+use zeroize::Zeroizing;
+
+use super::secrets;
+use super::DataDirArgs;
+use crate::accounts::users;
+use crate::config::DEFAULT_QUOTA_BYTES;
+use crate::data_dir::DataDir;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account (the first one should be `--admin`).
+    Add {
+        /// 1 to 32 characters: letters, digits, dot, dash, underscore.
+        name: String,
+        /// Make an admin, who manages accounts and the library passphrase.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from one line of standard input instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Storage quota in bytes.
+        #[arg(long, env = "CLOISTER_DEFAULT_QUOTA_BYTES", default_value_t = DEFAULT_QUOTA_BYTES)]
+        quota: u64,
+        #[command(flatten)]
+        data: DataDirArgs,
+    },
+    /// List the accounts.
+    List {
+        #[command(flatten)]
+        data: DataDirArgs,
+    },
+    /// Set a new password (signs the user out everywhere).
+    Passwd {
+        name: String,
+        /// Read the password from one line of standard input instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        data: DataDirArgs,
+    },
+    /// Remove an account (not the last admin).
+    Remove {
+        name: String,
+        #[command(flatten)]
+        data: DataDirArgs,
+    },
+}
+
+async fn open(data: &DataDirArgs) -> anyhow::Result<SqlitePool> {
+    let dir = DataDir::prepare(&data.data_dir).with_context(|| {
+        format!(
+            "cannot prepare the data directory {}",
+            data.data_dir.display()
+        )
+    })?;
+    crate::db::open(dir.root())
+        .await
+        .with_context(|| format!("cannot open the database in {}", dir.root().display()))
+}
+
+fn new_password(name: &str, from_stdin: bool) -> anyhow::Result<Zeroizing<String>> {
+    if from_stdin {
+        secrets::read_stdin_line()
+    } else {
+        secrets::new_from_prompt(&format!("New password for {name}: "))
+    }
+}
+
+pub async fn run(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            name,
+            admin,
+            password_stdin,
+            quota,
+            data,
+        } => {
+            // Check the name before asking for a password that would then be thrown away.
+            let name = users::valid_username(&name)?;
+            let pool = open(&data).await?;
+            let password = new_password(&name, password_stdin)?;
+            let role = if admin { Role::Admin } else { Role::Member };
+            let user = users::create(&pool, &name, password, role, quota).await?;
+            println!("Created {} ({}).", user.username, user.role);
+        }
+        UserCommand::List { data } => {
+            let pool = open(&data).await?;
+            let all = users::list(&pool).await?;
+            if all.is_empty() {
+                println!("No accounts yet. Create the first admin with `cloister user add NAME --admin`.");
+            }
+            println!(
+                "{:<32}  {:<6}  {:>10}  created",
+                "username", "role", "quota"
+            );
+            for user in all {
+                println!(
+                    "{:<32}  {:<6}  {:>10}  {}",
+                    user.username,
+                    user.role,
+                    human_bytes(user.quota_bytes),
+                    utc_date(user.created_at)
+                );
+            }
+        }
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+            data,
+        } => {
+            let name = users::valid_username(&name)?;
+            let pool = open(&data).await?;
+            if users::find(&pool, &name).await?.is_none() {
+                anyhow::bail!("There is no user named {name}.");
+            }
+            let password = new_password(&name, password_stdin)?;
+            users::set_password(&pool, &name, password).await?;
+            println!("Password changed for {name}; their sessions were signed out.");
+        }
+        UserCommand::Remove { name, data } => {
+            let pool = open(&data).await?;
+            users::remove(&pool, &name).await?;
+            println!("Removed {}.", name.to_ascii_lowercase());
+        }
+    }
+    Ok(())
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const GIB: u64 = 1 << 30;
+    const MIB: u64 = 1 << 20;
+    if bytes >= GIB && bytes.checked_rem(GIB) == Some(0) {
+        format!("{} GiB", bytes / GIB)
+    } else if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) from Unix seconds, by the civil-from-days algorithm.
+fn utc_date(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_sizes_read_well() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(1_795_996_800), "2026-11-30");
+        assert_eq!(human_bytes(50 << 30), "50 GiB");
+        assert_eq!(human_bytes(3 << 20), "3.0 MiB");
+    }
+}

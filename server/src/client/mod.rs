@@ -1,0 +1,161 @@
+//! A small client of Cloister's HTTP API for the command line (`login`, `library`, and later
+//! `upload`, `ls`, `download`). It keeps the session cookie for the life of one command and sends
+//! the `X-Cloister-Request` header the server's CSRF guard asks of every mutating request.
+
+pub mod unlock;
+
+use cloister_shared::api::{
+    ChangePassphraseRequest, ErrorBody, InitLibraryRequest, LibraryStatus, LoginRequest,
+    LoginResponse, Me, REQUEST_HEADER, REQUEST_HEADER_VALUE,
+};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Why a call to the server failed, worded for the person running the command.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0} is not a server address; use one like http://127.0.0.1:3000")]
+    BadServer(String),
+    #[error("Cannot reach the Cloister server at {server} ({detail}). Is it running? Set CLOISTER_SERVER or --server.")]
+    Unreachable { server: String, detail: String },
+    /// The server's own error message, e.g. "Wrong username or password.".
+    #[error("{message}")]
+    Api {
+        status: StatusCode,
+        code: String,
+        message: String,
+    },
+    #[error("The server at {server} did not answer like a Cloister server ({detail}).")]
+    Protocol { server: String, detail: String },
+}
+
+pub struct ApiClient {
+    server: String,
+    http: reqwest::Client,
+}
+
+impl ApiClient {
+    /// A client for the server at `server` (e.g. `http://127.0.0.1:3000`).
+    pub fn new(server: &str) -> Result<Self, ClientError> {
+        let server = server.trim_end_matches('/').to_owned();
+        let valid = (server.starts_with("http://") || server.starts_with("https://"))
+            && reqwest::Url::parse(&server).is_ok();
+        if !valid {
+            return Err(ClientError::BadServer(server));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            REQUEST_HEADER,
+            HeaderValue::from_static(REQUEST_HEADER_VALUE),
+        );
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .user_agent(concat!("cloister-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| ClientError::Protocol {
+                server: server.clone(),
+                detail: root_cause(&err),
+            })?;
+        Ok(Self { server, http })
+    }
+
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.server))
+    }
+
+    async fn call<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ClientError> {
+        let response = builder.send().await.map_err(|err| self.unreachable(&err))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|err| self.protocol(err.to_string()));
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(ClientError::Api {
+                status,
+                code: body.error.code,
+                message: body.error.message,
+            }),
+            Err(_) => Err(self.protocol(format!("HTTP {status}"))),
+        }
+    }
+
+    fn unreachable(&self, err: &reqwest::Error) -> ClientError {
+        ClientError::Unreachable {
+            server: self.server.clone(),
+            detail: root_cause(err),
+        }
+    }
+
+    fn protocol(&self, detail: String) -> ClientError {
+        ClientError::Protocol {
+            server: self.server.clone(),
+            detail,
+        }
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        self.call(self.request(method, path).json(body)).await
+    }
+
+    /// Signs in; the session cookie is kept for the following calls.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<LoginResponse, ClientError> {
+        let body = LoginRequest {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        };
+        self.post(Method::POST, "/api/auth/login", &body).await
+    }
+
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        self.call(self.request(Method::GET, "/api/auth/me")).await
+    }
+
+    pub async fn library(&self) -> Result<LibraryStatus, ClientError> {
+        self.call(self.request(Method::GET, "/api/library")).await
+    }
+
+    pub async fn init_library(
+        &self,
+        body: &InitLibraryRequest,
+    ) -> Result<LibraryStatus, ClientError> {
+        self.post(Method::POST, "/api/library", body).await
+    }
+
+    pub async fn change_passphrase(
+        &self,
+        body: &ChangePassphraseRequest,
+    ) -> Result<LibraryStatus, ClientError> {
+        self.post(Method::PUT, "/api/library/passphrase", body)
+            .await
+    }
+}
+
+/// The innermost cause ("Connection refused (os error 111)"), which says more than reqwest's
+/// "error sending request for url".
+fn root_cause(err: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}

@@ -1,0 +1,568 @@
+//! Accounts and sessions through the real router: sign-in, cookies, sessions, throttling, admin
+//! account management and invites.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Method, Request, StatusCode};
+use cloister_shared::api::Role;
+use common::{message, session_cookie, TestApp, PASSWORD};
+use serde_json::json;
+
+fn login_body(username: &str, password: &str) -> serde_json::Value {
+    json!({"username": username, "password": password})
+}
+
+#[tokio::test]
+async fn login_sets_a_session_cookie_and_me_answers_who_is_signed_in() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Admin).await;
+    let (status, headers, body) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(login_body("Alice", PASSWORD)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"user": {"username": "alice", "role": "admin"}})
+    );
+    let cookie = session_cookie(&headers).expect("cookie");
+    let (status, _, me) = app
+        .call(Method::GET, "/api/auth/me", Some(&cookie), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        me,
+        json!({"username": "alice", "role": "admin", "quota_bytes": 1u64 << 30})
+    );
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_strict_and_not_secure_over_plain_http() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Member).await;
+    let (_, headers, _) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(login_body("alice", PASSWORD)),
+        )
+        .await;
+    let set_cookie = headers[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(set_cookie.starts_with("cloister_session="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+    assert!(
+        set_cookie.contains(&format!("Max-Age={}", 30 * 24 * 3600)),
+        "{set_cookie}"
+    );
+    assert!(!set_cookie.contains("Secure"), "{set_cookie}");
+    // The token is 256 random bits, base64url.
+    let token = session_cookie(&headers).expect("cookie");
+    assert_eq!(token.len(), "cloister_session=".len() + 43);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_behind_an_https_public_url() {
+    let app = TestApp::spawn_with(|c| {
+        c.accounts.public_url = Some("https://videos.example.org".into());
+        c.accounts.session_days = 7;
+    })
+    .await;
+    app.add_user("alice", Role::Member).await;
+    let (_, headers, _) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(login_body("alice", PASSWORD)),
+        )
+        .await;
+    let set_cookie = headers[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(set_cookie.contains("Secure"), "{set_cookie}");
+    assert!(
+        set_cookie.contains(&format!("Max-Age={}", 7 * 24 * 3600)),
+        "{set_cookie}"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_proto_makes_the_cookie_secure_only_with_a_trusted_proxy() {
+    for trust in [false, true] {
+        let app = TestApp::spawn_with(|c| c.accounts.trust_proxy = trust).await;
+        app.add_user("alice", Role::Member).await;
+        let request = Request::post("/api/auth/login")
+            .header("x-cloister-request", "1")
+            .header("x-forwarded-proto", "https")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(login_body("alice", PASSWORD).to_string()))
+            .expect("request");
+        let (status, headers, _) = app.send(request).await;
+        assert_eq!(status, StatusCode::OK);
+        let set_cookie = headers[header::SET_COOKIE].to_str().expect("ascii");
+        assert_eq!(set_cookie.contains("Secure"), trust, "{set_cookie}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_401() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Member).await;
+    let (s1, h1, b1) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(login_body("alice", "wrong password")),
+        )
+        .await;
+    let (s2, _, b2) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(login_body("nobody", PASSWORD)),
+        )
+        .await;
+    assert_eq!(s1, StatusCode::UNAUTHORIZED);
+    assert_eq!(s2, StatusCode::UNAUTHORIZED);
+    assert_eq!(message(&b1), "Wrong username or password.");
+    assert_eq!(b1, b2);
+    assert!(session_cookie(&h1).is_none());
+}
+
+#[tokio::test]
+async fn over_long_or_malformed_credentials_are_400_with_the_rule() {
+    let app = TestApp::spawn().await;
+    let (status, _, body) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(login_body(&"a".repeat(33), PASSWORD)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&body).contains("1 to 32 characters"), "{body}");
+    let (status, _, body) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(login_body("alice", &"x".repeat(257))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&body).contains("8 to 256 characters"), "{body}");
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_that_says_so() {
+    let app = TestApp::spawn().await;
+    let request = Request::post("/api/auth/login")
+        .header("x-cloister-request", "1")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"username\": \"alice\", "))
+        .expect("request");
+    let (status, _, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        common::json(&body)["error"]["message"],
+        "The request body is not valid JSON."
+    );
+    let (status, _, body) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"username": "alice"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&body).contains("password"), "{body}");
+}
+
+#[tokio::test]
+async fn logout_deletes_the_session_and_clears_the_cookie() {
+    let app = TestApp::spawn().await;
+    let cookie = app.signed_in("alice", Role::Member).await;
+    let (status, headers, _) = app
+        .call(Method::POST, "/api/auth/logout", Some(&cookie), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let cleared = headers[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(cleared.starts_with("cloister_session=;"), "{cleared}");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    // The old cookie no longer works, even if a browser kept it.
+    let (status, _, body) = app
+        .call(Method::GET, "/api/auth/me", Some(&cookie), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(message(&body), "Please sign in first.");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(count, 0);
+    // Signing out again, without a session, still succeeds.
+    let (status, _, _) = app.call(Method::POST, "/api/auth/logout", None, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn an_expired_session_is_refused_and_deleted() {
+    let app = TestApp::spawn().await;
+    let cookie = app.signed_in("alice", Role::Member).await;
+    sqlx::query("UPDATE sessions SET expires_at = 1")
+        .execute(&app.state.db)
+        .await
+        .expect("expire");
+    let (status, _, body) = app
+        .call(Method::GET, "/api/auth/me", Some(&cookie), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(message(&body), "Please sign in first.");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(count, 0, "the expired session row must be deleted");
+}
+
+#[tokio::test]
+async fn forged_session_cookies_are_refused() {
+    let app = TestApp::spawn().await;
+    let real = app.signed_in("alice", Role::Member).await;
+    let mut tampered = real.clone();
+    let last = tampered.pop().expect("char");
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    for cookie in [
+        "cloister_session=".to_owned(),
+        "cloister_session=forged".to_owned(),
+        format!("cloister_session={}", "A".repeat(43)),
+        tampered,
+    ] {
+        let (status, _, body) = app
+            .call(Method::GET, "/api/auth/me", Some(&cookie), None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{cookie}");
+        assert_eq!(message(&body), "Please sign in first.");
+    }
+}
+
+#[tokio::test]
+async fn only_the_hash_of_a_session_token_is_stored() {
+    let app = TestApp::spawn().await;
+    let cookie = app.signed_in("alice", Role::Member).await;
+    let token = cookie.trim_start_matches("cloister_session=");
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("row");
+    assert_eq!(stored.len(), 32);
+    assert!(!stored
+        .windows(8)
+        .any(|w| token.as_bytes().windows(8).any(|t| t == w)));
+}
+
+fn login_from(address: [u8; 4], username: &str, password: &str) -> Request<Body> {
+    let mut request = Request::post("/api/auth/login")
+        .header("x-cloister-request", "1")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(login_body(username, password).to_string()))
+        .expect("request");
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((address, 40000))));
+    request
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_throttled_per_username_across_addresses() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Member).await;
+    for i in 0..5u8 {
+        let (status, _, _) = app
+            .send(login_from([10, 0, 0, i], "alice", "wrong password"))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // Even the right password from a fresh address waits: the username is locked for now.
+    let (status, headers, body) = app.send(login_from([10, 0, 1, 1], "alice", PASSWORD)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("secs");
+    assert!((1..=30).contains(&retry), "{retry}");
+    let body = common::json(&body);
+    assert_eq!(
+        message(&body),
+        format!("Too many sign-in attempts. Try again in {retry} seconds.")
+    );
+    // Another user is not affected.
+    app.add_user("bob", Role::Member).await;
+    let (status, _, _) = app.send(login_from([10, 0, 2, 1], "bob", PASSWORD)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_throttled_per_address_across_usernames() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Member).await;
+    for i in 0..5 {
+        let (status, _, _) = app
+            .send(login_from(
+                [192, 0, 2, 7],
+                &format!("guess{i}"),
+                "wrong password",
+            ))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let (status, headers, _) = app
+        .send(login_from([192, 0, 2, 7], "alice", PASSWORD))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(headers.contains_key("retry-after"));
+    // Another address may still sign in as alice.
+    let (status, _, _) = app
+        .send(login_from([192, 0, 2, 8], "alice", PASSWORD))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_admin_creates_lists_and_removes_members() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("root", Role::Admin).await;
+    let (status, _, created) = app
+        .call(
+            Method::POST,
+            "/api/admin/users",
+            Some(&admin),
+            Some(json!({"username": "Bob", "password": "bob's password"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(created["username"], "bob");
+    assert_eq!(created["role"], "member");
+    assert_eq!(
+        created["quota_bytes"],
+        app.state.config.limits.default_quota_bytes
+    );
+    // Bob can sign in with the password the admin chose.
+    app.login("bob", "bob's password").await;
+    let (status, _, body) = app
+        .call(
+            Method::POST,
+            "/api/admin/users",
+            Some(&admin),
+            Some(json!({"username": "BOB", "password": "another password"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(message(&body).contains("already taken"), "{body}");
+    let (status, _, list) = app
+        .call(Method::GET, "/api/admin/users", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = list["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|u| u["username"].as_str())
+        .collect();
+    assert_eq!(names, ["bob", "root"]);
+    assert!(list["users"][0]["created_at"].as_i64().expect("created_at") > 0);
+    let (status, _, _) = app
+        .call(Method::DELETE, "/api/admin/users/bob", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, body) = app
+        .call(Method::DELETE, "/api/admin/users/bob", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(message(&body).contains("no user named bob"), "{body}");
+}
+
+#[tokio::test]
+async fn bad_new_accounts_get_a_400_with_the_rule() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("root", Role::Admin).await;
+    for (username, password, expected) in [
+        ("has space", "long enough", "1 to 32 characters"),
+        (&*"x".repeat(33), "long enough", "1 to 32 characters"),
+        ("carol", "short", "8 to 256 characters"),
+        ("carol", &*"p".repeat(257), "8 to 256 characters"),
+    ] {
+        let (status, _, body) = app
+            .call(
+                Method::POST,
+                "/api/admin/users",
+                Some(&admin),
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{username}");
+        assert!(message(&body).contains(expected), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_removed() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("root", Role::Admin).await;
+    let (status, _, body) = app
+        .call(Method::DELETE, "/api/admin/users/root", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(message(&body).contains("last admin"), "{body}");
+    // With a second admin, one of them may go.
+    app.add_user("second", Role::Admin).await;
+    let (status, _, _) = app
+        .call(
+            Method::DELETE,
+            "/api/admin/users/second",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn removing_a_user_signs_them_out() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("root", Role::Admin).await;
+    let bob = app.signed_in("bob", Role::Member).await;
+    app.call(Method::DELETE, "/api/admin/users/bob", Some(&admin), None)
+        .await;
+    let (status, _, _) = app
+        .call(Method::GET, "/api/auth/me", Some(&bob), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_password_change_signs_the_user_out_everywhere() {
+    let app = TestApp::spawn().await;
+    let bob = app.signed_in("bob", Role::Member).await;
+    cloister::accounts::users::set_password(
+        &app.state.db,
+        "bob",
+        zeroize::Zeroizing::new("a new password".to_owned()),
+    )
+    .await
+    .expect("passwd");
+    let (status, _, _) = app
+        .call(Method::GET, "/api/auth/me", Some(&bob), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    app.login("bob", "a new password").await;
+}
+
+#[tokio::test]
+async fn an_invite_is_used_once_to_create_an_account_and_sign_in() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("root", Role::Admin).await;
+    let (status, _, invite) = app
+        .call(
+            Method::POST,
+            "/api/admin/invites",
+            Some(&admin),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let token = invite["token"].as_str().expect("token").to_owned();
+    assert_eq!(invite["url_path"], format!("/invite#{token}"));
+    let week = invite["expires_at"].as_i64().expect("expiry") - cloister::accounts::unix_now();
+    assert!((7 * 86400 - 60..=7 * 86400).contains(&week), "{week}");
+
+    // A taken username leaves the invite usable.
+    let (status, _, _) = app
+        .call(
+            Method::POST,
+            "/api/invites/accept",
+            None,
+            Some(json!({"token": token, "username": "root", "password": "dana's password"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, headers, body) = app
+        .call(
+            Method::POST,
+            "/api/invites/accept",
+            None,
+            Some(json!({"token": token, "username": "dana", "password": "dana's password"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"user": {"username": "dana", "role": "member"}})
+    );
+    let dana = session_cookie(&headers).expect("signed in");
+    let (status, _, me) = app
+        .call(Method::GET, "/api/auth/me", Some(&dana), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["username"], "dana");
+
+    // Used up: a second acceptance fails, as does a made-up token.
+    for token in [token.as_str(), "made-up"] {
+        let (status, _, body) = app
+            .call(
+                Method::POST,
+                "/api/invites/accept",
+                None,
+                Some(json!({"token": token, "username": "eve", "password": "eve's password"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(
+            message(&body).contains("invite link is not valid"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_invite_is_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("root", Role::Admin).await;
+    let (_, _, invite) = app
+        .call(
+            Method::POST,
+            "/api/admin/invites",
+            Some(&admin),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    sqlx::query("UPDATE invites SET expires_at = 1")
+        .execute(&app.state.db)
+        .await
+        .expect("expire");
+    let (status, _, _) = app
+        .call(
+            Method::POST,
+            "/api/invites/accept",
+            None,
+            Some(
+                json!({"token": invite["token"], "username": "eve", "password": "eve's password"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,160 @@
+//! What stands in front of every API route: a session (401), the admin role (403), and the CSRF
+//! guard on mutating requests (403).
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use cloister_shared::api::Role;
+use common::{message, TestApp, PASSWORD};
+use serde_json::json;
+
+/// Every route that needs a session, with a body that would otherwise be acceptable.
+fn protected_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>)> {
+    vec![
+        (Method::GET, "/api/auth/me", None),
+        (Method::GET, "/api/library", None),
+        (Method::POST, "/api/library", Some(json!({}))),
+        (Method::PUT, "/api/library/passphrase", Some(json!({}))),
+        (Method::GET, "/api/admin/users", None),
+        (
+            Method::POST,
+            "/api/admin/users",
+            Some(json!({"username": "x", "password": "12345678"})),
+        ),
+        (Method::DELETE, "/api/admin/users/someone", None),
+        (Method::POST, "/api/admin/invites", Some(json!({}))),
+    ]
+}
+
+fn admin_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>)> {
+    protected_routes()
+        .into_iter()
+        .filter(|(method, path, _)| {
+            path.starts_with("/api/admin/")
+                || (path.starts_with("/api/library") && method != Method::GET)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_protected_route_is_401_without_a_session() {
+    let app = TestApp::spawn().await;
+    for (method, path, body) in protected_routes() {
+        let (status, _, answer) = app.call(method.clone(), path, None, body).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(answer["error"]["code"], "unauthorized", "{method} {path}");
+        assert_eq!(message(&answer), "Please sign in first.", "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn health_and_login_need_no_session() {
+    let app = TestApp::spawn().await;
+    let (status, _, _) = app.call(Method::GET, "/api/health", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"username": "a", "password": "12345678"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a wrong password, not a missing session"
+    );
+}
+
+#[tokio::test]
+async fn a_member_calling_an_admin_route_is_403() {
+    let app = TestApp::spawn().await;
+    let member = app.signed_in("bob", Role::Member).await;
+    let routes = admin_routes();
+    assert_eq!(routes.len(), 6);
+    for (method, path, body) in routes {
+        let (status, _, answer) = app.call(method.clone(), path, Some(&member), body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert_eq!(
+            message(&answer),
+            "Only an admin can do that.",
+            "{method} {path}"
+        );
+    }
+    // Members may read the library's wrapped key: they need it to unlock.
+    let (status, _, _) = app
+        .call(Method::GET, "/api/library", Some(&member), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+fn mutating(uri: &str, extra: &[(&str, &str)]) -> Request<Body> {
+    let mut builder = Request::post(uri)
+        .header("host", "localhost:3000")
+        .header(header::CONTENT_TYPE, "application/json");
+    for (name, value) in extra {
+        builder = builder.header(*name, *value);
+    }
+    builder
+        .body(Body::from(
+            json!({"username": "alice", "password": PASSWORD}).to_string(),
+        ))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn a_mutating_request_without_the_cloister_header_is_403() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Admin).await;
+    for extra in [vec![], vec![("x-cloister-request", "0")]] {
+        let (status, headers, body) = app.send(mutating("/api/auth/login", &extra)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(common::session_cookie(&headers).is_none());
+        let body = common::json(&body);
+        assert!(message(&body).contains("X-Cloister-Request"), "{body}");
+    }
+    // Reads need no header.
+    let (status, _, _) = app.get("/api/health").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_request_from_another_origin_is_403_even_with_the_header() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Admin).await;
+    let marked = ("x-cloister-request", "1");
+    for origin in ["https://evil.example", "http://localhost:3001", "null"] {
+        let (status, _, body) = app
+            .send(mutating("/api/auth/login", &[marked, ("origin", origin)]))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin}");
+        let body = common::json(&body);
+        assert!(message(&body).contains("another website"), "{body}");
+    }
+    // Our own origin passes.
+    let (status, _, _) = app
+        .send(mutating(
+            "/api/auth/login",
+            &[marked, ("origin", "http://localhost:3000")],
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_configured_public_url_is_an_accepted_origin() {
+    let app =
+        TestApp::spawn_with(|c| c.accounts.public_url = Some("https://videos.example.org/".into()))
+            .await;
+    app.add_user("alice", Role::Admin).await;
+    let marked = ("x-cloister-request", "1");
+    let (status, _, _) = app
+        .send(mutating(
+            "/api/auth/login",
+            &[marked, ("origin", "https://videos.example.org")],
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -1,0 +1,39 @@
+//! Request and response bodies of Cloister's HTTP API (docs/api.md).
+//!
+//! Plain serde types and the input rules both sides check, with no I/O: the server, the browser
+//! and the command-line client build and read the very same structs.
+
+pub mod auth;
+pub mod library;
+pub mod users;
+
+use serde::{Deserialize, Serialize};
+
+pub use auth::{LoginRequest, LoginResponse, Me, Role, UserSummary};
+pub use library::{ChangePassphraseRequest, InitLibraryRequest, KdfInfo, LibraryStatus};
+pub use users::{
+    AcceptInviteRequest, CreateInviteRequest, CreateUserRequest, InviteCreated, UserInfo, UserList,
+};
+
+/// Every mutating request (POST, PUT, PATCH, DELETE) under `/api` must carry this header with the
+/// value [`REQUEST_HEADER_VALUE`]. A cross-site form cannot set it, and a cross-origin `fetch` that
+/// sets it needs a CORS preflight the server never grants: that is the CSRF defence.
+pub const REQUEST_HEADER: &str = "x-cloister-request";
+pub const REQUEST_HEADER_VALUE: &str = "1";
+
+/// Name of the HttpOnly session cookie.
+pub const SESSION_COOKIE: &str = "cloister_session";
+
+/// The JSON body of every error response: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable (`unauthorized`, `conflict`, ...): branch on this.
+    pub code: String,
+    /// Written for people: show it as it is.
+    pub message: String,
+}

@@ -5,7 +5,7 @@ mod client;
 
 use cloister_shared::api::{
     AcceptInviteRequest, ChangePassphraseRequest, CreateInviteRequest, CreateUserRequest,
-    InitLibraryRequest, InviteCreated, LibraryStatus, LoginRequest, LoginResponse, Me, UserInfo,
+    InitLibraryRequest, InviteCreated, LibraryStatus, LoginRequest, LoginResponse, Me, SessionStatus, UserInfo,
     UserList,
 };
 use serde::Deserialize;
@@ -26,11 +26,7 @@ pub async fn health() -> Result<Health, ApiError> {
 
 /// Who is signed in; `Ok(None)` when nobody is.
 pub async fn me() -> Result<Option<Me>, ApiError> {
-    match get::<Me>("/api/auth/me").await {
-        Ok(me) => Ok(Some(me)),
-        Err(err) if err.status == 401 => Ok(None),
-        Err(err) => Err(err),
-    }
+    get::<SessionStatus>("/api/auth/session").await.map(|status| status.user)
 }
 
 pub async fn login(username: String, password: String) -> Result<LoginResponse, ApiError> {

@@ -11,7 +11,7 @@ use axum_extra::extract::CookieJar;
 use cloister_shared::api::users::{PASSWORD_MAX_CHARS, PASSWORD_RULE};
 use cloister_shared::api::{
     AcceptInviteRequest, CreateInviteRequest, CreateUserRequest, InviteCreated, LoginRequest,
-    LoginResponse, Me, Role, UserInfo, UserList, UserSummary, SESSION_COOKIE,
+    LoginResponse, Me, Role, SessionStatus, UserInfo, UserList, UserSummary, SESSION_COOKIE,
 };
 use zeroize::Zeroizing;
 
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
+        .route("/api/auth/session", get(session_status))
         .route("/api/admin/users", get(list_users).post(create_user))
         .route("/api/admin/users/{username}", delete(remove_user))
         .route("/api/admin/invites", post(create_invite))
@@ -99,11 +100,27 @@ async fn logout(
 }
 
 async fn me(CurrentUser(user): CurrentUser) -> ApiJson<Me> {
-    ApiJson(Me {
+    ApiJson(me_of(user))
+}
+
+fn me_of(user: User) -> Me {
+    Me {
         username: user.username,
         role: user.role,
         quota_bytes: user.quota_bytes,
-    })
+    }
+}
+
+/// Whether anyone is signed in, without a 401 for visitors: the app asks this on every page load,
+/// and a signed-out visitor is not an error. Says nothing a visitor does not already know.
+async fn session_status(
+    user: Result<CurrentUser, AppError>,
+) -> AppResult<ApiJson<SessionStatus>> {
+    match user {
+        Ok(CurrentUser(user)) => Ok(ApiJson(SessionStatus { user: Some(me_of(user)) })),
+        Err(AppError::Unauthorized) => Ok(ApiJson(SessionStatus { user: None })),
+        Err(other) => Err(other),
+    }
 }
 
 async fn list_users(

@@ -81,3 +81,9 @@ pub struct Me {
     pub role: Role,
     pub quota_bytes: u64,
 }
+
+/// `GET /api/auth/session`: who is signed in, or `null` for a visitor (never a 401).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStatus {
+    pub user: Option<Me>,
+}

@@ -9,7 +9,7 @@ pub mod users;
 
 use serde::{Deserialize, Serialize};
 
-pub use auth::{LoginRequest, LoginResponse, Me, Role, UserSummary};
+pub use auth::{LoginRequest, LoginResponse, Me, Role, SessionStatus, UserSummary};
 pub use library::{ChangePassphraseRequest, InitLibraryRequest, KdfInfo, LibraryStatus};
 pub use users::{
     AcceptInviteRequest, CreateInviteRequest, CreateUserRequest, InviteCreated, UserInfo, UserList,

@@ -1,0 +1,20 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { dataDir } from '../playwright.config';
+
+const binary = path.resolve(__dirname, '../../target/release/cloister');
+
+/** Runs the real `cloister` binary against the test server's data directory. */
+export function cloister(args: string[], input?: string): string {
+  return execFileSync(binary, args, {
+    cwd: path.resolve(__dirname, '..'),
+    input,
+    env: { ...process.env, CLOISTER_DATA_DIR: dataDir },
+    encoding: 'utf8',
+  });
+}
+
+/** Creates a user with the CLI (the password goes through stdin, never argv). */
+export function addUser(name: string, password: string, admin = false): void {
+  cloister(['user', 'add', name, ...(admin ? ['--admin'] : []), '--password-stdin'], `${password}\n`);
+}

@@ -165,15 +165,7 @@ pub fn forget() {}
 
 /// Lets the browser paint (a "working…" message) before a long synchronous computation.
 pub async fn let_the_page_paint() {
-    #[cfg(feature = "hydrate")]
-    {
-        let promise = js_sys::Promise::new(&mut |resolve, _| {
-            if let Some(window) = web_sys::window() {
-                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 60);
-            }
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-    }
+    crate::browser::sleep_ms(60).await;
 }
 
 #[cfg(test)]

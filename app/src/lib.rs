@@ -2,10 +2,12 @@
 //! the browser (`hydrate`); browser-only code sits behind `hydrate`.
 
 pub mod api;
+pub mod browser;
 pub mod components;
 pub mod keyring;
 pub mod pages;
 pub mod session;
+pub mod upload;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -48,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::LoginPage/>
                     <Route path=StaticSegment("invite") view=pages::InvitePage/>
                     <Route path=StaticSegment("admin") view=pages::AdminPage/>
+                    <Route path=StaticSegment("upload") view=pages::UploadPage/>
                 </Routes>
             </main>
         </Router>

@@ -5,11 +5,11 @@ import { dataDir } from '../playwright.config';
 const binary = path.resolve(__dirname, '../../target/release/cloister');
 
 /** Runs the real `cloister` binary against the test server's data directory. */
-export function cloister(args: string[], input?: string): string {
+export function cloister(args: string[], input?: string, env: Record<string, string> = {}): string {
   return execFileSync(binary, args, {
     cwd: path.resolve(__dirname, '..'),
     input,
-    env: { ...process.env, CLOISTER_DATA_DIR: dataDir },
+    env: { ...process.env, CLOISTER_DATA_DIR: dataDir, ...env },
     encoding: 'utf8',
   });
 }

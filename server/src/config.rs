@@ -34,6 +34,22 @@ pub struct Config {
 
     #[command(flatten)]
     pub accounts: AccountsConfig,
+
+    #[command(flatten)]
+    pub uploads: UploadsConfig,
+}
+
+/// The upload protocol's housekeeping.
+#[derive(Debug, Clone, Args)]
+pub struct UploadsConfig {
+    /// Warn an uploader that processing will be late when more than this many videos are queued.
+    #[arg(long, env = "CLOISTER_QUEUE_WARN_LENGTH", default_value_t = 5)]
+    pub queue_warn_length: u64,
+
+    /// Remove an unfinished upload after this many hours without a new chunk.
+    #[arg(long, env = "CLOISTER_ABANDONED_UPLOAD_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(1..=24 * 365))]
+    pub abandoned_upload_hours: u64,
 }
 
 /// Sessions, the origin the server is reached at, and sign-in throttling.
@@ -166,5 +182,7 @@ mod tests {
         assert_eq!(config.accounts.login_refill_secs, 30);
         assert!(!config.accounts.trust_proxy);
         assert!(config.accounts.public_url.is_none());
+        assert_eq!(config.uploads.queue_warn_length, 5);
+        assert_eq!(config.uploads.abandoned_upload_hours, 24);
     }
 }

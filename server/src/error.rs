@@ -22,6 +22,11 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 507: the server's disk cannot take this upload.
+    #[error("{0}")]
+    InsufficientStorage(String),
+    #[error("That byte range is not in this file ({len} bytes).")]
+    RangeNotSatisfiable { len: u64 },
     #[error("{message}")]
     TooManyRequests {
         message: String,
@@ -63,6 +68,8 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
+            Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => {
@@ -80,6 +87,8 @@ impl AppError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::InsufficientStorage(_) => "insufficient_storage",
+            Self::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable { .. } => "unavailable",
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => "internal",
@@ -122,6 +131,11 @@ impl IntoResponse for AppError {
             response
                 .headers_mut()
                 .insert("retry-after", HeaderValue::from(secs));
+        }
+        if let Self::RangeNotSatisfiable { len } = &self {
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                response.headers_mut().insert("content-range", value);
+            }
         }
         response
     }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod custody;
 pub mod data_dir;
 pub mod db;
 pub mod error;
@@ -12,7 +13,10 @@ pub mod health;
 pub mod http;
 pub mod library;
 pub mod state;
+pub mod storage;
 pub mod tools;
+pub mod uploads;
+pub mod videos;
 
 use axum::Router;
 use cloister_app::{shell, App};
@@ -33,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(accounts::router())
         .merge(library::router())
+        .merge(uploads::router())
+        .merge(videos::router())
         // Unknown API paths answer JSON, not the app's HTML 404 page.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         // Every mutating API request must prove it is not a cross-site forgery.

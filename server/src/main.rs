@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use cloister::cli::remote::{LibraryCommand, LoginArgs};
 use cloister::cli::user::UserCommand;
 use cloister::config::Config;
-use cloister::{accounts, cli, router, tools, AppState};
+use cloister::{accounts, cli, router, tools, uploads, AppState};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -36,6 +36,12 @@ enum Command {
         #[command(subcommand)]
         command: LibraryCommand,
     },
+    /// Encrypt video files on this machine and upload them (resumes an interrupted upload).
+    Upload(cli::upload::UploadArgs),
+    /// List the library, with titles decrypted here.
+    Ls(cli::ls::LsArgs),
+    /// Download a video and decrypt it on this machine.
+    Download(cli::download::DownloadArgs),
 }
 
 #[tokio::main]
@@ -58,6 +64,9 @@ async fn main() -> std::process::ExitCode {
         Command::User { command } => cli::user::run(command).await,
         Command::Login(args) => cli::remote::login(args).await,
         Command::Library { command } => cli::remote::library(command).await,
+        Command::Upload(args) => cli::upload::run(args).await,
+        Command::Ls(args) => cli::ls::run(args).await,
+        Command::Download(args) => cli::download::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -77,8 +86,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
-    println!("Cloister is running at http://{addr}/");
+    // The bound address, so `--addr 127.0.0.1:0` (tests, benchmarks) says which port it got.
+    let bound = listener.local_addr().unwrap_or(addr);
+    println!("Cloister is running at http://{bound}/");
     accounts::spawn_sweeper(state.clone());
+    uploads::spawn_sweeper(state.clone());
     // Connection info gives sign-in throttling the client's address.
     axum::serve(
         listener,

@@ -8,7 +8,9 @@ use sqlx::SqlitePool;
 
 use crate::accounts::LoginLimiter;
 use crate::config::Config;
-use crate::data_dir::DataDir;
+use crate::data_dir::{DataDir, SERVER_KEY_LEN};
+use crate::storage::{DiskSpace, FsStorage, StatvfsDiskSpace, VideoStorage};
+use crate::uploads::UploadLocks;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,6 +20,14 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// Sign-in throttling, per username and per client address; lives as long as the server.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Where sealed files live.
+    pub storage: Arc<dyn VideoStorage>,
+    /// Free-space readings of the data directory's filesystem (tests inject a fixed one).
+    pub disk: Arc<dyn DiskSpace>,
+    /// Wraps DEKs held for jobs (DESIGN.md §2, server custody).
+    pub server_key: Arc<zeroize::Zeroizing<[u8; SERVER_KEY_LEN]>>,
+    /// Keeps a chunk write and the completion or removal of the same upload apart.
+    pub upload_locks: Arc<UploadLocks>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -35,7 +45,8 @@ impl AppState {
                 config.data_dir.display()
             )
         })?;
-        data.load_or_create_server_key()
+        let server_key = data
+            .load_or_create_server_key()
             .map_err(|err| anyhow::anyhow!("cannot read or create the server key: {err}"))?;
         let db = crate::db::open(data.root()).await.map_err(|err| {
             anyhow::anyhow!(
@@ -56,6 +67,10 @@ impl AppState {
         Ok(Self {
             db,
             login_limiter,
+            storage: Arc::new(FsStorage::new(data.videos())),
+            disk: Arc::new(StatvfsDiskSpace),
+            server_key: Arc::new(server_key),
+            upload_locks: Arc::new(UploadLocks::default()),
             config: Arc::new(config),
             data,
             leptos,

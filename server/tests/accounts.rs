@@ -576,14 +576,23 @@ async fn session_status_answers_null_for_a_visitor_and_the_user_when_signed_in()
     assert_eq!(body, json!({"user": null}));
     // A forged cookie is a visitor too, not an error.
     let forged = "cloister_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let (status, _, body) = app.call(Method::GET, "/api/auth/session", Some(forged), None).await;
+    let (status, _, body) = app
+        .call(Method::GET, "/api/auth/session", Some(forged), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"user": null}));
     let (_, headers, _) = app
-        .call(Method::POST, "/api/auth/login", None, Some(login_body("alice", PASSWORD)))
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(login_body("alice", PASSWORD)),
+        )
         .await;
     let cookie = session_cookie(&headers).expect("cookie");
-    let (status, _, body) = app.call(Method::GET, "/api/auth/session", Some(&cookie), None).await;
+    let (status, _, body) = app
+        .call(Method::GET, "/api/auth/session", Some(&cookie), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["user"]["username"], "alice");
     assert_eq!(body["user"]["role"], "member");

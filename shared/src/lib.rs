@@ -8,6 +8,7 @@ pub mod api;
 pub mod crypto;
 pub mod ids;
 
+pub use crypto::fingerprint::upload_fingerprint;
 pub use crypto::keys::{
     unwrap_dek, unwrap_library_key, wrap_dek, wrap_library_key, Dek, KdfParams, LibraryKey,
     PassphraseKey, WrappedKey,

@@ -104,6 +104,15 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Resu
     browser::send(browser::mutating(gloo_net::http::Request::put(url)).json(body)).await
 }
 
+/// PUT of raw bytes (a sealed chunk).
+#[cfg(feature = "hydrate")]
+pub async fn put_bytes<T: DeserializeOwned>(url: &str, body: &[u8]) -> Result<T, ApiError> {
+    let request = browser::mutating(gloo_net::http::Request::put(url))
+        .header("content-type", "application/octet-stream")
+        .body(js_sys::Uint8Array::from(body));
+    browser::send(request).await
+}
+
 #[cfg(feature = "hydrate")]
 pub async fn delete(url: &str) -> Result<(), ApiError> {
     browser::send::<serde_json::Value>(
@@ -127,6 +136,11 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(_url: &str, _body: &B) -> R
 
 #[cfg(not(feature = "hydrate"))]
 pub async fn put<B: Serialize, T: DeserializeOwned>(_url: &str, _body: &B) -> Result<T, ApiError> {
+    Err(ApiError::local(UNREACHABLE))
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub async fn put_bytes<T: DeserializeOwned>(_url: &str, _body: &[u8]) -> Result<T, ApiError> {
     Err(ApiError::local(UNREACHABLE))
 }
 

@@ -4,14 +4,15 @@
 mod client;
 
 use cloister_shared::api::{
-    AcceptInviteRequest, ChangePassphraseRequest, CreateInviteRequest, CreateUserRequest,
-    InitLibraryRequest, InviteCreated, LibraryStatus, LoginRequest, LoginResponse, Me, SessionStatus, UserInfo,
-    UserList,
+    AcceptInviteRequest, ChangePassphraseRequest, ChunkStored, CompleteUploadRequest,
+    CreateInviteRequest, CreateUploadRequest, CreateUserRequest, InitLibraryRequest, InviteCreated,
+    LibraryStatus, LoginRequest, LoginResponse, Me, SessionStatus, UploadCompleted, UploadCreated,
+    UploadState, UserInfo, UserList,
 };
 use serde::Deserialize;
 
 pub use client::ApiError;
-use client::{delete, get, post, put};
+use client::{delete, get, post, put, put_bytes};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Health {
@@ -26,7 +27,9 @@ pub async fn health() -> Result<Health, ApiError> {
 
 /// Who is signed in; `Ok(None)` when nobody is.
 pub async fn me() -> Result<Option<Me>, ApiError> {
-    get::<SessionStatus>("/api/auth/session").await.map(|status| status.user)
+    get::<SessionStatus>("/api/auth/session")
+        .await
+        .map(|status| status.user)
 }
 
 pub async fn login(username: String, password: String) -> Result<LoginResponse, ApiError> {
@@ -73,4 +76,32 @@ pub async fn create_invite(request: &CreateInviteRequest) -> Result<InviteCreate
 
 pub async fn accept_invite(request: &AcceptInviteRequest) -> Result<LoginResponse, ApiError> {
     post("/api/invites/accept", request).await
+}
+
+pub async fn create_upload(request: &CreateUploadRequest) -> Result<UploadCreated, ApiError> {
+    post("/api/uploads", request).await
+}
+
+/// The caller's unfinished upload of the file with this fingerprint, if the server holds one.
+pub async fn find_upload(fingerprint_hex: &str) -> Result<Option<UploadState>, ApiError> {
+    match get::<UploadState>(&format!("/api/uploads?fingerprint={fingerprint_hex}")).await {
+        Ok(state) => Ok(Some(state)),
+        Err(err) if err.status == 404 => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+pub async fn put_chunk(video_id: &str, index: u64, sealed: &[u8]) -> Result<ChunkStored, ApiError> {
+    put_bytes(&format!("/api/uploads/{video_id}/chunks/{index}"), sealed).await
+}
+
+pub async fn complete_upload(
+    video_id: &str,
+    request: &CompleteUploadRequest,
+) -> Result<UploadCompleted, ApiError> {
+    post(&format!("/api/uploads/{video_id}/complete"), request).await
+}
+
+pub async fn abort_upload(video_id: &str) -> Result<(), ApiError> {
+    delete(&format!("/api/uploads/{video_id}")).await
 }

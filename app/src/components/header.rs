@@ -28,6 +28,7 @@ pub fn SiteHeader() -> impl IntoView {
                     Auth::SignedIn(me) => {
                         let is_admin = me.role == Role::Admin;
                         view! {
+                            <a href="/upload">"Upload"</a>
                             <span class="who" data-testid="signed-in-as">{me.username.clone()}</span>
                             <Show when=move || is_admin>
                                 <a href="/admin">"Admin"</a>

@@ -5,9 +5,11 @@ mod home;
 mod invite;
 mod login;
 mod not_found;
+mod upload;
 
 pub use admin::AdminPage;
 pub use home::HomePage;
 pub use invite::InvitePage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
+pub use upload::UploadPage;

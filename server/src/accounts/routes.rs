@@ -113,11 +113,11 @@ fn me_of(user: User) -> Me {
 
 /// Whether anyone is signed in, without a 401 for visitors: the app asks this on every page load,
 /// and a signed-out visitor is not an error. Says nothing a visitor does not already know.
-async fn session_status(
-    user: Result<CurrentUser, AppError>,
-) -> AppResult<ApiJson<SessionStatus>> {
+async fn session_status(user: Result<CurrentUser, AppError>) -> AppResult<ApiJson<SessionStatus>> {
     match user {
-        Ok(CurrentUser(user)) => Ok(ApiJson(SessionStatus { user: Some(me_of(user)) })),
+        Ok(CurrentUser(user)) => Ok(ApiJson(SessionStatus {
+            user: Some(me_of(user)),
+        })),
         Err(AppError::Unauthorized) => Ok(ApiJson(SessionStatus { user: None })),
         Err(other) => Err(other),
     }

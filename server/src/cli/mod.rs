@@ -1,8 +1,11 @@
 //! The command-line tools: account administration straight on the database (`user`), and
-//! commands that talk to a running server (`login`, `library`).
+//! commands that talk to a running server (`login`, `library`, `upload`, `ls`).
 
+pub mod download;
+pub mod ls;
 pub mod remote;
 pub mod secrets;
+pub mod upload;
 pub mod user;
 
 use std::path::PathBuf;

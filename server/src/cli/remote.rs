@@ -40,7 +40,7 @@ pub enum LibraryCommand {
     },
 }
 
-async fn sign_in(args: &ClientArgs) -> anyhow::Result<(ApiClient, LoginResponse)> {
+pub(crate) async fn sign_in(args: &ClientArgs) -> anyhow::Result<(ApiClient, LoginResponse)> {
     let client = ApiClient::new(&args.server)?;
     let Some(user) = args.user.as_deref().filter(|u| !u.is_empty()) else {
         bail!("Say who to sign in as: set CLOISTER_USER or pass --user NAME.");
@@ -49,6 +49,20 @@ async fn sign_in(args: &ClientArgs) -> anyhow::Result<(ApiClient, LoginResponse)
         secrets::from_env_or_prompt("CLOISTER_PASSWORD", &format!("Password for {user}: "))?;
     let me = client.login(user, &password).await?;
     Ok((client, me))
+}
+
+/// Signs in and unlocks the library, as `login --check` does: what `upload` and `ls` start with.
+pub(crate) async fn sign_in_and_unlock(
+    args: &ClientArgs,
+) -> anyhow::Result<(ApiClient, LibraryKey)> {
+    let (client, _) = sign_in(args).await?;
+    let status = client.library().await?;
+    if !status.initialized {
+        bail!("{}", UnlockError::NotInitialized);
+    }
+    let passphrase = secrets::from_env_or_prompt("CLOISTER_PASSPHRASE", "Library passphrase: ")?;
+    let key = unlock::unlock(&status, passphrase).await?;
+    Ok((client, key))
 }
 
 pub async fn login(args: LoginArgs) -> anyhow::Result<()> {

@@ -134,7 +134,7 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn human_bytes(bytes: u64) -> String {
+pub(crate) fn human_bytes(bytes: u64) -> String {
     const GIB: u64 = 1 << 30;
     const MIB: u64 = 1 << 20;
     if bytes >= GIB && bytes.checked_rem(GIB) == Some(0) {
@@ -147,7 +147,7 @@ fn human_bytes(bytes: u64) -> String {
 }
 
 /// `YYYY-MM-DD` (UTC) from Unix seconds, by the civil-from-days algorithm.
-fn utc_date(unix: i64) -> String {
+pub(crate) fn utc_date(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

@@ -3,6 +3,8 @@
 //! the `X-Cloister-Request` header the server's CSRF guard asks of every mutating request.
 
 pub mod unlock;
+mod uploads;
+mod videos;
 
 use cloister_shared::api::{
     ChangePassphraseRequest, ErrorBody, InitLibraryRequest, LibraryStatus, LoginRequest,
@@ -31,6 +33,8 @@ pub enum ClientError {
     Protocol { server: String, detail: String },
 }
 
+/// Cheap to clone: clones share one connection pool and cookie store.
+#[derive(Clone)]
 pub struct ApiClient {
     server: String,
     http: reqwest::Client,

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this helper.
 
+pub mod uploads;
+
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
@@ -30,10 +32,20 @@ impl TestApp {
 
     /// A test app whose configuration `adjust` may change first (e.g. `public_url`).
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_with_state(adjust, |_| {}).await
+    }
+
+    /// Like `spawn_with`, and `adjust_state` may then replace parts of the state (e.g. the
+    /// free-disk reading) before the router is built.
+    pub async fn spawn_with_state(
+        adjust: impl FnOnce(&mut Config),
+        adjust_state: impl FnOnce(&mut AppState),
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::with_data_dir(dir.path());
         adjust(&mut config);
-        let state = AppState::open(config).await.expect("open state");
+        let mut state = AppState::open(config).await.expect("open state");
+        adjust_state(&mut state);
         let router = cloister::router(state.clone());
         Self {
             router,

@@ -5,15 +5,22 @@
 
 pub mod auth;
 pub mod library;
+pub mod uploads;
 pub mod users;
+pub mod videos;
 
 use serde::{Deserialize, Serialize};
 
 pub use auth::{LoginRequest, LoginResponse, Me, Role, SessionStatus, UserSummary};
 pub use library::{ChangePassphraseRequest, InitLibraryRequest, KdfInfo, LibraryStatus};
+pub use uploads::{
+    ChunkStored, CompleteUploadRequest, CreateUploadRequest, UploadCompleted, UploadCreated,
+    UploadState,
+};
 pub use users::{
     AcceptInviteRequest, CreateInviteRequest, CreateUserRequest, InviteCreated, UserInfo, UserList,
 };
+pub use videos::{VideoPage, VideoStatus, VideoSummary};
 
 /// Every mutating request (POST, PUT, PATCH, DELETE) under `/api` must carry this header with the
 /// value [`REQUEST_HEADER_VALUE`]. A cross-site form cannot set it, and a cross-origin `fetch` that

@@ -173,6 +173,19 @@ impl StreamSealer {
         ChunkCipher::new(dek, video, purpose, header).map(Self)
     }
 
+    /// A sealer for a stream begun earlier, with that stream's header (and so its salt): only for
+    /// re-sealing the very same plaintext, e.g. resuming an interrupted upload. Re-sealing chunk
+    /// `i` of the same bytes yields the same ciphertext, so nothing new is revealed; sealing other
+    /// plaintext with it would reuse (key, nonce) pairs.
+    pub fn resume(
+        dek: &Dek,
+        video: &VideoId,
+        purpose: &Purpose,
+        header: &StreamHeader,
+    ) -> Result<Self, CryptoError> {
+        ChunkCipher::new(dek, video, purpose, *header).map(Self)
+    }
+
     pub fn header(&self) -> &StreamHeader {
         &self.0.header
     }

@@ -1,0 +1,327 @@
+//! The browser's upload loop: fingerprint → resume or create → seal and send the missing chunks,
+//! a few in flight → complete. Runs in the page (wasm), reading the file slice by slice.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+
+use cloister_shared::api::{
+    CompleteUploadRequest, CreateUploadRequest, UploadState as ServerUpload, VideoStatus,
+};
+use cloister_shared::crypto::keys::{unwrap_dek, wrap_dek, Dek, LibraryKey};
+use cloister_shared::crypto::stream::{
+    chunk_count, seal_all, Purpose, StreamHeader, StreamSealer, DEFAULT_CHUNK_SIZE,
+};
+use cloister_shared::{upload_fingerprint, VideoId};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::progress::{Meter, Snapshot};
+use super::{UploadState, CHUNKS_IN_FLIGHT, NETWORK_FAILURE};
+use crate::api::{self, ApiError};
+use crate::browser::{now_ms, sleep_ms};
+
+/// Waits between retries of one chunk: about half a minute in all before giving up.
+const BACKOFF_MS: [u32; 5] = [1_000, 2_000, 4_000, 8_000, 15_000];
+
+pub struct Upload<'a> {
+    pub file: &'a web_sys::File,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub library_key: &'a LibraryKey,
+}
+
+/// Why an upload stopped early.
+enum Stop {
+    Cancelled,
+    Failed { message: String, retryable: bool },
+}
+
+impl From<ApiError> for Stop {
+    fn from(err: ApiError) -> Self {
+        if is_transient(&err) {
+            Stop::Failed {
+                message: NETWORK_FAILURE.to_owned(),
+                retryable: true,
+            }
+        } else {
+            Stop::Failed {
+                message: err.message,
+                retryable: false,
+            }
+        }
+    }
+}
+
+fn crypto(err: impl std::fmt::Display) -> Stop {
+    Stop::Failed {
+        message: format!("Encryption failed in this browser: {err}."),
+        retryable: false,
+    }
+}
+
+/// Network trouble or a busy server: worth trying again.
+fn is_transient(err: &ApiError) -> bool {
+    err.status == 0 || err.status == 429 || err.status >= 500
+}
+
+/// Runs one upload to the end, reporting each step through `report`; returns the final state.
+pub async fn run(
+    upload: Upload<'_>,
+    cancelled: impl Fn() -> bool,
+    report: impl Fn(UploadState),
+) -> UploadState {
+    let mut video_id = None;
+    let outcome = send(&upload, &cancelled, &report, &mut video_id).await;
+    match outcome {
+        Ok(done) => done,
+        Err(Stop::Cancelled) => {
+            // Nothing half-sent stays on the server.
+            if let Some(id) = video_id {
+                let _ = api::abort_upload(&id).await;
+            }
+            UploadState::Cancelled
+        }
+        Err(Stop::Failed { message, retryable }) => UploadState::Failed { message, retryable },
+    }
+}
+
+/// A stream ready to send: the sealer, the DEK to hand over on completion, what is still missing.
+struct Prepared {
+    video: VideoId,
+    dek: Dek,
+    sealer: StreamSealer,
+    missing: Vec<u64>,
+    chunk_count: u64,
+}
+
+async fn send(
+    upload: &Upload<'_>,
+    cancelled: &impl Fn() -> bool,
+    report: &impl Fn(UploadState),
+    video_id: &mut Option<String>,
+) -> Result<UploadState, Stop> {
+    report(UploadState::Preparing);
+    let size = upload.file.size() as u64;
+    let prepared = prepare(upload, size).await?;
+    *video_id = Some(prepared.video.to_string());
+    let id = prepared.video.to_string();
+
+    let chunk_size = u64::from(DEFAULT_CHUNK_SIZE);
+    let already = prepared.chunk_count - prepared.missing.len() as u64;
+    let done_chunks = Cell::new(already);
+    let done_bytes = Cell::new(prepared.missing_bytes_complement(size, chunk_size));
+    let meter = RefCell::new(Meter::default());
+    let queue = RefCell::new(VecDeque::from(prepared.missing.clone()));
+    let failure = RefCell::new(None::<Stop>);
+    let snapshot = |rate| Snapshot {
+        bytes_done: done_bytes.get(),
+        bytes_total: size,
+        chunks_done: done_chunks.get(),
+        chunks_total: prepared.chunk_count,
+        rate,
+    };
+    meter.borrow_mut().record(now_ms(), done_bytes.get());
+    report(UploadState::Sending(snapshot(None)));
+
+    let worker = || async {
+        loop {
+            if failure.borrow().is_some() {
+                return;
+            }
+            if cancelled() {
+                failure.replace(Some(Stop::Cancelled));
+                return;
+            }
+            let Some(index) = queue.borrow_mut().pop_front() else {
+                return;
+            };
+            match send_chunk(upload.file, &prepared, &id, index, size).await {
+                Ok(plain_len) => {
+                    done_chunks.set(done_chunks.get() + 1);
+                    done_bytes.set(done_bytes.get() + plain_len);
+                    let rate = meter.borrow_mut().record(now_ms(), done_bytes.get());
+                    report(UploadState::Sending(snapshot(rate)));
+                }
+                Err(stop) => {
+                    failure.replace(Some(stop));
+                    return;
+                }
+            }
+        }
+    };
+    futures::future::join_all((0..CHUNKS_IN_FLIGHT).map(|_| worker())).await;
+    if let Some(stop) = failure.take() {
+        return Err(stop);
+    }
+    if cancelled() {
+        return Err(Stop::Cancelled);
+    }
+
+    report(UploadState::Completing);
+    let request = CompleteUploadRequest {
+        dek: hex::encode(prepared.dek.as_bytes()),
+    };
+    let completed = with_retries(|| api::complete_upload(&id, &request)).await?;
+    Ok(UploadState::Done {
+        job_id: completed.job_id,
+        queue_position: completed.queue_position,
+        note: completed.processing_note,
+    })
+}
+
+impl Prepared {
+    /// Plaintext bytes the server already holds (all chunks that are not missing).
+    fn missing_bytes_complement(&self, size: u64, chunk_size: u64) -> u64 {
+        let missing: u64 = self
+            .missing
+            .iter()
+            .map(|&i| plain_len(size, chunk_size, i))
+            .sum();
+        size - missing.min(size)
+    }
+}
+
+fn plain_len(size: u64, chunk_size: u64, index: u64) -> u64 {
+    size.saturating_sub(index * chunk_size).min(chunk_size)
+}
+
+/// Finds this file's unfinished upload on the server (same name, size and modification time) and
+/// resumes it with its DEK and salt, or starts a new one.
+async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
+    let modified = upload.file.last_modified().max(0.0) as u64;
+    let fingerprint = hex::encode(upload_fingerprint(
+        upload.library_key,
+        &upload.file.name(),
+        size,
+        modified,
+    ));
+    if let Some(existing) = with_retries(|| api::find_upload(&fingerprint)).await? {
+        if existing.status == VideoStatus::Uploading {
+            return resume(upload.library_key, existing);
+        }
+    }
+    let video = VideoId::random().map_err(crypto)?;
+    let dek = Dek::generate().map_err(crypto)?;
+    let sealer =
+        StreamSealer::new(&dek, &video, &Purpose::Original, DEFAULT_CHUNK_SIZE).map_err(crypto)?;
+    let title = seal_all(
+        &dek,
+        &video,
+        &Purpose::Title,
+        DEFAULT_CHUNK_SIZE,
+        upload.title.as_bytes(),
+    )
+    .map_err(crypto)?;
+    let description = if upload.description.trim().is_empty() {
+        None
+    } else {
+        let sealed = seal_all(
+            &dek,
+            &video,
+            &Purpose::Description,
+            DEFAULT_CHUNK_SIZE,
+            upload.description.as_bytes(),
+        )
+        .map_err(crypto)?;
+        Some(hex::encode(sealed))
+    };
+    let count = chunk_count(size, DEFAULT_CHUNK_SIZE);
+    let request = CreateUploadRequest {
+        video_id: video,
+        size_bytes: size,
+        chunk_count: count,
+        stream_header: hex::encode(sealer.header().to_bytes()),
+        wrapped_dek: wrap_dek(upload.library_key, &video, &dek).map_err(crypto)?,
+        title_sealed: hex::encode(title),
+        description_sealed: description,
+        fingerprint,
+    };
+    let created = with_retries(|| api::create_upload(&request)).await?;
+    let missing = (0..count)
+        .filter(|i| !created.received.contains(i))
+        .collect();
+    Ok(Prepared {
+        video,
+        dek,
+        sealer,
+        missing,
+        chunk_count: count,
+    })
+}
+
+fn resume(library_key: &LibraryKey, existing: ServerUpload) -> Result<Prepared, Stop> {
+    let video = existing.video_id;
+    let dek = unwrap_dek(library_key, &video, &existing.wrapped_dek).map_err(crypto)?;
+    let header_bytes = hex::decode(&existing.stream_header).map_err(crypto)?;
+    let header = StreamHeader::parse(&header_bytes).map_err(crypto)?;
+    let sealer = StreamSealer::resume(&dek, &video, &Purpose::Original, &header).map_err(crypto)?;
+    let missing = (0..existing.chunk_count)
+        .filter(|i| existing.received.binary_search(i).is_err())
+        .collect();
+    Ok(Prepared {
+        video,
+        dek,
+        sealer,
+        missing,
+        chunk_count: existing.chunk_count,
+    })
+}
+
+/// Reads, seals and sends chunk `index`; returns its plaintext length.
+async fn send_chunk(
+    file: &web_sys::File,
+    prepared: &Prepared,
+    id: &str,
+    index: u64,
+    size: u64,
+) -> Result<u64, Stop> {
+    let chunk_size = u64::from(DEFAULT_CHUNK_SIZE);
+    let start = index * chunk_size;
+    let end = (start + chunk_size).min(size);
+    let plaintext = read_slice(file, start, end).await?;
+    let is_last = index + 1 == prepared.chunk_count;
+    let sealed = prepared
+        .sealer
+        .seal_chunk(index, &plaintext, is_last)
+        .map_err(crypto)?;
+    drop(plaintext);
+    with_retries(|| api::put_chunk(id, index, &sealed)).await?;
+    Ok(end - start)
+}
+
+/// One slice of the file, read on its own: the whole file is never in memory.
+async fn read_slice(file: &web_sys::File, start: u64, end: u64) -> Result<Vec<u8>, Stop> {
+    let unreadable = |_| Stop::Failed {
+        message: "The file could not be read. Was it moved or deleted? Choose it again to resume."
+            .to_owned(),
+        retryable: false,
+    };
+    let blob = file
+        .slice_with_f64_and_f64(start as f64, end as f64)
+        .map_err(unreadable)?;
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(unreadable)?;
+    let buffer = buffer
+        .dyn_into::<js_sys::ArrayBuffer>()
+        .map_err(unreadable)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Calls `call` until it succeeds or fails for a reason other than the network or a busy server.
+async fn with_retries<T, F, Fut>(call: F) -> Result<T, ApiError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(err) if is_transient(&err) && attempt < BACKOFF_MS.len() => {
+                sleep_ms(BACKOFF_MS[attempt]).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The upload protocol and the library listing, from the client's side.
+
+use bytes::Bytes;
+use cloister_shared::api::{
+    ChunkStored, CompleteUploadRequest, CreateUploadRequest, UploadCompleted, UploadCreated,
+    UploadState, VideoPage,
+};
+use cloister_shared::VideoId;
+use reqwest::{Method, StatusCode};
+
+use super::{ApiClient, ClientError};
+
+impl ApiClient {
+    pub async fn create_upload(
+        &self,
+        body: &CreateUploadRequest,
+    ) -> Result<UploadCreated, ClientError> {
+        self.post(Method::POST, "/api/uploads", body).await
+    }
+
+    /// The caller's unfinished upload with this fingerprint, if there is one.
+    pub async fn find_upload(
+        &self,
+        fingerprint_hex: &str,
+    ) -> Result<Option<UploadState>, ClientError> {
+        let path = format!("/api/uploads?fingerprint={fingerprint_hex}");
+        match self.call(self.request(Method::GET, &path)).await {
+            Ok(state) => Ok(Some(state)),
+            Err(ClientError::Api { status, .. }) if status == StatusCode::NOT_FOUND => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Sends one sealed chunk (`Bytes`, so a retry does not copy it).
+    pub async fn put_chunk(
+        &self,
+        id: &VideoId,
+        index: u64,
+        sealed: Bytes,
+    ) -> Result<ChunkStored, ClientError> {
+        let path = format!("/api/uploads/{id}/chunks/{index}");
+        let builder = self
+            .request(Method::PUT, &path)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(sealed);
+        self.call(builder).await
+    }
+
+    pub async fn complete_upload(
+        &self,
+        id: &VideoId,
+        dek_hex: String,
+    ) -> Result<UploadCompleted, ClientError> {
+        let path = format!("/api/uploads/{id}/complete");
+        self.post(Method::POST, &path, &CompleteUploadRequest { dek: dek_hex })
+            .await
+    }
+
+    pub async fn videos(&self, limit: u32, cursor: Option<&str>) -> Result<VideoPage, ClientError> {
+        let mut builder = self
+            .request(Method::GET, "/api/videos")
+            .query(&[("limit", limit.to_string())]);
+        if let Some(cursor) = cursor {
+            builder = builder.query(&[("cursor", cursor)]);
+        }
+        self.call(builder).await
+    }
+}

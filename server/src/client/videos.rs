@@ -1,0 +1,39 @@
+//! Reading videos from the client's side: one video's metadata and its sealed original.
+
+use cloister_shared::api::{ErrorBody, VideoSummary};
+use cloister_shared::VideoId;
+use reqwest::Method;
+
+use super::{ApiClient, ClientError};
+
+impl ApiClient {
+    pub async fn video(&self, video: &VideoId) -> Result<VideoSummary, ClientError> {
+        self.call(self.request(Method::GET, &format!("/api/videos/{video}")))
+            .await
+    }
+
+    /// The sealed original as a streaming response: the caller reads it piece by piece.
+    pub async fn sealed_original(&self, video: &VideoId) -> Result<reqwest::Response, ClientError> {
+        let response = self
+            .request(Method::GET, &format!("/api/videos/{video}/original"))
+            .send()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(ClientError::Api {
+                status,
+                code: body.error.code,
+                message: body.error.message,
+            }),
+            Err(_) => Err(self.protocol(format!("HTTP {status}"))),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Where sealed files live (DESIGN.md §3). One trait, so S3-compatible object storage can replace
+//! the filesystem when a group outgrows one machine; the filesystem implementation is `fs`.
+//!
+//! Every location is built from a parsed `VideoId` and fixed names, never from request input.
+
+mod disk;
+mod fs;
+
+use std::io;
+
+use cloister_shared::VideoId;
+
+pub use disk::{DiskSpace, FixedDiskSpace, StatvfsDiskSpace};
+pub use fs::FsStorage;
+
+/// A partial original being written chunk by chunk, at known offsets and in any order. (An
+/// object store would map each chunk to a part of a multipart upload.)
+pub trait PartialOriginal: Send + Sync {
+    fn write_at(&self, bytes: &[u8], offset: u64) -> io::Result<()>;
+    /// Makes what was written durable.
+    fn sync(&self) -> io::Result<()>;
+}
+
+/// The blocking storage operations; callers run them on a blocking thread.
+pub trait VideoStorage: Send + Sync + 'static {
+    /// Creates the video's partial original holding just `header` (replacing any left over).
+    fn begin_original(&self, video: &VideoId, header: &[u8]) -> io::Result<()>;
+    /// Opens the partial original for positioned writes.
+    fn open_partial(&self, video: &VideoId) -> io::Result<Box<dyn PartialOriginal>>;
+    /// Reads up to `len` bytes at `offset` of the original, partial or finished.
+    fn read_original(&self, video: &VideoId, offset: u64, len: usize) -> io::Result<Vec<u8>>;
+    /// The original's current length, partial or finished.
+    fn original_len(&self, video: &VideoId) -> io::Result<u64>;
+    /// Syncs the partial original and moves it, atomically and durably, to its final name.
+    /// Idempotent: a finished original is left as it is.
+    fn finish_original(&self, video: &VideoId) -> io::Result<()>;
+    /// Removes every file of the video; a video with no files is not an error.
+    fn remove_video(&self, video: &VideoId) -> io::Result<()>;
+}

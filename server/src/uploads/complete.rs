@@ -1,0 +1,252 @@
+//! `POST /api/uploads/{id}/complete` and `DELETE /api/uploads/{id}`.
+
+use std::time::Duration;
+
+use cloister_shared::api::{CompleteUploadRequest, UploadCompleted};
+use cloister_shared::crypto::stream::{sealed_chunk_len, sealed_len, HEADER_LEN};
+use cloister_shared::{Dek, Purpose, StreamHeader, StreamOpener, VideoId};
+use tokio::sync::{OwnedRwLockWriteGuard, RwLock, Semaphore};
+use zeroize::Zeroizing;
+
+use super::{blocking, ensure_uploading, late_note, load_owned, received, Upload};
+use crate::accounts::{unix_now, User};
+use crate::custody;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Files under this size jump ahead of larger ones in the processing queue.
+const SMALL_FILE_BYTES: u64 = 100 * 1024 * 1024;
+/// How long complete or abort waits for chunk uploads of the same upload still in flight.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+/// At most this many missing indexes are listed in a message.
+const MISSING_LISTED: usize = 20;
+
+fn parse_dek(hex_dek: &str) -> AppResult<Dek> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(hex_dek, bytes.as_mut())
+        .map_err(|_| AppError::BadRequest("dek must be 32 bytes as 64 hex digits.".to_owned()))?;
+    Ok(Dek::from_bytes(*bytes))
+}
+
+/// Takes the upload's lock alone, once chunk writes in flight have finished.
+async fn exclusive(state: &AppState, id: &VideoId) -> AppResult<OwnedRwLockWriteGuard<()>> {
+    let lock: std::sync::Arc<RwLock<()>> = state.upload_locks.get(id);
+    tokio::time::timeout(LOCK_WAIT, lock.write_owned())
+        .await
+        .map_err(|_| {
+            AppError::Conflict(
+                "Chunks of this upload are still arriving; try again when they are done."
+                    .to_owned(),
+            )
+        })
+}
+
+fn missing_message(missing: &[u64]) -> String {
+    let listed: Vec<String> = missing
+        .iter()
+        .take(MISSING_LISTED)
+        .map(u64::to_string)
+        .collect();
+    let more = missing.len().saturating_sub(MISSING_LISTED);
+    let noun = if missing.len() == 1 {
+        "Chunk"
+    } else {
+        "Chunks"
+    };
+    let verb = if missing.len() == 1 { "is" } else { "are" };
+    if more > 0 {
+        format!(
+            "{noun} {} and {more} more {verb} missing.",
+            listed.join(", ")
+        )
+    } else {
+        format!("{noun} {} {verb} missing.", listed.join(", "))
+    }
+}
+
+/// One verification at a time: each reads and decrypts a 4 MiB chunk, and a burst of completes
+/// must not add up to a burst of memory on a small server.
+static VERIFYING: Semaphore = Semaphore::const_new(1);
+
+/// What the blocking check found.
+enum Verdict {
+    Ok,
+    WrongKey,
+    Mismatch(String),
+}
+
+/// Checks the assembled file with no key but the DEK: its length, its header, and that the DEK
+/// opens chunk 0 (catching a client that hands over the wrong key). A mismatch of length or
+/// header is the server's fault, logged, and answered with 409.
+async fn verify_file(state: &AppState, upload: &Upload, dek: Dek) -> AppResult<()> {
+    let storage = state.storage.clone();
+    let up = upload.clone();
+    let _permit = VERIFYING
+        .acquire()
+        .await
+        .map_err(|_| AppError::Internal("verification closed".to_owned()))?;
+    let verdict = blocking(move || {
+        let expected_len = sealed_len(up.size_bytes, up.chunk_size);
+        let len = storage.original_len(&up.id)?;
+        if len != expected_len {
+            return Ok(Verdict::Mismatch(format!(
+                "{len} bytes on disk, not {expected_len}"
+            )));
+        }
+        let first_len = sealed_chunk_len(up.size_bytes, up.chunk_size, 0).unwrap_or(0);
+        let want = HEADER_LEN + usize::try_from(first_len).unwrap_or(0);
+        let bytes = storage.read_original(&up.id, 0, want)?;
+        let Some((head, chunk)) = bytes.split_at_checked(HEADER_LEN) else {
+            return Ok(Verdict::Mismatch("truncated".to_owned()));
+        };
+        if head != up.stream_header.as_slice() {
+            return Ok(Verdict::Mismatch(
+                "another header on disk than recorded".to_owned(),
+            ));
+        }
+        let opened = StreamHeader::parse(head)
+            .and_then(|h| StreamOpener::new(&dek, &up.id, &Purpose::Original, &h))
+            .and_then(|opener| opener.open_chunk(0, chunk, up.chunk_count == 1));
+        Ok(if opened.is_ok() {
+            Verdict::Ok
+        } else {
+            Verdict::WrongKey
+        })
+    })
+    .await?;
+    match verdict {
+        Verdict::Ok => Ok(()),
+        Verdict::WrongKey => Err(AppError::BadRequest(
+            "This key does not open the upload: it is not the key the file was sealed with."
+                .to_owned(),
+        )),
+        Verdict::Mismatch(detail) => {
+            tracing::error!(video = %upload.id, "{detail}");
+            Err(AppError::Conflict(
+                "The stored file does not match its chunks; cancel this upload and send it again."
+                    .to_owned(),
+            ))
+        }
+    }
+}
+
+async fn queue_figures(state: &AppState, job_id: i64, priority: i64) -> AppResult<(u64, u64)> {
+    let (length, ahead): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*),
+                COALESCE(SUM(id <> ?1 AND (status = 'running' OR priority > ?2
+                                           OR (priority = ?2 AND id < ?1))), 0)
+         FROM jobs
+         WHERE kind = 'process' AND status IN ('queued', 'waiting_resource', 'running')",
+    )
+    .bind(job_id)
+    .bind(priority)
+    .fetch_one(&state.db)
+    .await?;
+    Ok((
+        u64::try_from(length).unwrap_or(0),
+        u64::try_from(ahead).unwrap_or(0),
+    ))
+}
+
+/// Completes upload `id`: every chunk held, the file checked, synced and renamed into place, then
+/// in one transaction the video becomes `uploaded` and a `process` job is queued holding the DEK
+/// wrapped under the server key.
+pub async fn complete(
+    state: &AppState,
+    user: &User,
+    id: &VideoId,
+    req: &CompleteUploadRequest,
+) -> AppResult<UploadCompleted> {
+    let dek = parse_dek(&req.dek)?;
+    load_owned(&state.db, user.id, id).await?;
+    let _guard = exclusive(state, id).await?;
+    let upload = load_owned(&state.db, user.id, id).await?;
+    ensure_uploading(&upload)?;
+
+    let held = received(&state.db, id).await?;
+    let missing: Vec<u64> = (0..upload.chunk_count)
+        .filter(|i| held.binary_search(i).is_err())
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::Conflict(missing_message(&missing)));
+    }
+    verify_file(state, &upload, dek.clone()).await?;
+
+    let storage = state.storage.clone();
+    let vid = *id;
+    blocking(move || storage.finish_original(&vid)).await?;
+
+    let wrapped = custody::wrap_dek(&state.server_key, id, &dek)
+        .map_err(|err| AppError::Internal(err.to_string()))?;
+    let priority: i64 = i64::from(upload.size_bytes < SMALL_FILE_BYTES);
+    let now = unix_now();
+    let mut tx = state.db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE videos SET status = 'uploaded', upload_fingerprint = NULL, updated_at = ?
+         WHERE id = ? AND status = 'uploading'",
+    )
+    .bind(now)
+    .bind(id.to_string())
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(AppError::Conflict(
+            "This upload is already complete.".to_owned(),
+        ));
+    }
+    sqlx::query("DELETE FROM upload_chunks WHERE video_id = ?")
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let job_id: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (video_id, kind, status, priority, queued_at, wrapped_server_dek)
+         VALUES (?, 'process', 'queued', ?, ?, ?) RETURNING id",
+    )
+    .bind(id.to_string())
+    .bind(priority)
+    .bind(now)
+    .bind(&wrapped)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    state.upload_locks.forget(id);
+
+    let (queue_length, ahead) = queue_figures(state, job_id, priority).await?;
+    tracing::info!(video = %id, job = job_id, "upload complete, processing queued");
+    Ok(UploadCompleted {
+        video_id: *id,
+        job_id,
+        queue_position: ahead + 1,
+        queue_length,
+        processing_note: late_note(queue_length, ahead, state.config.uploads.queue_warn_length),
+    })
+}
+
+/// Removes an unfinished upload of `user`: its files, its chunk rows and its video row.
+pub async fn abort(state: &AppState, user: &User, id: &VideoId) -> AppResult<()> {
+    load_owned(&state.db, user.id, id).await?;
+    let _guard = exclusive(state, id).await?;
+    let upload = load_owned(&state.db, user.id, id).await?;
+    if ensure_uploading(&upload).is_err() {
+        return Err(AppError::Conflict(
+            "This upload is complete; it can no longer be cancelled.".to_owned(),
+        ));
+    }
+    remove(state, id).await?;
+    state.upload_locks.forget(id);
+    tracing::info!(video = %id, user = %user.username, "upload cancelled");
+    Ok(())
+}
+
+/// Files first, then the row: a failure in between leaves a row the sweep removes later, never
+/// files no row points to.
+pub(crate) async fn remove(state: &AppState, id: &VideoId) -> AppResult<()> {
+    let storage = state.storage.clone();
+    let vid = *id;
+    blocking(move || storage.remove_video(&vid)).await?;
+    sqlx::query("DELETE FROM videos WHERE id = ? AND status = 'uploading'")
+        .bind(id.to_string())
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}

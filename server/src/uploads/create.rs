@@ -1,0 +1,256 @@
+//! `POST /api/uploads`: every check happens before a byte is stored.
+
+use cloister_shared::api::uploads::{
+    FINGERPRINT_LEN, MAX_DESCRIPTION_SEALED_BYTES, MAX_TITLE_SEALED_BYTES,
+};
+use cloister_shared::api::{CreateUploadRequest, UploadCreated};
+use cloister_shared::crypto::stream::{chunk_count, DEFAULT_CHUNK_SIZE, HEADER_LEN, TAG_LEN};
+use cloister_shared::StreamHeader;
+
+use super::{active_job_count, blocking, late_note};
+use crate::accounts::{unix_now, User};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// The seed's message, word for word (DESIGN.md §5).
+pub const STORAGE_LOW: &str =
+    "Upload cannot be accepted — server storage is low. Try smaller file or contact admin.";
+
+fn decode_hex(field: &str, value: &str, max_bytes: usize) -> AppResult<Vec<u8>> {
+    if value.len() > max_bytes * 2 {
+        return Err(AppError::BadRequest(format!(
+            "{field} is too long: at most {max_bytes} bytes."
+        )));
+    }
+    hex::decode(value).map_err(|_| AppError::BadRequest(format!("{field} must be lowercase hex.")))
+}
+
+/// A sealed title or description: a valid stream header and at least one tag.
+fn sealed_blob(field: &str, value: &str, max_bytes: usize) -> AppResult<Vec<u8>> {
+    let bytes = decode_hex(field, value, max_bytes)?;
+    if bytes.len() < HEADER_LEN + TAG_LEN || StreamHeader::parse(&bytes).is_err() {
+        return Err(AppError::BadRequest(format!(
+            "{field} is not a sealed stream."
+        )));
+    }
+    Ok(bytes)
+}
+
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS.get(unit).copied().unwrap_or("B"))
+    }
+}
+
+/// What the checks accepted, ready to insert.
+struct Checked {
+    header: Vec<u8>,
+    title: Vec<u8>,
+    description: Option<Vec<u8>>,
+    fingerprint: Vec<u8>,
+}
+
+fn check_shape(req: &CreateUploadRequest, max_upload: u64) -> AppResult<Checked> {
+    let header = decode_hex("stream_header", &req.stream_header, HEADER_LEN)?;
+    let parsed = StreamHeader::parse(&header)
+        .ok()
+        .filter(|_| header.len() == HEADER_LEN)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "stream_header is not a sealed-stream header ({HEADER_LEN} bytes)."
+            ))
+        })?;
+    if parsed.chunk_size != DEFAULT_CHUNK_SIZE {
+        return Err(AppError::BadRequest(format!(
+            "Uploads use chunks of {DEFAULT_CHUNK_SIZE} bytes (4 MiB); this header says {}.",
+            parsed.chunk_size
+        )));
+    }
+    let expected = chunk_count(req.size_bytes, DEFAULT_CHUNK_SIZE);
+    if req.chunk_count != expected {
+        return Err(AppError::BadRequest(format!(
+            "A file of {} bytes has {expected} chunks of 4 MiB, not {}.",
+            req.size_bytes, req.chunk_count
+        )));
+    }
+    if req.size_bytes > max_upload {
+        return Err(AppError::PayloadTooLarge(format!(
+            "This file is {}; the largest upload this server accepts is {}.",
+            human_bytes(req.size_bytes),
+            human_bytes(max_upload)
+        )));
+    }
+    let fingerprint = decode_hex("fingerprint", &req.fingerprint, FINGERPRINT_LEN)?;
+    if fingerprint.len() != FINGERPRINT_LEN {
+        return Err(AppError::BadRequest(format!(
+            "fingerprint must be {FINGERPRINT_LEN} bytes ({} hex digits).",
+            FINGERPRINT_LEN * 2
+        )));
+    }
+    let title = sealed_blob("title_sealed", &req.title_sealed, MAX_TITLE_SEALED_BYTES)?;
+    let description = req
+        .description_sealed
+        .as_deref()
+        .map(|d| sealed_blob("description_sealed", d, MAX_DESCRIPTION_SEALED_BYTES))
+        .transpose()?;
+    Ok(Checked {
+        header,
+        title,
+        description,
+        fingerprint,
+    })
+}
+
+async fn used_bytes(state: &AppState, user: &User) -> AppResult<u64> {
+    let used: i64 =
+        sqlx::query_scalar("SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = ?")
+            .bind(user.id)
+            .fetch_one(&state.db)
+            .await?;
+    Ok(u64::try_from(used).unwrap_or(0))
+}
+
+fn over_quota(used: u64, size: u64, quota: u64) -> AppError {
+    AppError::PayloadTooLarge(format!(
+        "This upload would put you over your storage quota: you use {} of {}, and this file is {}.",
+        human_bytes(used),
+        human_bytes(quota),
+        human_bytes(size)
+    ))
+}
+
+async fn check_disk(state: &AppState, size: u64) -> AppResult<()> {
+    let disk = state.disk.clone();
+    let root = state.data.root().to_path_buf();
+    let free = blocking(move || disk.available_bytes(&root)).await?;
+    let needed = size
+        .saturating_mul(2)
+        .saturating_add(state.config.gate.disk_reserve_bytes);
+    if free > needed {
+        Ok(())
+    } else {
+        tracing::warn!(free, needed, "upload refused: storage low");
+        Err(AppError::InsufficientStorage(STORAGE_LOW.to_owned()))
+    }
+}
+
+async fn refuse_duplicates(
+    state: &AppState,
+    user: &User,
+    req: &CreateUploadRequest,
+    fp: &[u8],
+) -> AppResult<()> {
+    let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM videos WHERE id = ?")
+        .bind(req.video_id.to_string())
+        .fetch_optional(&state.db)
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::Conflict(
+            "A video with this id exists already; make a new id.".to_owned(),
+        ));
+    }
+    let open: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM videos WHERE owner_id = ? AND upload_fingerprint = ? AND status = 'uploading'",
+    )
+    .bind(user.id)
+    .bind(fp)
+    .fetch_optional(&state.db)
+    .await?;
+    if let Some(id) = open {
+        return Err(AppError::Conflict(format!(
+            "You already have an unfinished upload of this file ({id}): resume it, or cancel it first."
+        )));
+    }
+    Ok(())
+}
+
+/// Checks `req` and creates the upload: a `videos` row in `uploading` and a partial original
+/// holding the header.
+pub async fn create(
+    state: &AppState,
+    user: &User,
+    req: &CreateUploadRequest,
+) -> AppResult<UploadCreated> {
+    let checked = check_shape(req, state.config.limits.max_upload_bytes)?;
+    let used = used_bytes(state, user).await?;
+    if used.saturating_add(req.size_bytes) > user.quota_bytes {
+        return Err(over_quota(used, req.size_bytes, user.quota_bytes));
+    }
+    check_disk(state, req.size_bytes).await?;
+    refuse_duplicates(state, user, req, &checked.fingerprint).await?;
+
+    let size = i64::try_from(req.size_bytes)
+        .map_err(|_| AppError::BadRequest("size_bytes is out of range.".to_owned()))?;
+    let count = i64::try_from(req.chunk_count)
+        .map_err(|_| AppError::BadRequest("chunk_count is out of range.".to_owned()))?;
+    let quota = i64::try_from(user.quota_bytes).unwrap_or(i64::MAX);
+    let now = unix_now();
+    // The quota is checked again inside the INSERT, so two uploads at once cannot both squeeze
+    // under it.
+    let inserted = sqlx::query(
+        "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
+                             title_sealed, description_sealed, stream_header, chunk_size,
+                             chunk_count, upload_fingerprint)
+         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+         WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = ?) + ? <= ?",
+    )
+    .bind(req.video_id.to_string())
+    .bind(user.id)
+    .bind(size)
+    .bind(now)
+    .bind(now)
+    .bind(req.wrapped_dek.to_bytes().as_slice())
+    .bind(&checked.title)
+    .bind(checked.description.as_deref())
+    .bind(&checked.header)
+    .bind(i64::from(DEFAULT_CHUNK_SIZE))
+    .bind(count)
+    .bind(&checked.fingerprint)
+    .bind(user.id)
+    .bind(size)
+    .bind(quota)
+    .execute(&state.db)
+    .await
+    .map_err(|err| match err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
+            "This upload exists already (same id, or an unfinished upload of the same file)."
+                .to_owned(),
+        ),
+        other => other.into(),
+    })?;
+    if inserted.rows_affected() == 0 {
+        let used = used_bytes(state, user).await?;
+        return Err(over_quota(used, req.size_bytes, user.quota_bytes));
+    }
+
+    let storage = state.storage.clone();
+    let id = req.video_id;
+    let header = checked.header;
+    if let Err(err) = blocking(move || storage.begin_original(&id, &header)).await {
+        // No file, no upload: take the row back so the quota is not held by nothing.
+        let _ = sqlx::query("DELETE FROM videos WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&state.db)
+            .await;
+        return Err(err);
+    }
+    tracing::info!(video = %id, user = %user.username, size = req.size_bytes, "upload created");
+    let queued = active_job_count(&state.db).await?;
+    Ok(UploadCreated {
+        video_id: id,
+        chunk_size: DEFAULT_CHUNK_SIZE,
+        chunk_count: req.chunk_count,
+        received: Vec::new(),
+        // This video will join the queue behind every job in it now.
+        processing_note: late_note(queued + 1, queued, state.config.uploads.queue_warn_length),
+    })
+}

@@ -18,3 +18,9 @@ export function cloister(args: string[], input?: string, env: Record<string, str
 export function addUser(name: string, password: string, admin = false): void {
   cloister(['user', 'add', name, ...(admin ? ['--admin'] : []), '--password-stdin'], `${password}\n`);
 }
+
+/** Creates the user unless `cloister user list` already shows it (specs may run alone or together). */
+export function ensureUser(name: string, password: string, admin = false): void {
+  const listed = cloister(['user', 'list']);
+  if (!listed.split('\n').some((line) => line.trim().split(/\s+/)[0] === name)) addUser(name, password, admin);
+}

@@ -1,8 +1,9 @@
 import { test, expect, Page } from '@playwright/test';
 import { addUser } from '../support/cli';
+import { PASSPHRASE } from '../support/session';
 
 const admin = { name: 'e2e-admin', password: 'correct horse admin' };
-const passphrase = 'sixty-four mebibytes of argon two';
+const passphrase = PASSPHRASE;
 
 async function signIn(page: Page, name: string, password: string) {
   await page.goto('/login');

@@ -1,42 +1,21 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { statSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { addUser, cloister } from '../support/cli';
+import { cloister, ensureUser } from '../support/cli';
 import { makeVideo, sha256 } from '../support/media';
+import { PASSPHRASE, signInAndUnlock } from '../support/session';
 
 const user = { name: 'e2e-uploader', password: 'uploader password' };
-const passphrase = 'four words make passphrases strong';
-
-async function signInAndUnlock(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('Username').fill(user.name);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-as')).toHaveText(user.name);
-  const choose = page.getByRole('heading', { name: 'Choose the library passphrase' });
-  const unlock = page.getByRole('heading', { name: 'Unlock the library' });
-  await expect(choose.or(unlock)).toBeVisible();
-  if (await choose.isVisible()) {
-    await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
-    await page.getByLabel('Type it again').fill(passphrase);
-    await page.getByRole('button', { name: 'Set passphrase' }).click();
-  } else {
-    await page.getByLabel('Library passphrase').fill(passphrase);
-    await page.getByRole('button', { name: 'Unlock' }).click();
-  }
-  await expect(page.getByTestId('library-unlocked')).toBeVisible({ timeout: 60_000 });
-}
+test.beforeAll(() => ensureUser(user.name, user.password, true));
 
 test('a real video uploads through the page, encrypted, with moving progress, and decrypts to the same bytes', async ({ page }) => {
   test.setTimeout(180_000);
-  // Accounts may already exist from the accounts tests; this user is new.
-  addUser(user.name, user.password, true);
   const video = makeVideo('upload-720p.mp4', 10);
   const size = statSync(video).size;
   expect(size).toBeGreaterThan(3 * 4 * 1024 * 1024);
 
-  await signInAndUnlock(page);
+  await signInAndUnlock(page, user.name, user.password);
   await page.getByRole('link', { name: 'Upload' }).click();
   await page.getByTestId('file-input').setInputFiles(video);
   const item = page.getByTestId('upload-item');
@@ -79,7 +58,95 @@ test('a real video uploads through the page, encrypted, with moving progress, an
     CLOISTER_SERVER: new URL(page.url()).origin,
     CLOISTER_USER: user.name,
     CLOISTER_PASSWORD: user.password,
-    CLOISTER_PASSPHRASE: passphrase,
+    CLOISTER_PASSPHRASE: PASSPHRASE,
   });
   expect(sha256(out)).toBe(sha256(video));
+});
+
+test('a reload in the middle of an upload resumes from the chunks the server holds', async ({ page }) => {
+  test.setTimeout(180_000);
+  const video = makeVideo('resume-720p.mp4', 10, '18M');
+  const chunks = Math.ceil(statSync(video).size / (4 * 1024 * 1024));
+  expect(chunks).toBeGreaterThanOrEqual(4);
+  await signInAndUnlock(page, user.name, user.password);
+  await page.getByRole('link', { name: 'Upload' }).click();
+
+  // Chunk 2's connection keeps dropping (the page retries with backoff); the others go through.
+  await page.route('**/api/uploads/*/chunks/2', (route) => route.abort('connectionreset'));
+  const firstRun: number[] = [];
+  page.on('request', (r) => {
+    const m = r.url().match(/\/chunks\/(\d+)$/);
+    if (m && r.method() === 'PUT') firstRun.push(Number(m[1]));
+  });
+  await page.getByTestId('file-input').setInputFiles(video);
+  await page.getByTestId('start-upload').click();
+  await expect.poll(() => firstRun.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(chunks);
+  // Wait until every chunk but the stuck one is stored on the server.
+  await expect
+    .poll(async () => {
+      const held = await page.request.get('/api/videos');
+      const list = await held.json();
+      const mine = list.videos.find((v: any) => v.status === 'uploading');
+      if (!mine) return -1;
+      const state = await (await page.request.get(`/api/uploads/${mine.video_id}`)).json();
+      return state.received.length;
+    }, { timeout: 60_000 })
+    .toBe(chunks - 1);
+
+  // The member gives up and reloads the page (or the browser crashed), then picks the same file
+  // again once the network is back.
+  await page.reload();
+  await page.unroute('**/api/uploads/*/chunks/2');
+  // The reload forgot the library key: the upload page asks for the passphrase in place.
+  await page.getByLabel('Library passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  const secondRun: number[] = [];
+  page.on('request', (r) => {
+    const m = r.url().match(/\/chunks\/(\d+)$/);
+    if (m && r.method() === 'PUT') secondRun.push(Number(m[1]));
+  });
+  await page.getByTestId('file-input').setInputFiles(video);
+  await page.getByTestId('start-upload').click();
+  await expect(page.getByTestId('processing-queued')).toBeVisible({ timeout: 120_000 });
+  // Only the missing chunk went out again.
+  expect(secondRun).toEqual([2]);
+
+  const listing = await (await page.request.get('/api/videos')).json();
+  const stored = listing.videos[0];
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'cloister-e2e-')), 'resumed.mp4');
+  cloister(['download', stored.video_id, '-o', out], undefined, {
+    CLOISTER_SERVER: new URL(page.url()).origin,
+    CLOISTER_USER: user.name,
+    CLOISTER_PASSWORD: user.password,
+    CLOISTER_PASSPHRASE: PASSPHRASE,
+  });
+  expect(sha256(out)).toBe(sha256(video));
+});
+
+test('when the network stays down the page says so in plain words, and Cancel removes the upload', async ({ page }) => {
+  test.setTimeout(120_000);
+  const video = makeVideo('upload-720p.mp4', 10);
+  await signInAndUnlock(page, user.name, user.password);
+  await page.getByRole('link', { name: 'Upload' }).click();
+
+  // Every chunk's connection drops: after its retries the page gives the seed's message.
+  await page.route('**/api/uploads/*/chunks/*', (route) => route.abort('failed'));
+  await page.getByTestId('file-input').setInputFiles(video);
+  const item = page.getByTestId('upload-item');
+  await item.getByLabel('Title').fill('Never arrives');
+  await page.getByTestId('start-upload').click();
+  await expect(item.getByTestId('upload-status')).toHaveText(
+    'Upload failed — network error. Please retry. Press Upload to resume.',
+    { timeout: 90_000 },
+  );
+
+  // Upload again retries it (resuming the same upload); Cancel while chunks are failing leaves
+  // nothing on the server.
+  await page.getByTestId('start-upload').click();
+  await expect(item.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  await item.getByRole('button', { name: 'Cancel' }).click();
+  await expect(item.getByTestId('upload-status')).toHaveText(/^Cancelled/, { timeout: 60_000 });
+  await page.unroute('**/api/uploads/*/chunks/*');
+  const listing = await (await page.request.get('/api/videos')).json();
+  expect(listing.videos.filter((v: any) => v.status === 'uploading')).toEqual([]);
 });

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
-use crate::session::{Auth, Session};
+use crate::components::UnlockLibrary;
+use crate::session::{Auth, Library, Session};
 use crate::upload::progress::{human_bytes, Snapshot};
 use crate::upload::{default_title, UploadState};
 
@@ -100,14 +101,28 @@ pub fn UploadPage() -> impl IntoView {
             return;
         };
         running.set(true);
+        // Pressing Upload again retries what failed for a passing reason; a failed file is not
+        // retried on its own, or a dead network would loop forever.
+        items.with_untracked(|list| {
+            for item in list {
+                if matches!(
+                    item.state.get_untracked(),
+                    UploadState::Failed {
+                        retryable: true,
+                        ..
+                    }
+                ) {
+                    item.state.set(UploadState::Ready);
+                }
+            }
+        });
         leptos::task::spawn_local(async move {
             // One file at a time: each already keeps several chunks in flight.
             loop {
                 let next = items.with_untracked(|list| {
-                    list.iter().copied().find(|item| {
-                        matches!(item.state.get_untracked(), UploadState::Ready)
-                            || matches!(item.state.get_untracked(), UploadState::Failed { retryable: true, .. } if !item.cancel.get_untracked())
-                    })
+                    list.iter()
+                        .copied()
+                        .find(|item| matches!(item.state.get_untracked(), UploadState::Ready))
                 });
                 let Some(item) = next else { break };
                 run_item(item, &key).await;
@@ -130,9 +145,13 @@ pub fn UploadPage() -> impl IntoView {
     };
 
     view! {
-        {move || match session.auth.get() {
-            Auth::SignedIn(_) if session.unlocked() => ().into_any(),
-            Auth::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        {move || match (session.auth.get(), session.library.get()) {
+            (Auth::SignedIn(_), _) if session.unlocked() => ().into_any(),
+            (Auth::Loading, _) | (Auth::SignedIn(_), Library::Loading) => {
+                view! { <p class="muted">"Loading…"</p> }.into_any()
+            }
+            // After a reload the key is gone: unlock right here, then carry on (and resume).
+            (Auth::SignedIn(_), Library::Locked(status)) => view! { <UnlockLibrary status/> }.into_any(),
             _ => view! {
                 <section class="card narrow">
                     <h1>"Upload"</h1>

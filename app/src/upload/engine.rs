@@ -135,7 +135,7 @@ async fn send(
             let Some(index) = queue.borrow_mut().pop_front() else {
                 return;
             };
-            match send_chunk(upload.file, &prepared, &id, index, size).await {
+            match send_chunk(upload.file, &prepared, &id, index, size, cancelled).await {
                 Ok(plain_len) => {
                     done_chunks.set(done_chunks.get() + 1);
                     done_bytes.set(done_bytes.get() + plain_len);
@@ -143,18 +143,19 @@ async fn send(
                     report(UploadState::Sending(snapshot(rate)));
                 }
                 Err(stop) => {
-                    failure.replace(Some(stop));
+                    // A chunk abandoned because the member cancelled is a cancel, not a failure.
+                    failure.replace(Some(if cancelled() { Stop::Cancelled } else { stop }));
                     return;
                 }
             }
         }
     };
     futures::future::join_all((0..CHUNKS_IN_FLIGHT).map(|_| worker())).await;
-    if let Some(stop) = failure.take() {
-        return Err(stop);
-    }
     if cancelled() {
         return Err(Stop::Cancelled);
+    }
+    if let Some(stop) = failure.take() {
+        return Err(stop);
     }
 
     report(UploadState::Completing);
@@ -274,6 +275,7 @@ async fn send_chunk(
     id: &str,
     index: u64,
     size: u64,
+    cancelled: &impl Fn() -> bool,
 ) -> Result<u64, Stop> {
     let chunk_size = u64::from(DEFAULT_CHUNK_SIZE);
     let start = index * chunk_size;
@@ -285,7 +287,7 @@ async fn send_chunk(
         .seal_chunk(index, &plaintext, is_last)
         .map_err(crypto)?;
     drop(plaintext);
-    with_retries(|| api::put_chunk(id, index, &sealed)).await?;
+    with_retries_unless(|| api::put_chunk(id, index, &sealed), cancelled).await?;
     Ok(end - start)
 }
 
@@ -314,11 +316,31 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
+    with_retries_unless(call, &|| false).await
+}
+
+/// As `with_retries`, but gives up at once when `cancelled` turns true, even mid-backoff.
+async fn with_retries_unless<T, F, Fut>(
+    call: F,
+    cancelled: &impl Fn() -> bool,
+) -> Result<T, ApiError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    const TICK_MS: u32 = 200;
     let mut attempt = 0;
     loop {
         match call().await {
             Err(err) if is_transient(&err) && attempt < BACKOFF_MS.len() => {
-                sleep_ms(BACKOFF_MS[attempt]).await;
+                let mut waited = 0;
+                while waited < BACKOFF_MS[attempt] {
+                    if cancelled() {
+                        return Err(err);
+                    }
+                    sleep_ms(TICK_MS).await;
+                    waited += TICK_MS;
+                }
                 attempt += 1;
             }
             other => return other,

@@ -50,3 +50,30 @@ fn seal_and_open_throughput_in_the_browser() {
         median(open_rates)
     );
 }
+
+#[wasm_bindgen_test]
+async fn webcrypto_seal_throughput_in_the_browser() {
+    use cloister_shared::crypto::webcrypto::WebSealer;
+    let dek = Dek::generate().expect("dek");
+    let video = VideoId::random().expect("id");
+    let portable =
+        StreamSealer::new(&dek, &video, &Purpose::Original, DEFAULT_CHUNK_SIZE).expect("sealer");
+    let sealer = WebSealer::new(&dek, &video, &Purpose::Original, portable.header())
+        .await
+        .expect("web sealer");
+    let plaintext = vec![0x5a_u8; DEFAULT_CHUNK_SIZE as usize];
+    let bytes = DEFAULT_CHUNK_SIZE as f64 * CHUNKS_PER_ROUND as f64;
+    let mut rates = Vec::new();
+    for _ in 0..ROUNDS {
+        let start = js_sys::Date::now();
+        for i in 0..CHUNKS_PER_ROUND {
+            sealer.seal_chunk(i, &plaintext, false).await.expect("seal");
+        }
+        let ms = js_sys::Date::now() - start;
+        rates.push(bytes / (ms.max(0.1) / 1000.0) / 1e6);
+    }
+    console_log!(
+        "BENCH browser WebCrypto seal MB/s median {:.1}",
+        median(rates)
+    );
+}

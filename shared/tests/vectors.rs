@@ -178,3 +178,27 @@ fn random_works_on_this_target() {
 // print("WRAPPED_LK", (n1 + AESGCM(pk).encrypt(n1, lk, b"cloister/library-key/v1")).hex())
 // n2 = bytes(range(0xb0, 0xbc))
 // print("WRAPPED_DEK", (n2 + AESGCM(lk).encrypt(n2, dek, b"cloister/dek/v1\0" + video.encode())).hex())
+
+/// The browser's WebCrypto path must produce the very bytes of the vector above.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn webcrypto_sealer_matches_the_sealed_stream_vector() {
+    use cloister_shared::crypto::webcrypto::WebSealer;
+    use cloister_shared::StreamHeader;
+    let header = StreamHeader {
+        chunk_size: CHUNK_SIZE,
+        salt: arr(SALT),
+    };
+    let sealer = WebSealer::new(&dek(), &video(), &segment(), &header)
+        .await
+        .unwrap();
+    let mut out = header.to_bytes().to_vec();
+    let chunks: Vec<&[u8]> = PLAINTEXT.chunks(CHUNK_SIZE as usize).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let last = i + 1 == chunks.len();
+        out.extend(sealer.seal_chunk(i as u64, chunk, last).await.unwrap());
+    }
+    assert_eq!(hex::encode(out), SEALED);
+    // The same length rules as the portable sealer.
+    assert!(sealer.seal_chunk(0, b"short", false).await.is_err());
+}

@@ -6,5 +6,7 @@ pub mod keys;
 mod purpose;
 pub mod random;
 pub mod stream;
+#[cfg(target_arch = "wasm32")]
+pub mod webcrypto;
 
 pub use error::CryptoError;

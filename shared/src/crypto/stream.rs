@@ -116,32 +116,45 @@ impl ChunkCipher {
         })
     }
 
-    /// index (u64 BE) ‖ 0 0 0 ‖ last flag: unique per chunk within a stream,
-    /// and the flag makes a stream cut at a chunk boundary fail to open.
     fn nonce(index: u64, is_last: bool) -> [u8; 12] {
-        let mut n = [0u8; 12];
-        n[..8].copy_from_slice(&index.to_be_bytes());
-        n[11] = u8::from(is_last);
-        n
+        chunk_nonce(index, is_last)
     }
 
-    /// Plaintext length rules: full chunks except the last, which holds
-    /// 1..=chunk_size bytes, or 0 only when it is the sole chunk.
     fn check_plain_len(&self, index: u64, len: usize, is_last: bool) -> Result<(), CryptoError> {
-        let cs = self.header.chunk_size as usize;
-        if len > cs {
-            return Err(CryptoError::ChunkTooLong);
-        }
-        let ok = if is_last {
-            len > 0 || index == 0
-        } else {
-            len == cs
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(CryptoError::BadChunkLength)
-        }
+        check_plain_len(self.header.chunk_size, index, len, is_last)
+    }
+}
+
+/// index (u64 BE) ‖ 0 0 0 ‖ last flag: unique per chunk within a stream,
+/// and the flag makes a stream cut at a chunk boundary fail to open.
+pub(crate) fn chunk_nonce(index: u64, is_last: bool) -> [u8; 12] {
+    let mut n = [0u8; 12];
+    n[..8].copy_from_slice(&index.to_be_bytes());
+    n[11] = u8::from(is_last);
+    n
+}
+
+/// Plaintext length rules: full chunks except the last, which holds
+/// 1..=chunk_size bytes, or 0 only when it is the sole chunk.
+pub(crate) fn check_plain_len(
+    chunk_size: u32,
+    index: u64,
+    len: usize,
+    is_last: bool,
+) -> Result<(), CryptoError> {
+    let cs = chunk_size as usize;
+    if len > cs {
+        return Err(CryptoError::ChunkTooLong);
+    }
+    let ok = if is_last {
+        len > 0 || index == 0
+    } else {
+        len == cs
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(CryptoError::BadChunkLength)
     }
 }
 

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
 import { statSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,18 @@ import { PASSPHRASE, signInAndUnlock } from '../support/session';
 
 const user = { name: 'e2e-uploader', password: 'uploader password' };
 test.beforeAll(() => ensureUser(user.name, user.password, true));
+
+/** Downloads the video with the CLI (which decrypts locally) and hashes what it wrote. */
+function downloadedHash(page: Page, videoId: string): string {
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'cloister-e2e-')), 'download.mp4');
+  cloister(['download', videoId, '-o', out], undefined, {
+    CLOISTER_SERVER: new URL(page.url()).origin,
+    CLOISTER_USER: user.name,
+    CLOISTER_PASSWORD: user.password,
+    CLOISTER_PASSPHRASE: PASSPHRASE,
+  });
+  return sha256(out);
+}
 
 test('a real video uploads through the page, encrypted, with moving progress, and decrypts to the same bytes', async ({ page }) => {
   test.setTimeout(180_000);
@@ -53,14 +65,7 @@ test('a real video uploads through the page, encrypted, with moving progress, an
   const listing = await (await page.request.get('/api/videos')).json();
   const stored = listing.videos[0];
   expect(stored.size_bytes).toBe(size);
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'cloister-e2e-')), 'roundtrip.mp4');
-  cloister(['download', stored.video_id, '-o', out], undefined, {
-    CLOISTER_SERVER: new URL(page.url()).origin,
-    CLOISTER_USER: user.name,
-    CLOISTER_PASSWORD: user.password,
-    CLOISTER_PASSPHRASE: PASSPHRASE,
-  });
-  expect(sha256(out)).toBe(sha256(video));
+  expect(downloadedHash(page, stored.video_id)).toBe(sha256(video));
 });
 
 test('a reload in the middle of an upload resumes from the chunks the server holds', async ({ page }) => {
@@ -113,14 +118,7 @@ test('a reload in the middle of an upload resumes from the chunks the server hol
 
   const listing = await (await page.request.get('/api/videos')).json();
   const stored = listing.videos[0];
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'cloister-e2e-')), 'resumed.mp4');
-  cloister(['download', stored.video_id, '-o', out], undefined, {
-    CLOISTER_SERVER: new URL(page.url()).origin,
-    CLOISTER_USER: user.name,
-    CLOISTER_PASSWORD: user.password,
-    CLOISTER_PASSPHRASE: PASSPHRASE,
-  });
-  expect(sha256(out)).toBe(sha256(video));
+  expect(downloadedHash(page, stored.video_id)).toBe(sha256(video));
 });
 
 test('when the network stays down the page says so in plain words, and Cancel removes the upload', async ({ page }) => {

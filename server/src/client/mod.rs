@@ -84,13 +84,18 @@ impl ApiClient {
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|err| self.protocol(err.to_string()));
         }
-        match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => Err(ClientError::Api {
+        Err(self.api_error(status, &bytes))
+    }
+
+    /// A failed answer: the server's own JSON error, or a protocol error if it sent none.
+    fn api_error(&self, status: StatusCode, body: &[u8]) -> ClientError {
+        match serde_json::from_slice::<ErrorBody>(body) {
+            Ok(body) => ClientError::Api {
                 status,
                 code: body.error.code,
                 message: body.error.message,
-            }),
-            Err(_) => Err(self.protocol(format!("HTTP {status}"))),
+            },
+            Err(_) => self.protocol(format!("HTTP {status}")),
         }
     }
 

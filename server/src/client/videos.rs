@@ -1,6 +1,6 @@
 //! Reading videos from the client's side: one video's metadata and its sealed original.
 
-use cloister_shared::api::{ErrorBody, VideoSummary};
+use cloister_shared::api::VideoSummary;
 use cloister_shared::VideoId;
 use reqwest::Method;
 
@@ -27,13 +27,6 @@ impl ApiClient {
             .bytes()
             .await
             .map_err(|err| self.unreachable(&err))?;
-        match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => Err(ClientError::Api {
-                status,
-                code: body.error.code,
-                message: body.error.message,
-            }),
-            Err(_) => Err(self.protocol(format!("HTTP {status}"))),
-        }
+        Err(self.api_error(status, &bytes))
     }
 }

@@ -296,6 +296,11 @@ async fn sign_in_attempts_are_throttled_per_username_across_addresses() {
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
+    // The failure past the allowance locks the username and says so.
+    let (status, _, _) = app
+        .send(login_from([10, 0, 0, 9], "alice", "wrong password"))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     // Even the right password from a fresh address waits: the username is locked for now.
     let (status, headers, body) = app.send(login_from([10, 0, 1, 1], "alice", PASSWORD)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
@@ -330,6 +335,10 @@ async fn sign_in_attempts_are_throttled_per_address_across_usernames() {
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
+    let (status, _, _) = app
+        .send(login_from([192, 0, 2, 7], "guess9", "wrong password"))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     let (status, headers, _) = app
         .send(login_from([192, 0, 2, 7], "alice", PASSWORD))
         .await;
@@ -596,4 +605,15 @@ async fn session_status_answers_null_for_a_visitor_and_the_user_when_signed_in()
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["user"]["username"], "alice");
     assert_eq!(body["user"]["role"], "member");
+}
+
+#[tokio::test]
+async fn correct_sign_ins_are_never_throttled() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Member).await;
+    // A script running `cloister` commands signs in once per command.
+    for i in 0..12 {
+        let (status, _, _) = app.send(login_from([10, 9, 9, 9], "alice", PASSWORD)).await;
+        assert_eq!(status, StatusCode::OK, "sign-in {i}");
+    }
 }

@@ -74,7 +74,17 @@ async fn login(
         return Err(AppError::BadRequest(PASSWORD_RULE.to_owned()));
     }
     state.login_limiter.check(&username, ip)?;
-    let user = users::authenticate(&state.db, &username, password).await?;
+    let user = match users::authenticate(&state.db, &username, password).await {
+        Ok(user) => user,
+        Err(AppError::WrongCredentials) => {
+            // The failure that spends the last of the allowance is answered with the lock.
+            return Err(state
+                .login_limiter
+                .record_failure(&username, ip)
+                .unwrap_or(AppError::WrongCredentials));
+        }
+        Err(other) => return Err(other),
+    };
     let session = sessions::create(&state.db, user.id, session_lifetime(&state)).await?;
     tracing::info!(username = %user.username, "signed in");
     let jar = jar.add(session_cookie(&state, &headers, &session));

@@ -2,6 +2,7 @@ use cloister_shared::api::LibraryStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::TextField;
 use crate::api;
 use crate::keyring;
 use crate::session::Session;
@@ -43,15 +44,7 @@ pub fn UnlockLibrary(status: LibraryStatus) -> impl IntoView {
                 "Enter the library passphrase your group chose. It is checked here in your browser and never sent to the server."
             </p>
             <form on:submit=submit>
-                <label for="unlock-passphrase">"Library passphrase"</label>
-                <input
-                    id="unlock-passphrase"
-                    type="password"
-                    autocomplete="current-password"
-                    required
-                    prop:value=move || passphrase.get()
-                    on:input=move |ev| passphrase.set(event_target_value(&ev))
-                />
+                <TextField id="unlock-passphrase" label="Library passphrase" kind="password" autocomplete="current-password" value=passphrase/>
                 <label class="checkbox">
                     <input
                         type="checkbox"
@@ -145,37 +138,13 @@ pub fn ChoosePassphrase(#[prop(optional)] current: Option<LibraryStatus>) -> imp
             </p>
             <form on:submit=submit>
                 <Show when=move || changing>
-                    <label for="old-passphrase">"Current passphrase"</label>
-                    <input
-                        id="old-passphrase"
-                        type="password"
-                        autocomplete="current-password"
-                        required
-                        prop:value=move || old.get()
-                        on:input=move |ev| old.set(event_target_value(&ev))
-                    />
+                    <TextField id="old-passphrase" label="Current passphrase" kind="password" autocomplete="current-password" value=old/>
                 </Show>
-                <label for="new-passphrase">{if changing { "New passphrase" } else { "Passphrase" }}</label>
-                <input
-                    id="new-passphrase"
-                    type="password"
-                    autocomplete="new-password"
-                    required
-                    prop:value=move || new.get()
-                    on:input=move |ev| new.set(event_target_value(&ev))
-                />
+                <TextField id="new-passphrase" label={if changing { "New passphrase" } else { "Passphrase" }} kind="password" autocomplete="new-password" value=new/>
                 <p class=move || format!("strength {}", hint().0) data-testid="strength-hint" aria-live="polite">
                     {move || if new.get().is_empty() { String::new() } else { hint().1.to_owned() }}
                 </p>
-                <label for="confirm-passphrase">"Type it again"</label>
-                <input
-                    id="confirm-passphrase"
-                    type="password"
-                    autocomplete="new-password"
-                    required
-                    prop:value=move || confirm.get()
-                    on:input=move |ev| confirm.set(event_target_value(&ev))
-                />
+                <TextField id="confirm-passphrase" label="Type it again" kind="password" autocomplete="new-password" value=confirm/>
                 <Working working/>
                 <ErrorLine error/>
                 <Show when=move || done.get()>

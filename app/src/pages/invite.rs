@@ -4,7 +4,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
 use crate::api;
-use crate::components::ErrorLine;
+use crate::components::{ErrorLine, TextField};
 use crate::session::Session;
 
 /// `/invite#<token>`: the token sits in the URL fragment, which browsers never send to a server,
@@ -49,12 +49,8 @@ pub fn InvitePage() -> impl IntoView {
             <h1>"Join the library"</h1>
             <p class="muted">"Choose your username and password. You will also need the library passphrase from your group to watch videos."</p>
             <form on:submit=submit>
-                <label for="invite-username">"Username"</label>
-                <input id="invite-username" autocomplete="username" autocapitalize="none" required
-                    prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
-                <label for="invite-password">"Password (8 characters or more)"</label>
-                <input id="invite-password" type="password" autocomplete="new-password" required
-                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <TextField id="invite-username" label="Username" autocomplete="username" value=username/>
+                <TextField id="invite-password" label="Password (8 characters or more)" kind="password" autocomplete="new-password" value=password/>
                 <ErrorLine error/>
                 <button class="button" type="submit" disabled=move || working.get()>"Create account"</button>
             </form>

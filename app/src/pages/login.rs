@@ -3,7 +3,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
 use crate::api;
-use crate::components::ErrorLine;
+use crate::components::{ErrorLine, TextField};
 use crate::session::Session;
 
 #[component]
@@ -39,24 +39,8 @@ pub fn LoginPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Sign in"</h1>
             <form on:submit=submit>
-                <label for="username">"Username"</label>
-                <input
-                    id="username"
-                    autocomplete="username"
-                    autocapitalize="none"
-                    required
-                    prop:value=move || username.get()
-                    on:input=move |ev| username.set(event_target_value(&ev))
-                />
-                <label for="password">"Password"</label>
-                <input
-                    id="password"
-                    type="password"
-                    autocomplete="current-password"
-                    required
-                    prop:value=move || password.get()
-                    on:input=move |ev| password.set(event_target_value(&ev))
-                />
+                <TextField id="username" label="Username" autocomplete="username" value=username/>
+                <TextField id="password" label="Password" kind="password" autocomplete="current-password" value=password/>
                 <ErrorLine error/>
                 <button class="button" type="submit" disabled=move || working.get()>
                     {move || if working.get() { "Signing in…" } else { "Sign in" }}

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod crypto;
 pub mod ids;
+pub mod manifest;
 
 pub use crypto::fingerprint::upload_fingerprint;
 pub use crypto::keys::{

@@ -4,6 +4,8 @@
 //! and the command-line client build and read the very same structs.
 
 pub mod auth;
+pub mod events;
+pub mod jobs;
 pub mod library;
 pub mod uploads;
 pub mod users;
@@ -12,6 +14,8 @@ pub mod videos;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{LoginRequest, LoginResponse, Me, Role, SessionStatus, UserSummary};
+pub use events::{Event, EventFrame};
+pub use jobs::{JobInfo, JobKind, JobList, JobPhase, JobStatus, LoadStatus, ResourceReadings};
 pub use library::{ChangePassphraseRequest, InitLibraryRequest, KdfInfo, LibraryStatus};
 pub use uploads::{
     ChunkStored, CompleteUploadRequest, CreateUploadRequest, UploadCompleted, UploadCreated,

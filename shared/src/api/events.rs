@@ -1,0 +1,128 @@
+//! Live events over the WebSocket at `GET /api/events` (DESIGN.md §4, "Events"). The server sends
+//! one JSON text frame per [`Event`], in order; `seq` grows by one per event the server records,
+//! so a client that sees a gap (or reconnects) knows to resync over REST.
+
+use serde::{Deserialize, Serialize};
+
+use super::jobs::JobPhase;
+use crate::ids::VideoId;
+
+/// One frame on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventFrame {
+    /// Increases with every event the server records (not per connection).
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub event: Event,
+}
+
+/// What happened. Every member sees every video's processing (the library is the group's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A video was uploaded and its processing queued.
+    JobQueued {
+        job_id: i64,
+        video_id: VideoId,
+        queue_position: u64,
+    },
+    /// A worker took the job and passed the resource gate.
+    JobStarted {
+        job_id: i64,
+        video_id: VideoId,
+        attempt: u32,
+    },
+    /// Phase and percent of a running job (sent at most about once a second per job).
+    JobProgress {
+        job_id: i64,
+        video_id: VideoId,
+        phase: JobPhase,
+        /// 0–100 over the whole pipeline.
+        percent: f32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        eta_seconds: Option<u64>,
+    },
+    /// The video is ready to watch.
+    JobDone {
+        job_id: i64,
+        video_id: VideoId,
+    },
+    /// An attempt failed.
+    JobFailed {
+        job_id: i64,
+        video_id: VideoId,
+        /// Short, for people: "the file is not a video".
+        reason: String,
+        will_retry: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_at: Option<i64>,
+    },
+    /// The gate held the job back.
+    JobDeferred {
+        job_id: i64,
+        video_id: VideoId,
+        /// In words and numbers: "RAM in use 74 % (limit 72 %)".
+        reasons: Vec<String>,
+        retry_at: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        eta_seconds: Option<u64>,
+        /// Deferred for longer than the escalation limit.
+        overdue: bool,
+    },
+    JobCancelled {
+        job_id: i64,
+        video_id: VideoId,
+    },
+}
+
+impl Event {
+    pub fn video_id(&self) -> VideoId {
+        match self {
+            Self::JobQueued { video_id, .. }
+            | Self::JobStarted { video_id, .. }
+            | Self::JobProgress { video_id, .. }
+            | Self::JobDone { video_id, .. }
+            | Self::JobFailed { video_id, .. }
+            | Self::JobDeferred { video_id, .. }
+            | Self::JobCancelled { video_id, .. } => *video_id,
+        }
+    }
+
+    pub fn job_id(&self) -> i64 {
+        match self {
+            Self::JobQueued { job_id, .. }
+            | Self::JobStarted { job_id, .. }
+            | Self::JobProgress { job_id, .. }
+            | Self::JobDone { job_id, .. }
+            | Self::JobFailed { job_id, .. }
+            | Self::JobDeferred { job_id, .. }
+            | Self::JobCancelled { job_id, .. } => *job_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_by_type() {
+        let frame = EventFrame {
+            seq: 7,
+            at: 1,
+            event: Event::JobProgress {
+                job_id: 3,
+                video_id: VideoId::from_bytes([1; 16]),
+                phase: JobPhase::Transcoding,
+                percent: 42.5,
+                eta_seconds: None,
+            },
+        };
+        let json = serde_json::to_value(&frame).unwrap();
+        assert_eq!(json["event"]["type"], "job_progress");
+        assert_eq!(json["event"]["phase"], "transcoding");
+        let back: EventFrame = serde_json::from_value(json).unwrap();
+        assert_eq!(back, frame);
+    }
+}

@@ -37,6 +37,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub uploads: UploadsConfig,
+
+    #[command(flatten)]
+    pub jobs: JobsConfig,
 }
 
 /// The upload protocol's housekeeping.
@@ -114,6 +117,43 @@ pub struct GateConfig {
     /// Disk that must stay free beyond twice a job's size (bytes).
     #[arg(long, env = "CLOISTER_DISK_RESERVE_BYTES", default_value_t = GIB)]
     pub disk_reserve_bytes: u64,
+
+    /// How long a job the gate held back waits before the gate is asked again (seconds).
+    #[arg(long, env = "CLOISTER_GATE_RECHECK_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub recheck_secs: u64,
+
+    /// A job held back for longer than this is overdue: its uploader is told, and an admin may
+    /// run it anyway (seconds).
+    #[arg(long, env = "CLOISTER_OVERDUE_AFTER_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=30 * 86_400))]
+    pub overdue_after_secs: u64,
+
+    /// For testing a busy server: while this file exists, its JSON readings replace the machine's.
+    #[arg(long, env = "CLOISTER_GATE_READINGS_FILE", hide = true)]
+    pub readings_file: Option<PathBuf>,
+}
+
+/// The job queue's timing.
+#[derive(Debug, Clone, Args)]
+pub struct JobsConfig {
+    /// A running job's lease: a worker renews it every third of this; a job whose lease lapsed
+    /// (crash, kill, power loss) is taken up again (seconds).
+    #[arg(long, env = "CLOISTER_JOB_LEASE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(3..=3600))]
+    pub lease_secs: u64,
+
+    /// Wait before the first retry of a failed job; each further retry waits twice as long
+    /// (seconds).
+    #[arg(long, env = "CLOISTER_RETRY_BACKOFF_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub retry_backoff_secs: u64,
+
+    /// An idle worker looks for work at least this often, even unprompted (seconds); jobs queued
+    /// by the same process wake it at once.
+    #[arg(long, env = "CLOISTER_WORKER_POLL_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub poll_secs: u64,
 }
 
 /// Sizes, counts and retries.
@@ -184,5 +224,9 @@ mod tests {
         assert!(config.accounts.public_url.is_none());
         assert_eq!(config.uploads.queue_warn_length, 5);
         assert_eq!(config.uploads.abandoned_upload_hours, 24);
+        assert_eq!(config.gate.recheck_secs, 30);
+        assert_eq!(config.gate.overdue_after_secs, 3600);
+        assert_eq!(config.jobs.lease_secs, 30);
+        assert_eq!(config.jobs.retry_backoff_secs, 30);
     }
 }

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Cloister server as a library: `router` builds the whole HTTP surface from an `AppState`, so
 //! tests drive it in process and `main` only parses the command line.
 
@@ -9,9 +10,13 @@ pub mod custody;
 pub mod data_dir;
 pub mod db;
 pub mod error;
+pub mod events;
+pub mod gate;
 pub mod health;
 pub mod http;
+pub mod jobs;
 pub mod library;
+pub mod media;
 pub mod state;
 pub mod storage;
 pub mod tools;
@@ -39,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(library::router())
         .merge(uploads::router())
         .merge(videos::router())
+        .merge(jobs::router())
         // Unknown API paths answer JSON, not the app's HTML 404 page.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         // Every mutating API request must prove it is not a cross-site forgery.

@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 use cloister::cli::remote::{LibraryCommand, LoginArgs};
 use cloister::cli::user::UserCommand;
 use cloister::config::Config;
-use cloister::{accounts, cli, router, tools, uploads, AppState};
+use cloister::{accounts, cli, jobs, router, tools, uploads, AppState};
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -24,6 +25,9 @@ struct Cli {
 enum Command {
     /// Run the web server (and, by default, the processing worker).
     Serve(Config),
+    /// Run only the processing workers, against the same data directory and database as `serve`
+    /// (start `serve` with `--workers 0` then).
+    Worker(Config),
     /// Manage accounts in the data directory's database (works with the server stopped).
     User {
         #[command(subcommand)]
@@ -75,7 +79,7 @@ async fn run() -> std::process::ExitCode {
     // The server logs at info; the command-line tools only warn, so their output stays readable.
     // Logs go to stderr, keeping stdout for what a command prints.
     let default_filter = match cli.command {
-        Command::Serve(_) => "info,sqlx=warn",
+        Command::Serve(_) | Command::Worker(_) => "info,sqlx=warn",
         _ => "warn",
     };
     tracing_subscriber::fmt()
@@ -86,6 +90,7 @@ async fn run() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(config) => serve(config).await,
+        Command::Worker(config) => worker(config).await,
         Command::User { command } => cli::user::run(command).await,
         Command::Login(args) => cli::remote::login(args).await,
         Command::Library { command } => cli::remote::library(command).await,
@@ -105,6 +110,7 @@ async fn run() -> std::process::ExitCode {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let ffmpeg = tools::check_ffmpeg().await?;
     tracing::info!("{ffmpeg}");
+    private_files();
     let addr = config.addr;
     let state = AppState::open(config).await?;
     tracing::info!(data_dir = %state.data.root().display(), "database ready");
@@ -116,6 +122,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("Cloister is running at http://{bound}/");
     accounts::spawn_sweeper(state.clone());
     uploads::spawn_sweeper(state.clone());
+    jobs::spawn_sweeper(state.clone());
+    state.events.spawn_tail(state.db.clone());
+    let stop_workers = CancellationToken::new();
+    let workers = jobs::worker::spawn(&state, state.config.limits.workers, &stop_workers);
     // Connection info gives sign-in throttling the client's address.
     axum::serve(
         listener,
@@ -123,7 +133,45 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    stop(stop_workers, workers).await;
     Ok(())
+}
+
+/// `cloister worker`: processing only, until SIGINT or SIGTERM.
+async fn worker(mut config: Config) -> anyhow::Result<()> {
+    let ffmpeg = tools::check_ffmpeg().await?;
+    tracing::info!("{ffmpeg}");
+    private_files();
+    let count = config.limits.workers.max(1);
+    config.limits.workers = count;
+    let state = AppState::open(config).await?;
+    println!(
+        "Cloister worker: {count} worker(s) processing jobs in {}",
+        state.data.root().display()
+    );
+    let stop_workers = CancellationToken::new();
+    let workers = jobs::worker::spawn(&state, count, &stop_workers);
+    shutdown_signal().await;
+    stop(stop_workers, workers).await;
+    Ok(())
+}
+
+/// Stops the workers: running ffmpeg is killed and its job handed back to the queue.
+async fn stop(token: CancellationToken, workers: Vec<tokio::task::JoinHandle<()>>) {
+    token.cancel();
+    for worker in workers {
+        let _ = worker.await;
+    }
+}
+
+/// Everything the server writes — decrypted temp files and ffmpeg's outputs included — is
+/// readable by its own user only (DESIGN.md §2).
+fn private_files() {
+    #[cfg(unix)]
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
 }
 
 async fn shutdown_signal() {

@@ -9,6 +9,10 @@ use sqlx::SqlitePool;
 use crate::accounts::LoginLimiter;
 use crate::config::Config;
 use crate::data_dir::{DataDir, SERVER_KEY_LEN};
+use crate::events::EventHub;
+use crate::gate::{Gate, ReadingsFile, ResourceMonitor, SystemMonitor};
+use crate::jobs::JobRuntime;
+use crate::media::MediaTools;
 use crate::storage::{DiskSpace, FsStorage, StatvfsDiskSpace, VideoStorage};
 use crate::uploads::UploadLocks;
 
@@ -28,6 +32,14 @@ pub struct AppState {
     pub server_key: Arc<zeroize::Zeroizing<[u8; SERVER_KEY_LEN]>>,
     /// Keeps a chunk write and the completion or removal of the same upload apart.
     pub upload_locks: Arc<UploadLocks>,
+    /// Relays recorded events to this process's WebSockets.
+    pub events: Arc<EventHub>,
+    /// Wakes this process's workers and reaches their running jobs.
+    pub jobs: Arc<JobRuntime>,
+    /// May a job start now?
+    pub gate: Gate,
+    /// ffmpeg and ffprobe, and how they are run.
+    pub media: Arc<MediaTools>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -64,11 +76,28 @@ impl AppState {
             config.accounts.login_burst,
             std::time::Duration::from_secs(config.accounts.login_refill_secs),
         ));
+        let disk: Arc<dyn DiskSpace> = Arc::new(StatvfsDiskSpace);
+        let machine: Arc<dyn ResourceMonitor> =
+            Arc::new(SystemMonitor::new(disk.clone(), data.root().to_path_buf()));
+        let monitor: Arc<dyn ResourceMonitor> = match &config.gate.readings_file {
+            Some(path) => {
+                tracing::warn!(file = %path.display(), "resource readings may come from a test file");
+                Arc::new(ReadingsFile {
+                    path: path.clone(),
+                    fallback: machine,
+                })
+            }
+            None => machine,
+        };
         Ok(Self {
             db,
             login_limiter,
             storage: Arc::new(FsStorage::new(data.videos())),
-            disk: Arc::new(StatvfsDiskSpace),
+            disk,
+            events: Arc::new(EventHub::default()),
+            jobs: Arc::new(JobRuntime::default()),
+            gate: Gate::new(monitor, config.gate.clone()),
+            media: Arc::new(MediaTools::from_path()),
             server_key: Arc::new(server_key),
             upload_locks: Arc::new(UploadLocks::default()),
             config: Arc::new(config),

@@ -38,6 +38,17 @@ fn check(headers: &HeaderMap, uri: &Uri, public_url: Option<&str>) -> Result<(),
                 .to_owned(),
         ));
     }
+    same_origin(headers, uri, public_url)
+}
+
+/// An `Origin` header, when present, must be our own: the Host the request was sent to, or
+/// `--public-url`. (WebSocket handshakes are GETs, which the guard lets through, so the events
+/// route calls this itself: a page on another site must not open a socket with our cookie.)
+pub fn same_origin(
+    headers: &HeaderMap,
+    uri: &Uri,
+    public_url: Option<&str>,
+) -> Result<(), AppError> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         // Same-origin requests from older browsers, and the CLI, send no Origin.
         return Ok(());

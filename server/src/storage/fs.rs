@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use cloister_shared::VideoId;
 
-use super::{PartialOriginal, VideoStorage};
+use super::{PartialOriginal, RenditionId, StoredObject, VideoStorage};
 
 const ORIGINAL: &str = "original.sealed";
 const PARTIAL: &str = "original.sealed.partial";
@@ -63,6 +63,30 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Up to `len` bytes at `offset`; fewer only at the end of the file.
+fn read_at_most(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    let mut filled = 0;
+    while filled < len {
+        let Some(rest) = buf.get_mut(filled..) else {
+            break;
+        };
+        match file.read_at(rest, offset + filled as u64)? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+fn ignore_missing(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
 impl VideoStorage for FsStorage {
     fn begin_original(&self, video: &VideoId, header: &[u8]) -> io::Result<()> {
         let dir = self.video_dir(video);
@@ -87,20 +111,7 @@ impl VideoStorage for FsStorage {
     }
 
     fn read_original(&self, video: &VideoId, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        let file = self.current(video)?;
-        let mut buf = vec![0u8; len];
-        let mut filled = 0;
-        while filled < len {
-            let Some(rest) = buf.get_mut(filled..) else {
-                break;
-            };
-            match file.read_at(rest, offset + filled as u64)? {
-                0 => break,
-                n => filled += n,
-            }
-        }
-        buf.truncate(filled);
-        Ok(buf)
+        read_at_most(&self.current(video)?, offset, len)
     }
 
     fn original_len(&self, video: &VideoId) -> io::Result<u64> {
@@ -126,10 +137,62 @@ impl VideoStorage for FsStorage {
     }
 
     fn remove_video(&self, video: &VideoId) -> io::Result<()> {
-        match fs::remove_dir_all(self.video_dir(video)) {
-            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-            other => other,
+        ignore_missing(fs::remove_dir_all(self.video_dir(video)))
+    }
+
+    fn import_object(&self, video: &VideoId, object: &StoredObject, from: &Path) -> io::Result<()> {
+        let to = self.video_dir(video).join(object.relative_path());
+        let dir = to
+            .parent()
+            .ok_or_else(|| io::Error::other("an object path has no directory"))?
+            .to_path_buf();
+        fs::create_dir_all(&dir)?;
+        File::open(from)?.sync_all()?;
+        fs::rename(from, &to)?;
+        sync_dir(&dir)
+    }
+
+    fn read_object(
+        &self,
+        video: &VideoId,
+        object: &StoredObject,
+        offset: u64,
+        len: usize,
+    ) -> io::Result<Vec<u8>> {
+        let file = File::open(self.video_dir(video).join(object.relative_path()))?;
+        read_at_most(&file, offset, len)
+    }
+
+    fn object_len(&self, video: &VideoId, object: &StoredObject) -> io::Result<u64> {
+        Ok(fs::metadata(self.video_dir(video).join(object.relative_path()))?.len())
+    }
+
+    fn renditions(&self, video: &VideoId) -> io::Result<Vec<RenditionId>> {
+        let entries = match fs::read_dir(self.video_dir(video)) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(err),
+        };
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                if let Some(id) = entry
+                    .file_name()
+                    .to_str()
+                    .and_then(RenditionId::from_dir_name)
+                {
+                    found.push(id);
+                }
+            }
         }
+        Ok(found)
+    }
+
+    fn remove_rendition(&self, video: &VideoId, rendition: &RenditionId) -> io::Result<()> {
+        ignore_missing(fs::remove_dir_all(
+            self.video_dir(video).join(rendition.dir_name()),
+        ))
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod disk;
 mod fs;
+mod object;
 
 use std::io;
 
@@ -12,6 +13,9 @@ use cloister_shared::VideoId;
 
 pub use disk::{DiskSpace, FixedDiskSpace, StatvfsDiskSpace};
 pub use fs::FsStorage;
+pub use object::{RenditionId, StoredObject};
+
+use std::path::Path;
 
 /// A partial original being written chunk by chunk, at known offsets and in any order. (An
 /// object store would map each chunk to a part of a multipart upload.)
@@ -36,4 +40,21 @@ pub trait VideoStorage: Send + Sync + 'static {
     fn finish_original(&self, video: &VideoId) -> io::Result<()>;
     /// Removes every file of the video; a video with no files is not an error.
     fn remove_video(&self, video: &VideoId) -> io::Result<()>;
+
+    /// Moves the finished sealed file `from` (on the same filesystem, e.g. in `tmp/`) into place
+    /// as `object`, atomically and durably, replacing what was there.
+    fn import_object(&self, video: &VideoId, object: &StoredObject, from: &Path) -> io::Result<()>;
+    /// Reads up to `len` bytes at `offset` of a processed object.
+    fn read_object(
+        &self,
+        video: &VideoId,
+        object: &StoredObject,
+        offset: u64,
+        len: usize,
+    ) -> io::Result<Vec<u8>>;
+    fn object_len(&self, video: &VideoId, object: &StoredObject) -> io::Result<u64>;
+    /// The renditions stored for the video.
+    fn renditions(&self, video: &VideoId) -> io::Result<Vec<RenditionId>>;
+    /// Removes a rendition's files; one that does not exist is not an error.
+    fn remove_rendition(&self, video: &VideoId, rendition: &RenditionId) -> io::Result<()>;
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cloister_shared::api::{CompleteUploadRequest, UploadCompleted};
+use cloister_shared::api::{CompleteUploadRequest, Event, UploadCompleted};
 use cloister_shared::crypto::stream::{sealed_chunk_len, sealed_len, HEADER_LEN};
 use cloister_shared::{Dek, Purpose, StreamHeader, StreamOpener, VideoId};
 use tokio::sync::{OwnedRwLockWriteGuard, RwLock, Semaphore};
@@ -130,7 +130,11 @@ async fn verify_file(state: &AppState, upload: &Upload, dek: Dek) -> AppResult<(
     }
 }
 
-async fn queue_figures(state: &AppState, job_id: i64, priority: i64) -> AppResult<(u64, u64)> {
+async fn queue_figures(
+    conn: &mut sqlx::SqliteConnection,
+    job_id: i64,
+    priority: i64,
+) -> AppResult<(u64, u64)> {
     let (length, ahead): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*),
                 COALESCE(SUM(id <> ?1 AND (status = 'running' OR priority > ?2
@@ -140,7 +144,7 @@ async fn queue_figures(state: &AppState, job_id: i64, priority: i64) -> AppResul
     )
     .bind(job_id)
     .bind(priority)
-    .fetch_one(&state.db)
+    .fetch_one(conn)
     .await?;
     Ok((
         u64::try_from(length).unwrap_or(0),
@@ -199,19 +203,33 @@ pub async fn complete(
         .execute(&mut *tx)
         .await?;
     let job_id: i64 = sqlx::query_scalar(
-        "INSERT INTO jobs (video_id, kind, status, priority, queued_at, wrapped_server_dek)
-         VALUES (?, 'process', 'queued', ?, ?, ?) RETURNING id",
+        "INSERT INTO jobs (video_id, kind, status, priority, queued_at, wrapped_server_dek,
+                           size_bytes)
+         VALUES (?, 'process', 'queued', ?, ?, ?, ?) RETURNING id",
     )
     .bind(id.to_string())
     .bind(priority)
     .bind(now)
     .bind(&wrapped)
+    .bind(i64::try_from(upload.size_bytes).unwrap_or(i64::MAX))
     .fetch_one(&mut *tx)
+    .await?;
+    let (queue_length, ahead) = queue_figures(&mut tx, job_id, priority).await?;
+    crate::events::record(
+        &mut tx,
+        &Event::JobQueued {
+            job_id,
+            video_id: *id,
+            queue_position: ahead + 1,
+        },
+        now,
+    )
     .await?;
     tx.commit().await?;
     state.upload_locks.forget(id);
+    state.events.poke();
+    state.jobs.wake_workers();
 
-    let (queue_length, ahead) = queue_figures(state, job_id, priority).await?;
     tracing::info!(video = %id, job = job_id, "upload complete, processing queued");
     Ok(UploadCompleted {
         video_id: *id,

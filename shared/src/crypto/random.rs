@@ -9,7 +9,7 @@ pub fn fill(buf: &mut [u8]) -> Result<(), CryptoError> {
 }
 
 /// A fresh random array.
-pub(crate) fn array<const N: usize>() -> Result<[u8; N], CryptoError> {
+pub fn array<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut out = [0u8; N];
     fill(&mut out)?;
     Ok(out)

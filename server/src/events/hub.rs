@@ -1,0 +1,90 @@
+//! Tails `job_events` and broadcasts each new event to the sockets of this process.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cloister_shared::api::EventFrame;
+use sqlx::SqlitePool;
+use tokio::sync::{broadcast, Notify};
+
+/// How often the table is read when nobody pokes (a worker in another process cannot).
+const TAIL_EVERY: Duration = Duration::from_millis(500);
+/// Frames a slow socket may fall behind by before it is told to resync.
+const CHANNEL_CAPACITY: usize = 1024;
+const BATCH: i64 = 500;
+
+pub struct EventHub {
+    sender: broadcast::Sender<Arc<EventFrame>>,
+    wake: Notify,
+}
+
+impl Default for EventHub {
+    fn default() -> Self {
+        Self {
+            sender: broadcast::channel(CHANNEL_CAPACITY).0,
+            wake: Notify::new(),
+        }
+    }
+}
+
+impl EventHub {
+    /// Something was recorded in this process: read the table now rather than at the next tick.
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventFrame>> {
+        self.sender.subscribe()
+    }
+
+    /// Starts relaying events recorded from now on.
+    pub fn spawn_tail(self: &Arc<Self>, db: SqlitePool) -> tokio::task::JoinHandle<()> {
+        let hub = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut last =
+                match sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM job_events")
+                    .fetch_one(&db)
+                    .await
+                {
+                    Ok(seq) => seq.unwrap_or(0),
+                    Err(err) => {
+                        tracing::error!(error = %err, "event hub cannot read the event log");
+                        0
+                    }
+                };
+            loop {
+                tokio::select! {
+                    () = hub.wake.notified() => {},
+                    () = tokio::time::sleep(TAIL_EVERY) => {},
+                }
+                last = hub.relay_after(&db, last).await;
+            }
+        })
+    }
+
+    /// Broadcasts every event after `last`; returns the new `last`.
+    async fn relay_after(&self, db: &SqlitePool, mut last: i64) -> i64 {
+        loop {
+            let frames = match db.acquire().await {
+                Ok(mut conn) => super::since(&mut conn, last, BATCH).await,
+                Err(err) => Err(err.into()),
+            };
+            let frames = match frames {
+                Ok(frames) => frames,
+                Err(err) => {
+                    tracing::warn!(error = %err, "event hub cannot read new events");
+                    return last;
+                }
+            };
+            let full = frames.len() as i64 == BATCH;
+            for frame in frames {
+                last = last.max(frame.seq);
+                // No receivers is fine: nobody has the page open.
+                let _ = self.sender.send(Arc::new(frame));
+            }
+            if !full {
+                return last;
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The resource gate (DESIGN.md §4): a processing job starts only when the machine can afford it.
+//! Readings come through the `ResourceMonitor` trait, so tests feed them and production reads the
+//! machine; `policy` turns readings into a verdict with its reasons in words and numbers.
+
+mod monitor;
+mod policy;
+
+use std::sync::Arc;
+
+use cloister_shared::api::ResourceReadings;
+
+pub use monitor::{FixedReadings, ReadingsFile, ResourceMonitor, SystemMonitor};
+pub use policy::reasons_against;
+
+use crate::config::GateConfig;
+
+/// What the gate said about starting a job now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// None when the machine could not be read.
+    pub readings: Option<ResourceReadings>,
+    /// Empty when the gate is open.
+    pub reasons: Vec<String>,
+}
+
+impl Verdict {
+    pub fn open(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+#[derive(Clone)]
+pub struct Gate {
+    monitor: Arc<dyn ResourceMonitor>,
+    config: GateConfig,
+}
+
+impl Gate {
+    pub fn new(monitor: Arc<dyn ResourceMonitor>, config: GateConfig) -> Self {
+        Self { monitor, config }
+    }
+
+    /// Reads the machine (blocking, but quick: a few /proc files and one statvfs).
+    pub fn readings(&self) -> std::io::Result<ResourceReadings> {
+        self.monitor.read()
+    }
+
+    /// May a job of `job_size` bytes start now? A machine that cannot be read keeps the gate
+    /// closed: starting ffmpeg blind on a 2 GB server is what the gate exists to prevent.
+    pub fn check(&self, job_size: u64) -> Verdict {
+        match self.monitor.read() {
+            Ok(readings) => Verdict {
+                reasons: reasons_against(&self.config, &readings, job_size),
+                readings: Some(readings),
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the machine's resources");
+                Verdict {
+                    readings: None,
+                    reasons: vec!["the server's memory and load could not be read".to_owned()],
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Removing what an attempt left behind: its temp directory (plaintext) and an unpublished
+//! rendition; and, once a new rendition is published, the older ones.
+
+use cloister_shared::VideoId;
+
+use super::worker::work_dir;
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::storage::RenditionId;
+
+/// Removes the temp directory and the unpublished rendition of a dead or failed attempt.
+pub async fn remove_attempt_leftovers(
+    state: &AppState,
+    job_id: i64,
+    video: &VideoId,
+    rendition: Option<&RenditionId>,
+) {
+    let dir = work_dir(state, job_id);
+    let storage = state.storage.clone();
+    let (video, rendition) = (*video, rendition.cloned());
+    let published = published_rendition(state, &video).await;
+    let result = tokio::task::spawn_blocking(move || {
+        match std::fs::remove_dir_all(&dir) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+            _ => {}
+        }
+        match rendition {
+            Some(r) if published.as_ref() != Some(&r) => storage.remove_rendition(&video, &r),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => {
+            tracing::error!(job = job_id, error = %err, "could not remove an attempt's leftovers")
+        }
+        Err(err) => tracing::error!(job = job_id, error = %err, "leftover removal task failed"),
+    }
+}
+
+async fn published_rendition(state: &AppState, video: &VideoId) -> Option<RenditionId> {
+    let stored: Option<Option<String>> =
+        sqlx::query_scalar("SELECT rendition FROM videos WHERE id = ?")
+            .bind(video.to_string())
+            .fetch_optional(&state.db)
+            .await
+            .ok();
+    stored.flatten().as_deref().and_then(RenditionId::parse)
+}
+
+/// After `keep` is published, every other rendition of the video is garbage.
+pub async fn remove_other_renditions(state: &AppState, video: &VideoId, keep: &RenditionId) {
+    let storage = state.storage.clone();
+    let (video, keep) = (*video, keep.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        for rendition in storage.renditions(&video)? {
+            if rendition != keep {
+                storage.remove_rendition(&video, &rendition)?;
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+    if !matches!(result, Ok(Ok(()))) {
+        tracing::warn!(video = %video, "could not remove old renditions");
+    }
+}
+
+/// At start: `tmp/job-<id>` directories of jobs no worker holds a live lease on are leftovers
+/// of a crash. (A live lease means another worker process is using its directory.)
+pub async fn remove_orphaned_work_dirs(state: &AppState) -> AppResult<()> {
+    let tmp = state.data.tmp();
+    let entries =
+        tokio::task::spawn_blocking(move || -> std::io::Result<Vec<(i64, std::path::PathBuf)>> {
+            let mut found = Vec::new();
+            for entry in std::fs::read_dir(&tmp)? {
+                let entry = entry?;
+                let name = entry.file_name();
+                if let Some(id) = name
+                    .to_str()
+                    .and_then(|n| n.strip_prefix("job-"))
+                    .and_then(|n| n.parse().ok())
+                {
+                    found.push((id, entry.path()));
+                }
+            }
+            Ok(found)
+        })
+        .await
+        .map_err(|err| crate::error::AppError::Internal(err.to_string()))??;
+    let now = crate::accounts::unix_now();
+    for (id, path) in entries {
+        let live: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE id = ? AND status = 'running' AND lease_until >= ?",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&state.db)
+        .await?;
+        if live.is_none() {
+            tracing::info!(dir = %path.display(), "removing a dead job's temp files");
+            let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(path)).await;
+        }
+    }
+    Ok(())
+}

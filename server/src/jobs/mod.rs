@@ -1,0 +1,33 @@
+//! Processing jobs (DESIGN.md §4): the queue's state machine (`transitions`), reading it
+//! (`store`), estimates (`eta`), the worker that runs jobs through the resource gate and the
+//! ffmpeg pipeline, and their HTTP routes. The worker calls this module directly, never HTTP.
+
+pub mod eta;
+mod housekeeping;
+pub mod pipeline;
+pub mod routes;
+mod runtime;
+pub mod seal;
+pub mod store;
+pub mod transitions;
+pub mod worker;
+
+pub use routes::router;
+pub use runtime::JobRuntime;
+
+use std::time::Duration;
+
+use crate::state::AppState;
+
+/// Every hour: forgets old events.
+pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            if let Err(err) = crate::events::sweep(&state.db, crate::accounts::unix_now()).await {
+                tracing::warn!(error = %err, "could not sweep old events");
+            }
+        }
+    })
+}

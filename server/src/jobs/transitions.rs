@@ -1,0 +1,496 @@
+//! Every change of a job's state, each one SQL transaction that also records the event telling
+//! members about it (DESIGN.md §4). Conditions in each `WHERE` make the transitions safe against
+//! a second worker, a cancel, or a lapsed lease: whoever loses the race changes nothing.
+
+use cloister_shared::api::jobs::JobPhase;
+use cloister_shared::api::Event;
+use cloister_shared::VideoId;
+
+use super::store;
+use crate::accounts::unix_now;
+use crate::error::{AppError, AppResult};
+use crate::events;
+use crate::state::AppState;
+use crate::storage::RenditionId;
+
+/// The next job a worker may take: queued, or waiting with its retry time come.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: i64,
+    pub size_bytes: u64,
+    pub run_anyway: bool,
+}
+
+/// A job this worker holds the lease of.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub video: VideoId,
+    pub attempt: u32,
+    pub size_bytes: u64,
+    pub wrapped_dek: Vec<u8>,
+    pub rendition: RenditionId,
+}
+
+fn video_of(raw: &str) -> AppResult<VideoId> {
+    VideoId::parse(raw).map_err(|_| AppError::Internal(format!("a job names bad video {raw}")))
+}
+
+pub async fn next_candidate(state: &AppState, now: i64) -> AppResult<Option<Candidate>> {
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, size_bytes, run_anyway FROM jobs
+         WHERE kind = 'process' AND status IN ('queued', 'waiting_resource')
+           AND COALESCE(retry_at, 0) <= ?
+         ORDER BY priority DESC, queued_at, id LIMIT 1",
+    )
+    .bind(now)
+    .fetch_optional(&state.db)
+    .await?;
+    Ok(row.map(|(id, size, run_anyway)| Candidate {
+        id,
+        size_bytes: u64::try_from(size).unwrap_or(0),
+        run_anyway: run_anyway != 0,
+    }))
+}
+
+/// The earliest time a waiting job may be tried again, if any waits.
+pub async fn next_retry_at(state: &AppState) -> AppResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(retry_at) FROM jobs
+         WHERE kind = 'process' AND status IN ('queued', 'waiting_resource')",
+    )
+    .fetch_one(&state.db)
+    .await?)
+}
+
+/// Takes `candidate` for `worker`, if nobody else took, cancelled or deferred it meanwhile.
+pub async fn claim(
+    state: &AppState,
+    candidate: &Candidate,
+    worker: &str,
+    eta_seconds: u64,
+) -> AppResult<Option<Claimed>> {
+    let now = unix_now();
+    let rendition = RenditionId::generate().map_err(|err| AppError::Internal(err.to_string()))?;
+    let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
+    let mut tx = state.db.begin().await?;
+    let row: Option<(String, i64, Option<Vec<u8>>)> = sqlx::query_as(
+        "UPDATE jobs SET status = 'running', worker_id = ?, lease_until = ?, started_at = ?,
+                attempts = attempts + 1, phase = NULL, percent = 0, error = NULL,
+                wait_reason = NULL, retry_at = NULL, deferred_since = NULL, rendition = ?,
+                eta_seconds = ?, finished_at = NULL
+         WHERE id = ? AND status IN ('queued', 'waiting_resource')
+           AND COALESCE(retry_at, 0) <= ?
+         RETURNING video_id, attempts, wrapped_server_dek",
+    )
+    .bind(worker)
+    .bind(lease_until)
+    .bind(now)
+    .bind(rendition.as_str())
+    .bind(i64::try_from(eta_seconds).unwrap_or(i64::MAX))
+    .bind(candidate.id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((video_id, attempts, wrapped)) = row else {
+        return Ok(None);
+    };
+    let video = video_of(&video_id)?;
+    sqlx::query("UPDATE videos SET status = 'processing', updated_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(&video_id)
+        .execute(&mut *tx)
+        .await?;
+    let attempt = u32::try_from(attempts).unwrap_or(u32::MAX);
+    events::record(
+        &mut tx,
+        &Event::JobStarted {
+            job_id: candidate.id,
+            video_id: video,
+            attempt,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.events.poke();
+    Ok(Some(Claimed {
+        id: candidate.id,
+        video,
+        attempt,
+        size_bytes: candidate.size_bytes,
+        wrapped_dek: wrapped.unwrap_or_default(),
+        rendition,
+    }))
+}
+
+/// The gate said no: the job waits until `retry_at`, its uploader is told why.
+pub async fn defer(
+    state: &AppState,
+    job_id: i64,
+    reasons: &[String],
+    retry_at: i64,
+    eta_seconds: Option<u64>,
+) -> AppResult<()> {
+    let now = unix_now();
+    let stored =
+        serde_json::to_string(reasons).map_err(|err| AppError::Internal(err.to_string()))?;
+    let mut tx = state.db.begin().await?;
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "UPDATE jobs SET status = 'waiting_resource', retry_at = ?, wait_reason = ?,
+                deferred_since = COALESCE(deferred_since, ?)
+         WHERE id = ? AND status IN ('queued', 'waiting_resource')
+         RETURNING video_id, deferred_since",
+    )
+    .bind(retry_at)
+    .bind(stored)
+    .bind(now)
+    .bind(job_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((video_id, since)) = row else {
+        return Ok(());
+    };
+    let overdue = u64::try_from(now - since).unwrap_or(0) >= state.config.gate.overdue_after_secs;
+    events::record(
+        &mut tx,
+        &Event::JobDeferred {
+            job_id,
+            video_id: video_of(&video_id)?,
+            reasons: reasons.to_vec(),
+            retry_at,
+            eta_seconds,
+            overdue,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.events.poke();
+    Ok(())
+}
+
+/// Renews the lease and records progress. False when the job is no longer this worker's
+/// (cancelled, or its lease lapsed and another worker took it): the worker must stop.
+pub async fn heartbeat(
+    state: &AppState,
+    job: &Claimed,
+    worker: &str,
+    progress: Option<(JobPhase, f32, Option<u64>)>,
+) -> AppResult<bool> {
+    let now = unix_now();
+    let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
+    let mut tx = state.db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE jobs SET lease_until = ?,
+                phase = COALESCE(?, phase), percent = COALESCE(?, percent),
+                eta_seconds = COALESCE(?, eta_seconds)
+         WHERE id = ? AND worker_id = ? AND status = 'running'",
+    )
+    .bind(lease_until)
+    .bind(progress.map(|(phase, _, _)| phase.as_str()))
+    .bind(progress.map(|(_, percent, _)| f64::from(percent)))
+    .bind(progress.and_then(|(_, _, eta)| eta.map(|e| i64::try_from(e).unwrap_or(i64::MAX))))
+    .bind(job.id)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if let Some((phase, percent, eta_seconds)) = progress {
+        events::record(
+            &mut tx,
+            &Event::JobProgress {
+                job_id: job.id,
+                video_id: job.video,
+                phase,
+                percent,
+                eta_seconds,
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if progress.is_some() {
+        state.events.poke();
+    }
+    Ok(true)
+}
+
+/// What a successful attempt published.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub rendition: RenditionId,
+    pub duration_ms: u64,
+    pub has_thumb: bool,
+}
+
+/// The video is ready. False if the job stopped being this worker's before the end.
+pub async fn finish(
+    state: &AppState,
+    job: &Claimed,
+    worker: &str,
+    published: &Published,
+) -> AppResult<bool> {
+    let now = unix_now();
+    let mut tx = state.db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE jobs SET status = 'done', finished_at = ?, percent = 100, phase = NULL,
+                lease_until = NULL, eta_seconds = NULL, error = NULL, wrapped_server_dek = NULL
+         WHERE id = ? AND worker_id = ? AND status = 'running'",
+    )
+    .bind(now)
+    .bind(job.id)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE videos SET status = 'ready', rendition = ?, manifest_path = 'manifest.sealed',
+                thumb_path = ?, duration_ms = ?, updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(published.rendition.as_str())
+    .bind(published.has_thumb.then_some("thumb.sealed"))
+    .bind(i64::try_from(published.duration_ms).unwrap_or(i64::MAX))
+    .bind(now)
+    .bind(job.video.to_string())
+    .execute(&mut *tx)
+    .await?;
+    events::record(
+        &mut tx,
+        &Event::JobDone {
+            job_id: job.id,
+            video_id: job.video,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.events.poke();
+    Ok(true)
+}
+
+/// An attempt failed. It is retried after an exponential backoff while attempts remain and the
+/// failure is one a retry could cure; otherwise the job fails for good, the original kept.
+/// Returns whether it will be retried.
+pub async fn fail(
+    state: &AppState,
+    job: &Claimed,
+    worker: &str,
+    reason: &str,
+    retryable: bool,
+) -> AppResult<bool> {
+    let now = unix_now();
+    let max_attempts = state.config.limits.max_retries.saturating_add(1);
+    let will_retry = retryable && job.attempt < max_attempts;
+    let backoff = state
+        .config
+        .jobs
+        .retry_backoff_secs
+        .saturating_mul(1u64 << job.attempt.saturating_sub(1).min(16));
+    let retry_at = will_retry.then(|| now + i64::try_from(backoff).unwrap_or(i64::MAX / 2));
+    let mut tx = state.db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE jobs SET status = ?, error = ?, retry_at = ?, lease_until = NULL,
+                worker_id = NULL, phase = NULL, eta_seconds = NULL,
+                finished_at = CASE WHEN ? THEN NULL ELSE ? END,
+                wrapped_server_dek = CASE WHEN ? THEN wrapped_server_dek ELSE NULL END
+         WHERE id = ? AND worker_id = ? AND status = 'running'",
+    )
+    .bind(if will_retry { "queued" } else { "failed" })
+    .bind(reason)
+    .bind(retry_at)
+    .bind(will_retry)
+    .bind(now)
+    .bind(will_retry)
+    .bind(job.id)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(false);
+    }
+    settle_video(&mut tx, &job.video, will_retry, now).await?;
+    events::record(
+        &mut tx,
+        &Event::JobFailed {
+            job_id: job.id,
+            video_id: job.video,
+            reason: reason.to_owned(),
+            will_retry,
+            retry_at,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.events.poke();
+    Ok(will_retry)
+}
+
+/// A video whose job will run again waits as `uploaded`; one whose job gave up is `failed`.
+async fn settle_video(
+    tx: &mut sqlx::SqliteConnection,
+    video: &VideoId,
+    will_retry: bool,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE videos SET status = ?, updated_at = ? WHERE id = ? AND status = 'processing'",
+    )
+    .bind(if will_retry { "uploaded" } else { "failed" })
+    .bind(now)
+    .bind(video.to_string())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The worker is shutting down: the job goes back to the queue as if never started.
+pub async fn release(state: &AppState, job: &Claimed, worker: &str) -> AppResult<()> {
+    let now = unix_now();
+    let mut tx = state.db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = MAX(attempts - 1, 0), lease_until = NULL,
+                worker_id = NULL, phase = NULL, percent = 0, eta_seconds = NULL
+         WHERE id = ? AND worker_id = ? AND status = 'running'",
+    )
+    .bind(job.id)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 1 {
+        settle_video(&mut tx, &job.video, true, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Cancels a job that has not finished. Returns the job's status before, or `None` when it had
+/// already finished.
+pub async fn cancel(state: &AppState, job_id: i64) -> AppResult<Option<String>> {
+    let now = unix_now();
+    let mut tx = state.db.begin().await?;
+    let before: Option<(String, String)> = sqlx::query_as(&format!(
+        "SELECT status, video_id FROM jobs WHERE id = ? AND status IN {}",
+        store::ACTIVE
+    ))
+    .bind(job_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((status, video_id)) = before else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_until = NULL,
+                retry_at = NULL, eta_seconds = NULL, wrapped_server_dek = NULL
+         WHERE id = ?",
+    )
+    .bind(now)
+    .bind(job_id)
+    .execute(&mut *tx)
+    .await?;
+    let video = video_of(&video_id)?;
+    settle_video(&mut tx, &video, true, now).await?;
+    events::record(
+        &mut tx,
+        &Event::JobCancelled {
+            job_id,
+            video_id: video,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.events.poke();
+    Ok(Some(status))
+}
+
+/// An admin overrides the gate for this one job; it becomes due at once.
+pub async fn run_anyway(state: &AppState, job_id: i64) -> AppResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE jobs SET run_anyway = 1, retry_at = NULL
+         WHERE id = ? AND status IN ('queued', 'waiting_resource')",
+    )
+    .bind(job_id)
+    .execute(&state.db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// A running job whose lease lapsed: its worker died.
+#[derive(Debug, Clone)]
+pub struct Lapsed {
+    pub id: i64,
+    pub video: VideoId,
+    pub rendition: Option<RenditionId>,
+    pub will_retry: bool,
+}
+
+/// Takes back every job whose lease lapsed: queued again at once if attempts remain (an attempt
+/// that died with its worker counts, so a video that crashes the server cannot loop forever),
+/// otherwise failed.
+pub async fn recover_lapsed(state: &AppState) -> AppResult<Vec<Lapsed>> {
+    let now = unix_now();
+    let max_attempts = i64::from(state.config.limits.max_retries.saturating_add(1));
+    let rows: Vec<(i64, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT id, video_id, rendition, attempts FROM jobs
+         WHERE status = 'running' AND lease_until < ?",
+    )
+    .bind(now)
+    .fetch_all(&state.db)
+    .await?;
+    let mut recovered = Vec::new();
+    for (id, video_id, rendition, attempts) in rows {
+        let video = video_of(&video_id)?;
+        let will_retry = attempts < max_attempts;
+        let reason = "the server stopped while processing";
+        let mut tx = state.db.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE jobs SET status = ?, error = ?, lease_until = NULL, worker_id = NULL,
+                    phase = NULL, eta_seconds = NULL, retry_at = NULL,
+                    finished_at = CASE WHEN ? THEN NULL ELSE ? END,
+                    wrapped_server_dek = CASE WHEN ? THEN wrapped_server_dek ELSE NULL END
+             WHERE id = ? AND status = 'running' AND lease_until < ?",
+        )
+        .bind(if will_retry { "queued" } else { "failed" })
+        .bind(reason)
+        .bind(will_retry)
+        .bind(now)
+        .bind(will_retry)
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            continue;
+        }
+        settle_video(&mut tx, &video, will_retry, now).await?;
+        events::record(
+            &mut tx,
+            &Event::JobFailed {
+                job_id: id,
+                video_id: video,
+                reason: reason.to_owned(),
+                will_retry,
+                retry_at: None,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        state.events.poke();
+        recovered.push(Lapsed {
+            id,
+            video,
+            rendition: rendition.as_deref().and_then(RenditionId::parse),
+            will_retry,
+        });
+    }
+    Ok(recovered)
+}

@@ -1,0 +1,283 @@
+//! A worker: takes due jobs in priority order, asks the resource gate, runs the pipeline while a
+//! ticker renews its lease and reports progress, and records the outcome. `serve` runs W of these
+//! in process; `cloister worker` runs them alone against the same data directory.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cloister_shared::api::jobs::JobPhase;
+use tokio_util::sync::CancellationToken;
+
+use super::pipeline::{self, PipelineError, ProgressCell, WorkDir};
+use super::transitions::{self, Claimed};
+use super::{eta, housekeeping};
+use crate::accounts::unix_now;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// Progress is written at most this often (and only when it moved).
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+static WORKER_SERIAL: AtomicU32 = AtomicU32::new(0);
+
+/// `<host>:<pid>:<n>`: unique among the workers sharing a database.
+fn worker_id() -> String {
+    let host = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    let n = WORKER_SERIAL.fetch_add(1, Ordering::Relaxed);
+    format!("{host}:{}:{n}", std::process::id())
+}
+
+/// Starts `count` workers; they stop (releasing running jobs) when `shutdown` is cancelled.
+pub fn spawn(
+    state: &AppState,
+    count: u32,
+    shutdown: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    if count > 0 {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(err) = housekeeping::remove_orphaned_work_dirs(&state).await {
+                tracing::warn!(error = %err, "could not sweep leftover temp files");
+            }
+        });
+    }
+    (0..count)
+        .map(|_| {
+            let worker = Worker {
+                state: state.clone(),
+                id: worker_id(),
+            };
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move { worker.run(shutdown).await })
+        })
+        .collect()
+}
+
+pub struct Worker {
+    state: AppState,
+    id: String,
+}
+
+impl Worker {
+    async fn run(self, shutdown: CancellationToken) {
+        tracing::info!(worker = %self.id, "processing worker started");
+        let mut wake = self.state.jobs.subscribe();
+        while !shutdown.is_cancelled() {
+            let worked = match self.step(&shutdown).await {
+                Ok(worked) => worked,
+                Err(err) => {
+                    tracing::error!(worker = %self.id, error = %err, "worker step failed");
+                    false
+                }
+            };
+            if worked {
+                continue;
+            }
+            let nap = self.nap().await;
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = wake.changed() => {},
+                () = tokio::time::sleep(nap) => {},
+            }
+        }
+        tracing::info!(worker = %self.id, "processing worker stopped");
+    }
+
+    /// Until the earliest waiting job is due, at most the poll interval.
+    async fn nap(&self) -> Duration {
+        let poll = Duration::from_secs(self.state.config.jobs.poll_secs);
+        match transitions::next_retry_at(&self.state).await {
+            Ok(Some(at)) => {
+                let until = u64::try_from(at - unix_now()).unwrap_or(0);
+                poll.min(Duration::from_secs(until.max(1)))
+            }
+            _ => poll,
+        }
+    }
+
+    /// Recovers lapsed jobs, then tries the next due job. True if there may be more to do now.
+    async fn step(&self, shutdown: &CancellationToken) -> AppResult<bool> {
+        for lapsed in transitions::recover_lapsed(&self.state).await? {
+            tracing::warn!(
+                job = lapsed.id,
+                will_retry = lapsed.will_retry,
+                "took back a job whose worker stopped"
+            );
+            housekeeping::remove_attempt_leftovers(
+                &self.state,
+                lapsed.id,
+                &lapsed.video,
+                lapsed.rendition.as_ref(),
+            )
+            .await;
+        }
+        let Some(candidate) = transitions::next_candidate(&self.state, unix_now()).await? else {
+            return Ok(false);
+        };
+        let per_gb = eta::seconds_per_gb(&self.state.db)
+            .await?
+            .unwrap_or(eta::DEFAULT_SECONDS_PER_GB);
+        let estimate = eta::processing_seconds(candidate.size_bytes, per_gb);
+        if !candidate.run_anyway {
+            let gate = self.state.gate.clone();
+            let size = candidate.size_bytes;
+            let verdict = tokio::task::spawn_blocking(move || gate.check(size))
+                .await
+                .map_err(|err| crate::error::AppError::Internal(err.to_string()))?;
+            if !verdict.open() {
+                let recheck = self.state.config.gate.recheck_secs;
+                let retry_at = unix_now() + i64::try_from(recheck).unwrap_or(30);
+                tracing::info!(job = candidate.id, reasons = ?verdict.reasons, "resource gate closed; job deferred");
+                transitions::defer(
+                    &self.state,
+                    candidate.id,
+                    &verdict.reasons,
+                    retry_at,
+                    Some(recheck + estimate),
+                )
+                .await?;
+                return Ok(true);
+            }
+        }
+        let Some(job) = transitions::claim(&self.state, &candidate, &self.id, estimate).await?
+        else {
+            // Another worker took it, or it was cancelled: look again.
+            return Ok(true);
+        };
+        self.attempt(job, estimate, shutdown).await;
+        Ok(true)
+    }
+
+    async fn attempt(&self, job: Claimed, estimate: u64, shutdown: &CancellationToken) {
+        tracing::info!(worker = %self.id, job = job.id, video = %job.video, attempt = job.attempt, "processing started");
+        let cancel = shutdown.child_token();
+        self.state.jobs.register(job.id, cancel.clone());
+        let progress = Arc::new(ProgressCell::default());
+        let ticker = tokio::spawn(tick(
+            self.state.clone(),
+            job.clone(),
+            self.id.clone(),
+            progress.clone(),
+            cancel.clone(),
+            estimate,
+        ));
+        let started = Instant::now();
+        let outcome = pipeline::process(&self.state, &job, &cancel, &progress).await;
+        ticker.abort();
+        self.state.jobs.unregister(job.id);
+        let seconds = started.elapsed().as_secs_f64();
+        if let Err(err) = self.record(&job, outcome, seconds, shutdown).await {
+            tracing::error!(job = job.id, error = %err, "could not record a job's outcome");
+        }
+    }
+
+    async fn record(
+        &self,
+        job: &Claimed,
+        outcome: Result<transitions::Published, PipelineError>,
+        seconds: f64,
+        shutdown: &CancellationToken,
+    ) -> AppResult<()> {
+        let state = &self.state;
+        match outcome {
+            Ok(published) => {
+                if transitions::finish(state, job, &self.id, &published).await? {
+                    eta::record(&state.db, job.id, job.size_bytes, seconds, unix_now()).await?;
+                    housekeeping::remove_other_renditions(state, &job.video, &published.rendition)
+                        .await;
+                    tracing::info!(job = job.id, video = %job.video, seconds, "processing done");
+                } else {
+                    tracing::warn!(
+                        job = job.id,
+                        "job was taken from this worker as it finished"
+                    );
+                }
+            }
+            Err(err) => {
+                housekeeping::remove_attempt_leftovers(
+                    state,
+                    job.id,
+                    &job.video,
+                    Some(&job.rendition),
+                )
+                .await;
+                if matches!(err, PipelineError::Cancelled) {
+                    if shutdown.is_cancelled() {
+                        transitions::release(state, job, &self.id).await?;
+                        tracing::info!(job = job.id, "job handed back to the queue at shutdown");
+                    } else {
+                        tracing::info!(job = job.id, "job cancelled while running");
+                    }
+                    return Ok(());
+                }
+                let reason = err.short_reason();
+                let will_retry =
+                    transitions::fail(state, job, &self.id, &reason, err.retryable()).await?;
+                tracing::warn!(job = job.id, video = %job.video, error = %err, will_retry, "processing failed");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Renews the lease (every third of it) and writes progress (each second it moved). Cancels the
+/// attempt when the job is no longer this worker's.
+async fn tick(
+    state: AppState,
+    job: Claimed,
+    worker: String,
+    progress: Arc<ProgressCell>,
+    cancel: CancellationToken,
+    estimate: u64,
+) {
+    let renew_every = Duration::from_secs((state.config.jobs.lease_secs / 3).max(1));
+    let started = Instant::now();
+    let mut last_written: Option<(JobPhase, f32)> = None;
+    let mut last_renewal = Instant::now();
+    let mut every = tokio::time::interval(PROGRESS_EVERY);
+    loop {
+        every.tick().await;
+        let now = progress.get();
+        let moved = match (now, last_written) {
+            (Some((phase, percent)), Some((old_phase, old_percent))) => {
+                phase != old_phase || (percent - old_percent).abs() >= 1.0
+            }
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if !moved && last_renewal.elapsed() < renew_every {
+            continue;
+        }
+        let report = now.filter(|_| moved).map(|(phase, percent)| {
+            let elapsed = started.elapsed().as_secs();
+            (
+                phase,
+                percent,
+                Some(eta::remaining_seconds(estimate, elapsed, percent)),
+            )
+        });
+        match transitions::heartbeat(&state, &job, &worker, report).await {
+            Ok(true) => {
+                last_renewal = Instant::now();
+                if report.is_some() {
+                    last_written = now;
+                }
+            }
+            Ok(false) => {
+                tracing::info!(job = job.id, "job is no longer this worker's; stopping it");
+                cancel.cancel();
+                return;
+            }
+            Err(err) => tracing::warn!(job = job.id, error = %err, "could not renew a job's lease"),
+        }
+    }
+}
+
+/// Where an attempt's plaintext lives, for housekeeping.
+pub fn work_dir(state: &AppState, job_id: i64) -> std::path::PathBuf {
+    WorkDir::path_for(&state.data.tmp(), job_id)
+}

@@ -46,6 +46,8 @@ enum Command {
     Ls(cli::ls::LsArgs),
     /// Download a video and decrypt it on this machine.
     Download(cli::download::DownloadArgs),
+    /// The processing queue and the server's load.
+    Jobs(cli::jobs::JobsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -97,6 +99,7 @@ async fn run() -> std::process::ExitCode {
         Command::Upload(args) => cli::upload::run(args).await,
         Command::Ls(args) => cli::ls::run(args).await,
         Command::Download(args) => cli::download::run(args).await,
+        Command::Jobs(args) => cli::jobs::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

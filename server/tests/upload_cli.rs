@@ -2,6 +2,8 @@
 //! interruptions users meet: the server killed mid-upload (restart, resume) and the client killed
 //! mid-upload (run it again). Resumed uploads must produce the very bytes a single pass would.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -11,103 +13,8 @@ use cloister_shared::{
     unwrap_dek, unwrap_library_key, PassphraseKey, Purpose, StreamHeader, StreamSealer, VideoId,
     WrappedKey,
 };
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
-
-const PASSWORD: &str = "root password";
-const PASSPHRASE: &str = "group secret words";
-const CHUNK: usize = 4 << 20;
-
-fn cloister() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cloister"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("CLOISTER_") {
-            command.env_remove(name);
-        }
-    }
-    command.kill_on_drop(true);
-    command
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run(mut command: Command, stdin: &str) -> Run {
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("spawn");
-    let mut input = child.stdin.take().expect("stdin");
-    input.write_all(stdin.as_bytes()).await.expect("stdin");
-    drop(input);
-    let out = child.wait_with_output().await.expect("wait");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `cloister serve` on `port` (0: any); answers the child and its base URL.
-async fn serve(data: &Path, port: u16) -> (Child, String) {
-    let mut command = cloister();
-    command
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .env("CLOISTER_DATA_DIR", data)
-        .env("CLOISTER_LOGIN_BURST", "100")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = command.spawn().expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("server starts in time")
-        .expect("read")
-        .expect("a line");
-    let url = line
-        .strip_prefix("Cloister is running at ")
-        .expect("the start line")
-        .trim_end_matches('/')
-        .to_owned();
-    // Keep draining stdout so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
-}
-
-fn port_of(url: &str) -> u16 {
-    url.rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port")
-}
-
-/// An admin and a library passphrase on a fresh data directory.
-async fn set_up(data: &Path, server: &str) {
-    let mut add = cloister();
-    add.args(["user", "add", "root", "--admin", "--password-stdin"])
-        .env("CLOISTER_DATA_DIR", data);
-    let r = run(add, &format!("{PASSWORD}\n")).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = run(client(["library", "init"], server, &[]), "").await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
-}
-
-fn client<const N: usize>(args: [&str; N], server: &str, extra: &[&str]) -> Command {
-    let mut command = cloister();
-    command
-        .args(args)
-        .args(extra)
-        .env("CLOISTER_SERVER", server)
-        .env("CLOISTER_USER", "root")
-        .env("CLOISTER_PASSWORD", PASSWORD)
-        .env("CLOISTER_PASSPHRASE", PASSPHRASE);
-    command
-}
+use common::cli::{client, port_of, run, serve, set_up, PASSPHRASE};
+use common::uploads::CHUNK;
 
 /// A test video file of four chunks (the last one partial).
 fn make_file(dir: &Path) -> (PathBuf, Vec<u8>) {

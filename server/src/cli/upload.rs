@@ -49,6 +49,9 @@ pub struct UploadArgs {
     /// interrupted on purpose (tests, trying out resume).
     #[arg(long, hide = true, default_value_t = 0)]
     pub throttle_ms: u64,
+    /// Wait for processing to finish, showing its progress; fails if processing fails.
+    #[arg(long)]
+    pub wait: bool,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -276,6 +279,10 @@ async fn upload_one(
     let done = complete_with_retry(client, &session).await?;
     println!("Sent {} of {count} chunks.", todo.len());
     print_done(&name, &done);
+    if args.wait {
+        println!("Processing {name}:");
+        super::jobs::wait(client, done.job_id).await?;
+    }
     Ok(())
 }
 

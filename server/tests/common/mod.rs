@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this helper.
 
+pub mod cli;
 pub mod processing;
 pub mod uploads;
 

@@ -1,0 +1,146 @@
+//! Live events over a real WebSocket on a real socket: members only, our Origin only, and the
+//! events of a processed upload arrive in order.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cloister_shared::api::{Event, EventFrame, Role};
+use common::processing::{small_clip, spawn_processing_app};
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Serves the app's router on 127.0.0.1 with the event hub running; answers its address.
+async fn serve(app: &common::TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    app.state.events.spawn_tail(app.state.db.clone());
+    let router = cloister::router(app.state.clone());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .ok();
+    });
+    addr
+}
+
+fn request(
+    addr: SocketAddr,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let mut request = format!("ws://{addr}/api/events")
+        .into_client_request()
+        .expect("request");
+    if let Some(cookie) = cookie {
+        request
+            .headers_mut()
+            .insert("cookie", HeaderValue::from_str(cookie).expect("cookie"));
+    }
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", HeaderValue::from_str(origin).expect("origin"));
+    }
+    request
+}
+
+fn refused_with(result: Result<impl Sized, tokio_tungstenite::tungstenite::Error>) -> u16 {
+    match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("the handshake was accepted"),
+    }
+}
+
+#[tokio::test]
+async fn only_members_on_our_origin_may_open_the_socket() {
+    let (app, _) = spawn_processing_app().await;
+    let cookie = app.signed_in("ann", Role::Member).await;
+    let addr = serve(&app).await;
+    let anonymous = tokio_tungstenite::connect_async(request(addr, None, None)).await;
+    assert_eq!(refused_with(anonymous), 401);
+    let cross_site = tokio_tungstenite::connect_async(request(
+        addr,
+        Some(&cookie),
+        Some("https://evil.example"),
+    ))
+    .await;
+    assert_eq!(refused_with(cross_site), 403);
+    let ours = format!("http://{addr}");
+    tokio_tungstenite::connect_async(request(addr, Some(&cookie), Some(&ours)))
+        .await
+        .expect("a member on our origin is let in");
+}
+
+#[tokio::test]
+async fn a_processed_upload_is_told_over_the_socket_in_order() {
+    let (app, _) = spawn_processing_app().await;
+    let cookie = app.signed_in("ann", Role::Member).await;
+    let addr = serve(&app).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(request(addr, Some(&cookie), None))
+        .await
+        .expect("connect");
+    let (workers, _) = app.start_workers(1);
+    let (file, job) = app.upload_video(&cookie, small_clip(4)).await;
+
+    let mut frames: Vec<EventFrame> = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while !frames
+        .iter()
+        .any(|f| matches!(f.event, Event::JobDone { .. }))
+    {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("events before the deadline")
+            .expect("socket open")
+            .expect("frame");
+        if let Message::Text(text) = message {
+            frames.push(serde_json::from_str(&text).expect("an EventFrame"));
+        }
+    }
+    assert!(
+        frames.windows(2).all(|w| w[0].seq < w[1].seq),
+        "seq increases"
+    );
+    assert!(frames
+        .iter()
+        .all(|f| f.event.job_id() == job && f.event.video_id() == file.id));
+    let kinds: Vec<&str> = frames
+        .iter()
+        .map(|f| match f.event {
+            Event::JobQueued { .. } => "queued",
+            Event::JobStarted { .. } => "started",
+            Event::JobProgress { .. } => "progress",
+            Event::JobDone { .. } => "done",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds.first(), Some(&"queued"), "{kinds:?}");
+    assert_eq!(kinds.get(1), Some(&"started"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"done"), "{kinds:?}");
+    assert!(
+        kinds.iter().filter(|k| **k == "progress").count() >= 1,
+        "{kinds:?}"
+    );
+    let percents: Vec<f32> = frames
+        .iter()
+        .filter_map(|f| match f.event {
+            Event::JobProgress { percent, .. } => Some(percent),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        percents.windows(2).all(|w| w[0] <= w[1]),
+        "progress never goes back: {percents:?}"
+    );
+    workers.cancel();
+}

@@ -1,0 +1,188 @@
+//! Processing with the real binary: a server killed with SIGKILL in the middle of a job takes
+//! the job up again after a restart and leaves no plaintext behind; `cloister worker` processes
+//! jobs in its own process; `cloister upload --wait` follows processing; `cloister jobs` lists.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::cli::{client, cloister, run, serve_with, set_up};
+use common::processing::{slow_clip, small_clip};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::SqlitePool;
+
+/// Quick timings, and a gate that lets everything through: these tests are about the queue
+/// surviving processes, not about how busy the test machine is (the gate has its own tests).
+const QUICK: &[(&str, &str)] = &[
+    ("CLOISTER_MAX_LOAD", "1000"),
+    ("CLOISTER_MAX_RAM_PERCENT", "100"),
+    ("CLOISTER_MIN_AVAILABLE_RAM_MB", "0"),
+    ("CLOISTER_MAX_SWAP_USED_MB", "1000000"),
+    ("CLOISTER_DISK_RESERVE_BYTES", "0"),
+    ("CLOISTER_JOB_LEASE_SECS", "3"),
+    ("CLOISTER_WORKER_POLL_SECS", "1"),
+    ("CLOISTER_RETRY_BACKOFF_SECS", "1"),
+];
+
+async fn database(data: &Path) -> SqlitePool {
+    let options = SqliteConnectOptions::new()
+        .filename(data.join("cloister.db"))
+        .busy_timeout(Duration::from_secs(5));
+    SqlitePool::connect_with(options)
+        .await
+        .expect("open the server's database")
+}
+
+async fn job_state(db: &SqlitePool, job: i64) -> (String, Option<String>, i64) {
+    sqlx::query_as("SELECT status, phase, attempts FROM jobs WHERE id = ?")
+        .bind(job)
+        .fetch_one(db)
+        .await
+        .expect("job row")
+}
+
+async fn wait_for(
+    db: &SqlitePool,
+    job: i64,
+    limit: Duration,
+    done: impl Fn(&(String, Option<String>, i64)) -> bool,
+) -> (String, Option<String>, i64) {
+    let start = Instant::now();
+    loop {
+        let state = job_state(db, job).await;
+        if done(&state) {
+            return state;
+        }
+        assert!(start.elapsed() < limit, "job {job} stuck at {state:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// "Uploaded NAME: video ID, job N (…)" → N.
+fn job_id(stdout: &str) -> i64 {
+    stdout
+        .split("job ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no job id in {stdout}"))
+}
+
+fn tmp_entries(data: &Path) -> Vec<String> {
+    std::fs::read_dir(data.join("tmp"))
+        .expect("tmp")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart() {
+    let data = tempfile::tempdir().expect("data");
+    let files = tempfile::tempdir().expect("files");
+    let (mut server, url) = serve_with(data.path(), 0, QUICK).await;
+    set_up(data.path(), &url).await;
+    let path = files.path().join("long walk.webm");
+    std::fs::write(&path, slow_clip(30)).expect("clip");
+    let up = run(
+        client(["upload"], &url, &[path.to_str().expect("path")]),
+        "",
+    )
+    .await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let job = job_id(&up.stdout);
+    let db = database(data.path()).await;
+    wait_for(&db, job, Duration::from_secs(60), |(status, phase, _)| {
+        status == "running" && phase.as_deref() == Some("transcoding")
+    })
+    .await;
+    assert!(tmp_entries(data.path()).contains(&format!("job-{job}")));
+
+    server.start_kill().expect("SIGKILL");
+    server.wait().await.expect("killed");
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let (_server, url) = serve_with(data.path(), port, QUICK).await;
+    let (status, _, attempts) = wait_for(&db, job, Duration::from_secs(120), |(status, _, _)| {
+        status == "done" || status == "failed"
+    })
+    .await;
+    assert_eq!(status, "done");
+    assert_eq!(attempts, 2, "the attempt that died with the server counts");
+    assert!(
+        tmp_entries(data.path()).is_empty(),
+        "tmp/ holds {:?}",
+        tmp_entries(data.path())
+    );
+    let ls = run(client(["ls"], &url, &[]), "").await;
+    assert!(
+        ls.stdout.contains("ready") && ls.stdout.contains("long walk"),
+        "{}",
+        ls.stdout
+    );
+    let jobs = run(client(["jobs"], &url, &["--all"]), "").await;
+    assert_eq!(jobs.code, 0, "{}", jobs.stderr);
+    assert!(
+        jobs.stdout.contains("gate open") && jobs.stdout.contains("done"),
+        "{}",
+        jobs.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_separate_worker_process_does_the_processing_and_upload_waits_for_it() {
+    let data = tempfile::tempdir().expect("data");
+    let files = tempfile::tempdir().expect("files");
+    let mut env = QUICK.to_vec();
+    env.push(("CLOISTER_WORKERS", "0"));
+    let (_server, url) = serve_with(data.path(), 0, &env).await;
+    set_up(data.path(), &url).await;
+    let path = files.path().join("garden.mp4");
+    std::fs::write(&path, small_clip(3)).expect("clip");
+
+    // No worker yet: the job stays queued.
+    let up = run(
+        client(["upload"], &url, &[path.to_str().expect("path")]),
+        "",
+    )
+    .await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let job = job_id(&up.stdout);
+    let jobs = run(client(["jobs"], &url, &[]), "").await;
+    assert!(
+        jobs.stdout.contains("queued, position 1"),
+        "{}",
+        jobs.stdout
+    );
+
+    let mut worker = cloister();
+    worker
+        .arg("worker")
+        .env("CLOISTER_DATA_DIR", data.path())
+        .envs(QUICK.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let _worker = worker.spawn().expect("spawn worker");
+
+    let second = files.path().join("garden again.mp4");
+    std::fs::write(&second, small_clip(2)).expect("clip");
+    let waited = run(
+        client(
+            ["upload"],
+            &url,
+            &["--wait", second.to_str().expect("path")],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(waited.code, 0, "upload --wait: {}", waited.stderr);
+    let db = database(data.path()).await;
+    let (status, _, _) = job_state(&db, job_id(&waited.stdout)).await;
+    assert_eq!(status, "done", "--wait returned once processing was done");
+    let (status, _, _) = wait_for(&db, job, Duration::from_secs(60), |(s, _, _)| s == "done").await;
+    assert_eq!(status, "done");
+}

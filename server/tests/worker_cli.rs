@@ -69,6 +69,16 @@ fn job_id(stdout: &str) -> i64 {
         .unwrap_or_else(|| panic!("no job id in {stdout}"))
 }
 
+/// Whether some process runs with its working directory in `dir` (ffmpeg runs in the job's).
+fn working_in(dir: &Path) -> bool {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_link(entry.path().join("cwd")).ok())
+        .any(|cwd| cwd.starts_with(dir))
+}
+
 fn tmp_entries(data: &Path) -> Vec<String> {
     std::fs::read_dir(data.join("tmp"))
         .expect("tmp")
@@ -99,8 +109,16 @@ async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart()
     .await;
     assert!(tmp_entries(data.path()).contains(&format!("job-{job}")));
 
+    let work_dir = data.path().join("tmp").join(format!("job-{job}"));
+    assert!(working_in(&work_dir), "ffmpeg runs in the job's directory");
     server.start_kill().expect("SIGKILL");
     server.wait().await.expect("killed");
+    // The kernel takes ffmpeg down with the server: no orphan keeps burning the cores.
+    let start = Instant::now();
+    while working_in(&work_dir) && start.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!working_in(&work_dir), "ffmpeg died with the server");
     let port = url
         .rsplit(':')
         .next()

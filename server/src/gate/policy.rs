@@ -86,7 +86,7 @@ mod tests {
             available_ram_bytes: 512 * MIB,
             ram_percent: 74.4,
             swap_used_bytes: 350 * MIB,
-            load_1m: 3.14,
+            load_1m: 3.125,
             cores: 2,
             disk_free_bytes: 2 << 30,
             ..FixedReadings::idle()

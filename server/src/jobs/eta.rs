@@ -27,7 +27,7 @@ pub async fn seconds_per_gb(db: &SqlitePool) -> AppResult<Option<f64>> {
     }
     recent.sort_by(f64::total_cmp);
     let mid = recent.len() / 2;
-    let median = if recent.len() % 2 == 0 {
+    let median = if recent.len().is_multiple_of(2) {
         (recent[mid - 1] + recent[mid]) / 2.0
     } else {
         recent[mid]
@@ -43,7 +43,7 @@ pub fn processing_seconds(size_bytes: u64, seconds_per_gb: f64) -> u64 {
 /// What is left of a running job: extrapolated from its progress once there is some, else the
 /// estimate less the time spent.
 pub fn remaining_seconds(estimate: u64, elapsed: u64, percent: f32) -> u64 {
-    if percent >= 5.0 && percent < 100.0 {
+    if (5.0..100.0).contains(&percent) {
         let per_percent = elapsed as f64 / f64::from(percent);
         (per_percent * f64::from(100.0 - percent)).round() as u64
     } else {

@@ -1,82 +1,496 @@
-//! PLACEHOLDER written by the lead so the tree compiles while the media helper works:
-//! the helper replaces this whole file with the real module (same public API).
+//! From a plaintext video file to fragmented-MP4 segments for MSE playback (DESIGN.md §4,
+//! "Processing"; docs/processing.md, "From original to segments").
+//!
+//! This module knows nothing of encryption, the database or HTTP. The job worker decrypts an
+//! original into a private temp directory, calls [`prepare`], then seals each output file and
+//! writes the manifest.
+//!
+//! - `probe`: ffprobe's JSON → streams, duration, rotation;
+//! - `plan`: remux or transcode, and the ffmpeg arguments;
+//! - `run`: spawning ffmpeg/ffprobe with progress, a time limit and cancellation;
+//! - `hls`: the playlist ffmpeg's HLS muxer writes → segment names and durations;
+//! - `codec`: the init segment's boxes → the MSE codec string;
+//! - `thumb`: the JPEG thumbnail.
 
+mod codec;
+mod hls;
+mod plan;
+mod probe;
+mod run;
+mod thumb;
+
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cloister_shared::api::jobs::JobPhase;
 use cloister_shared::manifest::Preparation;
 use tokio_util::sync::CancellationToken;
 
+use plan::{Plan, VideoPlan};
+use run::{Run, Stdout};
+
+/// A remux whose keyframes are further apart than this gives segments too long to fetch, decrypt
+/// and buffer one at a time; such a video is transcoded instead.
+const MAX_REMUX_SEGMENT_SECS: f64 = 12.0;
+/// The longest time limit ever set, whatever the duration and factor say.
+const MAX_TIME_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// ffmpeg's playlist and init segment are a few KB; more than this is not theirs.
+const MAX_SMALL_OUTPUT: u64 = 16 << 20;
+
+/// The ffmpeg and ffprobe programs and how they are run.
+#[derive(Debug, Clone, PartialEq)]
 pub struct MediaTools {
     pub ffmpeg: PathBuf,
     pub ffprobe: PathBuf,
+    /// Run ffmpeg under `nice -n 10` when true, so the web server stays responsive.
     pub nice: bool,
+    /// Time limit of one ffmpeg run = `time_limit_base` + `time_limit_factor` × video duration.
     pub time_limit_base: Duration,
     pub time_limit_factor: f64,
 }
 
 impl MediaTools {
+    /// `ffmpeg` and `ffprobe` from `PATH`, under `nice -n 10`, with a time limit of 10 minutes
+    /// plus 10 × the video's duration per ffmpeg run (a 5-minute video may take up to an hour:
+    /// ample for a 720p `veryfast` encode on one slow core, yet a stuck ffmpeg is stopped).
     pub fn from_path() -> Self {
         Self {
             ffmpeg: "ffmpeg".into(),
             ffprobe: "ffprobe".into(),
             nice: true,
-            time_limit_base: Duration::from_secs(600),
+            time_limit_base: Duration::from_secs(10 * 60),
             time_limit_factor: 10.0,
         }
     }
+
+    /// The time limit for an ffmpeg run over a video of `duration_secs` (at most a week).
+    pub fn time_limit(&self, duration_secs: f64) -> Duration {
+        let extra = self.time_limit_factor * duration_secs;
+        let extra = if extra.is_finite() && extra > 0.0 {
+            Duration::try_from_secs_f64(extra).unwrap_or(MAX_TIME_LIMIT)
+        } else {
+            Duration::ZERO
+        };
+        self.time_limit_base
+            .saturating_add(extra)
+            .min(MAX_TIME_LIMIT)
+    }
 }
 
+/// One media segment (`moof` + `mdat`), to be appended after the init segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreparedSegment {
     pub path: PathBuf,
     pub start_ms: u64,
     pub duration_ms: u64,
 }
 
+/// What [`prepare`] made, all inside the work directory.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PreparedMedia {
+    /// The sum of the segments' durations.
     pub duration_ms: u64,
+    /// Display size of the output (after rotation and scaling).
     pub width: u32,
     pub height: u32,
+    /// For `MediaSource.isTypeSupported`: `video/mp4; codecs="avc1.64001f,mp4a.40.2"`.
     pub mime_codec: String,
     pub has_audio: bool,
     pub preparation: Preparation,
+    /// The init segment (`ftyp` + `moov` with `mvex`).
     pub init: PathBuf,
     pub segments: Vec<PreparedSegment>,
+    /// A JPEG fitting 320×180; None when it could not be made (not fatal).
     pub thumb: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
-    #[error("not a video")]
+    /// No moving picture: not a media file at all, audio only, or a still image.
+    #[error("the file is not a video")]
     NotAVideo,
-    #[error("unreadable: {0}")]
+    /// ffprobe or ffmpeg could not read it, e.g. truncated. The detail has no paths.
+    #[error("the video could not be read: {0}")]
     Unreadable(String),
-    #[error("timed out after {0:?}")]
+    /// ffmpeg ran longer than its limit and was killed.
+    #[error("processing took longer than its limit of {} s", .0.as_secs())]
     TimedOut(Duration),
-    #[error("cancelled")]
+    #[error("processing was cancelled")]
     Cancelled,
-    #[error("tool: {0}")]
+    /// ffmpeg or ffprobe is missing, crashed or failed for a reason not in the input.
+    #[error("ffmpeg failed: {0}")]
     Tool(String),
-    #[error(transparent)]
+    #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
 
 impl MediaError {
+    /// A short reason for people, without paths: "the video is damaged or incomplete".
     pub fn short_reason(&self) -> String {
-        self.to_string()
+        match self {
+            Self::NotAVideo => "the file is not a video".to_owned(),
+            Self::Unreadable(_) => "the video is damaged or incomplete".to_owned(),
+            Self::TimedOut(limit) => {
+                let secs = limit.as_secs();
+                match secs {
+                    0 => "processing took longer than its time limit".to_owned(),
+                    1 => "processing took longer than 1 second".to_owned(),
+                    2..=59 => format!("processing took longer than {secs} seconds"),
+                    60..=119 => "processing took longer than 1 minute".to_owned(),
+                    _ => format!("processing took longer than {} minutes", secs / 60),
+                }
+            }
+            Self::Cancelled => "processing was cancelled".to_owned(),
+            Self::Tool(_) => "the video converter (ffmpeg) failed on the server".to_owned(),
+            Self::Io(_) => "the server could not read or write its temporary files".to_owned(),
+        }
     }
+
+    /// False for `NotAVideo` (retrying cannot help) and `Cancelled`; true for the others.
     pub fn retryable(&self) -> bool {
         !matches!(self, Self::NotAVideo | Self::Cancelled)
     }
 }
 
+/// Probes `input`, decides remux vs transcode, writes init + segments + thumbnail into `work_dir`
+/// (an existing empty private directory), reporting progress as (phase, fraction 0.0..=1.0
+/// within the phase).
+///
+/// Outputs are `init.mp4`, `seg00000.m4s`…, `index.m3u8` (the playlist, not needed afterwards)
+/// and `thumb.jpg`; `input` must not be one of them. On error, files may be left in `work_dir`
+/// (never outside it) for the caller to remove with the directory. Dropping the future kills any
+/// running ffmpeg.
 pub async fn prepare(
-    _tools: &MediaTools,
-    _input: &Path,
-    _work_dir: &Path,
-    _cancel: &CancellationToken,
-    _on_progress: &(dyn Fn(JobPhase, f32) + Send + Sync),
+    tools: &MediaTools,
+    input: &Path,
+    work_dir: &Path,
+    cancel: &CancellationToken,
+    on_progress: &(dyn Fn(JobPhase, f32) + Send + Sync),
 ) -> Result<PreparedMedia, MediaError> {
-    Err(MediaError::Tool("placeholder".into()))
+    if cancel.is_cancelled() {
+        return Err(MediaError::Cancelled);
+    }
+    let started = Instant::now();
+    let input = std::path::absolute(input)?;
+    let work_dir = std::path::absolute(work_dir)?;
+    if !tokio::fs::metadata(&input).await?.is_file() {
+        return Err(MediaError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the input is not a regular file",
+        )));
+    }
+    if !tokio::fs::metadata(&work_dir).await?.is_dir() {
+        return Err(MediaError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the work directory is not a directory",
+        )));
+    }
+
+    on_progress(JobPhase::Probing, 0.0);
+    let probe = probe::probe(tools, &input, cancel).await?;
+    tracing::info!(input = %input.display(), ?probe, "probed");
+    let mut plan = plan::decide(&probe)?;
+    on_progress(JobPhase::Probing, 1.0);
+    tracing::info!(?plan, "plan");
+
+    let mut out = segment(tools, &input, &work_dir, &plan, cancel, on_progress).await?;
+    if plan.video == VideoPlan::Copy && out.longest_secs > MAX_REMUX_SEGMENT_SECS {
+        tracing::info!(
+            longest_segment_secs = out.longest_secs,
+            "keyframes too far apart for a remux; transcoding instead"
+        );
+        out.remove(&work_dir).await;
+        plan = plan.with_video_encoded();
+        out = segment(tools, &input, &work_dir, &plan, cancel, on_progress).await?;
+    }
+
+    let info = codec::parse_init(&read_small(&out.init).await?);
+    let mime_codec = info.mime().ok_or_else(|| {
+        MediaError::Tool("the init segment has no H.264 video track that can be read".to_owned())
+    })?;
+    let has_audio = info.audio.is_some();
+    if has_audio != plan.audio.is_some() {
+        tracing::warn!(
+            planned = plan.audio.is_some(),
+            has_audio,
+            "the output's audio is not what was planned"
+        );
+    }
+
+    if cancel.is_cancelled() {
+        return Err(MediaError::Cancelled);
+    }
+    on_progress(JobPhase::Thumbnail, 0.0);
+    let thumb = thumb::make(tools, &input, &work_dir, &plan, cancel).await?;
+    on_progress(JobPhase::Thumbnail, 1.0);
+
+    let prepared = PreparedMedia {
+        duration_ms: out.duration_ms,
+        width: plan.width,
+        height: plan.height,
+        mime_codec,
+        has_audio,
+        preparation: plan.preparation(),
+        init: out.init,
+        segments: out.segments,
+        thumb,
+    };
+    tracing::info!(
+        preparation = ?prepared.preparation,
+        duration_ms = prepared.duration_ms,
+        width = prepared.width,
+        height = prepared.height,
+        mime = %prepared.mime_codec,
+        segments = prepared.segments.len(),
+        thumb = prepared.thumb.is_some(),
+        seconds = started.elapsed().as_secs_f64(),
+        "prepared"
+    );
+    Ok(prepared)
+}
+
+/// What one segmenting run of ffmpeg wrote.
+struct Segmented {
+    playlist: PathBuf,
+    init: PathBuf,
+    segments: Vec<PreparedSegment>,
+    duration_ms: u64,
+    longest_secs: f64,
+}
+
+impl Segmented {
+    /// Removes the run's files (before a second run writes its own).
+    async fn remove(&self, work_dir: &Path) {
+        let files = [&self.playlist, &self.init]
+            .into_iter()
+            .chain(self.segments.iter().map(|s| &s.path));
+        for file in files {
+            if file.starts_with(work_dir) {
+                if let Err(err) = tokio::fs::remove_file(file).await {
+                    tracing::warn!(file = %file.display(), error = %err, "could not remove");
+                }
+            }
+        }
+    }
+}
+
+/// Runs ffmpeg with the plan and reads the playlist it wrote.
+async fn segment(
+    tools: &MediaTools,
+    input: &Path,
+    work_dir: &Path,
+    plan: &Plan,
+    cancel: &CancellationToken,
+    on_progress: &(dyn Fn(JobPhase, f32) + Send + Sync),
+) -> Result<Segmented, MediaError> {
+    let phase = plan.phase();
+    on_progress(phase, 0.0);
+    let report = move |fraction: f32| on_progress(phase, fraction);
+    let finished = run::run(Run {
+        name: "ffmpeg",
+        program: &tools.ffmpeg,
+        args: plan.ffmpeg_args(input),
+        cwd: Some(work_dir),
+        nice: tools.nice,
+        limit: tools.time_limit(plan.duration.unwrap_or(0.0)),
+        cancel,
+        stdout: Stdout::Progress {
+            duration: plan.duration,
+            report: &report,
+        },
+    })
+    .await?;
+    if !finished.success() {
+        return Err(classify_ffmpeg_failure(&finished, input, tools.nice));
+    }
+
+    let playlist_path = work_dir.join(plan::PLAYLIST);
+    let text = String::from_utf8_lossy(&read_small(&playlist_path).await?).into_owned();
+    let playlist = hls::parse(&text).map_err(|err| {
+        MediaError::Tool(format!(
+            "ffmpeg wrote a playlist that cannot be read: {err}"
+        ))
+    })?;
+    let init = work_dir.join(playlist.init.as_deref().unwrap_or(plan::INIT));
+    if !non_empty_file(&init).await {
+        return Err(MediaError::Tool("ffmpeg wrote no init segment".to_owned()));
+    }
+    if playlist.segments.is_empty() {
+        return Err(MediaError::Unreadable(
+            "no frames could be read from the video".to_owned(),
+        ));
+    }
+    let durations: Vec<f64> = playlist.segments.iter().map(|(_, d)| *d).collect();
+    let longest_secs = durations.iter().copied().fold(0.0, f64::max);
+    let mut segments = Vec::with_capacity(playlist.segments.len());
+    for ((name, _), (start_ms, duration_ms)) in
+        playlist.segments.iter().zip(hls::timeline(&durations))
+    {
+        let path = work_dir.join(name);
+        if !non_empty_file(&path).await {
+            return Err(MediaError::Tool(format!(
+                "the playlist names a segment ffmpeg did not write ({name})"
+            )));
+        }
+        segments.push(PreparedSegment {
+            path,
+            start_ms,
+            duration_ms,
+        });
+    }
+    let duration_ms = segments
+        .last()
+        .map_or(0, |s| s.start_ms.saturating_add(s.duration_ms));
+
+    // A damaged file (e.g. cut off after its index) may let ffmpeg finish "successfully" with
+    // errors on stderr and only part of the video: that is not a video to publish.
+    let expected = plan.video_duration.or(plan.duration);
+    if let Some(expected) = expected {
+        let got = duration_ms as f64 / 1000.0;
+        if !finished.stderr.trim().is_empty() && got < expected * 0.9 - 0.5 {
+            return Err(MediaError::Unreadable(format!(
+                "only {got:.1} s of {expected:.1} s could be read ({})",
+                sanitize(&finished.stderr, input)
+            )));
+        }
+    }
+
+    on_progress(phase, 1.0);
+    Ok(Segmented {
+        playlist: playlist_path,
+        init,
+        segments,
+        duration_ms,
+        longest_secs,
+    })
+}
+
+/// Why ffmpeg exited non-zero: the input (damaged, undecodable) or the tool itself.
+fn classify_ffmpeg_failure(finished: &run::Finished, input: &Path, nice: bool) -> MediaError {
+    let status = finished.status;
+    let Some(code) = status.code() else {
+        return MediaError::Tool(format!("ffmpeg was killed ({status})"));
+    };
+    let lower = finished.stderr.to_ascii_lowercase();
+    if nice && matches!(code, 126 | 127) && lower.contains("nice") {
+        return MediaError::Tool(format!(
+            "ffmpeg could not be started: {}",
+            sanitize(&finished.stderr, input)
+        ));
+    }
+    let input_markers = [
+        "invalid data found",
+        "moov atom not found",
+        "partial file",
+        "error while decoding",
+        "decoder (codec",
+        "could not find codec parameters",
+        "corrupt",
+        "end of file",
+        "invalid nal",
+    ];
+    if input_markers.iter().any(|m| lower.contains(m)) {
+        MediaError::Unreadable(sanitize(&finished.stderr, input))
+    } else if finished.stderr.trim().is_empty() {
+        MediaError::Tool(format!("ffmpeg exited with code {code}"))
+    } else {
+        MediaError::Tool(sanitize(&finished.stderr, input))
+    }
+}
+
+/// The last lines of a tool's stderr, short, with the input's path replaced: fit for an error
+/// message (short_reason never shows it; logs and admins may).
+fn sanitize(stderr: &str, input: &Path) -> String {
+    let path = input.display().to_string();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let tail = lines
+        .get(lines.len().saturating_sub(3)..)
+        .unwrap_or_default();
+    let mut text = tail.join("; ").replace(&format!("file:{path}"), "input");
+    if !path.is_empty() {
+        text = text.replace(&path, "input");
+    }
+    if text.chars().count() > 300 {
+        text = text.chars().take(300).collect::<String>() + "…";
+    }
+    text
+}
+
+/// `file:/abs/path`: ffmpeg takes the rest literally (no protocol or `-` parsing).
+fn input_arg(input: &Path) -> OsString {
+    let mut arg = OsString::from("file:");
+    arg.push(input.as_os_str());
+    arg
+}
+
+async fn non_empty_file(path: &Path) -> bool {
+    tokio::fs::metadata(path)
+        .await
+        .is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
+/// Reads a small file ffmpeg wrote (playlist, init segment), refusing anything absurdly large.
+async fn read_small(path: &Path) -> Result<Vec<u8>, MediaError> {
+    let len = tokio::fs::metadata(path).await?.len();
+    if len > MAX_SMALL_OUTPUT {
+        return Err(MediaError::Tool(format!(
+            "ffmpeg wrote an unexpectedly large file ({len} bytes)"
+        )));
+    }
+    Ok(tokio::fs::read(path).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_short_and_name_no_paths() {
+        assert_eq!(
+            MediaError::NotAVideo.short_reason(),
+            "the file is not a video"
+        );
+        assert_eq!(
+            MediaError::TimedOut(Duration::from_secs(12 * 60 + 30)).short_reason(),
+            "processing took longer than 12 minutes"
+        );
+        assert_eq!(
+            MediaError::TimedOut(Duration::from_secs(30)).short_reason(),
+            "processing took longer than 30 seconds"
+        );
+        let unreadable = MediaError::Unreadable("/tmp/secret/original: moov atom".into());
+        assert!(!unreadable.short_reason().contains('/'));
+        assert!(!MediaError::NotAVideo.retryable());
+        assert!(!MediaError::Cancelled.retryable());
+        assert!(unreadable.retryable());
+        assert!(MediaError::TimedOut(Duration::ZERO).retryable());
+        assert!(MediaError::Tool("x".into()).retryable());
+    }
+
+    #[test]
+    fn stderr_is_cut_down_and_loses_the_input_path() {
+        let input = Path::new("/tmp/job-7/original");
+        let stderr = "a\nb\n[mov @ 0x1] moov atom not found\nfile:/tmp/job-7/original: Invalid data found when processing input\n";
+        let s = sanitize(stderr, input);
+        assert_eq!(
+            s,
+            "b; [mov @ 0x1] moov atom not found; input: Invalid data found when processing input"
+        );
+        assert!(sanitize(&"x".repeat(1000), input).chars().count() <= 301);
+    }
+
+    #[test]
+    fn time_limits_grow_with_the_duration_and_stay_finite() {
+        let tools = MediaTools::from_path();
+        assert_eq!(tools.time_limit(0.0), Duration::from_secs(600));
+        assert_eq!(tools.time_limit(60.0), Duration::from_secs(1200));
+        assert_eq!(tools.time_limit(f64::NAN), Duration::from_secs(600));
+        assert_eq!(tools.time_limit(-5.0), Duration::from_secs(600));
+        assert_eq!(tools.time_limit(1e300), MAX_TIME_LIMIT);
+    }
 }

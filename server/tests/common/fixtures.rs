@@ -1,0 +1,347 @@
+//! Small test videos made with the real ffmpeg from lavfi sources (testsrc2 + sine), a few seconds
+//! each so tests stay fast on two cores. `make` writes one into a directory (reusing it when it
+//! is already there) and returns its path.
+
+#![allow(dead_code)] // Each test binary uses a different part of this helper.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fixture {
+    /// H.264 (yuv420p, keyframe every 2 s) + AAC in MP4, 640×360, 5 s: the remux path.
+    H264AacMp4,
+    /// HEVC + AAC in Matroska, 640×360, 5 s: transcoded.
+    HevcMkv,
+    /// VP9 + Opus in WebM, 640×360, 4 s: transcoded, Opus → AAC.
+    Vp9OpusWebm,
+    /// H.264 + 16-bit PCM in QuickTime, as cameras write it, 640×360, 4 s: the video is kept,
+    /// the audio becomes AAC.
+    QuickTimeMov,
+    /// H.264 without audio in MP4, 640×360, 4 s: remuxed, no audio.
+    NoAudio,
+    /// H.264 4:4:4 at 321×241 without audio, 3 s: transcoded to even sides.
+    OddDimensions,
+    /// H.264 + AAC stored 640×360 with a 90° display rotation, 4 s: a phone's portrait video,
+    /// shown 360×640.
+    PortraitRotated,
+    /// One H.264 frame, no audio.
+    OneFrame,
+    /// H.264 + AAC at 1920×1080, 3 s: still remuxed (≤ 1080p).
+    FullHd1080p,
+    /// 64 KiB of pseudo-random bytes.
+    NotAVideo,
+    /// A text file.
+    Text,
+    /// AAC in an M4A, 3 s: audio only, no video.
+    AudioOnly,
+    /// The first 40 % of an MP4 whose index (moov) is at the end: no index at all.
+    Truncated,
+    /// The first 40 % of a fast-start MP4: an index promising 5 s, media for 2.
+    TruncatedFaststart,
+    /// H.264 at 320×180 with a single keyframe in 16 s: a remux would make one 16-s segment.
+    SparseKeyframes,
+    /// MPEG-4 Part 2 at 1280×720, 12 s, no audio: a transcode that takes several seconds.
+    LongMpeg4,
+}
+
+impl Fixture {
+    pub const ALL: [Fixture; 16] = [
+        Fixture::H264AacMp4,
+        Fixture::HevcMkv,
+        Fixture::Vp9OpusWebm,
+        Fixture::QuickTimeMov,
+        Fixture::NoAudio,
+        Fixture::OddDimensions,
+        Fixture::PortraitRotated,
+        Fixture::OneFrame,
+        Fixture::FullHd1080p,
+        Fixture::NotAVideo,
+        Fixture::Text,
+        Fixture::AudioOnly,
+        Fixture::Truncated,
+        Fixture::TruncatedFaststart,
+        Fixture::SparseKeyframes,
+        Fixture::LongMpeg4,
+    ];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Fixture::H264AacMp4 => "h264-aac.mp4",
+            Fixture::HevcMkv => "hevc-aac.mkv",
+            Fixture::Vp9OpusWebm => "vp9-opus.webm",
+            Fixture::QuickTimeMov => "h264-pcm.mov",
+            Fixture::NoAudio => "h264-silent.mp4",
+            Fixture::OddDimensions => "odd-321x241.mp4",
+            Fixture::PortraitRotated => "portrait-rotated.mp4",
+            Fixture::OneFrame => "one-frame.mp4",
+            Fixture::FullHd1080p => "full-hd.mp4",
+            Fixture::NotAVideo => "random.bin",
+            Fixture::Text => "notes.txt",
+            Fixture::AudioOnly => "audio-only.m4a",
+            Fixture::Truncated => "truncated.mp4",
+            Fixture::TruncatedFaststart => "truncated-faststart.mp4",
+            Fixture::SparseKeyframes => "sparse-keyframes.mp4",
+            Fixture::LongMpeg4 => "long-mpeg4.mkv",
+        }
+    }
+}
+
+/// Writes the fixture into `dir` (unless a previous call did) and returns its path. Generation
+/// goes to a temporary name first, so a concurrent or interrupted run never leaves half a file
+/// under the real name.
+pub fn make(kind: Fixture, dir: &Path) -> PathBuf {
+    let path = dir.join(kind.file_name());
+    if path.is_file() {
+        return path;
+    }
+    let partial = dir.join(format!(
+        ".{}.{}.partial",
+        kind.file_name(),
+        std::process::id()
+    ));
+    generate(kind, dir, &partial);
+    std::fs::rename(&partial, &path).expect("rename fixture");
+    path
+}
+
+fn generate(kind: Fixture, dir: &Path, out: &Path) {
+    let out_s = out.to_str().expect("utf-8 fixture path");
+    match kind {
+        Fixture::H264AacMp4 => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(640, 360, 5.0)],
+            &["-f", "lavfi", "-i", &sine(5.0)],
+            &[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-g",
+                "50",
+            ],
+            &[
+                "-c:a",
+                "aac",
+                "-b:a",
+                "96k",
+                "-movflags",
+                "+faststart",
+                "-f",
+                "mp4",
+                out_s,
+            ],
+        ]),
+        Fixture::HevcMkv => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(640, 360, 5.0)],
+            &["-f", "lavfi", "-i", &sine(5.0)],
+            &[
+                "-c:v",
+                "libx265",
+                "-preset",
+                "ultrafast",
+                "-x265-params",
+                "log-level=error",
+            ],
+            &[
+                "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "matroska", out_s,
+            ],
+        ]),
+        Fixture::Vp9OpusWebm => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(640, 360, 4.0)],
+            &["-f", "lavfi", "-i", &sine(4.0)],
+            &[
+                "-c:v",
+                "libvpx-vp9",
+                "-deadline",
+                "realtime",
+                "-cpu-used",
+                "8",
+                "-b:v",
+                "400k",
+            ],
+            &["-c:a", "libopus", "-b:a", "64k", "-f", "webm", out_s],
+        ]),
+        Fixture::QuickTimeMov => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(640, 360, 4.0)],
+            &["-f", "lavfi", "-i", &sine(4.0)],
+            &[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-g",
+                "50",
+            ],
+            &["-c:a", "pcm_s16le", "-f", "mov", out_s],
+        ]),
+        Fixture::NoAudio => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(640, 360, 4.0)],
+            &[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-g",
+                "50",
+            ],
+            &["-an", "-f", "mp4", out_s],
+        ]),
+        Fixture::OddDimensions => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(321, 241, 3.0)],
+            &[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv444p",
+            ],
+            &["-an", "-f", "mp4", out_s],
+        ]),
+        Fixture::PortraitRotated => {
+            // ffmpeg 5.1 drops `rotate` metadata on an encode (and has no -display_rotation), so
+            // the display matrix is written by a second, stream-copying pass.
+            let upright = dir.join(format!(".upright.{}.mp4", std::process::id()));
+            let upright_s = upright.to_str().expect("utf-8 fixture path");
+            ffmpeg(&[
+                &["-f", "lavfi", "-i", &video(640, 360, 4.0)],
+                &["-f", "lavfi", "-i", &sine(4.0)],
+                &[
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-g",
+                    "50",
+                ],
+                &["-c:a", "aac", "-f", "mp4", upright_s],
+            ]);
+            ffmpeg(&[
+                &["-i", upright_s, "-map", "0", "-c", "copy"],
+                &["-metadata:s:v:0", "rotate=90", "-f", "mp4", out_s],
+            ]);
+            std::fs::remove_file(&upright).expect("remove the upright copy");
+        }
+        Fixture::OneFrame => ffmpeg(&[
+            &["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"],
+            &["-frames:v", "1", "-c:v", "libx264", "-preset", "ultrafast"],
+            &["-pix_fmt", "yuv420p", "-an", "-f", "mp4", out_s],
+        ]),
+        Fixture::FullHd1080p => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(1920, 1080, 3.0)],
+            &["-f", "lavfi", "-i", &sine(3.0)],
+            &[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-g",
+                "50",
+            ],
+            &["-c:a", "aac", "-f", "mp4", out_s],
+        ]),
+        Fixture::NotAVideo => {
+            // xorshift64: the same "random" bytes on every run.
+            let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+            let bytes: Vec<u8> = (0..64 * 1024)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 24) as u8
+                })
+                .collect();
+            std::fs::write(out, bytes).expect("write random bytes");
+        }
+        Fixture::Text => std::fs::write(
+            out,
+            "Shopping list\n- milk\n- bread\n\nThis is not a video, whatever its name says.\n"
+                .repeat(50),
+        )
+        .expect("write text"),
+        Fixture::AudioOnly => ffmpeg(&[
+            &["-f", "lavfi", "-i", &sine(3.0)],
+            &["-c:a", "aac", "-f", "ipod", out_s],
+        ]),
+        Fixture::Truncated | Fixture::TruncatedFaststart => {
+            let whole = dir.join(format!(".whole.{}.mp4", std::process::id()));
+            let whole_s = whole.to_str().expect("utf-8 fixture path");
+            let faststart = if kind == Fixture::TruncatedFaststart {
+                "+faststart"
+            } else {
+                // The default: mdat first, moov at the end.
+                "-faststart"
+            };
+            ffmpeg(&[
+                &["-f", "lavfi", "-i", &video(640, 360, 5.0)],
+                &["-f", "lavfi", "-i", &sine(5.0)],
+                &[
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-g",
+                    "50",
+                ],
+                &["-c:a", "aac", "-movflags", faststart, "-f", "mp4", whole_s],
+            ]);
+            let bytes = std::fs::read(&whole).expect("read the whole file");
+            std::fs::write(out, &bytes[..bytes.len() * 40 / 100]).expect("write truncated");
+            std::fs::remove_file(&whole).expect("remove the whole file");
+        }
+        Fixture::SparseKeyframes => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(320, 180, 16.0)],
+            &[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+            ],
+            &["-x264-params", "keyint=1000:min-keyint=1000:scenecut=0"],
+            &["-an", "-f", "mp4", out_s],
+        ]),
+        Fixture::LongMpeg4 => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(1280, 720, 12.0)],
+            &["-c:v", "mpeg4", "-q:v", "5", "-an", "-f", "matroska", out_s],
+        ]),
+    }
+}
+
+/// testsrc2 at 25 frames a second.
+fn video(width: u32, height: u32, seconds: f64) -> String {
+    format!("testsrc2=size={width}x{height}:rate=25:duration={seconds}")
+}
+
+/// A 440 Hz tone at 48 kHz.
+fn sine(seconds: f64) -> String {
+    format!("sine=frequency=440:sample_rate=48000:duration={seconds}")
+}
+
+/// Runs ffmpeg with the argument groups; panics with its stderr when it fails.
+fn ffmpeg(groups: &[&[&str]]) {
+    let mut command = Command::new("ffmpeg");
+    command.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]);
+    for group in groups {
+        command.args(*group);
+    }
+    let output = command.output().expect("ffmpeg runs");
+    assert!(
+        output.status.success(),
+        "ffmpeg failed making a fixture: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -4,6 +4,8 @@ import { defineConfig } from '@playwright/test';
 const port = Number(process.env.CLOISTER_E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;
 export const dataDir = '.cache/e2e-data';
+/** While this file exists, the server's resource gate reads it instead of the machine (support/gate.ts). */
+export const gateReadingsFile = '.cache/gate-readings.json';
 
 export default defineConfig({
   testDir: './tests',
@@ -32,12 +34,19 @@ export default defineConfig({
   },
   webServer: {
     command:
-      `rm -rf ${dataDir} && mkdir -p ${dataDir} && ` +
+      `rm -rf ${dataDir} ${gateReadingsFile} && mkdir -p ${dataDir} && ` +
       `../target/release/cloister serve --data-dir ${dataDir} --site-root ../target/site --addr 127.0.0.1:${port}`,
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,
     // Every test signs in from 127.0.0.1; the default burst (5) is for people, not a test suite.
-    env: { CLOISTER_LOGIN_BURST: '100' },
+    // The gate's readings can be forced through a file; a held-back job is retried every second
+    // and counts as overdue (an admin may start it anyway) after a few seconds, not an hour.
+    env: {
+      CLOISTER_LOGIN_BURST: '100',
+      CLOISTER_GATE_READINGS_FILE: gateReadingsFile,
+      CLOISTER_GATE_RECHECK_SECS: '1',
+      CLOISTER_OVERDUE_AFTER_SECS: '4',
+    },
     timeout: 60_000,
     stdout: 'pipe',
     stderr: 'pipe',

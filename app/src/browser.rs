@@ -27,3 +27,15 @@ pub fn now_ms() -> f64 {
     #[cfg(not(feature = "hydrate"))]
     0.0
 }
+
+/// Marks the document as hydrated (`<html data-hydrated>`): text typed into a form before then is
+/// reset by hydration, so end-to-end tests wait for this before filling one in.
+pub fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-hydrated", "");
+    }
+}

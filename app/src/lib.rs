@@ -4,7 +4,9 @@
 pub mod api;
 pub mod browser;
 pub mod components;
+pub mod gallery;
 pub mod keyring;
+pub mod live;
 pub mod pages;
 pub mod session;
 pub mod upload;
@@ -38,7 +40,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    session::Session::provide();
+    let session = session::Session::provide();
+    live::LiveJobs::provide(session);
+    // Effects run only in the browser, once the page is hydrated.
+    Effect::new(|_| browser::mark_hydrated());
     view! {
         <Stylesheet id="leptos" href="/pkg/cloister.css"/>
         <Title text="Cloister"/>

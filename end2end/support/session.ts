@@ -6,6 +6,8 @@ export const PASSPHRASE = 'sixty-four mebibytes of argon two';
 /** Signs in and unlocks (or, on a fresh library, sets) the library passphrase. */
 export async function signInAndUnlock(page: Page, name: string, password: string) {
   await page.goto('/login');
+  // Typing before hydration would be undone by it (a fresh browser context loads the wasm slowly).
+  await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
   await page.getByLabel('Username').fill(name);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -104,6 +104,8 @@ test('a member cannot use the admin API, and the admin page adds and invites mem
   const invitee = await browser.newContext();
   const invitePage = await invitee.newPage();
   await invitePage.goto(link);
+  // Typing before hydration would be wiped when the page hydrates.
+  await expect(invitePage.locator('html[data-hydrated]')).toBeAttached();
   await invitePage.getByLabel('Username').fill('e2e-invited');
   await invitePage.getByLabel('Password (8 characters or more)').fill('invited password');
   await invitePage.getByRole('button', { name: 'Create account' }).click();

@@ -6,9 +6,10 @@ mod client;
 use cloister_shared::api::{
     AcceptInviteRequest, ChangePassphraseRequest, ChunkStored, CompleteUploadRequest,
     CreateInviteRequest, CreateUploadRequest, CreateUserRequest, InitLibraryRequest, InviteCreated,
-    LibraryStatus, LoginRequest, LoginResponse, Me, SessionStatus, UploadCompleted, UploadCreated,
-    UploadState, UserInfo, UserList,
+    JobInfo, JobList, LibraryStatus, LoginRequest, LoginResponse, Me, SessionStatus,
+    UploadCompleted, UploadCreated, UploadState, UserInfo, UserList, VideoPage,
 };
+use cloister_shared::VideoId;
 use serde::Deserialize;
 
 pub use client::ApiError;
@@ -104,4 +105,67 @@ pub async fn complete_upload(
 
 pub async fn abort_upload(video_id: &str) -> Result<(), ApiError> {
     delete(&format!("/api/uploads/{video_id}")).await
+}
+
+/// One page of the library, newest first; `cursor` is the previous page's `next_cursor`.
+pub async fn videos(limit: u32, cursor: Option<&str>) -> Result<VideoPage, ApiError> {
+    let mut url = format!("/api/videos?limit={limit}");
+    if let Some(cursor) = cursor {
+        url.push_str("&cursor=");
+        url.push_str(&query_escape(cursor));
+    }
+    get(&url).await
+}
+
+/// Processing jobs that are queued, waiting for resources or running.
+pub async fn active_jobs() -> Result<Vec<JobInfo>, ApiError> {
+    get::<JobList>("/api/jobs?active=true")
+        .await
+        .map(|list| list.jobs)
+}
+
+/// Every job of one video, newest first.
+pub async fn video_jobs(video: &VideoId) -> Result<Vec<JobInfo>, ApiError> {
+    get::<JobList>(&format!("/api/jobs?video_id={video}"))
+        .await
+        .map(|list| list.jobs)
+}
+
+pub async fn cancel_job(job_id: i64) -> Result<JobInfo, ApiError> {
+    post(
+        &format!("/api/jobs/{job_id}/cancel"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// Admins only: starts an overdue job although the resource gate is closed.
+pub async fn run_job_anyway(job_id: i64) -> Result<JobInfo, ApiError> {
+    post(
+        &format!("/api/jobs/{job_id}/run-anyway"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// Percent-encodes everything but the unreserved characters, for a value in a query string.
+fn query_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_escaped() {
+        assert_eq!(super::query_escape("1700000000.ab12"), "1700000000.ab12");
+        assert_eq!(super::query_escape("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+    }
 }

@@ -4,6 +4,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::{ChoosePassphrase, UnlockLibrary};
+use crate::gallery::Gallery;
 use crate::session::{Auth, Library, Session};
 
 /// The start page: a welcome when signed out; otherwise the library — set up, unlock, or open.
@@ -43,12 +44,13 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 fn LibraryOpen() -> impl IntoView {
     view! {
-        <section class="card" data-testid="library-unlocked">
-            <h1>"Library unlocked"</h1>
-            <p>
-                "Your browser holds the library key, so it can decrypt your group's videos. "
-                "Use Lock in the top bar to make this tab forget it."
+        <section class="library" data-testid="library-unlocked">
+            <h1>"Library"</h1>
+            <p class="muted">
+                "This tab holds the library key, so titles are decrypted here. "
+                "Use Lock in the top bar to make it forget the key."
             </p>
+            <Gallery/>
         </section>
     }
 }

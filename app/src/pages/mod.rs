@@ -5,6 +5,7 @@ mod home;
 mod invite;
 mod login;
 mod not_found;
+mod processing_banner;
 mod upload;
 
 pub use admin::AdminPage;

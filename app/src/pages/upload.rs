@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 
 use crate::components::UnlockLibrary;
+use crate::live::LiveJobs;
+use crate::pages::processing_banner::ProcessingBanner;
 use crate::session::{Auth, Library, Session};
 use crate::upload::progress::{human_bytes, Snapshot};
 use crate::upload::{default_title, UploadState};
@@ -37,6 +39,7 @@ impl Item {
 #[component]
 pub fn UploadPage() -> impl IntoView {
     let session = Session::get();
+    let live = LiveJobs::get();
     let items = RwSignal::new(Vec::<Item>::new());
     let next_key = StoredValue::new(0u32);
     let running = RwSignal::new(false);
@@ -125,7 +128,7 @@ pub fn UploadPage() -> impl IntoView {
                         .find(|item| matches!(item.state.get_untracked(), UploadState::Ready))
                 });
                 let Some(item) = next else { break };
-                run_item(item, &key).await;
+                run_item(item, &key, live).await;
             }
             running.set(false);
         });
@@ -196,7 +199,7 @@ pub fn UploadPage() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-async fn run_item(item: Item, key: &cloister_shared::crypto::keys::LibraryKey) {
+async fn run_item(item: Item, key: &cloister_shared::crypto::keys::LibraryKey, live: LiveJobs) {
     use crate::upload::engine::{self, Upload};
     let Some(file) = item.file.with_value(Clone::clone) else {
         return;
@@ -216,11 +219,20 @@ async fn run_item(item: Item, key: &cloister_shared::crypto::keys::LibraryKey) {
         move |state| item.state.set(state),
     )
     .await;
+    if let UploadState::Done {
+        video_id,
+        job_id,
+        queue_position,
+        ..
+    } = &end
+    {
+        live.track_upload(*video_id, *job_id, *queue_position);
+    }
     item.state.set(end);
 }
 
 #[cfg(not(feature = "hydrate"))]
-async fn run_item(_item: Item, _key: &cloister_shared::crypto::keys::LibraryKey) {}
+async fn run_item(_item: Item, _key: &cloister_shared::crypto::keys::LibraryKey, _live: LiveJobs) {}
 
 #[component]
 fn UploadRow(item: Item) -> impl IntoView {
@@ -252,23 +264,12 @@ fn UploadRow(item: Item) -> impl IntoView {
             <p class="status-line" data-testid="upload-status" aria-live="polite">
                 {move || status_text(&item.state.get(), snapshot())}
             </p>
-            <Show when=move || matches!(item.state.get(), UploadState::Done { .. })>
-                <p class="banner success" role="status" data-testid="processing-queued">
-                    {move || match item.state.get() {
-                        UploadState::Done { job_id, queue_position, note } => {
-                            let mut text = format!(
-                                "Processing queued (job {job_id}, position {queue_position} in the queue). Your video is stored encrypted; it will be ready to watch once processed."
-                            );
-                            if let Some(note) = note {
-                                text.push(' ');
-                                text.push_str(&note);
-                            }
-                            text
-                        }
-                        _ => String::new(),
-                    }}
-                </p>
-            </Show>
+            {move || match item.state.get() {
+                UploadState::Done { video_id, job_id, queue_position, note } => {
+                    view! { <ProcessingBanner video=video_id job_id queue_position note/> }.into_any()
+                }
+                _ => ().into_any(),
+            }}
             <Show when=move || item.active()>
                 <button class="button secondary small" on:click=move |_| item.cancel.set(true)>"Cancel"</button>
             </Show>

@@ -197,6 +197,7 @@ async fn send(
     };
     let completed = with_retries(|| api::complete_upload(&id, &request)).await?;
     Ok(UploadState::Done {
+        video_id: completed.video_id,
         job_id: completed.job_id,
         queue_position: completed.queue_position,
         note: completed.processing_note,

@@ -21,6 +21,7 @@ pub enum UploadState {
     Sending(progress::Snapshot),
     Completing,
     Done {
+        video_id: cloister_shared::VideoId,
         job_id: i64,
         queue_position: u64,
         note: Option<String>,

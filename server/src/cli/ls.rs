@@ -2,11 +2,12 @@
 
 use clap::Args;
 use cloister_shared::api::VideoSummary;
-use cloister_shared::crypto::stream::open_all;
-use cloister_shared::{unwrap_dek, LibraryKey, Purpose};
+use cloister_shared::LibraryKey;
 
 use super::remote::sign_in_and_unlock;
-use super::user::{human_bytes, utc_date};
+use cloister_shared::api::utc_date;
+
+use super::user::human_bytes;
 use super::ClientArgs;
 
 const PAGE: u32 = 200;
@@ -19,14 +20,8 @@ pub struct LsArgs {
 
 /// The title, or a placeholder when it does not open (it never should under the right key).
 fn title(key: &LibraryKey, video: &VideoSummary) -> String {
-    let opened = unwrap_dek(key, &video.video_id, &video.wrapped_dek)
-        .ok()
-        .and_then(|dek| {
-            let sealed = hex::decode(&video.title_sealed).ok()?;
-            open_all(&dek, &video.video_id, &Purpose::Title, &sealed).ok()
-        });
-    match opened {
-        Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+    match video.open_title(key) {
+        Some(title) => title,
         None => "(title does not decrypt)".to_owned(),
     }
 }

@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use cloister_shared::api::Role;
+use cloister_shared::api::{utc_date, Role};
 use sqlx::SqlitePool;
 use zeroize::Zeroizing;
 
@@ -146,29 +146,12 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// `YYYY-MM-DD` (UTC) from Unix seconds, by the civil-from-days algorithm.
-pub(crate) fn utc_date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn dates_and_sizes_read_well() {
-        assert_eq!(utc_date(0), "1970-01-01");
-        assert_eq!(utc_date(1_795_996_800), "2026-11-30");
         assert_eq!(human_bytes(50 << 30), "50 GiB");
         assert_eq!(human_bytes(3 << 20), "3.0 MiB");
     }

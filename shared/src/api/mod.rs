@@ -48,3 +48,20 @@ pub struct ErrorDetail {
     /// Written for people: show it as it is.
     pub message: String,
 }
+
+/// `YYYY-MM-DD` (UTC) from Unix seconds; times out of range show as "unknown date".
+pub fn utc_date(unix_seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .map_or_else(|_| "unknown date".to_owned(), |t| t.date().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(super::utc_date(0), "1970-01-01");
+        assert_eq!(super::utc_date(951_782_400), "2000-02-29");
+        assert_eq!(super::utc_date(1_795_996_800), "2026-11-30");
+        assert_eq!(super::utc_date(i64::MAX), "unknown date");
+    }
+}

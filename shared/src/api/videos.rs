@@ -65,6 +65,19 @@ pub struct VideoSummary {
     pub owner: String,
 }
 
+impl VideoSummary {
+    /// The decrypted title, or `None` when it does not open under `key` (another library, or
+    /// tampered with). Trimmed; possibly empty.
+    pub fn open_title(&self, key: &crate::LibraryKey) -> Option<String> {
+        let dek = crate::unwrap_dek(key, &self.video_id, &self.wrapped_dek).ok()?;
+        let sealed = hex::decode(&self.title_sealed).ok()?;
+        let plain =
+            crate::crypto::stream::open_all(&dek, &self.video_id, &crate::Purpose::Title, &sealed)
+                .ok()?;
+        Some(String::from_utf8_lossy(&plain).trim().to_owned())
+    }
+}
+
 /// `GET /api/videos?limit=N&cursor=C`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VideoPage {

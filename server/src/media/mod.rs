@@ -194,7 +194,14 @@ pub async fn prepare(
     on_progress(JobPhase::Probing, 1.0);
     tracing::info!(?plan, "plan");
 
-    let mut out = segment(tools, &input, &work_dir, &plan, cancel, on_progress).await?;
+    // The thumbnail is one frame decoded beside the segmenting run rather than after it: on the
+    // remux path it would otherwise add a quarter of the whole time (docs/benchmarks.md).
+    let (out, thumb) = tokio::join!(
+        segment(tools, &input, &work_dir, &plan, cancel, on_progress),
+        thumb::make(tools, &input, &work_dir, &plan, cancel)
+    );
+    let mut out = out?;
+    let thumb = thumb?;
     if plan.video == VideoPlan::Copy && out.longest_secs > MAX_REMUX_SEGMENT_SECS {
         tracing::info!(
             longest_segment_secs = out.longest_secs,
@@ -221,8 +228,6 @@ pub async fn prepare(
     if cancel.is_cancelled() {
         return Err(MediaError::Cancelled);
     }
-    on_progress(JobPhase::Thumbnail, 0.0);
-    let thumb = thumb::make(tools, &input, &work_dir, &plan, cancel).await?;
     on_progress(JobPhase::Thumbnail, 1.0);
 
     let prepared = PreparedMedia {

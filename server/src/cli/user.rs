@@ -137,10 +137,15 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
 pub(crate) fn human_bytes(bytes: u64) -> String {
     const GIB: u64 = 1 << 30;
     const MIB: u64 = 1 << 20;
+    const KIB: u64 = 1 << 10;
     if bytes >= GIB && bytes.checked_rem(GIB) == Some(0) {
         format!("{} GiB", bytes / GIB)
+    } else if bytes >= GIB {
+        format!("{:.1} GiB", bytes as f64 / GIB as f64)
     } else if bytes >= MIB {
         format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else if bytes >= KIB {
+        format!("{:.0} KiB", bytes as f64 / KIB as f64)
     } else {
         format!("{bytes} B")
     }
@@ -154,5 +159,8 @@ mod tests {
     fn dates_and_sizes_read_well() {
         assert_eq!(human_bytes(50 << 30), "50 GiB");
         assert_eq!(human_bytes(3 << 20), "3.0 MiB");
+        assert_eq!(human_bytes((55 << 30) + (1 << 29)), "55.5 GiB");
+        assert_eq!(human_bytes(792_842), "774 KiB");
+        assert_eq!(human_bytes(12), "12 B");
     }
 }

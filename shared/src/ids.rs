@@ -95,3 +95,35 @@ impl<'de> Deserialize<'de> for VideoId {
         d.deserialize_str(V)
     }
 }
+
+/// A comment's id: 16 random bytes made by the client before it seals the comment (the purpose
+/// `comment/<id>` binds the sealed body to it), written like a `VideoId`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CommentId(VideoId);
+
+impl CommentId {
+    pub fn random() -> Result<Self, CryptoError> {
+        VideoId::random().map(Self)
+    }
+
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(VideoId::from_bytes(bytes))
+    }
+
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        VideoId::parse(s).map(Self)
+    }
+}
+
+impl fmt::Display for CommentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for CommentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CommentId({})", self.0)
+    }
+}

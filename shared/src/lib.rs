@@ -16,4 +16,4 @@ pub use crypto::keys::{
 };
 pub use crypto::stream::{Purpose, PurposeId, StreamHeader, StreamOpener, StreamSealer};
 pub use crypto::CryptoError;
-pub use ids::{IdError, VideoId};
+pub use ids::{CommentId, IdError, VideoId};

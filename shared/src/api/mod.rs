@@ -4,6 +4,7 @@
 //! and the command-line client build and read the very same structs.
 
 pub mod auth;
+pub mod comments;
 pub mod events;
 pub mod jobs;
 pub mod library;
@@ -14,6 +15,7 @@ pub mod videos;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{LoginRequest, LoginResponse, Me, Role, SessionStatus, UserSummary};
+pub use comments::{CommentInfo, CommentPage, NewComment};
 pub use events::{Event, EventFrame};
 pub use jobs::{JobInfo, JobKind, JobList, JobPhase, JobStatus, LoadStatus, ResourceReadings};
 pub use library::{ChangePassphraseRequest, InitLibraryRequest, KdfInfo, LibraryStatus};

@@ -1,4 +1,5 @@
-//! The library listing: `GET /api/videos` (minimal metadata, cursor-paged, newest first).
+//! The library listing: `GET /api/videos` (minimal metadata, cursor-paged, newest first), and the
+//! paths of a processed video's sealed files.
 
 use std::fmt;
 
@@ -63,6 +64,16 @@ pub struct VideoSummary {
     pub wrapped_dek: WrappedKey,
     /// Username of the uploader.
     pub owner: String,
+    /// Length of the processed video, once it is `ready`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// A sealed thumbnail can be fetched (only when `ready`).
+    #[serde(default)]
+    pub has_thumb: bool,
+    /// The published rendition (16 hex digits) of a `ready` video: it names the immutable URLs of
+    /// the thumbnail, the manifest and the segments (see [`paths`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendition: Option<String>,
 }
 
 impl VideoSummary {
@@ -75,6 +86,44 @@ impl VideoSummary {
             crate::crypto::stream::open_all(&dek, &self.video_id, &crate::Purpose::Title, &sealed)
                 .ok()?;
         Some(String::from_utf8_lossy(&plain).trim().to_owned())
+    }
+
+    /// The sealed manifest's immutable URL, once the video is ready.
+    pub fn manifest_url(&self) -> Option<String> {
+        let rendition = self.rendition.as_deref()?;
+        Some(paths::manifest(&self.video_id, rendition))
+    }
+
+    /// The sealed thumbnail's immutable URL, when the ready video has one.
+    pub fn thumb_url(&self) -> Option<String> {
+        let rendition = self.rendition.as_deref().filter(|_| self.has_thumb)?;
+        Some(paths::thumb(&self.video_id, rendition))
+    }
+}
+
+/// Paths of a video's sealed files under the published rendition. Rendition files never change
+/// (a new processing run writes a new rendition), so the server lets browsers cache them for good.
+pub mod paths {
+    use crate::ids::VideoId;
+
+    /// `/api/videos/{id}/manifest?rendition={r}`.
+    pub fn manifest(video: &VideoId, rendition: &str) -> String {
+        format!("/api/videos/{video}/manifest?rendition={rendition}")
+    }
+
+    /// `/api/videos/{id}/thumb?rendition={r}`.
+    pub fn thumb(video: &VideoId, rendition: &str) -> String {
+        format!("/api/videos/{video}/thumb?rendition={rendition}")
+    }
+
+    /// `/api/videos/{id}/renditions/{r}/init`.
+    pub fn init(video: &VideoId, rendition: &str) -> String {
+        format!("/api/videos/{video}/renditions/{rendition}/init")
+    }
+
+    /// `/api/videos/{id}/renditions/{r}/segments/{n}`.
+    pub fn segment(video: &VideoId, rendition: &str, index: u32) -> String {
+        format!("/api/videos/{video}/renditions/{rendition}/segments/{index}")
     }
 }
 

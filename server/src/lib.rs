@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod cli;
 pub mod client;
+pub mod comments;
 pub mod config;
 pub mod custody;
 pub mod data_dir;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(library::router())
         .merge(uploads::router())
         .merge(videos::router())
+        .merge(comments::router())
         .merge(jobs::router())
         // Unknown API paths answer JSON, not the app's HTML 404 page.
         .route("/api/{*rest}", axum::routing::any(api_not_found))

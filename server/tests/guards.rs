@@ -24,6 +24,28 @@ fn protected_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>)> 
         ),
         (Method::DELETE, "/api/admin/users/someone", None),
         (Method::POST, "/api/admin/invites", Some(json!({}))),
+        (Method::GET, "/api/videos", None),
+        (Method::GET, "/api/jobs?active=true", None),
+        (Method::GET, "/api/jobs/1", None),
+        (Method::POST, "/api/jobs/1/cancel", None),
+        (Method::POST, "/api/jobs/1/run-anyway", None),
+        (Method::GET, "/api/status/load", None),
+        (Method::GET, "/api/events", None),
+        (
+            Method::GET,
+            "/api/videos/00000000000000000000000000000000/comments",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/videos/00000000000000000000000000000000/comments",
+            Some(json!({})),
+        ),
+        (
+            Method::DELETE,
+            "/api/videos/00000000000000000000000000000000/comments/00000000000000000000000000000000",
+            None,
+        ),
     ]
 }
 

@@ -95,6 +95,9 @@ mod tests {
             title_sealed: hex::encode(title),
             wrapped_dek: wrap_dek(&key, &video_id, &dek).expect("wrap"),
             owner: "ann".to_owned(),
+            duration_ms: None,
+            has_thumb: false,
+            rendition: None,
         }
     }
 

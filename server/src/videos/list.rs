@@ -1,5 +1,15 @@
 //! `GET /api/videos`: newest first by `(created_at, id)`, cursor-paged. Everyone in the group sees
 //! every video except other members' unfinished uploads.
+//!
+//! Paging is stable while videos are added. The order is on a unique key that never changes, so
+//! every video present throughout lands on exactly one page: no duplicates, no gaps. And a listing
+//! is a snapshot: the first page notes the highest rowid, and later pages leave out rows above it.
+//! SQLite numbers a new row one above the highest, so a video added meanwhile stays out even when
+//! it was created in the very second a page ended in, with an id that sorts below that page's
+//! last one (a fresh listing shows it). Only if the newest row is deleted (a cancelled upload) can
+//! the next one reuse its rowid and show on a later page: once, still without a gap. Another
+//! member's upload that completes meanwhile was there all along, unseen: it shows where its
+//! creation time puts it.
 
 use cloister_shared::api::videos::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 use cloister_shared::api::{VideoPage, VideoStatus, VideoSummary};
@@ -8,42 +18,87 @@ use sqlx::SqlitePool;
 
 use crate::error::{AppError, AppResult};
 
-/// Where a page ends: the last video's `(created_at, id)`, written `<created_at>.<id>`. Opaque to
+/// Where a page ends, and the listing's snapshot: the last video's `(created_at, id)` and the
+/// highest rowid when the first page was read, written `<created_at>.<id>.<snapshot>`. Opaque to
 /// clients; parsed strictly here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub created_at: i64,
     pub id: VideoId,
+    pub snapshot: i64,
 }
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.created_at, self.id)
+        format!("{}.{}.{}", self.created_at, self.id, self.snapshot)
     }
 
     pub fn parse(raw: &str) -> AppResult<Self> {
         let bad =
             || AppError::BadRequest("That cursor is not one this server gave out.".to_owned());
-        let (at, id) = raw.split_once('.').ok_or_else(bad)?;
+        let mut parts = raw.split('.');
+        let (Some(at), Some(id), snapshot, None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
         Ok(Self {
             created_at: at.parse().map_err(|_| bad())?,
             id: VideoId::parse(id).map_err(|_| bad())?,
+            // Cursors from before snapshots (two parts) still page, without one.
+            snapshot: snapshot.map_or(Ok(i64::MAX), |s| s.parse().map_err(|_| bad()))?,
         })
     }
 }
 
-type Row = (String, String, i64, i64, Vec<u8>, Vec<u8>, String);
+/// The columns of a listed video. `rendition`, `thumb_path` and `duration_ms` are shown only for
+/// a `ready` video: they describe what can be played.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    status: String,
+    size_bytes: i64,
+    created_at: i64,
+    title_sealed: Vec<u8>,
+    wrapped_dek: Vec<u8>,
+    owner: String,
+    duration_ms: Option<i64>,
+    thumb_path: Option<String>,
+    rendition: Option<String>,
+}
 
-fn summary((id, status, size, created_at, title, wrapped, owner): Row) -> AppResult<VideoSummary> {
+const SELECT: &str = "SELECT v.id, v.status, v.size_bytes, v.created_at, v.title_sealed,
+                             v.wrapped_dek, u.username AS owner, v.duration_ms, v.thumb_path,
+                             v.rendition
+                      FROM videos v JOIN users u ON u.id = v.owner_id
+                      WHERE (v.status <> 'uploading' OR v.owner_id = ?)";
+
+fn summary(row: Row) -> AppResult<VideoSummary> {
+    let id = &row.id;
     let corrupt = |what: &str| AppError::Internal(format!("video {id} has a bad {what}"));
+    let status = VideoStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
+    let ready = status == VideoStatus::Ready;
+    let rendition = match row.rendition.filter(|_| ready) {
+        Some(r) if cloister_shared::manifest::is_rendition_id(&r) => Some(r),
+        Some(_) => return Err(corrupt("rendition")),
+        None => None,
+    };
     Ok(VideoSummary {
-        video_id: VideoId::parse(&id).map_err(|_| corrupt("id"))?,
-        status: VideoStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
-        size_bytes: u64::try_from(size).map_err(|_| corrupt("size"))?,
-        created_at,
-        title_sealed: hex::encode(&title),
-        wrapped_dek: WrappedKey::from_bytes(&wrapped).map_err(|_| corrupt("wrapped DEK"))?,
-        owner,
+        video_id: VideoId::parse(id).map_err(|_| corrupt("id"))?,
+        status,
+        size_bytes: u64::try_from(row.size_bytes).map_err(|_| corrupt("size"))?,
+        created_at: row.created_at,
+        title_sealed: hex::encode(&row.title_sealed),
+        wrapped_dek: WrappedKey::from_bytes(&row.wrapped_dek)
+            .map_err(|_| corrupt("wrapped DEK"))?,
+        owner: row.owner,
+        duration_ms: row
+            .duration_ms
+            .filter(|_| ready)
+            .map(|ms| u64::try_from(ms).map_err(|_| corrupt("duration")))
+            .transpose()?,
+        has_thumb: ready && row.thumb_path.is_some(),
+        rendition,
     })
 }
 
@@ -56,23 +111,30 @@ pub async fn page(
 ) -> AppResult<VideoPage> {
     let limit = limit.unwrap_or(DEFAULT_PAGE_LIMIT).clamp(1, MAX_PAGE_LIMIT);
     let cursor = cursor.map(Cursor::parse).transpose()?;
+    let snapshot = match cursor {
+        Some(c) => c.snapshot,
+        None => {
+            sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM videos")
+                .fetch_one(pool)
+                .await?
+        }
+    };
     // Without a cursor, start above every real row.
     let (after_at, after_id) = cursor.map_or((i64::MAX, "g".to_owned()), |c| {
         (c.created_at, c.id.to_string())
     });
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT v.id, v.status, v.size_bytes, v.created_at, v.title_sealed, v.wrapped_dek,
-                u.username
-         FROM videos v JOIN users u ON u.id = v.owner_id
-         WHERE (v.status <> 'uploading' OR v.owner_id = ?)
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT}
            AND (v.created_at < ? OR (v.created_at = ? AND v.id < ?))
+           AND v.rowid <= ?
          ORDER BY v.created_at DESC, v.id DESC
-         LIMIT ?",
-    )
+         LIMIT ?"
+    ))
     .bind(viewer_id)
     .bind(after_at)
     .bind(after_at)
     .bind(after_id)
+    .bind(snapshot)
     .bind(i64::from(limit) + 1)
     .fetch_all(pool)
     .await?;
@@ -86,6 +148,7 @@ pub async fn page(
         Cursor {
             created_at: v.created_at,
             id: v.video_id,
+            snapshot,
         }
         .encode()
     });
@@ -97,16 +160,11 @@ pub async fn page(
 
 /// One video, as the listing shows it; the same visibility rule as `page`.
 pub async fn one(pool: &SqlitePool, viewer_id: i64, video: &VideoId) -> AppResult<VideoSummary> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT v.id, v.status, v.size_bytes, v.created_at, v.title_sealed, v.wrapped_dek,
-                u.username
-         FROM videos v JOIN users u ON u.id = v.owner_id
-         WHERE v.id = ? AND (v.status <> 'uploading' OR v.owner_id = ?)",
-    )
-    .bind(video.to_string())
-    .bind(viewer_id)
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} AND v.id = ?"))
+        .bind(viewer_id)
+        .bind(video.to_string())
+        .fetch_optional(pool)
+        .await?;
     row.map(summary)
         .unwrap_or_else(|| Err(AppError::NotFound("No such video.".to_owned())))
 }
@@ -120,14 +178,19 @@ mod tests {
         let c = Cursor {
             created_at: 1_700_000_000,
             id: VideoId::from_bytes([0xab; 16]),
+            snapshot: 42,
         };
         assert_eq!(Cursor::parse(&c.encode()).expect("parse"), c);
+        let old = Cursor::parse(&format!("1700000000.{}", c.id)).expect("two parts");
+        assert_eq!(old.snapshot, i64::MAX);
         for junk in [
             "",
             "1",
             "x.abab",
             "1.ABABABABABABABABABABABABABABABAB",
             "1.../etc",
+            &format!("1.{}.x", c.id),
+            &format!("1.{}.2.3", c.id),
         ] {
             assert!(Cursor::parse(junk).is_err(), "{junk}");
         }

@@ -1,4 +1,4 @@
-//! `GET /api/videos`.
+//! `GET /api/videos`, one video, and its sealed files.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::Path;
@@ -6,10 +6,9 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::Router;
 use cloister_shared::api::{VideoPage, VideoSummary};
-use cloister_shared::VideoId;
 use serde::Deserialize;
 
-use super::list;
+use super::{list, original, playback};
 use crate::accounts::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
@@ -19,9 +18,16 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/videos", get(index))
         .route("/api/videos/{id}", get(show))
+        .route("/api/videos/{id}/original", get(original::sealed_original))
+        .route("/api/videos/{id}/manifest", get(playback::manifest))
+        .route("/api/videos/{id}/thumb", get(playback::thumb))
         .route(
-            "/api/videos/{id}/original",
-            get(super::original::sealed_original),
+            "/api/videos/{id}/renditions/{rendition}/init",
+            get(playback::init),
+        )
+        .route(
+            "/api/videos/{id}/renditions/{rendition}/segments/{index}",
+            get(playback::segment),
         )
 }
 
@@ -48,7 +54,6 @@ async fn show(
     CurrentUser(user): CurrentUser,
     Path(raw_id): Path<String>,
 ) -> AppResult<ApiJson<VideoSummary>> {
-    let video = VideoId::parse(&raw_id)
-        .map_err(|_| AppError::BadRequest("That is not a valid video id.".to_owned()))?;
+    let video = super::published::parse_video_id(&raw_id)?;
     list::one(&state.db, user.id, &video).await.map(ApiJson)
 }

@@ -262,3 +262,35 @@ pub fn slow_clip(seconds: u32) -> Vec<u8> {
     assert!(status.success(), "ffmpeg could not make a clip");
     std::fs::read(path).expect("clip")
 }
+
+impl TestApp {
+    /// Uploads a `seconds`-long clip as `cookie` and processes it with one worker: the file and
+    /// its decrypted manifest, the video `ready`.
+    pub async fn processed_video(&self, cookie: &str, seconds: u32) -> (SealedFile, Manifest) {
+        let (workers, _) = self.start_workers(1);
+        let (file, job) = self.upload_video(cookie, small_clip(seconds)).await;
+        let end = self.wait_final(cookie, job).await;
+        workers.cancel();
+        assert_eq!(end["status"], "done", "processing: {end}");
+        let manifest = self.manifest(&file);
+        (file, manifest)
+    }
+
+    /// A GET with the session `cookie` (if any) and extra request headers, answered raw.
+    pub async fn get_raw(
+        &self,
+        uri: &str,
+        cookie: Option<&str>,
+        headers: &[(axum::http::HeaderName, &str)],
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let mut request = axum::http::Request::get(uri);
+        if let Some(cookie) = cookie {
+            request = request.header(axum::http::header::COOKIE, cookie);
+        }
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        self.send(request.body(axum::body::Body::empty()).expect("request"))
+            .await
+    }
+}

@@ -1,0 +1,104 @@
+//! A video as a member may see it, and what of it can be played: the lookup every file route
+//! shares, so they agree on who sees what and on the reason a video has nothing to play.
+
+use cloister_shared::api::VideoStatus;
+use cloister_shared::VideoId;
+use sqlx::SqlitePool;
+
+use crate::accounts::users::User;
+use crate::error::{AppError, AppResult};
+use crate::storage::RenditionId;
+
+/// The row of a video the viewer may see.
+#[derive(Debug)]
+pub struct VisibleVideo {
+    pub id: VideoId,
+    pub status: VideoStatus,
+    rendition: Option<String>,
+    pub has_thumb: bool,
+    /// The sealed original's 41-byte stream header.
+    pub original_header: Vec<u8>,
+}
+
+/// Parses a video id from a path.
+pub fn parse_video_id(raw: &str) -> AppResult<VideoId> {
+    VideoId::parse(raw).map_err(|_| {
+        AppError::BadRequest("That is not a video id: ids are 32 lowercase hex digits.".to_owned())
+    })
+}
+
+/// Parses a rendition id from a path or query.
+pub fn parse_rendition(raw: &str) -> AppResult<RenditionId> {
+    RenditionId::parse(raw).ok_or_else(|| {
+        AppError::BadRequest(
+            "That is not a rendition id: rendition ids are 16 lowercase hex digits.".to_owned(),
+        )
+    })
+}
+
+/// The video `id` as `viewer` may see it. One that does not exist and another member's
+/// unfinished upload are both "No such video.", as in the listing.
+pub async fn find(db: &SqlitePool, viewer: &User, id: VideoId) -> AppResult<VisibleVideo> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        status: String,
+        rendition: Option<String>,
+        thumb_path: Option<String>,
+        stream_header: Vec<u8>,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT status, rendition, thumb_path, stream_header FROM videos
+         WHERE id = ? AND (status <> 'uploading' OR owner_id = ?)",
+    )
+    .bind(id.to_string())
+    .bind(viewer.id)
+    .fetch_optional(db)
+    .await?;
+    let row = row.ok_or_else(|| AppError::NotFound("No such video.".to_owned()))?;
+    Ok(VisibleVideo {
+        id,
+        status: VideoStatus::parse(&row.status)
+            .ok_or_else(|| AppError::Internal(format!("video {id} has a bad status")))?,
+        rendition: row.rendition,
+        has_thumb: row.thumb_path.is_some(),
+        original_header: row.stream_header,
+    })
+}
+
+impl VisibleVideo {
+    /// The published rendition of a ready video; otherwise 409 saying why there is nothing to
+    /// play yet.
+    pub fn playable(&self) -> AppResult<RenditionId> {
+        let why = match self.status {
+            VideoStatus::Ready => {
+                return self
+                    .rendition
+                    .as_deref()
+                    .and_then(RenditionId::parse)
+                    .ok_or_else(|| {
+                        AppError::Internal(format!("ready video {} has no rendition", self.id))
+                    })
+            }
+            VideoStatus::Uploading => "it is still being uploaded",
+            VideoStatus::Uploaded => "it is waiting to be processed",
+            VideoStatus::Processing => "it is being processed",
+            VideoStatus::Failed => "processing it failed",
+        };
+        Err(AppError::Conflict(format!(
+            "This video is not ready to play yet: {why}."
+        )))
+    }
+
+    /// The published rendition, which must be `asked`: 404 for any other (an older one, or one
+    /// never published), so a client holding stale URLs knows to fetch the video again.
+    pub fn current(&self, asked: &RenditionId) -> AppResult<RenditionId> {
+        let current = self.playable()?;
+        if &current == asked {
+            Ok(current)
+        } else {
+            Err(AppError::NotFound(
+                "That rendition is not this video's current one.".to_owned(),
+            ))
+        }
+    }
+}

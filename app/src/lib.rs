@@ -3,18 +3,20 @@
 
 pub mod api;
 pub mod browser;
+pub mod comments;
 pub mod components;
 pub mod gallery;
 pub mod keyring;
 pub mod live;
 pub mod pages;
+pub mod player;
 pub mod session;
 pub mod upload;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{ParamSegment, StaticSegment};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -51,7 +53,12 @@ pub fn App() -> impl IntoView {
             <components::SiteHeader/>
             <main class="site-main">
                 <Routes fallback=pages::NotFound>
-                    <Route path=StaticSegment("") view=pages::HomePage/>
+                    // The video view opens over the library: one parent route, so the gallery
+                    // stays mounted while `/videos/:id` comes and goes.
+                    <ParentRoute path=StaticSegment("") view=pages::LibraryWithVideo>
+                        <Route path=StaticSegment("") view=|| ()/>
+                        <Route path=(StaticSegment("videos"), ParamSegment("id")) view=pages::VideoView/>
+                    </ParentRoute>
                     <Route path=StaticSegment("login") view=pages::LoginPage/>
                     <Route path=StaticSegment("invite") view=pages::InvitePage/>
                     <Route path=StaticSegment("admin") view=pages::AdminPage/>

@@ -202,3 +202,55 @@ async fn webcrypto_sealer_matches_the_sealed_stream_vector() {
     // The same length rules as the portable sealer.
     assert!(sealer.seal_chunk(0, b"short", false).await.is_err());
 }
+
+/// The WebCrypto opener gives back exactly what the portable opener does, and refuses what it
+/// refuses: a flipped byte, a dropped tail, another purpose.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn webcrypto_opener_opens_the_sealed_stream_vector() {
+    use cloister_shared::crypto::stream::{StreamOpener, HEADER_LEN, TAG_LEN};
+    use cloister_shared::crypto::webcrypto::{self, WebOpener};
+    use cloister_shared::{CryptoError, StreamHeader};
+    let sealed = hex::decode(SEALED).unwrap();
+    let header = StreamHeader::parse(&sealed).unwrap();
+    let web = WebOpener::new(&dek(), &video(), &segment(), &header)
+        .await
+        .unwrap();
+    let portable = StreamOpener::new(&dek(), &video(), &segment(), &header).unwrap();
+    let pieces: Vec<&[u8]> = sealed[HEADER_LEN..]
+        .chunks(CHUNK_SIZE as usize + TAG_LEN)
+        .collect();
+    for (i, piece) in pieces.iter().enumerate() {
+        let last = i + 1 == pieces.len();
+        let opened = web.open_chunk(i as u64, piece, last).await.unwrap();
+        assert_eq!(opened, portable.open_chunk(i as u64, piece, last).unwrap());
+    }
+    // The last-chunk flag is part of the nonce: a stream cut after chunk 0 does not open.
+    assert_eq!(
+        web.open_chunk(0, pieces[0], true).await,
+        Err(CryptoError::Decrypt)
+    );
+    assert_eq!(
+        webcrypto::open_all(&dek(), &video(), &segment(), &sealed)
+            .await
+            .unwrap(),
+        PLAINTEXT
+    );
+    let mut flipped = sealed.clone();
+    flipped[HEADER_LEN + 3] ^= 1;
+    assert_eq!(
+        webcrypto::open_all(&dek(), &video(), &segment(), &flipped).await,
+        Err(CryptoError::Decrypt)
+    );
+    let elsewhere = Purpose::segment("720p", 4).unwrap();
+    assert!(webcrypto::open_all(&dek(), &video(), &elsewhere, &sealed)
+        .await
+        .is_err());
+    let empty = hex::decode(SEALED_EMPTY).unwrap();
+    assert_eq!(
+        webcrypto::open_all(&dek(), &video(), &Purpose::Title, &empty)
+            .await
+            .unwrap(),
+        b""
+    );
+}

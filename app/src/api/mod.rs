@@ -2,18 +2,20 @@
 //! or an [`ApiError`] whose message can be shown to a person as it is.
 
 mod client;
+mod comments;
 
 use cloister_shared::api::{
     AcceptInviteRequest, ChangePassphraseRequest, ChunkStored, CompleteUploadRequest,
     CreateInviteRequest, CreateUploadRequest, CreateUserRequest, InitLibraryRequest, InviteCreated,
     JobInfo, JobList, LibraryStatus, LoginRequest, LoginResponse, Me, SessionStatus,
-    UploadCompleted, UploadCreated, UploadState, UserInfo, UserList, VideoPage,
+    UploadCompleted, UploadCreated, UploadState, UserInfo, UserList, VideoPage, VideoSummary,
 };
 use cloister_shared::VideoId;
 use serde::Deserialize;
 
 pub use client::ApiError;
 use client::{delete, get, post, put, put_bytes};
+pub use comments::{comments, delete_comment, post_comment};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Health {
@@ -115,6 +117,49 @@ pub async fn videos(limit: u32, cursor: Option<&str>) -> Result<VideoPage, ApiEr
         url.push_str(&query_escape(cursor));
     }
     get(&url).await
+}
+
+/// One video, as the listing shows it (the published rendition included once it is ready).
+pub async fn video(id: &VideoId) -> Result<VideoSummary, ApiError> {
+    get(&format!("/api/videos/{id}")).await
+}
+
+/// A sealed file of a processed video (manifest, init or media segment), byte for byte as stored.
+/// `abort` cancels the request (the player's seeking); it then fails like a lost connection.
+#[cfg(feature = "hydrate")]
+pub async fn sealed_file(
+    url: &str,
+    abort: Option<&web_sys::AbortSignal>,
+) -> Result<Vec<u8>, ApiError> {
+    use cloister_shared::api::ErrorBody;
+    // The same words as the JSON calls' (client.rs) for a server that cannot be reached.
+    let unreachable = || ApiError {
+        status: 0,
+        code: "network".to_owned(),
+        message: "The server could not be reached. Check your connection and try again.".to_owned(),
+    };
+    let response = gloo_net::http::Request::get(url)
+        .abort_signal(abort)
+        .send()
+        .await
+        .map_err(|_| unreachable())?;
+    let status = response.status();
+    if response.ok() {
+        // A body cut off halfway is a network failure too.
+        return response.binary().await.map_err(|_| unreachable());
+    }
+    Err(match response.json::<ErrorBody>().await {
+        Ok(body) => ApiError {
+            status,
+            code: body.error.code,
+            message: body.error.message,
+        },
+        Err(_) => ApiError {
+            status,
+            code: "http".to_owned(),
+            message: format!("The server answered with status {status}. Try again in a moment."),
+        },
+    })
 }
 
 /// Processing jobs that are queued, waiting for resources or running.

@@ -1,8 +1,11 @@
-//! The library on the home page: the newest videos, each tile following its processing live.
-//! Thumbnails and endless scrolling come later; "Load more" pages with the listing's cursor.
+//! The library on the home page: the newest videos, each tile following its processing live,
+//! with its thumbnail loaded once it nears the screen. Older pages load as the end of the list
+//! comes into view; "Load more" does the same by hand.
 
 pub mod listing;
+mod thumb;
 mod tile;
+pub mod viewport;
 
 use cloister_shared::api::Role;
 use leptos::prelude::*;
@@ -13,9 +16,13 @@ use crate::live::{Connection, LiveJobs};
 use crate::session::{Auth, Session};
 use listing::Listing;
 use tile::VideoTile;
+use viewport::in_view;
 
 /// Videos per page.
 pub const PAGE_SIZE: u32 = 50;
+
+/// How far ahead of the end of the list the next page is asked for: about two rows of tiles.
+const NEXT_PAGE_MARGIN: &str = "0px 0px 600px 0px";
 
 #[component]
 pub fn Gallery() -> impl IntoView {
@@ -24,7 +31,11 @@ pub fn Gallery() -> impl IntoView {
     let listing = RwSignal::new(Listing::default());
     let loaded = RwSignal::new(false);
     let loading_more = RwSignal::new(false);
+    // Set when a scroll-triggered page failed; cleared by a page that arrives.
+    let scroll_paused = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let end_of_list = NodeRef::<leptos::html::Div>::new();
+    let end_in_view = in_view(end_of_list, NEXT_PAGE_MARGIN);
     // Only the newest request's answer is shown, if two first-page fetches overlap.
     let fetches = StoredValue::new(0u64);
 
@@ -41,6 +52,7 @@ pub fn Gallery() -> impl IntoView {
             }
             match answer {
                 Ok(page) => {
+                    end_in_view.recheck();
                     listing.update(|l| l.replace_first_page(page.videos, page.next_cursor));
                     error.set(None);
                 }
@@ -50,19 +62,45 @@ pub fn Gallery() -> impl IntoView {
         });
     });
 
-    let load_more = move |_| {
+    // One "next page" request at a time; the same cursor is never asked for twice.
+    let load_more = move || {
+        if loading_more.get_untracked() {
+            return;
+        }
         let Some(cursor) = listing.with_untracked(|l| l.next_cursor.clone()) else {
             return;
         };
         loading_more.set(true);
         spawn_local(async move {
             match api::videos(PAGE_SIZE, Some(&cursor)).await {
-                Ok(page) => listing.update(|l| l.append_page(page.videos, page.next_cursor)),
-                Err(err) => error.set(Some(err.message)),
+                Ok(page) => {
+                    end_in_view.recheck();
+                    listing.update(|l| l.append_page(page.videos, page.next_cursor));
+                    scroll_paused.set(false);
+                }
+                Err(err) => {
+                    error.set(Some(err.message));
+                    // No endless retrying while the end of the list stays in view: the
+                    // button tries again.
+                    scroll_paused.set(true);
+                }
             }
             loading_more.set(false);
         });
     };
+
+    // Infinite scroll: while the end of the list is near the screen, the next page loads, and
+    // again after it arrived if the end is still in view (a tall window, short pages).
+    Effect::new(move |_| {
+        let wanted = end_in_view.get()
+            && loaded.get()
+            && !loading_more.get()
+            && !scroll_paused.get()
+            && listing.with(|l| l.next_cursor.is_some());
+        if wanted {
+            load_more();
+        }
+    });
 
     let (me, is_admin) = match session.auth.get_untracked() {
         Auth::SignedIn(me) => {
@@ -98,8 +136,11 @@ pub fn Gallery() -> impl IntoView {
                 }
             />
         </ul>
+        // Watched for infinite scroll; always present, so the observer has one element to watch.
+        <div class="gallery-end" node_ref=end_of_list data-testid="gallery-end" aria-hidden="true"></div>
         <Show when=move || listing.with(|l| l.next_cursor.is_some())>
-            <button class="button secondary" on:click=load_more disabled=move || loading_more.get()>
+            <button class="button secondary" data-testid="load-more" on:click=move |_| load_more()
+                disabled=move || loading_more.get()>
                 {move || if loading_more.get() { "Loading…" } else { "Load more" }}
             </button>
         </Show>

@@ -4,9 +4,10 @@ use leptos::prelude::*;
 use cloister_shared::api::utc_date;
 
 use super::listing::title_text;
+use super::thumb::Thumbnail;
 use crate::components::{JobControls, ProcessingBar};
 use crate::live::words::{status_name, tile_line, tile_stage};
-use crate::live::LiveJobs;
+use crate::live::{LiveJobs, Stage};
 use crate::session::Session;
 use crate::upload::progress::human_bytes;
 
@@ -33,6 +34,17 @@ pub fn VideoTile(video: VideoSummary, can_cancel: bool, is_admin: bool) -> impl 
         "tile-title undecryptable"
     };
     let title = title.unwrap_or_else(str::to_owned);
+    // A ready video's title opens the video view (over the gallery, at its own address).
+    let ready = Memo::new(move |_| matches!(stage.get(), Some(Stage::Ready)));
+    let heading = move || {
+        let title = title.clone();
+        if ready.get() {
+            view! { <a class="tile-open" href=format!("/videos/{id}") data-testid="open-video">{title}</a> }
+                .into_any()
+        } else {
+            title.into_any()
+        }
+    };
     let meta = format!(
         "{} · {} · {}",
         video.owner,
@@ -42,7 +54,8 @@ pub fn VideoTile(video: VideoSummary, can_cancel: bool, is_admin: bool) -> impl 
     view! {
         <li class="video-tile" data-testid="video-tile" data-video-id=id.to_string()
             data-status=move || status_name(stage.get().as_ref())>
-            <h3 class=title_class>{title}</h3>
+            <Thumbnail video=video.clone()/>
+            <h3 class=title_class>{heading}</h3>
             <p class="tile-meta">{meta}</p>
             <ProcessingBar stage testid="tile-progress"/>
             <p class="tile-status" data-testid="tile-status" aria-live="polite">

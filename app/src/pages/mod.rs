@@ -7,6 +7,7 @@ mod login;
 mod not_found;
 mod processing_banner;
 mod upload;
+mod video;
 
 pub use admin::AdminPage;
 pub use home::HomePage;
@@ -14,3 +15,4 @@ pub use invite::InvitePage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use upload::UploadPage;
+pub use video::{LibraryWithVideo, VideoView};

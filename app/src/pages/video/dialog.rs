@@ -1,0 +1,204 @@
+//! The dialog itself: a native `<dialog>` opened with `showModal()`, so the page beneath is inert
+//! (focus stays inside, screen readers see only the dialog) without a hand-made focus trap.
+//! Escape, the Close button and a click on the backdrop close it by leaving `/videos/:id`;
+//! focus then goes back to what had it before (the tile's link).
+
+use std::sync::Arc;
+
+use cloister_shared::VideoId;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+
+use super::details::{Facts, Opened};
+use super::CameFromLibrary;
+use crate::comments::Comments;
+use crate::player::Player;
+use crate::session::Session;
+
+#[derive(Clone)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum ViewState {
+    Loading,
+    Failed(String),
+    Opened(Arc<Opened>),
+}
+
+#[component]
+pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
+    let session = Session::get();
+    let state = RwSignal::new(ViewState::Loading);
+    let dialog_ref = NodeRef::<leptos::html::Dialog>::new();
+    // Set once the view is being left, so a late `close` event does not navigate twice.
+    let closing = StoredValue::new(false);
+    let came_from_library = use_context::<CameFromLibrary>().map(|c| c.0);
+    let navigate = use_navigate();
+    let close = Callback::new(move |()| {
+        closing.set_value(true);
+        if came_from_library.is_some_and(|came| came.get_value()) {
+            go_back();
+        } else {
+            navigate(
+                "/",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    // Every way out goes through here. A `close` event may come after the view is gone (its
+    // values disposed): `try_` reads that as "already closing".
+    let leave = move || {
+        if !closing.try_get_value().unwrap_or(true) {
+            close.run(());
+        }
+    };
+    modal::show_while_mounted(dialog_ref, closing);
+
+    Effect::new(move |_| {
+        let Some(id) = id else {
+            state.set(ViewState::Failed(
+                "This address does not name a video: a video's address ends in 32 hexadecimal digits."
+                    .to_owned(),
+            ));
+            return;
+        };
+        let Some(key) = session.key.get_untracked() else {
+            return;
+        };
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let opened = match super::details::open(id, key).await {
+                Ok(opened) => ViewState::Opened(Arc::new(opened)),
+                Err(message) => ViewState::Failed(message),
+            };
+            state.try_set(opened);
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (id, key);
+    });
+
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            // Instead of the browser closing the dialog by itself: the address must change too.
+            ev.prevent_default();
+            leave();
+        }
+    };
+    // A click on the dialog element itself, not its contents, is a click on the backdrop.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        if ev.target().is_some() && ev.target() == ev.current_target() {
+            leave();
+        }
+    };
+    let title = move || match state.get() {
+        ViewState::Opened(opened) => match &opened.title {
+            Ok(title) => view! { <h2 id="video-view-title">{title.clone()}</h2> }.into_any(),
+            Err(words) => {
+                view! { <h2 id="video-view-title" class="undecryptable">{*words}</h2> }.into_any()
+            }
+        },
+        ViewState::Loading => view! { <h2 id="video-view-title">"Opening…"</h2> }.into_any(),
+        ViewState::Failed(_) => view! { <h2 id="video-view-title">"Video"</h2> }.into_any(),
+    };
+    let body = move || match state.get() {
+        ViewState::Loading => view! {
+            <p class="muted" role="status" data-testid="video-loading">"Opening the video…"</p>
+        }
+        .into_any(),
+        ViewState::Failed(message) => view! {
+            <p class="error" role="alert" data-testid="video-error">{message}</p>
+        }
+        .into_any(),
+        ViewState::Opened(opened) => {
+            let player = match &opened.playable {
+                Ok(source) => {
+                    let title = opened.title.clone().unwrap_or_else(str::to_owned);
+                    view! { <Player source=source.clone() title/> }.into_any()
+                }
+                Err(why) => view! {
+                    <p class="muted" data-testid="video-not-ready">{why.clone()}</p>
+                }
+                .into_any(),
+            };
+            let (video_id, dek) = (opened.summary.video_id, opened.dek.clone());
+            view! {
+                {player}
+                <Facts opened/>
+                <Comments video_id dek/>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <dialog
+            node_ref=dialog_ref
+            class="video-dialog"
+            aria-labelledby="video-view-title"
+            data-testid="video-view"
+            on:keydown=on_keydown
+            on:click=on_click
+            on:close=move |_| leave()
+        >
+            // Focus starts here rather than on the Close button, so Space plays (the player's
+            // keys) instead of closing; Tab reaches the buttons.
+            <div class="video-dialog-body" tabindex="-1" autofocus=true>
+                <header class="video-dialog-head">
+                    {title}
+                    <button class="button secondary" data-testid="close-video" on:click=move |_| leave()>
+                        "Close"
+                    </button>
+                </header>
+                {body}
+            </div>
+        </dialog>
+    }
+}
+
+fn go_back() {
+    #[cfg(feature = "hydrate")]
+    if let Ok(history) = window().history() {
+        let _ = history.back();
+    }
+}
+
+/// Opening the dialog as a modal once it is in the document, and closing it (giving focus back)
+/// when the view goes.
+mod modal {
+    use super::*;
+
+    #[cfg(feature = "hydrate")]
+    pub fn show_while_mounted(dialog: NodeRef<leptos::html::Dialog>, closing: StoredValue<bool>) {
+        use wasm_bindgen::JsCast;
+        let return_focus = StoredValue::new_local(None::<web_sys::HtmlElement>);
+        Effect::new(move |_| {
+            let Some(dialog) = dialog.get() else { return };
+            if dialog.open() {
+                return;
+            }
+            let focused = document()
+                .active_element()
+                .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+            return_focus.set_value(focused);
+            let _ = dialog.show_modal();
+        });
+        on_cleanup(move || {
+            closing.try_set_value(true);
+            if let Some(dialog) = dialog.try_get_untracked().flatten() {
+                if dialog.open() {
+                    dialog.close();
+                }
+            }
+            if let Some(element) = return_focus.try_get_value().flatten() {
+                if element.is_connected() {
+                    let _ = element.focus();
+                }
+            }
+        });
+    }
+
+    #[cfg(not(feature = "hydrate"))]
+    pub fn show_while_mounted(_dialog: NodeRef<leptos::html::Dialog>, _closing: StoredValue<bool>) {
+    }
+}

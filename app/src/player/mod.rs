@@ -1,0 +1,62 @@
+//! Encrypted streaming playback (DESIGN.md §4, "Gallery and playback"). The server sends sealed
+//! files as stored; this tab opens them with the video's DEK and feeds a `MediaSource`: the init
+//! segment, then media segments in order, about 30 s ahead of the playhead, letting go of what is
+//! far behind it so memory stays flat however long the video is.
+//!
+//! The planning (what to fetch, what to let go) and the checks on sealed files are pure and tested
+//! natively; the MSE plumbing and the fetch loop run only in the browser.
+
+#[cfg(feature = "hydrate")]
+mod engine;
+#[cfg(feature = "hydrate")]
+mod media;
+pub mod plan;
+pub mod retry;
+pub mod sealed;
+mod view;
+
+use cloister_shared::manifest::Manifest;
+use cloister_shared::{Dek, VideoId};
+
+pub use view::Player;
+
+/// A video opened in this tab: what playing it takes.
+pub struct Source {
+    pub video: VideoId,
+    pub dek: Dek,
+    pub manifest: Manifest,
+}
+
+/// DESIGN.md §5: what a manifest that does not open says. Exactly these words.
+pub const MANIFEST_UNDECRYPTABLE: &str = "Unable to decrypt manifest. Check passphrase.";
+/// DESIGN.md §5: what a segment that does not open says. Exactly these words.
+pub const SEGMENT_UNDECRYPTABLE: &str = "Unable to decrypt segment. Check passphrase.";
+/// After the retries a lost connection gets.
+pub const NETWORK_STOPPED: &str =
+    "Playback paused: the server could not be reached, even after several tries. Check your connection, then press Try again.";
+
+/// Why playback stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// A segment (or the init segment) did not open, or was not the file the manifest names.
+    Undecryptable,
+    /// The server could not be reached after the retries; Try again carries on.
+    Unreachable,
+    /// The server refused (e.g. the video was processed again): its words.
+    Refused(String),
+    /// The browser cannot play it.
+    Unplayable(String),
+}
+
+impl Failure {
+    pub fn message(&self) -> String {
+        match self {
+            Self::Undecryptable => SEGMENT_UNDECRYPTABLE.to_owned(),
+            Self::Unreachable => NETWORK_STOPPED.to_owned(),
+            Self::Refused(words) => {
+                format!("Playback stopped: {words} Close the video and open it again.")
+            }
+            Self::Unplayable(words) => words.clone(),
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use cloister_shared::api::{Event, EventFrame, Role};
-use common::processing::{small_clip, spawn_processing_app};
+use common::processing::{slow_clip, spawn_processing_app};
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -90,7 +90,9 @@ async fn a_processed_upload_is_told_over_the_socket_in_order() {
         .await
         .expect("connect");
     let (workers, _) = app.start_workers(1);
-    let (file, job) = app.upload_video(&cookie, small_clip(4)).await;
+    // A transcode of several seconds: progress is written once a second, so a clip processed in
+    // under a second would (rightly) send none.
+    let (file, job) = app.upload_video(&cookie, slow_clip(30)).await;
 
     let mut frames: Vec<EventFrame> = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);

@@ -46,8 +46,10 @@ pub async fn run(mut command: Command, stdin: &str) -> Run {
 }
 
 /// `cloister serve` on `port` (0: any); answers the child and its base URL.
+/// `cloister serve` without processing workers: for tests of uploads and the CLI, whose files
+/// (random bytes, not video) a worker would otherwise pick up and fail at its own pace.
 pub async fn serve(data: &Path, port: u16) -> (Child, String) {
-    serve_with(data, port, &[]).await
+    serve_with(data, port, &[("CLOISTER_WORKERS", "0")]).await
 }
 
 /// `serve` with extra environment variables (e.g. quick job timings).

@@ -13,6 +13,20 @@ use crate::events;
 use crate::state::AppState;
 use crate::storage::RenditionId;
 
+/// Records `event` in the transition's own transaction, commits both together, then wakes this
+/// process's event hub so local sockets hear of it at once.
+async fn commit_announcing(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    event: Event,
+    at: i64,
+) -> AppResult<()> {
+    events::record(&mut tx, &event, at).await?;
+    tx.commit().await?;
+    state.events.poke();
+    Ok(())
+}
+
 /// The next job a worker may take: queued, or waiting with its retry time come.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -102,9 +116,10 @@ pub async fn claim(
         .execute(&mut *tx)
         .await?;
     let attempt = u32::try_from(attempts).unwrap_or(u32::MAX);
-    events::record(
-        &mut tx,
-        &Event::JobStarted {
+    commit_announcing(
+        state,
+        tx,
+        Event::JobStarted {
             job_id: candidate.id,
             video_id: video,
             attempt,
@@ -112,8 +127,6 @@ pub async fn claim(
         now,
     )
     .await?;
-    tx.commit().await?;
-    state.events.poke();
     Ok(Some(Claimed {
         id: candidate.id,
         video,
@@ -152,9 +165,10 @@ pub async fn defer(
         return Ok(());
     };
     let overdue = u64::try_from(now - since).unwrap_or(0) >= state.config.gate.overdue_after_secs;
-    events::record(
-        &mut tx,
-        &Event::JobDeferred {
+    commit_announcing(
+        state,
+        tx,
+        Event::JobDeferred {
             job_id,
             video_id: video_of(&video_id)?,
             reasons: reasons.to_vec(),
@@ -165,8 +179,6 @@ pub async fn defer(
         now,
     )
     .await?;
-    tx.commit().await?;
-    state.events.poke();
     Ok(())
 }
 
@@ -198,23 +210,19 @@ pub async fn heartbeat(
     if updated.rows_affected() != 1 {
         return Ok(false);
     }
-    if let Some((phase, percent, eta_seconds)) = progress {
-        events::record(
-            &mut tx,
-            &Event::JobProgress {
+    match progress {
+        Some((phase, percent, eta_seconds)) => {
+            let event = Event::JobProgress {
                 job_id: job.id,
                 video_id: job.video,
                 phase,
                 percent,
                 eta_seconds,
-            },
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    if progress.is_some() {
-        state.events.poke();
+            };
+            commit_announcing(state, tx, event, now).await?;
+        }
+        // A bare lease renewal tells nobody anything.
+        None => tx.commit().await?,
     }
     Ok(true)
 }
@@ -261,17 +269,11 @@ pub async fn finish(
     .bind(job.video.to_string())
     .execute(&mut *tx)
     .await?;
-    events::record(
-        &mut tx,
-        &Event::JobDone {
-            job_id: job.id,
-            video_id: job.video,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.events.poke();
+    let event = Event::JobDone {
+        job_id: job.id,
+        video_id: job.video,
+    };
+    commit_announcing(state, tx, event, now).await?;
     Ok(true)
 }
 
@@ -316,20 +318,14 @@ pub async fn fail(
         return Ok(false);
     }
     settle_video(&mut tx, &job.video, will_retry, now).await?;
-    events::record(
-        &mut tx,
-        &Event::JobFailed {
-            job_id: job.id,
-            video_id: job.video,
-            reason: reason.to_owned(),
-            will_retry,
-            retry_at,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.events.poke();
+    let event = Event::JobFailed {
+        job_id: job.id,
+        video_id: job.video,
+        reason: reason.to_owned(),
+        will_retry,
+        retry_at,
+    };
+    commit_announcing(state, tx, event, now).await?;
     Ok(will_retry)
 }
 
@@ -397,17 +393,11 @@ pub async fn cancel(state: &AppState, job_id: i64) -> AppResult<Option<String>> 
     .await?;
     let video = video_of(&video_id)?;
     settle_video(&mut tx, &video, true, now).await?;
-    events::record(
-        &mut tx,
-        &Event::JobCancelled {
-            job_id,
-            video_id: video,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.events.poke();
+    let event = Event::JobCancelled {
+        job_id,
+        video_id: video,
+    };
+    commit_announcing(state, tx, event, now).await?;
     Ok(Some(status))
 }
 
@@ -471,20 +461,14 @@ pub async fn recover_lapsed(state: &AppState) -> AppResult<Vec<Lapsed>> {
             continue;
         }
         settle_video(&mut tx, &video, will_retry, now).await?;
-        events::record(
-            &mut tx,
-            &Event::JobFailed {
-                job_id: id,
-                video_id: video,
-                reason: reason.to_owned(),
-                will_retry,
-                retry_at: None,
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        state.events.poke();
+        let event = Event::JobFailed {
+            job_id: id,
+            video_id: video,
+            reason: reason.to_owned(),
+            will_retry,
+            retry_at: None,
+        };
+        commit_announcing(state, tx, event, now).await?;
         recovered.push(Lapsed {
             id,
             video,

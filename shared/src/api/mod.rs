@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod comments;
+pub mod downloads;
 pub mod events;
 pub mod jobs;
 pub mod library;

@@ -66,13 +66,17 @@ fn main() -> std::process::ExitCode {
 
 /// glibc gives every thread that allocates its own malloc arena and keeps freed memory in each, so
 /// a server streaming 4 MiB chunks on a few threads sits at ~100 MB RSS for nothing. Two arenas
-/// keep it near half that with no measurable cost in throughput (docs/benchmarks.md). Set before
-/// any thread exists.
+/// keep it near half that with no measurable cost in throughput (docs/benchmarks.md). A fixed
+/// mmap threshold makes every buffer of 1 MiB or more (chunks, segments) its own mapping, handed
+/// back to the system when freed; left dynamic, glibc raises the threshold after the first such
+/// free and keeps later chunks in the heap, where freed memory stays resident. Set before any
+/// thread exists.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only tunes the allocator; called once, before other threads are started.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
     }
 }
 

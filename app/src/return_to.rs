@@ -113,9 +113,14 @@ mod tests {
             login_href("/videos/0123456789abcdef0123456789abcdef", ""),
             "/login?next=/videos/0123456789abcdef0123456789abcdef"
         );
+        // The query as the browser has it (already percent-encoded), encoded once more.
         assert_eq!(
-            login_href("/admin", "?tab=jobs&x=a b"),
-            "/login?next=/admin%3Ftab%3Djobs%26x%3Da%20b"
+            login_href("/admin", "tab=jobs&x=a%20b"),
+            "/login?next=/admin%3Ftab%3Djobs%26x%3Da%2520b"
+        );
+        assert_eq!(
+            login_href("/admin", "?tab=jobs"),
+            "/login?next=/admin%3Ftab%3Djobs"
         );
         assert_eq!(login_href("/", ""), "/login");
         assert_eq!(login_href("/login", "?next=/upload"), "/login");

@@ -48,6 +48,8 @@ enum Command {
     Download(cli::download::DownloadArgs),
     /// The processing queue and the server's load.
     Jobs(cli::jobs::JobsArgs),
+    /// Copy the data directory consistently, while the server runs: `--to DIR`.
+    Backup(cli::backup::BackupArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -104,6 +106,7 @@ async fn run() -> std::process::ExitCode {
         Command::Ls(args) => cli::ls::run(args).await,
         Command::Download(args) => cli::download::run(args).await,
         Command::Jobs(args) => cli::jobs::run(args).await,
+        Command::Backup(args) => cli::backup::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod custody;
 pub mod data_dir;
 pub mod db;
+pub mod downloads;
 pub mod error;
 pub mod events;
 pub mod gate;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(videos::router())
         .merge(comments::router())
         .merge(jobs::router())
+        .merge(downloads::router())
         // Unknown API paths answer JSON, not the app's HTML 404 page.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         // Every mutating API request must prove it is not a cross-site forgery.

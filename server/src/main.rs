@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use cloister::cli::remote::{LibraryCommand, LoginArgs};
 use cloister::cli::user::UserCommand;
 use cloister::config::Config;
-use cloister::{accounts, cli, jobs, router, tools, uploads, AppState};
+use cloister::{accounts, cli, downloads, jobs, router, tools, uploads, AppState};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -127,6 +127,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     uploads::spawn_sweeper(state.clone());
     jobs::spawn_sweeper(state.clone());
     state.events.spawn_tail(state.db.clone());
+    downloads::spawn_dispatcher(state.clone());
     let stop_workers = CancellationToken::new();
     let workers = jobs::worker::spawn(&state, state.config.limits.workers, &stop_workers);
     // Connection info gives sign-in throttling the client's address.

@@ -108,9 +108,11 @@ pub fn DownloadPanel(opened: Arc<Opened>) -> impl IntoView {
             list_refresh.try_update(|n| *n = n.wrapping_add(1));
         });
     };
-    // The socket said a download changed: if it is the one queued here, read it again.
+    // The socket said a download changed, or My downloads cancelled one: if it is the one queued
+    // here, read it again.
     Effect::new(move |_| {
         notices.downloads_changed.track();
+        list_refresh.track();
         let ServerState::Queued { download_id, .. } = server.get_untracked() else {
             return;
         };

@@ -34,6 +34,19 @@ test.beforeAll(async ({ browser }) => {
 test.beforeEach(() => setGate('idle'));
 test.afterAll(() => clearGate());
 
+/** Records every value the save's progress bar shows, however briefly. */
+async function recordSaveProgress(page: Page) {
+  await page.evaluate(() => {
+    const seen: number[] = [];
+    (window as any).__saveProgress = seen;
+    new MutationObserver(() => {
+      const bar = document.querySelector('[data-testid="save-progress"] [role="progressbar"]');
+      const value = bar?.getAttribute('aria-valuenow');
+      if (value != null && seen[seen.length - 1] !== Number(value)) seen.push(Number(value));
+    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
+}
+
 async function openClip(page: Page) {
   await signInAndUnlock(page, member.name, member.password);
   await openVideo(page, videoId);
@@ -52,8 +65,12 @@ test('Save (decrypt here) streams through the File System Access API to the orig
   await openClip(page);
   const view = page.getByTestId('video-view');
   await expect(view.getByTestId('video-file-name')).toHaveText(baseName(clip));
+  await recordSaveProgress(page);
   await view.getByTestId('save-here').click();
   await expect(view.getByTestId('save-status')).toHaveText('Saved.', { timeout: 60_000 });
+  // The bar moved chunk by chunk: some value strictly between 0 and 100 was shown.
+  const progress: number[] = await page.evaluate(() => (window as any).__saveProgress);
+  expect(progress.some((p) => p > 0 && p < 100), `progress seen: ${progress.join(',')}`).toBe(true);
 
   const saved = await savedFile(page);
   expect(saved.suggestedName).toBe(baseName(clip));
@@ -64,6 +81,22 @@ test('Save (decrypt here) streams through the File System Access API to the orig
   expect(ranges[0]).toBe('bytes=0-40');
   expect(ranges.length).toBe(1 + chunks);
   expect(ranges[1]).toBe(`bytes=41-${41 + CHUNK + 16 - 1}`);
+});
+
+test('Cancel stops a save between chunks and leaves no partial file', async ({ page }) => {
+  await pickerWritesToOpfs(page);
+  // The second chunk takes a while, so Cancel is pressed while the save runs.
+  await page.route(`**/api/videos/${videoId}/original`, async (route) => {
+    const range = route.request().headers()['range'] ?? '';
+    if (range.startsWith(`bytes=${41 + CHUNK + 16}-`)) await new Promise((r) => setTimeout(r, 2_000));
+    await route.continue();
+  });
+  await openClip(page);
+  const view = page.getByTestId('video-view');
+  await view.getByTestId('save-here').click();
+  await view.getByTestId('save-cancel').click();
+  await expect(view.getByTestId('save-status')).toHaveText('Not saved: cancelled. Nothing was kept.', { timeout: 30_000 });
+  expect((await savedFile(page)).size).toBe(0);
 });
 
 test('Save (decrypt here) without the File System Access API falls back to a Blob download with the original bytes', async ({ page }) => {
@@ -141,6 +174,25 @@ test('a busy server shows the banner; Download from server offers Queue download
   expect(sha256(await download.path())).toBe(clipHash);
   // The banner goes once the gate reads open again (polled every 15 s).
   await expect(banner).toBeHidden({ timeout: 20_000 });
+});
+
+test('a ready download link not used in time expires, and the member is told', async ({ page }) => {
+  test.setTimeout(60_000);
+  setGate('busy');
+  await openClip(page);
+  const view = page.getByTestId('video-view');
+  await view.getByTestId('download-from-server').click();
+  await view.getByTestId('download-busy').getByRole('button', { name: 'Queue download' }).click();
+  await expect(view.getByTestId('my-download')).toHaveAttribute('data-state', 'queued');
+  setGate('idle');
+  const ready = page.locator('[data-testid="toast"][data-kind="download-ready"]');
+  await expect(ready).toBeVisible({ timeout: 30_000 });
+  // Not clicked: after CLOISTER_DOWNLOAD_LINK_SECS (playwright.config.ts) the link lapses.
+  const expired = page.locator('[data-testid="toast"][data-kind="download-expired"]');
+  await expect(expired).toContainText(`Your download link for ${baseName(clip)} expired before it was used.`, { timeout: 30_000 });
+  await expect(ready).toHaveCount(0);
+  await expect(expired.getByRole('link', { name: 'Open the video' })).toHaveAttribute('href', `/videos/${videoId}`);
+  await expect(view.getByTestId('no-downloads')).toBeVisible();
 });
 
 test('a queued download can be cancelled', async ({ page }) => {

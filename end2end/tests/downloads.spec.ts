@@ -1,4 +1,4 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect, Locator, Page, Route } from '@playwright/test';
 import { statSync } from 'node:fs';
 import { ensureUser } from '../support/cli';
 import {
@@ -47,6 +47,31 @@ async function recordSaveProgress(page: Page) {
   });
 }
 
+/** Clicks, waits for the browser download that click starts, and checks it is the original. */
+async function expectOriginalDownload(page: Page, click: () => Promise<void>) {
+  const downloading = page.waitForEvent('download');
+  await click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe(baseName(clip));
+  expect(sha256(await download.path())).toBe(clipHash);
+}
+
+/** Download from server on a busy server, then Queue download: the download is queued. */
+async function queueDownload(view: Locator) {
+  await view.getByTestId('download-from-server').click();
+  await view.getByTestId('download-busy').getByRole('button', { name: 'Queue download' }).click();
+  await expect(view.getByTestId('my-download')).toHaveAttribute('data-state', 'queued');
+}
+
+/** Routes the page's request for the second sealed chunk of the original through `handle`. */
+async function onSecondChunk(page: Page, handle: (route: Route) => Promise<void>) {
+  const secondChunk = `bytes=${41 + CHUNK + 16}-`;
+  await page.route(`**/api/videos/${videoId}/original`, async (route) => {
+    const range = route.request().headers()['range'] ?? '';
+    await (range.startsWith(secondChunk) ? handle(route) : route.continue());
+  });
+}
+
 async function openClip(page: Page) {
   await signInAndUnlock(page, member.name, member.password);
   await openVideo(page, videoId);
@@ -86,9 +111,8 @@ test('Save (decrypt here) streams through the File System Access API to the orig
 test('Cancel stops a save between chunks and leaves no partial file', async ({ page }) => {
   await pickerWritesToOpfs(page);
   // The second chunk takes a while, so Cancel is pressed while the save runs.
-  await page.route(`**/api/videos/${videoId}/original`, async (route) => {
-    const range = route.request().headers()['range'] ?? '';
-    if (range.startsWith(`bytes=${41 + CHUNK + 16}-`)) await new Promise((r) => setTimeout(r, 2_000));
+  await onSecondChunk(page, async (route) => {
+    await new Promise((r) => setTimeout(r, 2_000));
     await route.continue();
   });
   await openClip(page);
@@ -103,21 +127,14 @@ test('Save (decrypt here) without the File System Access API falls back to a Blo
   await withoutFilePicker(page);
   await openClip(page);
   const view = page.getByTestId('video-view');
-  const downloading = page.waitForEvent('download');
-  await view.getByTestId('save-here').click();
-  const download = await downloading;
-  expect(download.suggestedFilename()).toBe(baseName(clip));
-  expect(sha256(await download.path())).toBe(clipHash);
+  await expectOriginalDownload(page, () => view.getByTestId('save-here').click());
   await expect(view.getByTestId('save-status')).toHaveText('Saved.');
 });
 
 test('a chunk of the original that does not open stops the save with the seed\'s message and leaves no partial file', async ({ page }) => {
   await pickerWritesToOpfs(page);
   // Flip one byte of the second sealed chunk on its way to the page.
-  const secondChunk = `bytes=${41 + CHUNK + 16}-`;
-  await page.route(`**/api/videos/${videoId}/original`, async (route) => {
-    const range = route.request().headers()['range'] ?? '';
-    if (!range.startsWith(secondChunk)) return route.continue();
+  await onSecondChunk(page, async (route) => {
     const response = await route.fetch();
     const body = Buffer.from(await response.body());
     body[100] ^= 0xff;
@@ -135,11 +152,7 @@ test('a chunk of the original that does not open stops the save with the seed\'s
 test('Download from server starts the file download at once when the server has room, with the original bytes', async ({ page }) => {
   await openClip(page);
   const view = page.getByTestId('video-view');
-  const downloading = page.waitForEvent('download');
-  await view.getByTestId('download-from-server').click();
-  const download = await downloading;
-  expect(download.suggestedFilename()).toBe(baseName(clip));
-  expect(sha256(await download.path())).toBe(clipHash);
+  await expectOriginalDownload(page, () => view.getByTestId('download-from-server').click());
 });
 
 test('a busy server shows the banner; Download from server offers Queue download or Try now; a queued download is announced over the socket when the gate opens, and its link gives the original bytes', async ({ page }) => {
@@ -168,10 +181,7 @@ test('a busy server shows the banner; Download from server offers Queue download
   setGate('idle');
   const toast = page.locator('[data-testid="toast"][data-kind="download-ready"]');
   await expect(toast).toContainText(`Your download of ${baseName(clip)} is ready.`, { timeout: 30_000 });
-  const downloading = page.waitForEvent('download');
-  await toast.getByRole('link', { name: 'Download' }).click();
-  const download = await downloading;
-  expect(sha256(await download.path())).toBe(clipHash);
+  await expectOriginalDownload(page, () => toast.getByRole('link', { name: 'Download' }).click());
   // The banner goes once the gate reads open again (polled every 15 s).
   await expect(banner).toBeHidden({ timeout: 20_000 });
 });
@@ -181,9 +191,7 @@ test('a ready download link not used in time expires, and the member is told', a
   setGate('busy');
   await openClip(page);
   const view = page.getByTestId('video-view');
-  await view.getByTestId('download-from-server').click();
-  await view.getByTestId('download-busy').getByRole('button', { name: 'Queue download' }).click();
-  await expect(view.getByTestId('my-download')).toHaveAttribute('data-state', 'queued');
+  await queueDownload(view);
   setGate('idle');
   const ready = page.locator('[data-testid="toast"][data-kind="download-ready"]');
   await expect(ready).toBeVisible({ timeout: 30_000 });
@@ -199,9 +207,7 @@ test('a queued download can be cancelled', async ({ page }) => {
   setGate('busy');
   await openClip(page);
   const view = page.getByTestId('video-view');
-  await view.getByTestId('download-from-server').click();
-  await view.getByTestId('download-busy').getByRole('button', { name: 'Queue download' }).click();
-  await expect(view.getByTestId('my-download')).toHaveAttribute('data-state', 'queued');
+  await queueDownload(view);
   await view.getByTestId('cancel-queued-download').click();
   await expect(view.getByTestId('server-download-status')).toHaveText('Download cancelled.');
   await expect(view.getByTestId('no-downloads')).toBeVisible();
@@ -232,4 +238,23 @@ test('the uploader is told when their video is deferred and when it is ready, wi
   await expect(view.getByRole('heading', { name: title })).toBeVisible();
   await expect(view.getByTestId('video-description')).toHaveText('Told by a toast.');
   await expect(view.getByTestId('video-file-name')).toHaveText('toast-clip.mp4');
+});
+
+test('an upload that loses the network is told in a toast, and its Retry resumes the upload', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signInAndUnlock(page, member.name, member.password);
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.getByTestId('file-input').setInputFiles(makeVideo('toast-retry.mp4', 1, '1M'));
+  await page.getByTestId('upload-item').getByLabel('Title').fill(`Retry clip ${Date.now()}`);
+  // Every chunk fails as if the network were down, through all the page's retries (about 30 s).
+  await page.route('**/api/uploads/*/chunks/*', (route) => route.abort('internetdisconnected'));
+  await page.getByTestId('start-upload').click();
+  const failed = page.locator('[data-testid="toast"][data-kind="upload-failed"]');
+  await expect(failed).toHaveText(/Upload failed — network error\. Please retry\./, { timeout: 60_000 });
+  await expect(failed).toHaveAttribute('role', 'alert');
+
+  await page.unroute('**/api/uploads/*/chunks/*');
+  await failed.getByRole('button', { name: 'Retry' }).click();
+  await expect(failed).toHaveCount(0);
+  await expect(page.getByTestId('processing-queued')).toBeVisible({ timeout: 60_000 });
 });

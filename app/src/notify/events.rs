@@ -11,7 +11,7 @@ use cloister_shared::VideoId;
 use leptos::prelude::*;
 
 use super::words;
-use super::{Notices, ToastAction, Tone};
+use super::{Notice, Notices, ToastAction, Tone};
 use crate::session::Auth;
 
 /// What this tab learnt about a video: whether it is the member's, and its title if it opened.
@@ -47,15 +47,17 @@ impl Notices {
                 ..
             } => {
                 self.push(
-                    format!("download:{download_id}"),
-                    "download-ready",
-                    Tone::Success,
-                    words::download_ready(file_name),
-                    vec![ToastAction::Link {
+                    Notice::new(
+                        format!("download:{download_id}"),
+                        "download-ready",
+                        Tone::Success,
+                        words::download_ready(file_name),
+                    )
+                    .with(ToastAction::Link {
                         label: "Download",
                         href: url.clone(),
                         download: true,
-                    }],
+                    }),
                 );
                 Self::bump(self.downloads_changed);
             }
@@ -65,15 +67,13 @@ impl Notices {
                 file_name,
             } => {
                 self.push(
-                    format!("download:{download_id}"),
-                    "download-expired",
-                    Tone::Warning,
-                    words::download_expired(file_name),
-                    vec![ToastAction::Link {
-                        label: "Open the video",
-                        href: format!("/videos/{video_id}"),
-                        download: false,
-                    }],
+                    Notice::new(
+                        format!("download:{download_id}"),
+                        "download-expired",
+                        Tone::Warning,
+                        words::download_expired(file_name),
+                    )
+                    .with(watch_link("Open the video", video_id)),
                 );
                 Self::bump(self.downloads_changed);
             }
@@ -127,15 +127,13 @@ impl Notices {
             Event::JobDone { job_id, video_id } => {
                 self.dismiss_key(&format!("deferred:{job_id}"));
                 self.push(
-                    format!("job:{job_id}"),
-                    "processing-done",
-                    Tone::Success,
-                    words::processing_done(title),
-                    vec![ToastAction::Link {
-                        label: "Watch",
-                        href: format!("/videos/{video_id}"),
-                        download: false,
-                    }],
+                    Notice::new(
+                        format!("job:{job_id}"),
+                        "processing-done",
+                        Tone::Success,
+                        words::processing_done(title),
+                    )
+                    .with(watch_link("Watch", video_id)),
                 );
             }
             Event::JobFailed {
@@ -143,27 +141,34 @@ impl Notices {
                 reason,
                 will_retry,
                 ..
-            } => self.push(
+            } => self.push(Notice::new(
                 format!("job:{job_id}"),
                 "processing-failed",
                 Tone::Error,
                 words::about_video(title, &failed_message(reason, *will_retry)),
-                Vec::new(),
-            ),
+            )),
             // Once per job: the gate re-checks often, and each check that fails is an event.
             Event::JobDeferred {
                 job_id,
                 reasons,
                 eta_seconds,
                 ..
-            } => self.push_once(
+            } => self.push_once(Notice::new(
                 format!("deferred:{job_id}"),
                 "processing-deferred",
                 Tone::Warning,
                 words::about_video(title, &deferred_message(reasons, *eta_seconds)),
-                Vec::new(),
-            ),
+            )),
             _ => {}
         }
+    }
+}
+
+/// A link to the video view (client-side: the tab keeps the library key).
+fn watch_link(label: &'static str, video: &VideoId) -> ToastAction {
+    ToastAction::Link {
+        label,
+        href: format!("/videos/{video}"),
+        download: false,
     }
 }

@@ -63,14 +63,45 @@ pub enum ToastAction {
 #[derive(Clone)]
 pub struct Toast {
     pub id: u64,
-    /// Names what the toast is about (`download-ready:<id>`): a toast with the same key replaces
-    /// the older one instead of stacking.
     pub key: String,
     pub tone: Tone,
     pub text: String,
     pub actions: Vec<ToastAction>,
-    /// For tests and styling: `data-kind` (download-ready, processing-done, …).
     pub kind: &'static str,
+}
+
+/// A toast to show: what [`Notices::push`] takes.
+pub struct Notice {
+    /// Names what the toast is about (`download:<id>`): a toast with the same key replaces the
+    /// older one instead of stacking.
+    pub key: String,
+    /// `data-kind`, for tests and styling (download-ready, processing-done, …).
+    pub kind: &'static str,
+    pub tone: Tone,
+    pub text: String,
+    pub actions: Vec<ToastAction>,
+}
+
+impl Notice {
+    pub fn new(
+        key: impl Into<String>,
+        kind: &'static str,
+        tone: Tone,
+        text: impl Into<String>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            kind,
+            tone,
+            text: text.into(),
+            actions: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, action: ToastAction) -> Self {
+        self.actions.push(action);
+        self
+    }
 }
 
 /// More than this and the oldest go: a pile of toasts helps nobody.
@@ -116,27 +147,27 @@ impl Notices {
     }
 
     /// Shows a toast, replacing one with the same key.
-    pub fn push(
-        self,
-        key: impl Into<String>,
-        kind: &'static str,
-        tone: Tone,
-        text: impl Into<String>,
-        actions: Vec<ToastAction>,
-    ) {
+    pub fn push(self, notice: Notice) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
+        let Notice {
+            key,
+            kind,
+            tone,
+            text,
+            actions,
+        } = notice;
+        self.shown.update_value(|shown| {
+            shown.insert(key.clone());
+        });
         let toast = Toast {
             id,
-            key: key.into(),
+            key,
             tone,
-            text: text.into(),
+            text,
             actions,
             kind,
         };
-        self.shown.update_value(|shown| {
-            shown.insert(toast.key.clone());
-        });
         self.toasts.update(|list| {
             list.retain(|t| t.key != toast.key);
             list.push(toast);
@@ -146,19 +177,10 @@ impl Notices {
     }
 
     /// As [`Notices::push`], unless a toast with this key was shown before in this tab.
-    pub fn push_once(
-        self,
-        key: impl Into<String>,
-        kind: &'static str,
-        tone: Tone,
-        text: impl Into<String>,
-        actions: Vec<ToastAction>,
-    ) {
-        let key = key.into();
-        if self.shown.with_value(|shown| shown.contains(&key)) {
-            return;
+    pub fn push_once(self, notice: Notice) {
+        if !self.shown.with_value(|shown| shown.contains(&notice.key)) {
+            self.push(notice);
         }
-        self.push(key, kind, tone, text, actions);
     }
 
     pub fn dismiss(self, id: u64) {

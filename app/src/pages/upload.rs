@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::components::UnlockLibrary;
 use crate::live::LiveJobs;
-use crate::notify::{Notices, ToastAction, Tone};
+use crate::notify::{Notice, Notices, ToastAction, Tone};
 use crate::pages::processing_banner::ProcessingBanner;
 use crate::session::{Auth, Library, Session};
 use crate::upload::progress::{human_bytes, Snapshot};
@@ -219,22 +219,23 @@ fn notify_failure(notices: Notices, state: &UploadState, retry: Callback<()>) {
         UploadState::Failed {
             retryable: true, ..
         } => notices.push(
-            "upload-failed",
-            "upload-failed",
-            Tone::Error,
-            NETWORK_FAILURE,
-            vec![ToastAction::Button {
+            Notice::new(
+                "upload-failed",
+                "upload-failed",
+                Tone::Error,
+                NETWORK_FAILURE,
+            )
+            .with(ToastAction::Button {
                 label: "Retry",
                 run: retry,
-            }],
+            }),
         ),
-        UploadState::Failed { message, .. } if message == STORAGE_LOW => notices.push(
+        UploadState::Failed { message, .. } if message == STORAGE_LOW => notices.push(Notice::new(
             "storage-low",
             "storage-low",
             Tone::Error,
             STORAGE_LOW,
-            Vec::new(),
-        ),
+        )),
         _ => {}
     }
 }

@@ -147,13 +147,15 @@ impl Notices {
                 Tone::Error,
                 words::about_video(title, &failed_message(reason, *will_retry)),
             )),
-            // Once per job: the gate re-checks often, and each check that fails is an event.
+            // Once per job: the gate re-checks often, and each check that fails is an event. Not
+            // after the job ended: the owner lookups of a deferral and of a later "done" may
+            // answer in either order.
             Event::JobDeferred {
                 job_id,
                 reasons,
                 eta_seconds,
                 ..
-            } => self.push_once(Notice::new(
+            } if !self.was_shown(&format!("job:{job_id}")) => self.push_once(Notice::new(
                 format!("deferred:{job_id}"),
                 "processing-deferred",
                 Tone::Warning,

@@ -178,9 +178,14 @@ impl Notices {
 
     /// As [`Notices::push`], unless a toast with this key was shown before in this tab.
     pub fn push_once(self, notice: Notice) {
-        if !self.shown.with_value(|shown| shown.contains(&notice.key)) {
+        if !self.was_shown(&notice.key) {
             self.push(notice);
         }
+    }
+
+    /// A toast with this key was shown in this tab (it may have been dismissed since).
+    pub fn was_shown(self, key: &str) -> bool {
+        self.shown.with_value(|shown| shown.contains(key))
     }
 
     pub fn dismiss(self, id: u64) {

@@ -11,6 +11,7 @@ pub mod live;
 pub mod notify;
 pub mod pages;
 pub mod player;
+pub mod return_to;
 pub mod session;
 pub mod upload;
 

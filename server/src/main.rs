@@ -48,6 +48,8 @@ enum Command {
     Download(cli::download::DownloadArgs),
     /// The processing queue and the server's load.
     Jobs(cli::jobs::JobsArgs),
+    /// Copy the data directory consistently, while the server runs: `--to DIR`.
+    Backup(cli::backup::BackupArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -66,13 +68,17 @@ fn main() -> std::process::ExitCode {
 
 /// glibc gives every thread that allocates its own malloc arena and keeps freed memory in each, so
 /// a server streaming 4 MiB chunks on a few threads sits at ~100 MB RSS for nothing. Two arenas
-/// keep it near half that with no measurable cost in throughput (docs/benchmarks.md). Set before
-/// any thread exists.
+/// keep it near half that with no measurable cost in throughput (docs/benchmarks.md). A fixed
+/// mmap threshold makes every buffer of 1 MiB or more (chunks, segments) its own mapping, handed
+/// back to the system when freed; left dynamic, glibc raises the threshold after the first such
+/// free and keeps later chunks in the heap, where freed memory stays resident. Set before any
+/// thread exists.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only tunes the allocator; called once, before other threads are started.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
     }
 }
 
@@ -100,6 +106,7 @@ async fn run() -> std::process::ExitCode {
         Command::Ls(args) => cli::ls::run(args).await,
         Command::Download(args) => cli::download::run(args).await,
         Command::Jobs(args) => cli::jobs::run(args).await,
+        Command::Backup(args) => cli::backup::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -113,7 +113,11 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     if let Some(bad) = failure {
         let _ = std::fs::remove_file(&partial);
-        bail!("Unable to decrypt segment {bad} of the original. Check passphrase; if it is right, the stored file is damaged.");
+        // Counted from 1, as the browser says it.
+        bail!(
+            "Unable to decrypt segment {} of the original. Check passphrase; if it is right, the stored file is damaged.",
+            bad + 1
+        );
     }
     if index != chunks || !buffer.is_empty() {
         let _ = std::fs::remove_file(&partial);

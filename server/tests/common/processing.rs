@@ -294,3 +294,17 @@ impl TestApp {
             .await
     }
 }
+
+/// Whether some process has `dir` in its command line (ffmpeg is given paths inside it).
+pub fn ffmpeg_running_in(dir: &std::path::Path) -> bool {
+    let needle = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .any(|cmd| {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            cmd.contains("ffmpeg") && cmd.contains(&needle)
+        })
+}

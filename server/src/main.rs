@@ -48,6 +48,11 @@ enum Command {
     Download(cli::download::DownloadArgs),
     /// The processing queue and the server's load.
     Jobs(cli::jobs::JobsArgs),
+    /// The admin console: jobs and their overrides, the machine, storage and housekeeping.
+    Admin {
+        #[command(subcommand)]
+        command: cli::admin::AdminCommand,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -100,6 +105,7 @@ async fn run() -> std::process::ExitCode {
         Command::Ls(args) => cli::ls::run(args).await,
         Command::Download(args) => cli::download::run(args).await,
         Command::Jobs(args) => cli::jobs::run(args).await,
+        Command::Admin { command } => cli::admin::run(command).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -87,7 +87,7 @@ fn Usage(report: StorageReport) -> impl IntoView {
             let over = share >= 1.0;
             view! {
                 <tr data-testid="storage-user">
-                    <td>{user.username}</td>
+                    <th scope="row">{user.username}</th>
                     <td>{user.videos}</td>
                     <td>
                         <div class="gauge small" class:over=over role="meter"

@@ -17,7 +17,7 @@ test.afterAll(() => clearGate());
 
 /** The header's link: client-side, so the tab keeps the library key (Retry needs it). */
 async function openAdmin(page: Page) {
-  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Jobs' })).toBeVisible();
 }
 
@@ -98,7 +98,7 @@ test('the machine gauges show the forced readings and the gate\'s verdict in wor
 
 test('a member does not see the admin console, and its API refuses them', async ({ page }) => {
   await signInAndUnlock(page, member.name, member.password);
-  await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Admin', exact: true })).toHaveCount(0);
   await page.goto('/admin');
   await expect(page.getByRole('alert')).toHaveText('Only an admin can see this page.');
   await expect(page.getByTestId('admin-jobs')).toHaveCount(0);

@@ -41,29 +41,35 @@ fn duration(job: &JobInfo, now: i64) -> Option<u64> {
     u64::try_from(end - started).ok()
 }
 
+fn admin_job(job: JobInfo, worker: Option<String>, run_anyway: bool, now: i64) -> AdminJob {
+    AdminJob {
+        duration_secs: duration(&job, now),
+        worker: worker.filter(|_| job.status == JobStatus::Running),
+        run_anyway,
+        job,
+    }
+}
+
 /// The active queue in the order workers take it (running first), then finished jobs, newest
 /// first.
 async fn list(state: &AppState, active_only: bool) -> AppResult<Vec<AdminJob>> {
     let jobs = store::list(&state.db, None, active_only, rules(state)).await?;
-    let extra: HashMap<i64, (Option<String>, bool)> = sqlx::query_as::<_, (i64, Option<String>, i64)>(
-        "SELECT id, worker_id, run_anyway FROM jobs WHERE kind = 'process' ORDER BY id DESC LIMIT 500",
-    )
-    .fetch_all(&state.db)
-    .await?
-    .into_iter()
-    .map(|(id, worker, anyway)| (id, (worker, anyway != 0)))
-    .collect();
+    let extra: HashMap<i64, (Option<String>, bool)> =
+        sqlx::query_as::<_, (i64, Option<String>, i64)>(
+            "SELECT id, worker_id, run_anyway FROM jobs WHERE kind = 'process'
+             ORDER BY id DESC LIMIT 500",
+        )
+        .fetch_all(&state.db)
+        .await?
+        .into_iter()
+        .map(|(id, worker, anyway)| (id, (worker, anyway != 0)))
+        .collect();
     let now = unix_now();
     let mut out: Vec<AdminJob> = jobs
         .into_iter()
         .map(|job| {
             let (worker, run_anyway) = extra.get(&job.job_id).cloned().unwrap_or_default();
-            AdminJob {
-                duration_secs: duration(&job, now),
-                worker: worker.filter(|_| job.status == JobStatus::Running),
-                run_anyway,
-                job,
-            }
+            admin_job(job, worker, run_anyway, now)
         })
         .collect();
     // Running (no position) first, then by position, then the finished ones by id, newest first.
@@ -79,11 +85,13 @@ async fn list(state: &AppState, active_only: bool) -> AppResult<Vec<AdminJob>> {
 }
 
 async fn one(state: &AppState, id: i64) -> AppResult<AdminJob> {
-    list(state, false)
-        .await?
-        .into_iter()
-        .find(|job| job.job.job_id == id)
-        .ok_or_else(|| AppError::NotFound("There is no such job.".to_owned()))
+    let job = store::one(&state.db, id, rules(state)).await?;
+    let (worker, run_anyway): (Option<String>, i64) =
+        sqlx::query_as("SELECT worker_id, run_anyway FROM jobs WHERE id = ?")
+            .bind(id)
+            .fetch_one(&state.db)
+            .await?;
+    Ok(admin_job(job, worker, run_anyway != 0, unix_now()))
 }
 
 pub(super) async fn index(

@@ -202,9 +202,25 @@ pub struct CleanResult {
     pub freed_bytes: u64,
 }
 
+/// "42 s", "12 min", "3 h 5 min": how long something took, for people.
+pub fn describe_span(seconds: u64) -> String {
+    match seconds {
+        0..=119 => format!("{seconds} s"),
+        120..=7199 => format!("{} min", seconds / 60),
+        _ => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_read_at_a_glance() {
+        assert_eq!(describe_span(42), "42 s");
+        assert_eq!(describe_span(12 * 60 + 5), "12 min");
+        assert_eq!(describe_span(3 * 3600 + 300), "3 h 5 min");
+    }
 
     #[test]
     fn priority_requests_name_their_target() {

@@ -15,14 +15,7 @@ pub fn bytes(n: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// "42 s", "12 min", "3 h 5 min".
-pub fn span(seconds: u64) -> String {
-    match seconds {
-        0..=119 => format!("{seconds} s"),
-        120..=7199 => format!("{} min", seconds / 60),
-        _ => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
-    }
-}
+pub use cloister_shared::api::admin::describe_span as span;
 
 /// Unix seconds now (0 without a browser; the admin page renders only in one).
 pub fn unix_now() -> i64 {
@@ -51,9 +44,6 @@ mod tests {
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(bytes(3 << 30), "3.0 GiB");
-        assert_eq!(span(42), "42 s");
-        assert_eq!(span(12 * 60 + 5), "12 min");
-        assert_eq!(span(3 * 3600 + 300), "3 h 5 min");
         assert_eq!(ago(Some(100), 160), "60 s ago");
         assert_eq!(ago(None, 160), "–");
     }

@@ -143,9 +143,8 @@ pub fn JobsPanel() -> impl IntoView {
             <div class="table-scroll">
                 <table class="table admin-table" hidden=move || jobs.with(Vec::is_empty)>
                     <thead><tr>
-                        <th>"Job"</th><th>"Owner"</th><th>"Size"</th><th>"Status"</th>
-                        <th>"Attempts"</th><th>"Priority"</th><th>"Queued"</th><th>"Started"</th>
-                        <th>"Took"</th><th></th>
+                        <th>"Job"</th><th>"Owner, size"</th><th>"Status"</th>
+                        <th>"Attempts"</th><th>"Priority"</th><th>"Times"</th><th></th>
                     </tr></thead>
                     <tbody>
                         // Rebuilt on every listing: the ages move on too.
@@ -205,19 +204,30 @@ fn JobRow(job: AdminJob, ask: impl Fn(AdminJob, Action) + Copy + 'static) -> imp
             }
         })
         .collect_view();
+    // Queued, started (the last attempt), and how long that attempt took or has run.
+    let mut times = vec![format!("queued {}", ago(Some(info.queued_at), now))];
+    if info.started_at.is_some() {
+        times.push(format!("started {}", ago(info.started_at, now)));
+    }
+    if let Some(secs) = job.duration_secs {
+        let verb = if info.status == JobStatus::Running {
+            "running for"
+        } else {
+            "took"
+        };
+        times.push(format!("{verb} {}", span(secs)));
+    }
+    let times = times.join(" · ");
     view! {
         <tr data-testid="admin-job" data-job-id=info.job_id.to_string()
             data-status=status_name(Some(&stage))>
             <td>{info.job_id}</td>
-            <td>{info.owner.clone()}</td>
-            <td>{bytes(info.size_bytes)}</td>
+            <td>{info.owner.clone()}<br/><span class="muted">{bytes(info.size_bytes)}</span></td>
             <td class="job-status" data-testid="admin-job-status">{status}</td>
             <td>{format!("{}/{}", info.attempts, info.max_attempts)}</td>
             <td>{info.priority}</td>
-            <td>{ago(Some(info.queued_at), now)}</td>
-            <td>{ago(info.started_at, now)}</td>
-            <td>{job.duration_secs.map_or_else(|| "–".to_owned(), span)}</td>
-            <td class="row-actions">{buttons}</td>
+            <td class="job-times">{times}</td>
+            <td><div class="row-actions">{buttons}</div></td>
         </tr>
     }
 }

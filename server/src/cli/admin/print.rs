@@ -1,5 +1,6 @@
 //! How `cloister admin` shows what the server answered.
 
+use cloister_shared::api::admin::describe_span as span;
 use cloister_shared::api::admin::{
     AdminJob, CleanResult, HousekeepingReport, MachineStatus, SpeedHistory, StorageReport,
 };
@@ -8,15 +9,6 @@ use cloister_shared::api::JobStatus;
 use crate::accounts::unix_now;
 use crate::cli::jobs::describe;
 use crate::cli::user::human_bytes;
-
-/// "42 s", "12 min", "3 h 5 min".
-pub fn span(seconds: u64) -> String {
-    match seconds {
-        0..=119 => format!("{seconds} s"),
-        120..=7199 => format!("{} min", seconds / 60),
-        _ => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
-    }
-}
 
 fn ago(at: Option<i64>) -> String {
     at.map_or_else(
@@ -200,10 +192,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spans_and_sparklines_read_at_a_glance() {
-        assert_eq!(span(42), "42 s");
-        assert_eq!(span(720), "12 min");
-        assert_eq!(span(3 * 3600 + 300), "3 h 5 min");
+    fn sparklines_read_at_a_glance() {
         assert_eq!(sparkline(&[0.0, 50.0, 100.0]), "▁▅█");
         assert_eq!(sparkline(&[]), "");
     }

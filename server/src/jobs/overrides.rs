@@ -146,15 +146,27 @@ pub async fn retry(
     .bind(&video_id)
     .execute(&mut *tx)
     .await?;
+    let position = announce_queued(state, tx, job_id, &video_id, now).await?;
+    state.jobs.wake_workers();
+    Ok(Ok(position))
+}
+
+/// Commits `tx` with a `job_queued` event telling the job's place in the queue; returns it.
+async fn announce_queued(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    job_id: i64,
+    video_id: &str,
+    now: i64,
+) -> AppResult<u64> {
     let position = queue_position(&mut tx, job_id).await?;
     let event = Event::JobQueued {
         job_id,
-        video_id: video_of(&video_id)?,
+        video_id: video_of(video_id)?,
         queue_position: position,
     };
     commit_announcing(state, tx, event, now).await?;
-    state.jobs.wake_workers();
-    Ok(Ok(position))
+    Ok(position)
 }
 
 /// 1 for the next job workers take: the running ones and those ahead in their order (priority,
@@ -227,13 +239,7 @@ pub async fn set_priority(
         .await?;
     if status == "queued" {
         // Members see the job's new place in the queue at once.
-        let position = queue_position(&mut tx, job_id).await?;
-        let event = Event::JobQueued {
-            job_id,
-            video_id: video_of(&video_id)?,
-            queue_position: position,
-        };
-        commit_announcing(state, tx, event, now).await?;
+        announce_queued(state, tx, job_id, &video_id, now).await?;
     } else {
         // A job the gate holds back keeps its "waiting" state for members; only its order moved.
         tx.commit().await?;

@@ -124,14 +124,7 @@ async fn admin_job_routes_check_their_input() {
         assert!(!message(&answer).is_empty(), "{path}");
     }
     // Queued, not running: there is nothing to kill; not finished: nothing to retry.
-    let (status, _, answer) = app
-        .call(
-            Method::POST,
-            &format!("/api/admin/jobs/{job}/kill"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let (status, answer) = kill(&app, &admin, job).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(
         message(&answer),
@@ -143,6 +136,12 @@ async fn admin_job_routes_check_their_input() {
         message(&answer),
         "Only a failed or cancelled job can be retried."
     );
+}
+
+async fn kill(app: &TestApp, cookie: &str, job: i64) -> (StatusCode, Value) {
+    let path = format!("/api/admin/jobs/{job}/kill");
+    let (status, _, body) = app.call(Method::POST, &path, Some(cookie), None).await;
+    (status, body)
 }
 
 async fn retry(app: &TestApp, cookie: &str, job: i64, dek_hex: &str) -> (StatusCode, Value) {
@@ -286,14 +285,7 @@ async fn killing_a_running_transcode_stops_ffmpeg_and_the_job_is_tried_again() {
     assert!(running["worker"].is_string(), "{running}");
     assert!(running["duration_secs"].as_u64().is_some(), "{running}");
 
-    let (status, _, body) = app
-        .call(
-            Method::POST,
-            &format!("/api/admin/jobs/{job}/kill"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let (status, body) = kill(&app, &admin, job).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "queued", "{body}");
     assert_eq!(body["error"], "stopped by an admin");

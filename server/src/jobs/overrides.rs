@@ -28,11 +28,13 @@ pub async fn kill(state: &AppState, job_id: i64) -> AppResult<Option<Killed>> {
     let now = unix_now();
     let max_attempts = i64::from(state.config.limits.max_retries.saturating_add(1));
     let mut tx = state.db.begin().await?;
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT video_id, attempts FROM jobs WHERE id = ? AND status = 'running'")
-            .bind(job_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT video_id, attempts FROM jobs
+             WHERE id = ? AND kind = 'process' AND status = 'running'",
+    )
+    .bind(job_id)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some((video_id, attempts)) = row else {
         return Ok(None);
     };
@@ -100,7 +102,7 @@ pub async fn retry(
     let mut tx = state.db.begin().await?;
     let row: Option<(String, String, String)> = sqlx::query_as(
         "SELECT j.video_id, j.status, v.status FROM jobs j JOIN videos v ON v.id = j.video_id
-         WHERE j.id = ?",
+         WHERE j.id = ? AND j.kind = 'process'",
     )
     .bind(job_id)
     .fetch_optional(&mut *tx)

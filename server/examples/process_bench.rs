@@ -843,6 +843,7 @@ async fn upload_sealed(
         wrapped_dek: wrap_dek(&LibraryKey::generate()?, &video, &dek)?,
         title_sealed: hex::encode(title),
         description_sealed: None,
+        file_name_sealed: None,
         fingerprint: hex::encode([0u8; 32]),
     };
     create(state, user, &request)

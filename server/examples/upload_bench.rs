@@ -191,6 +191,7 @@ async fn upload(
             wrapped_dek: wrap_dek(key, &id, &dek)?,
             title_sealed: hex::encode(title),
             description_sealed: None,
+            file_name_sealed: None,
             fingerprint: hex::encode([n as u8; 32]),
         })
         .await?;

@@ -167,6 +167,11 @@ pub struct LimitsConfig {
     #[arg(long, env = "CLOISTER_MAX_DOWNLOADS", default_value_t = 2)]
     pub max_downloads: u32,
 
+    /// How long a ready download link works if nobody uses it (a transfer under way is never
+    /// cut off; one that stops short keeps the link this long again, to resume).
+    #[arg(long, env = "CLOISTER_DOWNLOAD_LINK_SECS", default_value_t = 600)]
+    pub download_link_secs: u64,
+
     /// Retries of a failed processing job before it is marked failed (the original is kept).
     #[arg(long, env = "CLOISTER_MAX_RETRIES", default_value_t = 2)]
     pub max_retries: u32,

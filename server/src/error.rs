@@ -20,6 +20,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Something that existed is gone for good (a used or expired download link).
+    #[error("{0}")]
+    Gone(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     /// 507: the server's disk cannot take this upload.
@@ -37,6 +40,9 @@ pub enum AppError {
         message: String,
         retry_after_secs: Option<u64>,
     },
+    /// No slot for a server-side decrypted download now (DESIGN.md §5).
+    #[error("{}", cloister_shared::api::downloads::DOWNLOAD_UNAVAILABLE_MESSAGE)]
+    DownloadBusy,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("i/o error: {0}")]
@@ -67,11 +73,12 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::DownloadBusy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -86,11 +93,13 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::Gone(_) => "gone",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::InsufficientStorage(_) => "insufficient_storage",
             Self::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable { .. } => "unavailable",
+            Self::DownloadBusy => cloister_shared::api::downloads::DOWNLOAD_BUSY_CODE,
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => "internal",
         }
     }
@@ -118,6 +127,7 @@ impl IntoResponse for AppError {
             Self::Unavailable {
                 retry_after_secs, ..
             } => *retry_after_secs,
+            Self::DownloadBusy => Some(30),
             _ => None,
         };
         let body = ErrorBody {

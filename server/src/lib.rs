@@ -11,6 +11,7 @@ pub mod config;
 pub mod custody;
 pub mod data_dir;
 pub mod db;
+pub mod downloads;
 pub mod error;
 pub mod events;
 pub mod gate;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(videos::router())
         .merge(comments::router())
         .merge(jobs::router())
+        .merge(downloads::router())
         .merge(admin::router(&state))
         // Unknown API paths answer JSON, not the app's HTML 404 page.
         .route("/api/{*rest}", axum::routing::any(api_not_found))

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use cloister::cli::remote::{LibraryCommand, LoginArgs};
 use cloister::cli::user::UserCommand;
 use cloister::config::Config;
-use cloister::{accounts, cli, jobs, router, tools, uploads, AppState};
+use cloister::{accounts, cli, downloads, jobs, router, tools, uploads, AppState};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -71,13 +71,17 @@ fn main() -> std::process::ExitCode {
 
 /// glibc gives every thread that allocates its own malloc arena and keeps freed memory in each, so
 /// a server streaming 4 MiB chunks on a few threads sits at ~100 MB RSS for nothing. Two arenas
-/// keep it near half that with no measurable cost in throughput (docs/benchmarks.md). Set before
-/// any thread exists.
+/// keep it near half that with no measurable cost in throughput (docs/benchmarks.md). A fixed
+/// mmap threshold makes every buffer of 1 MiB or more (chunks, segments) its own mapping, handed
+/// back to the system when freed; left dynamic, glibc raises the threshold after the first such
+/// free and keeps later chunks in the heap, where freed memory stays resident. Set before any
+/// thread exists.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only tunes the allocator; called once, before other threads are started.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
     }
 }
 
@@ -133,6 +137,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     uploads::spawn_sweeper(state.clone());
     jobs::spawn_sweeper(state.clone());
     state.events.spawn_tail(state.db.clone());
+    downloads::spawn_dispatcher(state.clone());
     let stop_workers = CancellationToken::new();
     let workers = jobs::worker::spawn(&state, state.config.limits.workers, &stop_workers);
     // Connection info gives sign-in throttling the client's address.

@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use crate::accounts::LoginLimiter;
 use crate::config::Config;
 use crate::data_dir::{DataDir, SERVER_KEY_LEN};
+use crate::downloads::DownloadRuntime;
 use crate::events::EventHub;
 use crate::gate::{Gate, ReadingsFile, ResourceMonitor, SystemMonitor};
 use crate::jobs::JobRuntime;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub upload_locks: Arc<UploadLocks>,
     /// Relays recorded events to this process's WebSockets.
     pub events: Arc<EventHub>,
+    /// Links being streamed by this process, and the download dispatcher's wake-up.
+    pub downloads: Arc<DownloadRuntime>,
     /// Wakes this process's workers and reaches their running jobs.
     pub jobs: Arc<JobRuntime>,
     /// May a job start now?
@@ -96,6 +99,7 @@ impl AppState {
             disk,
             events: Arc::new(EventHub::default()),
             jobs: Arc::new(JobRuntime::default()),
+            downloads: Arc::new(DownloadRuntime::default()),
             gate: Gate::new(monitor, config.gate.clone()),
             media: Arc::new(MediaTools::from_path()),
             server_key: Arc::new(server_key),

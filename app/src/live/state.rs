@@ -171,8 +171,13 @@ impl Jobs {
                 overdue: *overdue,
             },
             Event::JobCancelled { .. } => Stage::Cancelled,
+            // Downloads are not processing stages; the notifications handle them.
+            Event::DownloadReady { .. } | Event::DownloadExpired { .. } => return,
         };
-        self.put(event.video_id(), event.job_id(), stage);
+        let Some(job_id) = event.job_id() else {
+            return;
+        };
+        self.put(event.video_id(), job_id, stage);
     }
 
     /// Applies a job as the REST API reported it, unless the view changed after `asked_at`
@@ -257,6 +262,10 @@ impl SeqTracker {
     }
 
     pub fn check(&mut self, seq: i64) -> SeqVerdict {
+        // A personal frame stands outside the global order.
+        if seq == cloister_shared::api::events::PERSONAL_SEQ {
+            return SeqVerdict::Apply;
+        }
         let verdict = match self.last {
             Some(last) if seq < last => return SeqVerdict::Stale,
             Some(last) if seq > last.saturating_add(1) => SeqVerdict::ApplyAndResync,
@@ -427,6 +436,9 @@ mod tests {
         assert_eq!(seq.check(11), SeqVerdict::Apply);
         assert_eq!(seq.check(11), SeqVerdict::Apply);
         assert_eq!(seq.check(9), SeqVerdict::Stale);
+        // A personal frame neither counts as a gap nor moves the order.
+        assert_eq!(seq.check(0), SeqVerdict::Apply);
+        assert_eq!(seq.check(12), SeqVerdict::Apply);
         assert_eq!(seq.check(14), SeqVerdict::ApplyAndResync);
         seq.reset();
         assert_eq!(seq.check(3), SeqVerdict::Apply);

@@ -263,6 +263,14 @@ async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
         .map_err(crypto)?;
         Some(hex::encode(sealed))
     };
+    let file_name = seal_all(
+        &dek,
+        &video,
+        &Purpose::FileName,
+        DEFAULT_CHUNK_SIZE,
+        upload.file.name().as_bytes(),
+    )
+    .map_err(crypto)?;
     let count = chunk_count(size, DEFAULT_CHUNK_SIZE);
     let request = CreateUploadRequest {
         video_id: video,
@@ -272,6 +280,7 @@ async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
         wrapped_dek: wrap_dek(upload.library_key, &video, &dek).map_err(crypto)?,
         title_sealed: hex::encode(title),
         description_sealed: description,
+        file_name_sealed: Some(hex::encode(file_name)),
         fingerprint,
     };
     let created = with_retries(|| api::create_upload(&request)).await?;

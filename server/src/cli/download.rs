@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use cloister_shared::api::downloads::clean_file_name;
 use cloister_shared::crypto::stream::{chunk_count, open_all, sealed_chunk_len, HEADER_LEN};
 use cloister_shared::{unwrap_dek, Purpose, StreamHeader, StreamOpener, VideoId};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -40,10 +41,14 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
         .and_then(|sealed| open_all(&dek, &video, &Purpose::Title, &sealed).ok())
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_else(|| video.to_string());
+    // The name the file was uploaded with, else its title.
+    let default_name = summary
+        .open_file_name(&key)
+        .unwrap_or_else(|| title.clone());
     let output = args
         .output
         .clone()
-        .unwrap_or_else(|| PathBuf::from(file_name_for(&title)));
+        .unwrap_or_else(|| PathBuf::from(clean_file_name(&default_name)));
     if output.exists() && !args.force {
         bail!(
             "{} already exists; choose another name with -o, or pass --force.",
@@ -121,26 +126,6 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A file name from a title: no path separators or control characters, never empty or hidden.
-fn file_name_for(title: &str) -> String {
-    let cleaned: String = title
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
-    if cleaned.is_empty() {
-        "video".to_owned()
-    } else {
-        cleaned.chars().take(120).collect()
-    }
-}
-
 fn partial_path(output: &Path) -> PathBuf {
     let mut name = output
         .file_name()
@@ -158,20 +143,4 @@ fn progress_bar(total: u64) -> ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn titles_become_safe_file_names() {
-        assert_eq!(
-            file_name_for("Holiday / 2026: day 1"),
-            "Holiday _ 2026_ day 1"
-        );
-        assert_eq!(file_name_for("../../etc/passwd"), "_.._etc_passwd");
-        assert_eq!(file_name_for("   "), "video");
-        assert_eq!(file_name_for(".hidden"), "hidden");
-    }
 }

@@ -149,6 +149,10 @@ async fn start(
             .as_deref()
             .map(|d| seal_text(d, Purpose::Description))
             .transpose()?,
+        file_name_sealed: path
+            .file_name()
+            .map(|name| seal_text(&name.to_string_lossy(), Purpose::FileName))
+            .transpose()?,
         fingerprint: hex::encode(fingerprint),
     };
     let created = client.create_upload(&request).await?;

@@ -1,5 +1,6 @@
 //! Reading videos from the client's side: one video's metadata and its sealed original.
 
+use cloister_shared::api::downloads::{DownloadInfo, StartDownloadRequest};
 use cloister_shared::api::VideoSummary;
 use cloister_shared::VideoId;
 use reqwest::Method;
@@ -14,8 +15,31 @@ impl ApiClient {
 
     /// The sealed original as a streaming response: the caller reads it piece by piece.
     pub async fn sealed_original(&self, video: &VideoId) -> Result<reqwest::Response, ClientError> {
+        self.stream(&format!("/api/videos/{video}/original")).await
+    }
+
+    /// Asks the server to decrypt `video` for one download (server custody of the DEK).
+    pub async fn start_download(
+        &self,
+        video: &VideoId,
+        request: &StartDownloadRequest,
+    ) -> Result<DownloadInfo, ClientError> {
+        self.post(
+            Method::POST,
+            &format!("/api/videos/{video}/download"),
+            request,
+        )
+        .await
+    }
+
+    /// A ready download's decrypted bytes as a streaming response.
+    pub async fn download_file(&self, url: &str) -> Result<reqwest::Response, ClientError> {
+        self.stream(url).await
+    }
+
+    async fn stream(&self, path: &str) -> Result<reqwest::Response, ClientError> {
         let response = self
-            .request(Method::GET, &format!("/api/videos/{video}/original"))
+            .request(Method::GET, path)
             .send()
             .await
             .map_err(|err| self.unreachable(&err))?;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cloister_shared::api::EventFrame;
+use cloister_shared::api::events::PERSONAL_SEQ;
+use cloister_shared::api::{Event, EventFrame};
 use sqlx::SqlitePool;
 use tokio::sync::{broadcast, Notify};
 
@@ -15,6 +16,8 @@ const BATCH: i64 = 500;
 
 pub struct EventHub {
     sender: broadcast::Sender<Arc<EventFrame>>,
+    /// Events for one member (by user id), outside the table and its global order.
+    personal: broadcast::Sender<(i64, Arc<EventFrame>)>,
     wake: Notify,
 }
 
@@ -22,6 +25,7 @@ impl Default for EventHub {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(CHANNEL_CAPACITY).0,
+            personal: broadcast::channel(CHANNEL_CAPACITY).0,
             wake: Notify::new(),
         }
     }
@@ -35,6 +39,22 @@ impl EventHub {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventFrame>> {
         self.sender.subscribe()
+    }
+
+    /// Sends `event` to `user_id`'s sockets in this process only (with `seq` `PERSONAL_SEQ`).
+    /// Not recorded: a member who is offline finds the state over REST.
+    pub fn send_personal(&self, user_id: i64, event: Event) {
+        let frame = EventFrame {
+            seq: PERSONAL_SEQ,
+            at: crate::accounts::unix_now(),
+            event,
+        };
+        // No receivers is fine: the member has no page open.
+        let _ = self.personal.send((user_id, Arc::new(frame)));
+    }
+
+    pub fn subscribe_personal(&self) -> broadcast::Receiver<(i64, Arc<EventFrame>)> {
+        self.personal.subscribe()
     }
 
     /// Starts relaying events recorded from now on.

@@ -7,6 +7,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
+use cloister_shared::api::EventFrame;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::accounts::CurrentUser;
@@ -28,19 +29,26 @@ pub async fn events(
     tracing::debug!(user = %user.username, "event socket opened");
     Ok(upgrade
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| relay(socket, state)))
+        .on_upgrade(move |socket| relay(socket, state, user.id)))
 }
 
-async fn relay(mut socket: WebSocket, state: AppState) {
+async fn send_frame(socket: &mut WebSocket, frame: &EventFrame) -> bool {
+    let Ok(text) = serde_json::to_string(frame) else {
+        return true;
+    };
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+async fn relay(mut socket: WebSocket, state: AppState, user_id: i64) {
     let mut events = state.events.subscribe();
+    let mut personal = state.events.subscribe_personal();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
         tokio::select! {
             received = events.recv() => match received {
                 Ok(frame) => {
-                    let Ok(text) = serde_json::to_string(&*frame) else { continue };
-                    if socket.send(Message::Text(text.into())).await.is_err() {
+                    if !send_frame(&mut socket, &frame).await {
                         return;
                     }
                 }
@@ -49,6 +57,17 @@ async fn relay(mut socket: WebSocket, state: AppState) {
                     let _ = socket.send(Message::Close(None)).await;
                     return;
                 }
+            },
+            received = personal.recv() => match received {
+                Ok((to, frame)) if to == user_id => {
+                    if !send_frame(&mut socket, &frame).await {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                // Personal events are also found over REST: missing one is not worth a close.
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,

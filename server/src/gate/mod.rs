@@ -10,7 +10,7 @@ use std::sync::Arc;
 use cloister_shared::api::ResourceReadings;
 
 pub use monitor::{FixedReadings, ReadingsFile, ResourceMonitor, SystemMonitor};
-pub use policy::reasons_against;
+pub use policy::{machine_reasons, reasons_against};
 
 use crate::config::GateConfig;
 
@@ -48,9 +48,18 @@ impl Gate {
     /// May a job of `job_size` bytes start now? A machine that cannot be read keeps the gate
     /// closed: starting ffmpeg blind on a 2 GB server is what the gate exists to prevent.
     pub fn check(&self, job_size: u64) -> Verdict {
+        self.verdict(|config, readings| reasons_against(config, readings, job_size))
+    }
+
+    /// May a server-side decrypted download start now? Memory, swap and load only.
+    pub fn check_download(&self) -> Verdict {
+        self.verdict(machine_reasons)
+    }
+
+    fn verdict(&self, rule: impl Fn(&GateConfig, &ResourceReadings) -> Vec<String>) -> Verdict {
         match self.monitor.read() {
             Ok(readings) => Verdict {
-                reasons: reasons_against(&self.config, &readings, job_size),
+                reasons: rule(&self.config, &readings),
                 readings: Some(readings),
             },
             Err(err) => {

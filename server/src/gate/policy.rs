@@ -22,6 +22,23 @@ pub fn reasons_against(
     readings: &ResourceReadings,
     job_size: u64,
 ) -> Vec<String> {
+    let mut reasons = machine_reasons(config, readings);
+    let disk_needed = job_size
+        .saturating_mul(2)
+        .saturating_add(config.disk_reserve_bytes);
+    if readings.disk_free_bytes <= disk_needed {
+        reasons.push(format!(
+            "disk free {}, needs more than {} for this video",
+            gb(readings.disk_free_bytes),
+            gb(disk_needed)
+        ));
+    }
+    reasons
+}
+
+/// The thresholds on memory, swap and load: what a decrypting download needs (it writes nothing
+/// to disk, so free space does not hold it back).
+pub fn machine_reasons(config: &GateConfig, readings: &ResourceReadings) -> Vec<String> {
     let mut reasons = Vec::new();
     let min_available = config.min_available_ram_mb.saturating_mul(MIB);
     if readings.available_ram_bytes <= min_available {
@@ -50,16 +67,6 @@ pub fn reasons_against(
         reasons.push(format!(
             "load {:.1} over the last minute (limit {ceiling:.1} on {} cores)",
             readings.load_1m, readings.cores
-        ));
-    }
-    let disk_needed = job_size
-        .saturating_mul(2)
-        .saturating_add(config.disk_reserve_bytes);
-    if readings.disk_free_bytes <= disk_needed {
-        reasons.push(format!(
-            "disk free {}, needs more than {} for this video",
-            gb(readings.disk_free_bytes),
-            gb(disk_needed)
         ));
     }
     reasons

@@ -141,7 +141,8 @@ pub(crate) async fn load_status(
         queue_length,
         running_jobs,
         workers: state.config.limits.workers,
-        active_downloads: 0,
+        active_downloads: u32::try_from(crate::downloads::holding_slots(&state.db).await?)
+            .unwrap_or(u32::MAX),
         max_downloads: state.config.limits.max_downloads,
         seconds_per_gb: eta::seconds_per_gb(&state.db).await?,
     }))

@@ -1,7 +1,8 @@
 //! `POST /api/uploads`: every check happens before a byte is stored.
 
 use cloister_shared::api::uploads::{
-    FINGERPRINT_LEN, MAX_DESCRIPTION_SEALED_BYTES, MAX_TITLE_SEALED_BYTES,
+    FINGERPRINT_LEN, MAX_DESCRIPTION_SEALED_BYTES, MAX_FILE_NAME_SEALED_BYTES,
+    MAX_TITLE_SEALED_BYTES,
 };
 use cloister_shared::api::{CreateUploadRequest, UploadCreated};
 use cloister_shared::crypto::stream::{chunk_count, DEFAULT_CHUNK_SIZE, HEADER_LEN, TAG_LEN};
@@ -56,6 +57,7 @@ struct Checked {
     header: Vec<u8>,
     title: Vec<u8>,
     description: Option<Vec<u8>>,
+    file_name: Option<Vec<u8>>,
     fingerprint: Vec<u8>,
 }
 
@@ -102,10 +104,16 @@ fn check_shape(req: &CreateUploadRequest, max_upload: u64) -> AppResult<Checked>
         .as_deref()
         .map(|d| sealed_blob("description_sealed", d, MAX_DESCRIPTION_SEALED_BYTES))
         .transpose()?;
+    let file_name = req
+        .file_name_sealed
+        .as_deref()
+        .map(|d| sealed_blob("file_name_sealed", d, MAX_FILE_NAME_SEALED_BYTES))
+        .transpose()?;
     Ok(Checked {
         header,
         title,
         description,
+        file_name,
         fingerprint,
     })
 }
@@ -198,9 +206,9 @@ pub async fn create(
     // under it.
     let inserted = sqlx::query(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
-                             title_sealed, description_sealed, stream_header, chunk_size,
-                             chunk_count, upload_fingerprint)
-         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                             title_sealed, description_sealed, file_name_sealed, stream_header,
+                             chunk_size, chunk_count, upload_fingerprint)
+         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
          WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = ?) + ? <= ?",
     )
     .bind(req.video_id.to_string())
@@ -211,6 +219,7 @@ pub async fn create(
     .bind(req.wrapped_dek.to_bytes().as_slice())
     .bind(&checked.title)
     .bind(checked.description.as_deref())
+    .bind(checked.file_name.as_deref())
     .bind(&checked.header)
     .bind(i64::from(DEFAULT_CHUNK_SIZE))
     .bind(count)

@@ -182,7 +182,7 @@ fn building(err: axum::http::Error) -> AppError {
 
 /// The single range asked for, as [start, end); `None` without a `Range` header. Several ranges
 /// are refused (no client needs them), like a range past the end.
-fn requested_range(request: &HeaderMap, len: u64) -> AppResult<Option<Range<u64>>> {
+pub(crate) fn requested_range(request: &HeaderMap, len: u64) -> AppResult<Option<Range<u64>>> {
     let Some(raw) = request.get(header::RANGE) else {
         return Ok(None);
     };

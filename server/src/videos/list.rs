@@ -99,6 +99,8 @@ fn summary(row: Row) -> AppResult<VideoSummary> {
             .transpose()?,
         has_thumb: ready && row.thumb_path.is_some(),
         rendition,
+        description_sealed: None,
+        file_name_sealed: None,
     })
 }
 
@@ -171,8 +173,18 @@ pub async fn one(pool: &SqlitePool, viewer_id: i64, video: &VideoId) -> AppResul
         .bind(video.to_string())
         .fetch_optional(pool)
         .await?;
-    row.map(summary)
-        .unwrap_or_else(|| Err(AppError::NotFound("No such video.".to_owned())))
+    let mut video_summary = row
+        .map(summary)
+        .unwrap_or_else(|| Err(AppError::NotFound("No such video.".to_owned())))?;
+    // The details only the video's own view needs.
+    let (description, file_name): (Option<Vec<u8>>, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT description_sealed, file_name_sealed FROM videos WHERE id = ?")
+            .bind(video.to_string())
+            .fetch_one(pool)
+            .await?;
+    video_summary.description_sealed = description.map(hex::encode);
+    video_summary.file_name_sealed = file_name.map(hex::encode);
+    Ok(video_summary)
 }
 
 #[cfg(test)]

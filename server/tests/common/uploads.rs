@@ -90,6 +90,7 @@ impl SealedFile {
             "wrapped_dek": wrap_dek(&self.library_key, &self.id, &self.dek).expect("wrap").to_hex(),
             "title_sealed": self.sealed_text("My holiday", Purpose::Title),
             "description_sealed": self.sealed_text("At the sea", Purpose::Description),
+            "file_name_sealed": self.sealed_text(&self.name, Purpose::FileName),
             "fingerprint": self.fingerprint_hex(),
         })
     }

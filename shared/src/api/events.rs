@@ -1,11 +1,18 @@
 //! Live events over the WebSocket at `GET /api/events` (DESIGN.md §4, "Events"). The server sends
 //! one JSON text frame per [`Event`], in order; `seq` grows by one per event the server records,
 //! so a client that sees a gap (or reconnects) knows to resync over REST.
+//!
+//! A few events concern one member only (their download is ready): those are sent to that
+//! member's sockets alone with `seq` [`PERSONAL_SEQ`], outside the global order, so they never
+//! look like a gap to anyone; a client that missed one finds the state over REST.
 
 use serde::{Deserialize, Serialize};
 
 use super::jobs::JobPhase;
 use crate::ids::VideoId;
+
+/// The `seq` of a frame meant for one member only (not part of the global order).
+pub const PERSONAL_SEQ: i64 = 0;
 
 /// One frame on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +81,20 @@ pub enum Event {
         job_id: i64,
         video_id: VideoId,
     },
+    /// Personal: the member's queued download can be fetched now (until `expires_at`).
+    DownloadReady {
+        download_id: String,
+        video_id: VideoId,
+        file_name: String,
+        url: String,
+        expires_at: i64,
+    },
+    /// Personal: the member's download link was not used in time.
+    DownloadExpired {
+        download_id: String,
+        video_id: VideoId,
+        file_name: String,
+    },
 }
 
 impl Event {
@@ -85,12 +106,15 @@ impl Event {
             | Self::JobDone { video_id, .. }
             | Self::JobFailed { video_id, .. }
             | Self::JobDeferred { video_id, .. }
-            | Self::JobCancelled { video_id, .. } => *video_id,
+            | Self::JobCancelled { video_id, .. }
+            | Self::DownloadReady { video_id, .. }
+            | Self::DownloadExpired { video_id, .. } => *video_id,
         }
     }
 
-    pub fn job_id(&self) -> i64 {
-        match self {
+    /// The processing job the event is about (`None` for download events).
+    pub fn job_id(&self) -> Option<i64> {
+        Some(match self {
             Self::JobQueued { job_id, .. }
             | Self::JobStarted { job_id, .. }
             | Self::JobProgress { job_id, .. }
@@ -98,7 +122,8 @@ impl Event {
             | Self::JobFailed { job_id, .. }
             | Self::JobDeferred { job_id, .. }
             | Self::JobCancelled { job_id, .. } => *job_id,
-        }
+            Self::DownloadReady { .. } | Self::DownloadExpired { .. } => return None,
+        })
     }
 }
 

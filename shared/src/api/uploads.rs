@@ -12,6 +12,8 @@ use crate::ids::VideoId;
 pub const MAX_TITLE_SEALED_BYTES: usize = 4 * 1024;
 /// Largest sealed description accepted.
 pub const MAX_DESCRIPTION_SEALED_BYTES: usize = 64 * 1024;
+/// Largest sealed file name the server accepts.
+pub const MAX_FILE_NAME_SEALED_BYTES: usize = 4 * 1024;
 /// Length of an upload fingerprint, written as twice as many hex digits.
 pub const FINGERPRINT_LEN: usize = 32;
 
@@ -31,6 +33,9 @@ pub struct CreateUploadRequest {
     /// A sealed stream (`Purpose::Description`), hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_sealed: Option<String>,
+    /// A sealed stream (`Purpose::FileName`), hex: the file's name, for downloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name_sealed: Option<String>,
     /// `upload_fingerprint(..)`, hex: finds this upload again to resume it.
     pub fingerprint: String,
 }

@@ -74,17 +74,44 @@ pub struct VideoSummary {
     /// the thumbnail, the manifest and the segments (see [`paths`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rendition: Option<String>,
+    /// Hex of a sealed stream, `Purpose::Description`. Only in `GET /api/videos/{id}`, not in
+    /// pages (it may be long, and the gallery does not show it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_sealed: Option<String>,
+    /// Hex of a sealed stream, `Purpose::FileName`: the name the file had when it was uploaded.
+    /// Only in `GET /api/videos/{id}`; absent for videos uploaded before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name_sealed: Option<String>,
 }
 
 impl VideoSummary {
     /// The decrypted title, or `None` when it does not open under `key` (another library, or
     /// tampered with). Trimmed; possibly empty.
     pub fn open_title(&self, key: &crate::LibraryKey) -> Option<String> {
+        self.open_text(key, &self.title_sealed, &crate::Purpose::Title)
+    }
+
+    /// The decrypted description, when there is one and it opens.
+    pub fn open_description(&self, key: &crate::LibraryKey) -> Option<String> {
+        let sealed = self.description_sealed.as_deref()?;
+        self.open_text(key, sealed, &crate::Purpose::Description)
+    }
+
+    /// The original file name, when it was recorded and opens.
+    pub fn open_file_name(&self, key: &crate::LibraryKey) -> Option<String> {
+        let sealed = self.file_name_sealed.as_deref()?;
+        self.open_text(key, sealed, &crate::Purpose::FileName)
+    }
+
+    fn open_text(
+        &self,
+        key: &crate::LibraryKey,
+        sealed_hex: &str,
+        purpose: &crate::Purpose,
+    ) -> Option<String> {
         let dek = crate::unwrap_dek(key, &self.video_id, &self.wrapped_dek).ok()?;
-        let sealed = hex::decode(&self.title_sealed).ok()?;
-        let plain =
-            crate::crypto::stream::open_all(&dek, &self.video_id, &crate::Purpose::Title, &sealed)
-                .ok()?;
+        let sealed = hex::decode(sealed_hex).ok()?;
+        let plain = crate::crypto::stream::open_all(&dek, &self.video_id, purpose, &sealed).ok()?;
         Some(String::from_utf8_lossy(&plain).trim().to_owned())
     }
 

@@ -50,9 +50,18 @@ pub enum Purpose {
     Thumb,
     Title,
     Description,
-    Init { rendition: PurposeId },
-    Segment { rendition: PurposeId, index: u32 },
-    Comment { id: PurposeId },
+    /// The name the uploaded file had (for the saved file of a download).
+    FileName,
+    Init {
+        rendition: PurposeId,
+    },
+    Segment {
+        rendition: PurposeId,
+        index: u32,
+    },
+    Comment {
+        id: PurposeId,
+    },
 }
 
 impl Purpose {
@@ -75,7 +84,7 @@ impl Purpose {
         })
     }
 
-    /// `original`, `manifest`, `thumb`, `title`, `description`,
+    /// `original`, `manifest`, `thumb`, `title`, `description`, `file-name`,
     /// `init/<r>`, `segment/<r>/<n>` (decimal n) or `comment/<id>`.
     pub fn label(&self) -> String {
         match self {
@@ -84,6 +93,7 @@ impl Purpose {
             Self::Thumb => "thumb".into(),
             Self::Title => "title".into(),
             Self::Description => "description".into(),
+            Self::FileName => "file-name".into(),
             Self::Init { rendition } => format!("init/{rendition}"),
             Self::Segment { rendition, index } => format!("segment/{rendition}/{index}"),
             Self::Comment { id } => format!("comment/{id}"),

@@ -1,0 +1,19 @@
+//! Server-side decrypted downloads (DESIGN.md §4 "Download", docs/downloads.md).
+//!
+//! A member hands the server a video's DEK for one download. When the resource gate allows and
+//! fewer than D downloads hold a slot, the download is `ready` at once: a link that only that
+//! member can use, for a short while, that streams the decrypted original chunk by chunk. If not,
+//! the member is told so and may queue it; the dispatcher promotes queued downloads as slots free
+//! up and tells the member over their sockets. The DEK is held wrapped under the server key only
+//! while the download is queued or ready.
+
+mod dispatcher;
+mod file;
+mod routes;
+mod runtime;
+mod store;
+
+pub use dispatcher::spawn_dispatcher;
+pub use routes::router;
+pub use runtime::DownloadRuntime;
+pub use store::holding_slots;

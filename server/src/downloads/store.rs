@@ -1,0 +1,319 @@
+//! The `downloads` table. Every change names the state it expects, so a cancel, an expiry and a
+//! finished transfer can never both win; the slot count is checked inside the same statement that
+//! takes a slot, so D + 1 requests at once cannot all get one.
+
+use cloister_shared::api::downloads::{file_url, DownloadInfo, DownloadState};
+use cloister_shared::crypto::random;
+use cloister_shared::VideoId;
+use sqlx::SqlitePool;
+
+use crate::error::{AppError, AppResult};
+
+/// Finished downloads are listed for a day, then forgotten.
+const KEEP_FINISHED_SECS: i64 = 24 * 3600;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DownloadRow {
+    pub id: String,
+    pub video_id: String,
+    pub user_id: i64,
+    pub state: String,
+    pub wrapped_dek: Option<Vec<u8>>,
+    pub file_name: String,
+    pub size_bytes: i64,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl DownloadRow {
+    pub fn state(&self) -> AppResult<DownloadState> {
+        DownloadState::parse(&self.state)
+            .ok_or_else(|| AppError::Internal(format!("download {} has a bad state", self.id)))
+    }
+
+    pub fn video(&self) -> AppResult<VideoId> {
+        VideoId::parse(&self.video_id)
+            .map_err(|_| AppError::Internal(format!("download {} has a bad video id", self.id)))
+    }
+
+    /// As the API shows it; `position` only matters while queued.
+    pub fn info(&self, position: Option<u64>) -> AppResult<DownloadInfo> {
+        let state = self.state()?;
+        let ready = state == DownloadState::Ready;
+        Ok(DownloadInfo {
+            download_id: self.id.clone(),
+            video_id: self.video()?,
+            state,
+            file_name: self.file_name.clone(),
+            size_bytes: u64::try_from(self.size_bytes).unwrap_or(0),
+            created_at: self.created_at,
+            expires_at: self.expires_at.filter(|_| ready),
+            url: ready.then(|| file_url(&self.id)),
+            queue_position: position.filter(|_| state == DownloadState::Queued),
+        })
+    }
+}
+
+const COLUMNS: &str =
+    "id, video_id, user_id, state, wrapped_dek, file_name, size_bytes, created_at, expires_at";
+
+/// What a new download is made of.
+pub struct NewDownload<'a> {
+    pub video: &'a VideoId,
+    pub user_id: i64,
+    pub wrapped_dek: &'a [u8],
+    pub file_name: &'a str,
+    pub size_bytes: u64,
+}
+
+/// 128 random bits, hex: unguessable, though the link also needs the requester's session.
+pub fn new_id() -> AppResult<String> {
+    let bytes: [u8; 16] =
+        random::array().map_err(|_| AppError::Internal("no randomness for an id".to_owned()))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Downloads holding a slot: ready links, used or not. (Stale ones are expired first.)
+pub async fn holding_slots(db: &SqlitePool) -> AppResult<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM downloads WHERE state = 'ready'")
+        .fetch_one(db)
+        .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Makes the download `ready` if fewer than `slots` hold one and nobody is queued (the queue goes
+/// first); `None` when it could not.
+pub async fn insert_ready(
+    db: &SqlitePool,
+    new: &NewDownload<'_>,
+    now: i64,
+    expires_at: i64,
+    slots: u32,
+) -> AppResult<Option<DownloadRow>> {
+    let row = sqlx::query_as(&format!(
+        "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, file_name, size_bytes,
+                                created_at, ready_at, expires_at)
+         SELECT ?, ?, ?, 'ready', ?, ?, ?, ?, ?, ?
+         WHERE (SELECT COUNT(*) FROM downloads WHERE state = 'ready') < ?
+           AND NOT EXISTS (SELECT 1 FROM downloads WHERE state = 'queued')
+         RETURNING {COLUMNS}"
+    ))
+    .bind(new_id()?)
+    .bind(new.video.to_string())
+    .bind(new.user_id)
+    .bind(new.wrapped_dek)
+    .bind(new.file_name)
+    .bind(i64::try_from(new.size_bytes).unwrap_or(i64::MAX))
+    .bind(now)
+    .bind(now)
+    .bind(expires_at)
+    .bind(i64::from(slots))
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
+pub async fn insert_queued(
+    db: &SqlitePool,
+    new: &NewDownload<'_>,
+    now: i64,
+) -> AppResult<DownloadRow> {
+    let row = sqlx::query_as(&format!(
+        "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, file_name, size_bytes,
+                                created_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)
+         RETURNING {COLUMNS}"
+    ))
+    .bind(new_id()?)
+    .bind(new.video.to_string())
+    .bind(new.user_id)
+    .bind(new.wrapped_dek)
+    .bind(new.file_name)
+    .bind(i64::try_from(new.size_bytes).unwrap_or(i64::MAX))
+    .bind(now)
+    .fetch_one(db)
+    .await?;
+    Ok(row)
+}
+
+/// The member's queued or ready download of `video`, if any: asking twice gives the same one.
+pub async fn unfinished(
+    db: &SqlitePool,
+    user_id: i64,
+    video: &VideoId,
+) -> AppResult<Option<DownloadRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM downloads
+         WHERE user_id = ? AND video_id = ? AND state IN ('queued', 'ready')
+         ORDER BY created_at DESC LIMIT 1"
+    ))
+    .bind(user_id)
+    .bind(video.to_string())
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn unfinished_count(db: &SqlitePool, user_id: i64) -> AppResult<u64> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM downloads WHERE user_id = ? AND state IN ('queued', 'ready')",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// A download of `user_id`'s. Another member's id is "no such download", like a wrong one.
+pub async fn one(db: &SqlitePool, id: &str, user_id: i64) -> AppResult<DownloadRow> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM downloads WHERE id = ? AND user_id = ?"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::NotFound("No such download.".to_owned()))
+}
+
+/// The member's unfinished downloads and those finished in the last day, newest first.
+pub async fn list(db: &SqlitePool, user_id: i64, now: i64) -> AppResult<Vec<DownloadRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM downloads
+         WHERE user_id = ? AND (state IN ('queued', 'ready') OR created_at > ?)
+         ORDER BY created_at DESC, rowid DESC LIMIT 100"
+    ))
+    .bind(user_id)
+    .bind(now - KEEP_FINISHED_SECS)
+    .fetch_all(db)
+    .await?)
+}
+
+/// 1 = next to get a slot.
+pub async fn queue_position(db: &SqlitePool, row: &DownloadRow) -> AppResult<u64> {
+    let ahead: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM downloads WHERE state = 'queued'
+           AND (created_at, rowid) < (?, (SELECT rowid FROM downloads WHERE id = ?))",
+    )
+    .bind(row.created_at)
+    .bind(&row.id)
+    .fetch_one(db)
+    .await?;
+    Ok(u64::try_from(ahead).unwrap_or(0) + 1)
+}
+
+/// Ends a queued or ready download in `to` (done, cancelled, expired) and forgets its key.
+/// False if it had already ended.
+async fn end(
+    db: &SqlitePool,
+    id: &str,
+    to: DownloadState,
+    extra: &str,
+    now: i64,
+) -> AppResult<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE downloads SET state = ?, wrapped_dek = NULL, finished_at = ?, expires_at = NULL
+         WHERE id = ? AND {extra}"
+    ))
+    .bind(to.as_str())
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn cancel(db: &SqlitePool, id: &str, now: i64) -> AppResult<bool> {
+    end(
+        db,
+        id,
+        DownloadState::Cancelled,
+        "state IN ('queued', 'ready')",
+        now,
+    )
+    .await
+}
+
+/// The whole file went out once: the link is used up.
+pub async fn finish(db: &SqlitePool, id: &str, now: i64) -> AppResult<bool> {
+    end(db, id, DownloadState::Done, "state = 'ready'", now).await
+}
+
+/// A transfer stopped short: the link keeps working until `until`, so the rest can be resumed.
+pub async fn extend(db: &SqlitePool, id: &str, until: i64) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE downloads SET expires_at = MAX(COALESCE(expires_at, 0), ?)
+         WHERE id = ? AND state = 'ready'",
+    )
+    .bind(until)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Expires ready links past their time that no transfer is using; returns them.
+pub async fn expire_stale(
+    db: &SqlitePool,
+    now: i64,
+    in_use: impl Fn(&str) -> bool,
+) -> AppResult<Vec<DownloadRow>> {
+    let stale: Vec<DownloadRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM downloads WHERE state = 'ready' AND expires_at <= ?"
+    ))
+    .bind(now)
+    .fetch_all(db)
+    .await?;
+    let mut expired = Vec::new();
+    for row in stale {
+        if in_use(&row.id) {
+            continue;
+        }
+        // Only if nothing moved it on meanwhile (a transfer that just stopped extends it).
+        let done = sqlx::query(
+            "UPDATE downloads
+             SET state = 'expired', wrapped_dek = NULL, finished_at = ?, expires_at = NULL
+             WHERE id = ? AND state = 'ready' AND expires_at <= ?",
+        )
+        .bind(now)
+        .bind(&row.id)
+        .bind(now)
+        .execute(db)
+        .await?;
+        if done.rows_affected() == 1 {
+            expired.push(row);
+        }
+    }
+    Ok(expired)
+}
+
+/// Gives the longest-queued download a slot if one is free; returns it, now ready.
+pub async fn promote_next(
+    db: &SqlitePool,
+    now: i64,
+    expires_at: i64,
+    slots: u32,
+) -> AppResult<Option<DownloadRow>> {
+    Ok(sqlx::query_as(&format!(
+        "UPDATE downloads SET state = 'ready', ready_at = ?, expires_at = ?
+         WHERE id = (SELECT id FROM downloads WHERE state = 'queued'
+                     ORDER BY created_at, rowid LIMIT 1)
+           AND (SELECT COUNT(*) FROM downloads WHERE state = 'ready') < ?
+         RETURNING {COLUMNS}"
+    ))
+    .bind(now)
+    .bind(expires_at)
+    .bind(i64::from(slots))
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Forgets downloads that ended more than a day ago.
+pub async fn sweep_finished(db: &SqlitePool, now: i64) -> AppResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM downloads WHERE state NOT IN ('queued', 'ready') AND finished_at < ?",
+    )
+    .bind(now - KEEP_FINISHED_SECS)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

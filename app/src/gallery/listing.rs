@@ -98,6 +98,8 @@ mod tests {
             duration_ms: None,
             has_thumb: false,
             rendition: None,
+            description_sealed: None,
+            file_name_sealed: None,
         }
     }
 

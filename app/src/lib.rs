@@ -10,6 +10,7 @@ pub mod keyring;
 pub mod live;
 pub mod pages;
 pub mod player;
+pub mod return_to;
 pub mod session;
 pub mod upload;
 

@@ -20,8 +20,8 @@
 //! - pages at chosen depths (0 = the first page), each repeated with the cursor the walk got.
 //!
 //! More rows split the time: the page query alone at the deepest depth (rows fetched, not
-//! mapped), beside the same query with its cursor clause written as a row value, which lets SQLite
-//! seek the index to the cursor (a candidate change, not the server's code); `GET /api/auth/me`
+//! mapped), beside the same query with the cursor clause it had before commit 10b90ce (an `OR` of
+//! comparisons, from which SQLite derives no range on the index); `GET /api/auth/me`
 //! (routing and the session lookup, a tiny body); and `serde_json::to_vec` of a page.
 //! `EXPLAIN QUERY PLAN` of the page query is printed before the table. Times are wall clock on
 //! whatever else the machine runs, so the cores and the 1/5/15-minute load averages are printed
@@ -72,10 +72,10 @@ const PAGE_SELECT: &str = "SELECT v.id, v.status, v.size_bytes, v.created_at, v.
                                   v.rendition
                            FROM videos v JOIN users u ON u.id = v.owner_id
                            WHERE (v.status <> 'uploading' OR v.owner_id = ?)";
-const PAGE_CURSOR: &str = " AND (v.created_at < ? OR (v.created_at = ? AND v.id < ?))";
-/// Not the server's code: the same cursor clause as a row value, which SQLite can use to seek
-/// the index to the cursor. Timed beside the real query to show what the change would buy.
-const ROW_VALUE_CURSOR: &str = " AND (v.created_at, v.id) < (?, ?)";
+const PAGE_CURSOR: &str = " AND (v.created_at, v.id) < (?, ?)";
+/// Not the server's code any more: the cursor clause before commit 10b90ce, which made SQLite scan
+/// the index from the newest row. Timed beside the real query to show what the change bought.
+const OR_CURSOR: &str = " AND (v.created_at < ? OR (v.created_at = ? AND v.id < ?))";
 const PAGE_END: &str = " AND v.rowid <= ? ORDER BY v.created_at DESC, v.id DESC LIMIT ?";
 
 #[derive(Parser)]
@@ -688,7 +688,7 @@ impl PageQuery {
     fn sql(form: Form) -> String {
         let cursor = match form {
             Form::Server => PAGE_CURSOR,
-            Form::RowValue => ROW_VALUE_CURSOR,
+            Form::OrClause => OR_CURSOR,
         };
         format!("{PAGE_SELECT}{cursor}{PAGE_END}")
     }
@@ -700,8 +700,8 @@ impl PageQuery {
     ) -> sqlx::query::Query<'q, Sqlite, <Sqlite as sqlx::Database>::Arguments<'q>> {
         let query = sqlx::query(sql).bind(self.viewer).bind(self.after_at);
         let query = match form {
-            Form::Server => query.bind(self.after_at),
-            Form::RowValue => query,
+            Form::Server => query,
+            Form::OrClause => query.bind(self.after_at),
         };
         query
             .bind(self.after_id.as_str())
@@ -733,15 +733,15 @@ impl PageQuery {
     }
 }
 
-/// The page query as the server has it, or with its cursor clause as a row value (a candidate).
+/// The page query as the server has it, or with its cursor clause as it was before 10b90ce.
 #[derive(Debug, Clone, Copy)]
 enum Form {
     Server,
-    RowValue,
+    OrClause,
 }
 
 /// Prints SQLite's plans for the first page and for the page behind `deep`: the server's query,
-/// and the candidate.
+/// and the old one.
 async fn explain(bench: &Bench, deep: Option<&str>) -> anyhow::Result<()> {
     let db = &bench.state.db;
     let first = PageQuery::new(db, bench.viewer, None).await?;
@@ -750,9 +750,9 @@ async fn explain(bench: &Bench, deep: Option<&str>) -> anyhow::Result<()> {
         ("the first page", &first, Form::Server),
         ("a page behind a cursor", &deep, Form::Server),
         (
-            "behind a cursor, with `(v.created_at, v.id) < (?, ?)` (candidate)",
+            "behind a cursor, with the `OR` cursor clause it had before 10b90ce",
             &deep,
-            Form::RowValue,
+            Form::OrClause,
         ),
     ];
     for (what, query, form) in cases {
@@ -764,8 +764,8 @@ async fn explain(bench: &Bench, deep: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The page query alone behind `cursor` at `depth`, as the server has it and the candidate,
-/// alternating.
+/// The page query alone behind `cursor` at `depth`, as the server has it and as it was before
+/// 10b90ce, alternating.
 async fn time_sql(
     bench: &Bench,
     args: &Args,
@@ -774,21 +774,21 @@ async fn time_sql(
 ) -> anyhow::Result<[Row; 2]> {
     let db = &bench.state.db;
     let query = PageQuery::new(db, bench.viewer, cursor).await?;
-    let (mut server, mut candidate) = (Vec::new(), Vec::new());
+    let (mut server, mut old) = (Vec::new(), Vec::new());
     for n in 0..args.warmup + args.depth_runs {
         let a = query.time(db, Form::Server).await?;
-        let b = query.time(db, Form::RowValue).await?;
+        let b = query.time(db, Form::OrClause).await?;
         if n >= args.warmup {
             server.push(a);
-            candidate.push(b);
+            old.push(b);
         }
     }
     Ok([
         Row::new(&format!("page query alone, depth {depth}"), "SQL", server),
         Row::new(
-            "the same with `(v.created_at, v.id) < (?, ?)` (candidate)",
+            "the same with the `OR` cursor clause (before 10b90ce)",
             "SQL",
-            candidate,
+            old,
         ),
     ])
 }

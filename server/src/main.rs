@@ -48,6 +48,8 @@ enum Command {
     Download(cli::download::DownloadArgs),
     /// The processing queue and the server's load.
     Jobs(cli::jobs::JobsArgs),
+    /// Copy the data directory consistently, while the server runs: `--to DIR`.
+    Backup(cli::backup::BackupArgs),
     /// The admin console: jobs and their overrides, the machine, storage and housekeeping.
     Admin {
         #[command(subcommand)]
@@ -109,6 +111,7 @@ async fn run() -> std::process::ExitCode {
         Command::Ls(args) => cli::ls::run(args).await,
         Command::Download(args) => cli::download::run(args).await,
         Command::Jobs(args) => cli::jobs::run(args).await,
+        Command::Backup(args) => cli::backup::run(args).await,
         Command::Admin { command } => cli::admin::run(command).await,
     };
     match result {

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api;
+use crate::return_to::login_href;
 use crate::session::{Auth, Session};
 use cloister_shared::api::Role;
 
@@ -11,6 +12,9 @@ use cloister_shared::api::Role;
 pub fn SiteHeader() -> impl IntoView {
     let session = Session::get();
     let navigate = use_navigate();
+    let location = use_location();
+    // Signing in from here comes back here (a shared video link, say).
+    let sign_in_href = move || login_href(&location.pathname.get(), &location.search.get());
     let sign_out = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -42,7 +46,7 @@ pub fn SiteHeader() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Auth::SignedOut => view! { <a href="/login">"Sign in"</a> }.into_any(),
+                    Auth::SignedOut => view! { <a href=sign_in_href>"Sign in"</a> }.into_any(),
                     _ => ().into_any(),
                 }}
             </nav>

@@ -1,10 +1,12 @@
 use cloister_shared::api::Role;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::use_location;
 
 use crate::api;
 use crate::components::{ChoosePassphrase, UnlockLibrary};
 use crate::gallery::Gallery;
+use crate::return_to::login_href;
 use crate::session::{Auth, Library, Session};
 
 /// The start page: a welcome when signed out; otherwise the library — set up, unlock, or open.
@@ -57,7 +59,14 @@ fn LibraryOpen() -> impl IntoView {
 
 #[component]
 fn Welcome() -> impl IntoView {
+    let location = use_location();
+    // Opened from a shared video link: signing in comes back to the video.
+    let sign_in_href = move || login_href(&location.pathname.get(), &location.search.get());
+    let for_a_video = move || location.pathname.get().starts_with("/videos/");
     view! {
+        <Show when=for_a_video>
+            <p class="banner" data-testid="sign-in-to-watch">"Sign in to watch the video you were sent."</p>
+        </Show>
         <section class="hero">
             <h1>"Private videos for your group"</h1>
             <p>
@@ -65,7 +74,7 @@ fn Welcome() -> impl IntoView {
                 "encrypted in your browser before they leave it. The server stores and prepares them, "
                 "but only members who know the library passphrase can watch them."
             </p>
-            <a class="button" href="/login">"Sign in"</a>
+            <a class="button" href=sign_in_href>"Sign in"</a>
         </section>
         <ServerStatus/>
     }

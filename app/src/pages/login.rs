@@ -1,15 +1,18 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
 use crate::api;
 use crate::components::{ErrorLine, TextField};
+use crate::return_to::{safe_return_path, PARAM};
 use crate::session::Session;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = Session::get();
     let navigate = use_navigate();
+    let query = use_query_map();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let working = RwSignal::new(false);
@@ -27,7 +30,17 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(_) => {
                     password.set(String::new());
                     session.refresh();
-                    navigate("/", Default::default());
+                    // Back to the page that asked for a sign-in (only ever a path on this site),
+                    // replacing the login page in the history so Back does not return to it.
+                    let next = query.with_untracked(|q| q.get(PARAM));
+                    let to = next.as_deref().and_then(safe_return_path).unwrap_or("/");
+                    navigate(
+                        to,
+                        NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
                 }
                 // The server's words: wrong password, or when a locked-out user may try again.
                 Err(err) => error.set(Some(err.message)),

@@ -2,6 +2,7 @@
 //! commands that talk to a running server (`login`, `library`, `upload`, `ls`).
 
 pub mod admin;
+pub mod backup;
 pub mod download;
 pub mod jobs;
 pub mod ls;

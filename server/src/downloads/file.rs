@@ -1,7 +1,8 @@
 //! `GET /api/downloads/{id}/file`: the decrypted original, one sealed chunk at a time, so memory
 //! stays at about two chunks whatever the file's size. A `Range` is served by opening only the
-//! chunks it touches. The link is used up once a transfer has sent the file's last byte; a
-//! transfer that stops short keeps the link alive for another `download_link_secs` to resume.
+//! chunks it touches. The link is used up once a transfer reaches the file's last byte (recorded
+//! as that last piece is handed to the connection); a transfer that stops short keeps the link
+//! alive for another `download_link_secs` to resume.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -241,8 +242,6 @@ fn chunks(plain: Plaintext) -> impl futures_util::Stream<Item = std::io::Result<
     stream::unfold(Some(plain), |plain| async move {
         let mut plain = plain?;
         if plain.next >= plain.range.end {
-            // Recorded before the body ends, so the client's next request already sees it.
-            plain.record().await;
             return None;
         }
         let cancelled = plain
@@ -256,7 +255,14 @@ fn chunks(plain: Plaintext) -> impl futures_util::Stream<Item = std::io::Result<
             ));
         }
         match plain.next_piece().await {
-            Ok(piece) => Some((Ok(piece), Some(plain))),
+            Ok(piece) => {
+                if plain.next >= plain.range.end {
+                    // Recorded before the last piece goes out: a client holding every byte may
+                    // ask again at once, and must find the link used up (or free to resume).
+                    plain.record().await;
+                }
+                Some((Ok(piece), Some(plain)))
+            }
             Err(err) => {
                 tracing::error!(error = %err, video = %plain.video, "a download cannot be decrypted");
                 Some((Err(err), None))

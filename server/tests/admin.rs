@@ -657,3 +657,40 @@ async fn housekeeping_counts_and_cleans_leftovers_but_never_a_running_job_or_a_p
         assert_eq!(category(&report, kind), (0, 0), "{kind}: {report}");
     }
 }
+
+#[tokio::test]
+async fn a_kill_reaches_a_worker_in_another_process_at_its_next_heartbeat() {
+    let (app, _) = spawn_processing_app().await;
+    let admin = app.signed_in("root", Role::Admin).await;
+    let (_, job) = app.upload_video(&admin, small_clip(1)).await;
+    // `cloister worker` in another process holds the job: nothing here can cancel its ffmpeg.
+    let candidate = transitions::next_candidate(&app.state, i64::MAX / 2)
+        .await
+        .expect("query")
+        .expect("candidate");
+    let claimed = transitions::claim(&app.state, &candidate, "elsewhere:1:0", 10)
+        .await
+        .expect("claim")
+        .expect("claimed");
+    assert!(
+        transitions::heartbeat(&app.state, &claimed, "elsewhere:1:0", None)
+            .await
+            .expect("heartbeat")
+    );
+
+    let (status, body) = kill(&app, &admin, job).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "queued");
+    assert!(body["worker"].is_null(), "{body}");
+    // Its next heartbeat tells the other worker to stop (its ticker then cancels the attempt).
+    let still_mine = transitions::heartbeat(&app.state, &claimed, "elsewhere:1:0", None)
+        .await
+        .expect("heartbeat");
+    assert!(!still_mine, "the job is no longer that worker's");
+    let kinds = event_kinds(&app, job).await;
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("job_failed"),
+        "{kinds:?}"
+    );
+}

@@ -496,6 +496,18 @@ async fn storage_shows_each_users_quota_use_and_bytes_on_disk() {
     assert!(body["disk_free_bytes"].as_u64().is_some());
 }
 
+/// The next job, claimed by a worker of another process (`cloister worker`).
+async fn claim_elsewhere(app: &TestApp) -> transitions::Claimed {
+    let candidate = transitions::next_candidate(&app.state, i64::MAX / 2)
+        .await
+        .expect("query")
+        .expect("candidate");
+    transitions::claim(&app.state, &candidate, "elsewhere:1:0", 10)
+        .await
+        .expect("claim")
+        .expect("claimed")
+}
+
 async fn housekeeping(app: &TestApp, cookie: &str) -> Value {
     let (status, _, body) = app
         .call(Method::GET, "/api/admin/housekeeping", Some(cookie), None)
@@ -582,14 +594,7 @@ async fn housekeeping_counts_and_cleans_leftovers_but_never_a_running_job_or_a_p
 
     // A running job (its worker is elsewhere): its work directory and rendition are in use.
     let (_, running_job) = app.upload_video(&ann, small_clip(1)).await;
-    let candidate = transitions::next_candidate(&app.state, i64::MAX / 2)
-        .await
-        .expect("query")
-        .expect("candidate");
-    let claimed = transitions::claim(&app.state, &candidate, "elsewhere:1:0", 10)
-        .await
-        .expect("claim")
-        .expect("claimed");
+    let claimed = claim_elsewhere(&app).await;
     assert_eq!(claimed.id, running_job);
     let running_dir = tmp.join(format!("job-{running_job}"));
     plant(&running_dir.join("original"), 3000);
@@ -664,14 +669,7 @@ async fn a_kill_reaches_a_worker_in_another_process_at_its_next_heartbeat() {
     let admin = app.signed_in("root", Role::Admin).await;
     let (_, job) = app.upload_video(&admin, small_clip(1)).await;
     // `cloister worker` in another process holds the job: nothing here can cancel its ffmpeg.
-    let candidate = transitions::next_candidate(&app.state, i64::MAX / 2)
-        .await
-        .expect("query")
-        .expect("candidate");
-    let claimed = transitions::claim(&app.state, &candidate, "elsewhere:1:0", 10)
-        .await
-        .expect("claim")
-        .expect("claimed");
+    let claimed = claim_elsewhere(&app).await;
     assert!(
         transitions::heartbeat(&app.state, &claimed, "elsewhere:1:0", None)
             .await

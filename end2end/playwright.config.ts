@@ -46,6 +46,9 @@ export default defineConfig({
       CLOISTER_GATE_READINGS_FILE: gateReadingsFile,
       CLOISTER_GATE_RECHECK_SECS: '1',
       CLOISTER_OVERDUE_AFTER_SECS: '4',
+      // A ready download link lapses after 8 s unused, so the "expired" notice can be tested;
+      // the tests that use a link click it within a second or two.
+      CLOISTER_DOWNLOAD_LINK_SECS: '8',
     },
     timeout: 60_000,
     stdout: 'pipe',

@@ -8,6 +8,7 @@ pub mod components;
 pub mod gallery;
 pub mod keyring;
 pub mod live;
+pub mod notify;
 pub mod pages;
 pub mod player;
 pub mod return_to;
@@ -44,7 +45,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let session = session::Session::provide();
-    live::LiveJobs::provide(session);
+    let notices = notify::Notices::provide(session);
+    live::LiveJobs::provide(session, notices);
     // Effects run only in the browser, once the page is hydrated.
     Effect::new(|_| browser::mark_hydrated());
     view! {
@@ -52,6 +54,7 @@ pub fn App() -> impl IntoView {
         <Title text="Cloister"/>
         <Router>
             <components::SiteHeader/>
+            <notify::ServerBusyBanner/>
             <main class="site-main">
                 <Routes fallback=pages::NotFound>
                     // The video view opens over the library: one parent route, so the gallery
@@ -66,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("upload") view=pages::UploadPage/>
                 </Routes>
             </main>
+            <notify::Toasts/>
         </Router>
     }
 }

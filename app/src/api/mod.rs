@@ -4,6 +4,7 @@
 mod admin;
 mod client;
 mod comments;
+mod downloads;
 
 use cloister_shared::api::{
     AcceptInviteRequest, ChangePassphraseRequest, ChunkStored, CompleteUploadRequest,
@@ -18,6 +19,9 @@ pub use admin::*;
 pub use client::ApiError;
 use client::{delete, get, post, put, put_bytes};
 pub use comments::{comments, delete_comment, post_comment};
+#[cfg(feature = "hydrate")]
+pub use downloads::original_range;
+pub use downloads::{cancel_download, download, downloads, load_status, start_download};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Health {
@@ -133,6 +137,15 @@ pub async fn sealed_file(
     url: &str,
     abort: Option<&web_sys::AbortSignal>,
 ) -> Result<Vec<u8>, ApiError> {
+    fetch_bytes(gloo_net::http::Request::get(url), abort).await
+}
+
+/// Sends a GET for bytes: the body, or the server's error as an [`ApiError`].
+#[cfg(feature = "hydrate")]
+async fn fetch_bytes(
+    request: gloo_net::http::RequestBuilder,
+    abort: Option<&web_sys::AbortSignal>,
+) -> Result<Vec<u8>, ApiError> {
     use cloister_shared::api::ErrorBody;
     // The same words as the JSON calls' (client.rs) for a server that cannot be reached.
     let unreachable = || ApiError {
@@ -140,7 +153,7 @@ pub async fn sealed_file(
         code: "network".to_owned(),
         message: "The server could not be reached. Check your connection and try again.".to_owned(),
     };
-    let response = gloo_net::http::Request::get(url)
+    let response = request
         .abort_signal(abort)
         .send()
         .await

@@ -18,6 +18,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::notify::Notices;
 use crate::session::{Auth, Session};
 pub use state::Stage;
 use state::{JobView, Jobs};
@@ -59,17 +60,20 @@ pub struct LiveJobs {
     pub library_changed: RwSignal<u64>,
     resyncs: StoredValue<ResyncQueue>,
     socket: StoredValue<Option<SocketHandle>, LocalStorage>,
+    /// Toasts for the events that concern the member (downloads, their own videos' processing).
+    notices: Notices,
 }
 
 impl LiveJobs {
     /// Creates the store and keeps the socket open exactly while someone is signed in.
-    pub fn provide(session: Session) -> Self {
+    pub fn provide(session: Session, notices: Notices) -> Self {
         let live = Self {
             jobs: RwSignal::new(Jobs::default()),
             connection: RwSignal::new(Connection::Off),
             library_changed: RwSignal::new(0),
             resyncs: StoredValue::new(ResyncQueue::default()),
             socket: StoredValue::new_local(None),
+            notices,
         };
         provide_context(live);
         Effect::new(move |_| {
@@ -144,6 +148,7 @@ impl LiveJobs {
             .jobs
             .with_untracked(|jobs| jobs.get(&event.video_id()).is_some());
         self.change(|jobs| jobs.apply_event(event));
+        self.notices.on_event(event);
         match event {
             // Someone uploaded: the gallery should list it.
             Event::JobQueued { .. } if !known => self.bump_library(),
@@ -291,6 +296,7 @@ impl LiveJobs {
             let () = handle;
         }
         self.jobs.update(Jobs::clear);
+        self.notices.clear();
         self.connection.set(Connection::Off);
     }
 }

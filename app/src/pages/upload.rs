@@ -2,10 +2,11 @@ use leptos::prelude::*;
 
 use crate::components::UnlockLibrary;
 use crate::live::LiveJobs;
+use crate::notify::{Notice, Notices, ToastAction, Tone};
 use crate::pages::processing_banner::ProcessingBanner;
 use crate::session::{Auth, Library, Session};
 use crate::upload::progress::{human_bytes, Snapshot};
-use crate::upload::{default_title, UploadState};
+use crate::upload::{default_title, UploadState, NETWORK_FAILURE, STORAGE_LOW};
 
 #[cfg(feature = "hydrate")]
 type BrowserFile = web_sys::File;
@@ -43,6 +44,18 @@ pub fn UploadPage() -> impl IntoView {
     let items = RwSignal::new(Vec::<Item>::new());
     let next_key = StoredValue::new(0u32);
     let running = RwSignal::new(false);
+    let notices = Notices::get();
+    // The toast's Retry is Upload pressed again; set once `start` exists.
+    let retry = StoredValue::new(None::<Callback<()>>);
+    let retry_action = Callback::new(move |()| {
+        if let Some(start) = retry.get_value() {
+            start.run(());
+        }
+    });
+    // The toasts act on this page's files: they go with it.
+    on_cleanup(move || {
+        notices.dismiss_key("upload-failed");
+    });
 
     #[cfg(feature = "hydrate")]
     let add_files = move |files: Option<web_sys::FileList>| {
@@ -96,7 +109,7 @@ pub fn UploadPage() -> impl IntoView {
         add_files(ev.data_transfer().and_then(|d| d.files()));
     };
 
-    let start = move |_| {
+    let start = move || {
         if running.get_untracked() {
             return;
         }
@@ -129,10 +142,12 @@ pub fn UploadPage() -> impl IntoView {
                 });
                 let Some(item) = next else { break };
                 run_item(item, &key, live).await;
+                notify_failure(notices, &item.state.get_untracked(), retry_action);
             }
             running.set(false);
         });
     };
+    retry.set_value(Some(Callback::new(move |()| start())));
 
     let total = move || {
         items.with(|list| {
@@ -190,11 +205,38 @@ pub fn UploadPage() -> impl IntoView {
                         <UploadRow item/>
                     </For>
                 </ul>
-                <button class="button" on:click=start disabled=move || running.get() data-testid="start-upload">
+                <button class="button" on:click=move |_| start() disabled=move || running.get() data-testid="start-upload">
                     {move || if running.get() { "Uploading…" } else { "Upload" }}
                 </button>
             </Show>
         </Show>
+    }
+}
+
+/// The seed's upload messages as toasts too: the network failure with Retry, and storage low.
+fn notify_failure(notices: Notices, state: &UploadState, retry: Callback<()>) {
+    match state {
+        UploadState::Failed {
+            retryable: true, ..
+        } => notices.push(
+            Notice::new(
+                "upload-failed",
+                "upload-failed",
+                Tone::Error,
+                NETWORK_FAILURE,
+            )
+            .with(ToastAction::Button {
+                label: "Retry",
+                run: retry,
+            }),
+        ),
+        UploadState::Failed { message, .. } if message == STORAGE_LOW => notices.push(Notice::new(
+            "storage-low",
+            "storage-low",
+            Tone::Error,
+            STORAGE_LOW,
+        )),
+        _ => {}
     }
 }
 

@@ -60,9 +60,10 @@ fn crypto(err: impl std::fmt::Display) -> Stop {
     }
 }
 
-/// Network trouble or a busy server: worth trying again.
+/// Network trouble or a busy server: worth trying again. A 507 (storage low) is not: its message
+/// tells the member what to do, and it must not turn into "network error".
 fn is_transient(err: &ApiError) -> bool {
-    err.status == 0 || err.status == 429 || err.status >= 500
+    err.status == 0 || err.status == 429 || (err.status >= 500 && err.status != 507)
 }
 
 /// Runs one upload to the end, reporting each step through `report`; returns the final state.

@@ -9,6 +9,10 @@ pub mod progress;
 /// The seed's words for a failed upload; the page offers Retry next to them.
 pub const NETWORK_FAILURE: &str = "Upload failed — network error. Please retry.";
 
+/// The seed's words when the server's disk is too full for the file (its 507 answer).
+pub const STORAGE_LOW: &str =
+    "Upload cannot be accepted — server storage is low. Try smaller file or contact admin.";
+
 /// Chunks sent at once: enough to keep a link busy while one chunk is being sealed.
 pub const CHUNKS_IN_FLIGHT: usize = 3;
 

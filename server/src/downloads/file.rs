@@ -283,7 +283,7 @@ mod tests {
         );
         assert_eq!(
             content_disposition("Été \"à\" la mer.mkv"),
-            "attachment; filename=\"_t_ __ la mer.mkv\"; \
+            "attachment; filename=\"_t_ ___ la mer.mkv\"; \
              filename*=UTF-8''%C3%89t%C3%A9%20%22%C3%A0%22%20la%20mer.mkv"
         );
         assert!(axum::http::HeaderValue::from_str(&content_disposition("a\u{7f}b;c")).is_ok());

@@ -17,6 +17,10 @@ pub struct Opened {
     pub dek: Dek,
     /// `Err`: the title does not open with this library's key.
     pub title: Result<String, &'static str>,
+    /// The uploader's description, when there is one (and it opens).
+    pub description: Option<String>,
+    /// The name the file had when it was uploaded, when recorded.
+    pub file_name: Option<String>,
     /// What Play needs, or why it cannot be played (yet).
     pub playable: Result<Arc<Source>, String>,
 }
@@ -74,6 +78,7 @@ pub fn Facts(opened: Arc<Opened>) -> impl IntoView {
             {fact("Uploaded by", "video-owner", Some(summary.owner.clone()))}
             {fact("Date", "video-date", Some(utc_date(summary.created_at)))}
             {fact("Picture", "video-picture", picture)}
+            {fact("File", "video-file-name", opened.file_name.clone())}
         </dl>
     }
 }
@@ -108,6 +113,10 @@ mod browser {
             .await
             .map_err(fetch_failed)?;
         let title = title_text(&key, &summary);
+        let description = summary
+            .open_description(&key)
+            .filter(|text| !text.is_empty());
+        let file_name = summary.open_file_name(&key).filter(|name| !name.is_empty());
         let Ok(dek) = unwrap_dek(&key, &id, &summary.wrapped_dek) else {
             return Err(MANIFEST_UNDECRYPTABLE.to_owned());
         };
@@ -121,6 +130,8 @@ mod browser {
                 summary,
                 dek,
                 title,
+                description,
+                file_name,
                 playable,
             });
         };
@@ -146,6 +157,8 @@ mod browser {
             summary,
             dek,
             title,
+            description,
+            file_name,
             playable: Ok(Arc::new(source)),
         })
     }

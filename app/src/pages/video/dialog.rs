@@ -11,8 +11,10 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 use super::details::{Facts, Opened};
+use super::download::DownloadPanel;
 use super::CameFromLibrary;
 use crate::comments::Comments;
+use crate::notify::Toasts;
 use crate::player::Player;
 use crate::session::Session;
 
@@ -123,9 +125,14 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
                 .into_any(),
             };
             let (video_id, dek) = (opened.summary.video_id, opened.dek.clone());
+            let description = opened.description.clone().map(|text| {
+                view! { <p class="video-description" data-testid="video-description">{text}</p> }
+            });
             view! {
+                {description}
                 {player}
-                <Facts opened/>
+                <Facts opened=opened.clone()/>
+                <DownloadPanel opened/>
                 <Comments video_id dek/>
             }
             .into_any()
@@ -152,6 +159,8 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
                 </header>
                 {body}
             </div>
+            // Inside the dialog: a modal dialog makes the page's own toasts inert.
+            <Toasts in_dialog=true/>
         </dialog>
     }
 }

@@ -5,6 +5,7 @@
 
 mod details;
 mod dialog;
+mod download;
 
 use cloister_shared::VideoId;
 use leptos::prelude::*;

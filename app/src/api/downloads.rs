@@ -1,0 +1,54 @@
+//! Downloads (docs/api.md, "Downloads"): server-side decrypted downloads, and the sealed original
+//! read piece by piece for decrypting in the browser.
+
+use cloister_shared::api::downloads::{DownloadInfo, DownloadList, StartDownloadRequest};
+use cloister_shared::api::LoadStatus;
+use cloister_shared::VideoId;
+
+use super::client::{get, post, ApiError};
+
+/// The resource gate's verdict and its reasons.
+pub async fn load_status() -> Result<LoadStatus, ApiError> {
+    get("/api/status/load").await
+}
+
+/// Asks the server to decrypt the video for this member: ready now, queued, or a 503
+/// `download_busy` when the gate is closed and `queue` is false.
+pub async fn start_download(
+    video: &VideoId,
+    request: &StartDownloadRequest,
+) -> Result<DownloadInfo, ApiError> {
+    post(&format!("/api/videos/{video}/download"), request).await
+}
+
+/// The member's own downloads: queued, ready, and recently finished ones.
+pub async fn downloads() -> Result<Vec<DownloadInfo>, ApiError> {
+    get::<DownloadList>("/api/downloads")
+        .await
+        .map(|list| list.downloads)
+}
+
+pub async fn download(download_id: &str) -> Result<DownloadInfo, ApiError> {
+    get(&format!("/api/downloads/{download_id}")).await
+}
+
+pub async fn cancel_download(download_id: &str) -> Result<DownloadInfo, ApiError> {
+    post(
+        &format!("/api/downloads/{download_id}/cancel"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// Bytes `start..=end` of the video's sealed original (a `Range` request).
+#[cfg(feature = "hydrate")]
+pub async fn original_range(
+    video: &VideoId,
+    start: u64,
+    end: u64,
+    abort: Option<&web_sys::AbortSignal>,
+) -> Result<Vec<u8>, ApiError> {
+    let request = gloo_net::http::Request::get(&format!("/api/videos/{video}/original"))
+        .header("range", &format!("bytes={start}-{end}"));
+    super::fetch_bytes(request, abort).await
+}

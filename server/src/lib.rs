@@ -3,6 +3,7 @@
 //! tests drive it in process and `main` only parses the command line.
 
 pub mod accounts;
+pub mod admin;
 pub mod cli;
 pub mod client;
 pub mod comments;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(comments::router())
         .merge(jobs::router())
         .merge(downloads::router())
+        .merge(admin::router(&state))
         // Unknown API paths answer JSON, not the app's HTML 404 page.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         // Every mutating API request must prove it is not a cross-site forgery.

@@ -50,6 +50,11 @@ enum Command {
     Jobs(cli::jobs::JobsArgs),
     /// Copy the data directory consistently, while the server runs: `--to DIR`.
     Backup(cli::backup::BackupArgs),
+    /// The admin console: jobs and their overrides, the machine, storage and housekeeping.
+    Admin {
+        #[command(subcommand)]
+        command: cli::admin::AdminCommand,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -107,6 +112,7 @@ async fn run() -> std::process::ExitCode {
         Command::Download(args) => cli::download::run(args).await,
         Command::Jobs(args) => cli::jobs::run(args).await,
         Command::Backup(args) => cli::backup::run(args).await,
+        Command::Admin { command } => cli::admin::run(command).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -9,7 +9,9 @@ use axum::http::{Method, StatusCode};
 use cloister::gate::FixedReadings;
 use cloister_shared::api::Role;
 use common::message;
-use common::processing::{busy, probe_duration, slow_clip, small_clip, spawn_processing_app};
+use common::processing::{
+    busy, ffmpeg_running_in, probe_duration, small_clip, spawn_processing_app,
+};
 
 #[tokio::test]
 async fn a_held_back_job_waits_with_reasons_then_runs_when_resources_free() {
@@ -136,17 +138,7 @@ async fn cancelling_a_running_job_kills_ffmpeg_and_leaves_no_plaintext() {
     let cookie = app.signed_in("ann", Role::Member).await;
     let other = app.signed_in("bob", Role::Member).await;
     let (workers, _) = app.start_workers(1);
-    let (_, job) = app.upload_video(&cookie, slow_clip(40)).await;
-    app.wait_for_job(&cookie, job, Duration::from_secs(60), |j| {
-        j["status"] == "running" && j["phase"] == "transcoding"
-    })
-    .await;
-    let work_dir = app.data_dir().join("tmp").join(format!("job-{job}"));
-    assert!(work_dir.exists());
-    assert!(
-        ffmpeg_running_in(&work_dir),
-        "ffmpeg runs while transcoding"
-    );
+    let (job, work_dir) = app.running_transcode(&cookie).await;
 
     let path = format!("/api/jobs/{job}/cancel");
     let (status, _, _) = app.call(Method::POST, &path, Some(&other), None).await;
@@ -183,20 +175,6 @@ async fn cancelling_a_running_job_kills_ffmpeg_and_leaves_no_plaintext() {
     .expect("video");
     assert_eq!(video_status, "uploaded", "the original is kept");
     workers.cancel();
-}
-
-/// Whether some process has `dir` in its command line (ffmpeg is given paths inside it).
-fn ffmpeg_running_in(dir: &std::path::Path) -> bool {
-    let needle = dir.to_string_lossy().into_owned();
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .any(|cmd| {
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            cmd.contains("ffmpeg") && cmd.contains(&needle)
-        })
 }
 
 #[tokio::test]

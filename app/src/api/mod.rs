@@ -1,6 +1,7 @@
 //! Calls from the browser to the server's JSON API. Every call returns either the decoded answer
 //! or an [`ApiError`] whose message can be shown to a person as it is.
 
+mod admin;
 mod client;
 mod comments;
 mod downloads;
@@ -14,6 +15,7 @@ use cloister_shared::api::{
 use cloister_shared::VideoId;
 use serde::Deserialize;
 
+pub use admin::*;
 pub use client::ApiError;
 use client::{delete, get, post, put, put_bytes};
 pub use comments::{comments, delete_comment, post_comment};

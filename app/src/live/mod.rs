@@ -102,6 +102,11 @@ impl LiveJobs {
             .with_untracked(|jobs| jobs.get(video).map(|view| view.job_id))
     }
 
+    /// Changes whenever any job's state does (not tracked): lists of jobs poll it to refetch.
+    pub fn revision_untracked(self) -> u64 {
+        self.jobs.with_untracked(Jobs::revision)
+    }
+
     /// Records the job an upload from this page just queued.
     pub fn track_upload(self, video: VideoId, job_id: i64, queue_position: u64) {
         self.change(|jobs| jobs.track(video, job_id, queue_position));

@@ -1,6 +1,7 @@
 //! The command-line tools: account administration straight on the database (`user`), and
 //! commands that talk to a running server (`login`, `library`, `upload`, `ls`).
 
+pub mod admin;
 pub mod backup;
 pub mod download;
 pub mod jobs;

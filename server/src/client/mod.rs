@@ -2,6 +2,7 @@
 //! `upload`, `ls`, `download`). It keeps the session cookie for the life of one command and sends
 //! the `X-Cloister-Request` header the server's CSRF guard asks of every mutating request.
 
+mod admin;
 mod jobs;
 pub mod unlock;
 mod uploads;

@@ -11,7 +11,7 @@ pub const DEFAULT_SECONDS_PER_GB: f64 = 300.0;
 /// Starting ffmpeg, probing and sealing cost a few seconds even for a tiny clip.
 const FIXED_SECONDS: f64 = 5.0;
 /// How many recent jobs the median looks at.
-const WINDOW: i64 = 20;
+pub const WINDOW: i64 = 20;
 
 /// The median seconds per GB of the last jobs, if any finished.
 pub async fn seconds_per_gb(db: &SqlitePool) -> AppResult<Option<f64>> {

@@ -3,7 +3,8 @@
 //! ffmpeg pipeline, and their HTTP routes. The worker calls this module directly, never HTTP.
 
 pub mod eta;
-mod housekeeping;
+pub(crate) mod housekeeping;
+pub mod overrides;
 pub mod pipeline;
 pub mod routes;
 mod runtime;

@@ -117,7 +117,7 @@ async fn run_anyway(
     store::one(&state.db, id, rules(&state)).await.map(ApiJson)
 }
 
-async fn load_status(
+pub(crate) async fn load_status(
     State(state): State<AppState>,
     CurrentUser(_user): CurrentUser,
 ) -> AppResult<ApiJson<LoadStatus>> {

@@ -15,7 +15,7 @@ use crate::storage::RenditionId;
 
 /// Records `event` in the transition's own transaction, commits both together, then wakes this
 /// process's event hub so local sockets hear of it at once.
-async fn commit_announcing(
+pub(super) async fn commit_announcing(
     state: &AppState,
     mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
     event: Event,
@@ -46,7 +46,7 @@ pub struct Claimed {
     pub rendition: RenditionId,
 }
 
-fn video_of(raw: &str) -> AppResult<VideoId> {
+pub(super) fn video_of(raw: &str) -> AppResult<VideoId> {
     VideoId::parse(raw).map_err(|_| AppError::Internal(format!("a job names bad video {raw}")))
 }
 
@@ -330,7 +330,7 @@ pub async fn fail(
 }
 
 /// A video whose job will run again waits as `uploaded`; one whose job gave up is `failed`.
-async fn settle_video(
+pub(super) async fn settle_video(
     tx: &mut sqlx::SqliteConnection,
     video: &VideoId,
     will_retry: bool,

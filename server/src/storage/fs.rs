@@ -194,6 +194,14 @@ impl VideoStorage for FsStorage {
             self.video_dir(video).join(rendition.dir_name()),
         ))
     }
+
+    fn video_bytes(&self, video: &VideoId) -> io::Result<u64> {
+        super::tree_bytes(&self.video_dir(video))
+    }
+
+    fn rendition_bytes(&self, video: &VideoId, rendition: &RenditionId) -> io::Result<u64> {
+        super::tree_bytes(&self.video_dir(video).join(rendition.dir_name()))
+    }
 }
 
 #[cfg(test)]

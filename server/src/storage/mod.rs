@@ -57,4 +57,26 @@ pub trait VideoStorage: Send + Sync + 'static {
     fn renditions(&self, video: &VideoId) -> io::Result<Vec<RenditionId>>;
     /// Removes a rendition's files; one that does not exist is not an error.
     fn remove_rendition(&self, video: &VideoId, rendition: &RenditionId) -> io::Result<()>;
+    /// Bytes every file of the video takes (0 when it has none).
+    fn video_bytes(&self, video: &VideoId) -> io::Result<u64>;
+    /// Bytes a rendition's files take (0 when it does not exist).
+    fn rendition_bytes(&self, video: &VideoId, rendition: &RenditionId) -> io::Result<u64>;
+}
+
+/// The bytes of every regular file below `path` (a file counts itself; nothing there is 0).
+/// Links are not followed.
+pub fn tree_bytes(path: &Path) -> io::Result<u64> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    if !meta.is_dir() {
+        return Ok(if meta.is_file() { meta.len() } else { 0 });
+    }
+    let mut total = 0u64;
+    for entry in std::fs::read_dir(path)? {
+        total = total.saturating_add(tree_bytes(&entry?.path())?);
+    }
+    Ok(total)
 }

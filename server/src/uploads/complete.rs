@@ -21,7 +21,7 @@ const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// At most this many missing indexes are listed in a message.
 const MISSING_LISTED: usize = 20;
 
-fn parse_dek(hex_dek: &str) -> AppResult<Dek> {
+pub(crate) fn parse_dek(hex_dek: &str) -> AppResult<Dek> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     hex::decode_to_slice(hex_dek, bytes.as_mut())
         .map_err(|_| AppError::BadRequest("dek must be 32 bytes as 64 hex digits.".to_owned()))?;
@@ -78,7 +78,7 @@ enum Verdict {
 /// Checks the assembled file with no key but the DEK: its length, its header, and that the DEK
 /// opens chunk 0 (catching a client that hands over the wrong key). A mismatch of length or
 /// header is the server's fault, logged, and answered with 409.
-async fn verify_file(state: &AppState, upload: &Upload, dek: Dek) -> AppResult<()> {
+pub(crate) async fn verify_file(state: &AppState, upload: &Upload, dek: Dek) -> AppResult<()> {
     let storage = state.storage.clone();
     let up = upload.clone();
     let _permit = VERIFYING

@@ -49,6 +49,15 @@ pub fn parse_id(raw: &str) -> AppResult<VideoId> {
 
 /// The caller's upload `id`. Someone else's is "not found" too: its existence is not revealed.
 pub async fn load_owned(pool: &SqlitePool, owner_id: i64, id: &VideoId) -> AppResult<Upload> {
+    let upload = load(pool, id).await?;
+    if upload.owner_id != owner_id {
+        return Err(AppError::NotFound("No such upload.".to_owned()));
+    }
+    Ok(upload)
+}
+
+/// Video `id`'s upload, whoever owns it.
+pub async fn load(pool: &SqlitePool, id: &VideoId) -> AppResult<Upload> {
     let row: Option<UploadRow> = sqlx::query_as(
         "SELECT owner_id, status, size_bytes, chunk_size, chunk_count, stream_header, wrapped_dek
          FROM videos WHERE id = ?",
@@ -59,9 +68,6 @@ pub async fn load_owned(pool: &SqlitePool, owner_id: i64, id: &VideoId) -> AppRe
     let not_found = || AppError::NotFound("No such upload.".to_owned());
     let (owner, status, size, chunk_size, chunk_count, header, wrapped) =
         row.ok_or_else(not_found)?;
-    if owner != owner_id {
-        return Err(not_found());
-    }
     let corrupt = |what: &str| AppError::Internal(format!("video {id} has a bad {what}"));
     Ok(Upload {
         id: *id,

@@ -294,3 +294,36 @@ impl TestApp {
             .await
     }
 }
+
+impl TestApp {
+    /// Uploads a 40 s VP9 clip as `cookie` and waits until a worker transcodes it with ffmpeg
+    /// (workers must be running): the job and its work directory.
+    pub async fn running_transcode(&self, cookie: &str) -> (i64, std::path::PathBuf) {
+        let (_, job) = self.upload_video(cookie, slow_clip(40)).await;
+        self.wait_for_job(cookie, job, Duration::from_secs(60), |j| {
+            j["status"] == "running" && j["phase"] == "transcoding"
+        })
+        .await;
+        let work_dir = self.data_dir().join("tmp").join(format!("job-{job}"));
+        assert!(work_dir.exists());
+        assert!(
+            ffmpeg_running_in(&work_dir),
+            "ffmpeg runs while transcoding"
+        );
+        (job, work_dir)
+    }
+}
+
+/// Whether some process has `dir` in its command line (ffmpeg is given paths inside it).
+pub fn ffmpeg_running_in(dir: &std::path::Path) -> bool {
+    let needle = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .any(|cmd| {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            cmd.contains("ffmpeg") && cmd.contains(&needle)
+        })
+}

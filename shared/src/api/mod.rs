@@ -3,6 +3,7 @@
 //! Plain serde types and the input rules both sides check, with no I/O: the server, the browser
 //! and the command-line client build and read the very same structs.
 
+pub mod admin;
 pub mod auth;
 pub mod comments;
 pub mod downloads;

@@ -1,34 +1,15 @@
+//! Members: the account list, adding an account, and one-time invites.
+
 use cloister_shared::api::{CreateInviteRequest, CreateUserRequest, Role, UserInfo};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::components::{ChoosePassphrase, ErrorLine};
-use crate::session::{Auth, Library, Session};
+use crate::components::ErrorLine;
 
-/// Accounts and the library passphrase. The server enforces the admin role; this page only hides
-/// itself from members.
+/// Accounts: who they are, adding one, inviting someone.
 #[component]
-pub fn AdminPage() -> impl IntoView {
-    let session = Session::get();
-    move || match session.auth.get() {
-        Auth::SignedIn(me) if me.role == Role::Admin => view! {
-            <h1>"Admin"</h1>
-            <Users/>
-            {move || match session.library.get() {
-                Library::Locked(status) => view! { <ChoosePassphrase current=status/> }.into_any(),
-                _ => ().into_any(),
-            }}
-        }
-        .into_any(),
-        Auth::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
-        _ => view! { <p class="error" role="alert">"Only an admin can see this page."</p> }
-            .into_any(),
-    }
-}
-
-#[component]
-fn Users() -> impl IntoView {
+pub(super) fn Users() -> impl IntoView {
     let users = RwSignal::new(Vec::<UserInfo>::new());
     let error = RwSignal::new(None::<String>);
     let reload = move || {

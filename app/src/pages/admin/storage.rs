@@ -1,0 +1,134 @@
+//! The Storage section: each account's quota use and bytes on disk, and housekeeping — what each
+//! category of leftovers frees, with a Clean button (asked first).
+
+use cloister_shared::api::admin::{
+    CleanupCategory, CleanupKind, HousekeepingReport, StorageReport,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::format::bytes;
+use crate::api;
+use crate::components::ErrorLine;
+
+#[component]
+pub fn StoragePanel() -> impl IntoView {
+    let usage = RwSignal::new(None::<StorageReport>);
+    let report = RwSignal::new(None::<HousekeepingReport>);
+    let error = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<String>);
+    let asking = RwSignal::new(None::<CleanupKind>);
+    let reload = move || async move {
+        match (api::storage_report().await, api::housekeeping().await) {
+            (Ok(u), Ok(h)) => {
+                usage.try_set(Some(u));
+                report.try_set(Some(h));
+            }
+            (Err(err), _) | (_, Err(err)) => {
+                error.try_set(Some(err.message));
+            }
+        }
+    };
+    // Walking the data directory costs disk reads: once a minute is plenty.
+    super::repeat(60_000, reload);
+    let clean = move |kind: CleanupKind| {
+        asking.set(None);
+        error.set(None);
+        spawn_local(async move {
+            match api::clean(kind).await {
+                Ok(done) => notice.set(Some(format!(
+                    "{}: removed {} item(s), freed {}.",
+                    kind.label(),
+                    done.removed,
+                    bytes(done.freed_bytes)
+                ))),
+                Err(err) => error.set(Some(err.message)),
+            }
+            reload().await;
+        });
+    };
+    view! {
+        <section class="card" data-testid="admin-storage">
+            <h2>"Storage"</h2>
+            <ErrorLine error/>
+            {move || usage.get().map(|u| view! { <Usage report=u/> })}
+            <h3>"Housekeeping"</h3>
+            {move || notice.get().map(|n| view! { <p class="success" role="status">{n}</p> })}
+            {move || asking.get().map(|kind| view! {
+                <div class="confirm-bar" role="group" aria-label="Confirm">
+                    <span>{format!("Remove all {}? This cannot be undone.", kind.label().to_lowercase())}</span>
+                    <button class="button danger small" on:click=move |_| clean(kind)>"Remove"</button>
+                    <button class="button secondary small" on:click=move |_| asking.set(None)>"Keep"</button>
+                </div>
+            })}
+            <table class="table">
+                <thead><tr><th>"What"</th><th>"Items"</th><th>"Frees"</th><th></th></tr></thead>
+                <tbody>
+                    {move || report.get().map(|r| r.categories.into_iter().map(|c| view! {
+                        <Category category=c ask=move |kind| asking.set(Some(kind))/>
+                    }).collect_view())}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn Usage(report: StorageReport) -> impl IntoView {
+    let rows = report
+        .users
+        .into_iter()
+        .map(|user| {
+            let share = if user.quota_bytes == 0 {
+                1.0
+            } else {
+                user.quota_used_bytes as f64 / user.quota_bytes as f64
+            };
+            let over = share >= 1.0;
+            view! {
+                <tr data-testid="storage-user">
+                    <th scope="row">{user.username}</th>
+                    <td>{user.videos}</td>
+                    <td>
+                        <div class="gauge small" class:over=over role="meter"
+                            aria-label="Quota used" aria-valuemin="0" aria-valuemax="100"
+                            aria-valuenow=format!("{:.0}", share * 100.0)>
+                            <div class="gauge-fill" style=format!("width: {:.1}%", (share * 100.0).min(100.0))></div>
+                        </div>
+                        {format!("{} of {}", bytes(user.quota_used_bytes), bytes(user.quota_bytes))}
+                    </td>
+                    <td>{bytes(user.stored_bytes)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="table">
+            <thead><tr><th>"Member"</th><th>"Videos"</th><th>"Quota used"</th><th>"On disk"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+        <p class="muted">
+            "The quota counts each video's original size; on disk is what its encrypted files take. "
+            {format!("Disk free: {}.", bytes(report.disk_free_bytes))}
+        </p>
+    }
+}
+
+#[component]
+fn Category(
+    category: CleanupCategory,
+    ask: impl Fn(CleanupKind) + Copy + 'static,
+) -> impl IntoView {
+    let kind = category.kind;
+    view! {
+        <tr data-testid="cleanup" data-kind=kind.as_str()>
+            <td><strong>{kind.label()}</strong><br/><span class="muted">{category.description}</span></td>
+            <td data-testid="cleanup-items">{category.items}</td>
+            <td data-testid="cleanup-bytes">{bytes(category.bytes)}</td>
+            <td>
+                <button class="button small secondary" disabled=category.items == 0
+                    on:click=move |_| ask(kind)>"Clean"</button>
+            </td>
+        </tr>
+    }
+}

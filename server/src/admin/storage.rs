@@ -1,0 +1,73 @@
+//! `/api/admin/storage`: each account's quota, what the quota counts, and what its videos take on
+//! disk.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use cloister_shared::api::admin::{StorageReport, UserStorage};
+use cloister_shared::api::Role;
+use cloister_shared::VideoId;
+
+use crate::error::{AppError, AppResult};
+use crate::http::json::ApiJson;
+use crate::state::AppState;
+use crate::uploads::blocking;
+
+type UserRow = (i64, String, String, i64, i64, i64);
+
+pub(super) async fn storage(State(state): State<AppState>) -> AppResult<ApiJson<StorageReport>> {
+    report(&state).await.map(ApiJson)
+}
+
+/// Quota use is the sum of the plaintext sizes (as the upload check counts it); stored bytes are
+/// measured on disk, one directory per video.
+async fn report(state: &AppState) -> AppResult<StorageReport> {
+    let users: Vec<UserRow> = sqlx::query_as(
+        "SELECT u.id, u.username, u.role, u.quota_bytes, COUNT(v.id),
+                COALESCE(SUM(v.size_bytes), 0)
+         FROM users u LEFT JOIN videos v ON v.owner_id = u.id
+         GROUP BY u.id ORDER BY u.username",
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let videos: Vec<(String, i64)> = sqlx::query_as("SELECT id, owner_id FROM videos")
+        .fetch_all(&state.db)
+        .await?;
+    let storage = state.storage.clone();
+    let stored = blocking(move || {
+        let mut by_owner: HashMap<i64, u64> = HashMap::new();
+        for (raw, owner) in videos {
+            let Ok(id) = VideoId::parse(&raw) else {
+                continue;
+            };
+            let bytes = storage.video_bytes(&id)?;
+            let total = by_owner.entry(owner).or_default();
+            *total = total.saturating_add(bytes);
+        }
+        Ok(by_owner)
+    })
+    .await?;
+    let disk = state.disk.clone();
+    let root = state.data.root().to_path_buf();
+    let disk_free_bytes = blocking(move || disk.available_bytes(&root)).await?;
+    let users = users
+        .into_iter()
+        .map(|(id, username, role, quota, count, used)| {
+            let role: Role = role
+                .parse()
+                .map_err(|_| AppError::Internal(format!("user {id} has role {role:?}")))?;
+            Ok(UserStorage {
+                username,
+                role,
+                quota_bytes: u64::try_from(quota).unwrap_or(0),
+                quota_used_bytes: u64::try_from(used).unwrap_or(0),
+                stored_bytes: stored.get(&id).copied().unwrap_or(0),
+                videos: u64::try_from(count).unwrap_or(0),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(StorageReport {
+        users,
+        disk_free_bytes,
+    })
+}

@@ -1,0 +1,250 @@
+//! An admin's overrides of the queue (docs/admin.md): retry a finished job, kill a running attempt,
+//! move a job in the queue. Each is one SQL transaction that records its event, like every other
+//! transition in `transitions`.
+
+use cloister_shared::api::admin::{PriorityRequest, MAX_PRIORITY};
+use cloister_shared::api::Event;
+
+use super::transitions::{commit_announcing, settle_video, video_of};
+use crate::accounts::unix_now;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// What killing an attempt led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Killed {
+    pub will_retry: bool,
+    pub retry_at: Option<i64>,
+}
+
+/// Why a killed attempt ended, for the uploader and the job's `error`.
+pub const KILLED_REASON: &str = "stopped by an admin";
+
+/// Ends the running attempt of `job_id` as a crash would: the attempt counts, and the job goes
+/// back to the queue after the usual backoff, or fails for good if it was the last attempt. The
+/// caller then stops the ffmpeg (in this process at once; a worker in another process notices at
+/// its next heartbeat, since the job is no longer its). `None` when the job is not running.
+pub async fn kill(state: &AppState, job_id: i64) -> AppResult<Option<Killed>> {
+    let now = unix_now();
+    let max_attempts = i64::from(state.config.limits.max_retries.saturating_add(1));
+    let mut tx = state.db.begin().await?;
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT video_id, attempts FROM jobs
+             WHERE id = ? AND kind = 'process' AND status = 'running'",
+    )
+    .bind(job_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((video_id, attempts)) = row else {
+        return Ok(None);
+    };
+    let will_retry = attempts < max_attempts;
+    // The same backoff as a failed attempt (`transitions::fail`): it also keeps a new attempt from
+    // taking `tmp/job-<id>` before the killed one has cleaned it up.
+    let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+    let backoff = state
+        .config
+        .jobs
+        .retry_backoff_secs
+        .saturating_mul(1u64 << doublings);
+    let retry_at = will_retry.then(|| now + i64::try_from(backoff).unwrap_or(i64::MAX / 2));
+    sqlx::query(
+        "UPDATE jobs SET status = ?, error = ?, retry_at = ?, lease_until = NULL,
+                worker_id = NULL, phase = NULL, eta_seconds = NULL,
+                finished_at = CASE WHEN ? THEN NULL ELSE ? END,
+                wrapped_server_dek = CASE WHEN ? THEN wrapped_server_dek ELSE NULL END
+         WHERE id = ? AND status = 'running'",
+    )
+    .bind(if will_retry { "queued" } else { "failed" })
+    .bind(KILLED_REASON)
+    .bind(retry_at)
+    .bind(will_retry)
+    .bind(now)
+    .bind(will_retry)
+    .bind(job_id)
+    .execute(&mut *tx)
+    .await?;
+    let video = video_of(&video_id)?;
+    settle_video(&mut tx, &video, will_retry, now).await?;
+    let event = Event::JobFailed {
+        job_id,
+        video_id: video,
+        reason: KILLED_REASON.to_owned(),
+        will_retry,
+        retry_at,
+    };
+    commit_announcing(state, tx, event, now).await?;
+    Ok(Some(Killed {
+        will_retry,
+        retry_at,
+    }))
+}
+
+/// Why a job cannot be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryRefused {
+    /// Queued, waiting, running or done.
+    NotFinishedUnsuccessfully,
+    /// Another job of the same video is queued or running.
+    OtherJobActive,
+    /// The video is ready already (a later job processed it).
+    VideoReady,
+}
+
+/// Puts a failed or cancelled job back in the queue as if just queued: attempts start again from
+/// zero, and the server holds the video's key (`wrapped_dek`, under `server.key`) until it ends.
+pub async fn retry(
+    state: &AppState,
+    job_id: i64,
+    wrapped_dek: &[u8],
+) -> AppResult<Result<u64, RetryRefused>> {
+    let now = unix_now();
+    let mut tx = state.db.begin().await?;
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT j.video_id, j.status, v.status FROM jobs j JOIN videos v ON v.id = j.video_id
+         WHERE j.id = ? AND j.kind = 'process'",
+    )
+    .bind(job_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((video_id, status, video_status)) = row else {
+        return Err(AppError::NotFound("There is no such job.".to_owned()));
+    };
+    if status != "failed" && status != "cancelled" {
+        return Ok(Err(RetryRefused::NotFinishedUnsuccessfully));
+    }
+    if video_status == "ready" {
+        return Ok(Err(RetryRefused::VideoReady));
+    }
+    let other: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT id FROM jobs WHERE video_id = ? AND id <> ? AND kind = 'process'
+           AND status IN {}",
+        super::store::ACTIVE
+    ))
+    .bind(&video_id)
+    .bind(job_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if other.is_some() {
+        return Ok(Err(RetryRefused::OtherJobActive));
+    }
+    sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = 0, error = NULL, retry_at = NULL,
+                queued_at = ?, started_at = NULL, finished_at = NULL, phase = NULL, percent = 0,
+                eta_seconds = NULL, wait_reason = NULL, deferred_since = NULL, run_anyway = 0,
+                worker_id = NULL, lease_until = NULL, rendition = NULL, wrapped_server_dek = ?
+         WHERE id = ? AND status IN ('failed', 'cancelled')",
+    )
+    .bind(now)
+    .bind(wrapped_dek)
+    .bind(job_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE videos SET status = 'uploaded', updated_at = ?
+         WHERE id = ? AND status IN ('failed', 'processing')",
+    )
+    .bind(now)
+    .bind(&video_id)
+    .execute(&mut *tx)
+    .await?;
+    let position = announce_queued(state, tx, job_id, &video_id, now).await?;
+    state.jobs.wake_workers();
+    Ok(Ok(position))
+}
+
+/// Commits `tx` with a `job_queued` event telling the job's place in the queue; returns it.
+async fn announce_queued(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    job_id: i64,
+    video_id: &str,
+    now: i64,
+) -> AppResult<u64> {
+    let position = queue_position(&mut tx, job_id).await?;
+    let event = Event::JobQueued {
+        job_id,
+        video_id: video_of(video_id)?,
+        queue_position: position,
+    };
+    commit_announcing(state, tx, event, now).await?;
+    Ok(position)
+}
+
+/// 1 for the next job workers take: the running ones and those ahead in their order (priority,
+/// then time queued, then id) come first.
+async fn queue_position(conn: &mut sqlx::SqliteConnection, job_id: i64) -> AppResult<u64> {
+    let ahead: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs o, jobs j
+         WHERE j.id = ?1 AND o.id <> ?1 AND o.kind = 'process'
+           AND o.status IN ('queued', 'waiting_resource', 'running')
+           AND (o.status = 'running' OR o.priority > j.priority
+                OR (o.priority = j.priority AND (o.queued_at < j.queued_at
+                    OR (o.queued_at = j.queued_at AND o.id < j.id))))",
+    )
+    .bind(job_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(u64::try_from(ahead).unwrap_or(0) + 1)
+}
+
+/// Checks an admin's priority value.
+pub fn check_priority(request: PriorityRequest) -> AppResult<()> {
+    match request {
+        PriorityRequest::Value { priority } if priority.abs() > MAX_PRIORITY => {
+            Err(AppError::BadRequest(format!(
+                "A priority is a whole number from -{MAX_PRIORITY} to {MAX_PRIORITY}."
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Moves a queued or waiting job: to the front, the back, or to a given priority. Returns the new
+/// priority, or `None` when the job is not waiting to run (running or finished).
+pub async fn set_priority(
+    state: &AppState,
+    job_id: i64,
+    request: PriorityRequest,
+) -> AppResult<Option<i64>> {
+    check_priority(request)?;
+    let now = unix_now();
+    let mut tx = state.db.begin().await?;
+    let row: Option<(String, String, i64)> = sqlx::query_as(
+        "SELECT video_id, status, priority FROM jobs
+         WHERE id = ? AND kind = 'process' AND status IN ('queued', 'waiting_resource')",
+    )
+    .bind(job_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((video_id, status, own)) = row else {
+        return Ok(None);
+    };
+    let (others_max, others_min): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT MAX(priority), MIN(priority) FROM jobs
+         WHERE id <> ? AND kind = 'process' AND status IN ('queued', 'waiting_resource')",
+    )
+    .bind(job_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    // One step past the others is enough: the order is by priority first.
+    let priority = match request {
+        PriorityRequest::Top => others_max.map_or(own, |max| own.max(max.saturating_add(1))),
+        PriorityRequest::Bottom => others_min.map_or(own, |min| own.min(min.saturating_sub(1))),
+        PriorityRequest::Value { priority } => priority,
+    }
+    .clamp(-MAX_PRIORITY, MAX_PRIORITY);
+    sqlx::query("UPDATE jobs SET priority = ? WHERE id = ?")
+        .bind(priority)
+        .bind(job_id)
+        .execute(&mut *tx)
+        .await?;
+    if status == "queued" {
+        // Members see the job's new place in the queue at once.
+        announce_queued(state, tx, job_id, &video_id, now).await?;
+    } else {
+        // A job the gate holds back keeps its "waiting" state for members; only its order moved.
+        tx.commit().await?;
+    }
+    Ok(Some(priority))
+}

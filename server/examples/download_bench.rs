@@ -7,7 +7,7 @@
 //!
 //! `scripts/bench-download.sh` runs it beside `openssl speed -evp aes-256-gcm`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,10 +21,12 @@ use cloister_shared::api::downloads::StartDownloadRequest;
 use cloister_shared::api::CreateUploadRequest;
 use cloister_shared::crypto::stream::{chunk_count, seal_all, DEFAULT_CHUNK_SIZE};
 use cloister_shared::{wrap_dek, Dek, LibraryKey, Purpose, StreamOpener, StreamSealer, VideoId};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-const PASSWORD: &str = "benchmark password";
+mod support;
+
+use support::{add_user, vm_kib, PASSWORD};
 
 #[derive(Parser)]
 struct Args {
@@ -235,37 +237,4 @@ fn open_in_process(size: u64) -> anyhow::Result<f64> {
     Ok((rounds.max(1) * u64::from(DEFAULT_CHUNK_SIZE)) as f64
         / 1e6
         / started.elapsed().as_secs_f64())
-}
-
-async fn add_user(binary: &Path, data: &Path) -> anyhow::Result<()> {
-    let mut child = Command::new(binary)
-        .args(["user", "add", "bench", "--admin", "--password-stdin"])
-        .args(["--quota", &(1u64 << 50).to_string()])
-        .env("CLOISTER_DATA_DIR", data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    let mut stdin = child.stdin.take().context("stdin")?;
-    stdin.write_all(format!("{PASSWORD}\n").as_bytes()).await?;
-    drop(stdin);
-    if !child.wait().await?.success() {
-        bail!("cloister user add failed");
-    }
-    Ok(())
-}
-
-/// A value in kB from /proc/<pid>/status.
-fn vm_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(field)?
-                .trim_start_matches(':')
-                .split_whitespace()
-                .next()?
-                .parse()
-                .ok()
-        })
-        .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }

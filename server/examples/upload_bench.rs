@@ -12,23 +12,25 @@
 //! server exactly the same work: it cannot and does not authenticate them. `--seal` seals every
 //! chunk in the client instead, as `cloister upload` does.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use bytes::Bytes;
 use clap::Parser;
 use cloister::client::ApiClient;
 use cloister_shared::api::CreateUploadRequest;
 use cloister_shared::crypto::stream::{chunk_count, seal_all, sealed_len, DEFAULT_CHUNK_SIZE};
 use cloister_shared::{wrap_dek, Dek, LibraryKey, Purpose, StreamSealer, VideoId};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinSet;
 
-const PASSWORD: &str = "benchmark password";
+mod support;
+
+use support::{add_user, vm_kib, PASSWORD};
 
 #[derive(Parser)]
 struct Args {
@@ -115,39 +117,6 @@ async fn main() -> anyhow::Result<()> {
     server.start_kill()?;
     let _ = server.wait().await;
     Ok(())
-}
-
-async fn add_user(binary: &Path, data: &Path) -> anyhow::Result<()> {
-    let mut child = Command::new(binary)
-        .args(["user", "add", "bench", "--admin", "--password-stdin"])
-        .args(["--quota", &(1u64 << 50).to_string()])
-        .env("CLOISTER_DATA_DIR", data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    let mut stdin = child.stdin.take().context("stdin")?;
-    stdin.write_all(format!("{PASSWORD}\n").as_bytes()).await?;
-    drop(stdin);
-    if !child.wait().await?.success() {
-        bail!("cloister user add failed");
-    }
-    Ok(())
-}
-
-/// A value in kB from /proc/<pid>/status.
-fn vm_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(field)?
-                .trim_start_matches(':')
-                .split_whitespace()
-                .next()?
-                .parse()
-                .ok()
-        })
-        .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }
 
 fn plain_chunk(size: u64, index: u64, fill: u8) -> Vec<u8> {

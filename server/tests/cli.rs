@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::process::Stdio;
 
 use tokio::io::AsyncWriteExt;
@@ -47,28 +46,11 @@ async fn cloister(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
     }
 }
 
-/// The real router served on 127.0.0.1:0, with connection info as `cloister serve` has it.
-async fn serve(app: &TestApp) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    format!("http://{addr}")
-}
-
 #[tokio::test]
 async fn first_admin_library_init_and_login_check_from_the_command_line() {
     // Many sign-ins from one address in this test: raise the throttle's burst.
     let app = TestApp::spawn_with(|c| c.accounts.login_burst = 100).await;
-    let server = serve(&app).await;
+    let server = format!("http://{}", app.serve_on_loopback().await);
     let data_dir = app.data_dir().to_str().expect("utf-8 path").to_owned();
     let data = ("CLOISTER_DATA_DIR", data_dir.as_str());
 
@@ -226,7 +208,7 @@ async fn first_admin_library_init_and_login_check_from_the_command_line() {
 #[tokio::test]
 async fn login_check_names_what_went_wrong() {
     let app = TestApp::spawn().await;
-    let server = serve(&app).await;
+    let server = format!("http://{}", app.serve_on_loopback().await);
     app.add_user("root", cloister_shared::api::Role::Admin)
         .await;
 

@@ -191,25 +191,6 @@ async fn d_plus_one_simultaneous_requests_give_the_last_the_queue_choice() {
     assert_eq!(load["active_downloads"], d);
 }
 
-/// Serves the router on 127.0.0.1 with the event hub; answers its address.
-async fn serve(app: &TestApp) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    app.state.events.spawn_tail(app.state.db.clone());
-    let router = cloister::router(app.state.clone());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .ok();
-    });
-    addr
-}
-
 async fn socket(
     addr: SocketAddr,
     cookie: &str,
@@ -252,7 +233,7 @@ async fn next_download_frame(
 #[tokio::test]
 async fn a_queued_download_is_notified_to_its_owner_alone_and_works() {
     let (app, readings) = spawn_processing_app().await;
-    let addr = serve(&app).await;
+    let addr = app.serve_on_loopback().await;
     cloister::downloads::spawn_dispatcher(app.state.clone());
     let ann = app.signed_in("ann", Role::Member).await;
     let bob = app.signed_in("bob", Role::Member).await;
@@ -385,7 +366,7 @@ async fn an_unused_link_expires_and_its_owner_is_told() {
         move |state| state.gate = cloister::gate::Gate::new(monitor, state.config.gate.clone()),
     )
     .await;
-    let addr = serve(&app).await;
+    let addr = app.serve_on_loopback().await;
     cloister::downloads::spawn_dispatcher(app.state.clone());
     let cookie = app.signed_in("ann", Role::Member).await;
     let file = uploaded(&app, &cookie, 1000).await;

@@ -13,25 +13,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Serves the app's router on 127.0.0.1 with the event hub running; answers its address.
-async fn serve(app: &common::TestApp) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    app.state.events.spawn_tail(app.state.db.clone());
-    let router = cloister::router(app.state.clone());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .ok();
-    });
-    addr
-}
-
 fn request(
     addr: SocketAddr,
     cookie: Option<&str>,
@@ -65,7 +46,7 @@ fn refused_with(result: Result<impl Sized, tokio_tungstenite::tungstenite::Error
 async fn only_members_on_our_origin_may_open_the_socket() {
     let (app, _) = spawn_processing_app().await;
     let cookie = app.signed_in("ann", Role::Member).await;
-    let addr = serve(&app).await;
+    let addr = app.serve_on_loopback().await;
     let anonymous = tokio_tungstenite::connect_async(request(addr, None, None)).await;
     assert_eq!(refused_with(anonymous), 401);
     let cross_site = tokio_tungstenite::connect_async(request(
@@ -85,7 +66,7 @@ async fn only_members_on_our_origin_may_open_the_socket() {
 async fn a_processed_upload_is_told_over_the_socket_in_order() {
     let (app, _) = spawn_processing_app().await;
     let cookie = app.signed_in("ann", Role::Member).await;
-    let addr = serve(&app).await;
+    let addr = app.serve_on_loopback().await;
     let (mut socket, _) = tokio_tungstenite::connect_async(request(addr, Some(&cookie), None))
         .await
         .expect("connect");

@@ -117,7 +117,10 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        // A full server is an expected answer, not a fault: it must not look like one in the log.
+        if matches!(self, Self::DownloadBusy) {
+            tracing::info!("download refused: no slot or the gate is closed");
+        } else if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
         let retry_after = match &self {

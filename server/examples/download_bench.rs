@@ -8,7 +8,6 @@
 //! `scripts/bench-download.sh` runs it beside `openssl speed -evp aes-256-gcm`.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,12 +20,10 @@ use cloister_shared::api::downloads::StartDownloadRequest;
 use cloister_shared::api::CreateUploadRequest;
 use cloister_shared::crypto::stream::{chunk_count, seal_all, DEFAULT_CHUNK_SIZE};
 use cloister_shared::{wrap_dek, Dek, LibraryKey, Purpose, StreamOpener, StreamSealer, VideoId};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
 mod support;
 
-use support::{add_user, vm_kib, PASSWORD};
+use support::{add_user, start_server, vm_kib, Server, PASSWORD};
 
 #[derive(Parser)]
 struct Args {
@@ -54,32 +51,25 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let data = tempfile::tempdir().context("temp dir")?;
     add_user(&args.binary, data.path()).await?;
-    let mut server = Command::new(&args.binary)
-        .args(["serve", "--addr", "127.0.0.1:0", "--workers", "0"])
-        .env("CLOISTER_DATA_DIR", data.path())
-        .env("CLOISTER_MAX_DOWNLOADS", args.downloads.to_string())
-        // The gate is not what is measured: a loaded benchmark machine must not refuse.
-        .env("CLOISTER_MAX_LOAD", "1000")
-        .env("CLOISTER_MAX_RAM_PERCENT", "100")
-        .env("CLOISTER_MIN_AVAILABLE_RAM_MB", "0")
-        .env("CLOISTER_MAX_SWAP_USED_MB", "1000000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", args.binary.display()))?;
-    let pid = server.id().context("server pid")?;
-    let mut lines = BufReader::new(server.stdout.take().context("stdout")?).lines();
-    let line = lines
-        .next_line()
-        .await?
-        .context("the server printed nothing")?;
-    let url = line
-        .strip_prefix("Cloister is running at ")
-        .context("unexpected start line")?
-        .trim_end_matches('/')
-        .to_owned();
+    let downloads = args.downloads.to_string();
+    let Server {
+        child: mut server,
+        pid,
+        url,
+    } = start_server(
+        &args.binary,
+        data.path(),
+        &["--workers", "0"],
+        &[
+            ("CLOISTER_MAX_DOWNLOADS", &downloads),
+            // The gate is not what is measured: a loaded benchmark machine must not refuse.
+            ("CLOISTER_MAX_LOAD", "1000"),
+            ("CLOISTER_MAX_RAM_PERCENT", "100"),
+            ("CLOISTER_MIN_AVAILABLE_RAM_MB", "0"),
+            ("CLOISTER_MAX_SWAP_USED_MB", "1000000"),
+        ],
+    )
+    .await?;
     let client = ApiClient::new(&url)?;
     client.login("bench", PASSWORD).await?;
 

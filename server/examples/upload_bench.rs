@@ -13,7 +13,6 @@
 //! chunk in the client instead, as `cloister upload` does.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,13 +23,11 @@ use cloister::client::ApiClient;
 use cloister_shared::api::CreateUploadRequest;
 use cloister_shared::crypto::stream::{chunk_count, seal_all, sealed_len, DEFAULT_CHUNK_SIZE};
 use cloister_shared::{wrap_dek, Dek, LibraryKey, Purpose, StreamSealer, VideoId};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 use tokio::task::JoinSet;
 
 mod support;
 
-use support::{add_user, vm_kib, PASSWORD};
+use support::{add_user, start_server, vm_kib, Server, PASSWORD};
 
 #[derive(Parser)]
 struct Args {
@@ -56,26 +53,11 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let data = tempfile::tempdir().context("temp dir")?;
     add_user(&args.binary, data.path()).await?;
-    let mut server = Command::new(&args.binary)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("CLOISTER_DATA_DIR", data.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", args.binary.display()))?;
-    let pid = server.id().context("server pid")?;
-    let mut lines = BufReader::new(server.stdout.take().context("stdout")?).lines();
-    let line = lines
-        .next_line()
-        .await?
-        .context("the server printed nothing")?;
-    let url = line
-        .strip_prefix("Cloister is running at ")
-        .context("unexpected start line")?
-        .trim_end_matches('/')
-        .to_owned();
+    let Server {
+        child: mut server,
+        pid,
+        url,
+    } = start_server(&args.binary, data.path(), &[], &[]).await?;
     let rss_at_start = vm_kib(pid, "VmRSS")?;
 
     let size = args.size_mib << 20;

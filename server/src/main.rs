@@ -101,6 +101,9 @@ async fn run() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if !matches!(cli.command, Command::Serve(_) | Command::Worker(_)) {
+        cli::end_quietly_when_stdout_closes();
+    }
     let result = match cli.command {
         Command::Serve(config) => serve(config).await,
         Command::Worker(config) => worker(config).await,

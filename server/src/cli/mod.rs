@@ -15,6 +15,18 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+/// Client commands print to stdout like any Unix tool: when the reader goes away
+/// (`cloister ls | head`), the process ends quietly on SIGPIPE instead of panicking in `println!`.
+/// Never for `serve` or `worker`: they write to ffmpeg's pipes and must see a closed pipe as an
+/// error to handle, not die of it.
+pub fn end_quietly_when_stdout_closes() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal; no handler of ours is replaced.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Where the server keeps its data: `user` commands open its database directly.
 #[derive(Debug, Clone, Args)]
 pub struct DataDirArgs {

@@ -2,19 +2,24 @@
 //! different file with the same name, size and modification time, a record whose MAC does not
 //! check out (tampered in the real SQLite file), or a record from before the MAC existed. In each
 //! case it starts afresh with a new key, and the video that arrives is the file's bytes. Against
-//! the real `cloister serve` on loopback.
+//! the real `cloister serve` on loopback; and the server's side (keeping the MAC) in process.
 
 mod common;
 
 use std::path::Path;
 use std::process::Stdio;
 
+use axum::http::{Method, StatusCode};
+use cloister::storage::FixedDiskSpace;
+use cloister_shared::api::Role;
 use cloister_shared::crypto::stream::open_all;
 use cloister_shared::{unwrap_dek, Purpose, VideoId, WrappedKey};
 use common::cli::{
     chunks_recorded, client, library_key, run, serve, set_up, wait_for_chunks, Run,
 };
-use common::uploads::CHUNK;
+use common::uploads::{SealedFile, CHUNK};
+use common::{message, TestApp};
+use serde_json::{json, Value};
 use sqlx::SqlitePool;
 
 /// Four chunks (the last partial), differing from another `seed`'s at every byte.
@@ -245,4 +250,52 @@ async fn an_unfinished_upload_without_a_mac_is_not_resumed() {
     let id = uploaded_id(&r.stdout);
     assert!(stored_original(t.data.path(), &t.pool, &id).await == contents(2));
     assert!(unfinished(&t.pool).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_server_keeps_the_resume_mac_as_sent_and_refuses_a_malformed_one() {
+    let app = TestApp::spawn_with_state(
+        |_| {},
+        |s| s.disk = std::sync::Arc::new(FixedDiskSpace(1 << 40)),
+    )
+    .await;
+    let alice = app.signed_in("alice", Role::Member).await;
+    let file = SealedFile::new(CHUNK + 10);
+    let sent = file.create_body()["resume_mac"].clone();
+    let (status, body) = app.create_upload(&alice, &file).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let uri = format!("/api/uploads?fingerprint={}", file.fingerprint_hex());
+    let (status, _, record) = app.call(Method::GET, &uri, Some(&alice), None).await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(record["resume_mac"], sent);
+    let (_, _, by_id) = app
+        .call(Method::GET, &format!("/api/uploads/{}", file.id), Some(&alice), None)
+        .await;
+    assert_eq!(by_id["resume_mac"], sent);
+
+    for bad in ["zz", "00", &"0".repeat(66)] {
+        let other = SealedFile::new(10);
+        let mut body = other.create_body();
+        body["resume_mac"] = json!(bad);
+        let (status, _, answer) = app
+            .call(Method::POST, "/api/uploads", Some(&alice), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {answer}");
+        assert!(
+            message(&answer).contains("resume_mac"),
+            "{answer}"
+        );
+    }
+    // Without one the upload is created, and its record says it has none.
+    let plain = SealedFile::new(10);
+    let mut body = plain.create_body();
+    body.as_object_mut().expect("object").remove("resume_mac");
+    let (status, _, answer) = app
+        .call(Method::POST, "/api/uploads", Some(&alice), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (_, _, record) = app
+        .call(Method::GET, &format!("/api/uploads/{}", plain.id), Some(&alice), None)
+        .await;
+    assert_eq!(record["resume_mac"], Value::Null);
 }

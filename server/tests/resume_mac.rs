@@ -14,9 +14,7 @@ use cloister::storage::FixedDiskSpace;
 use cloister_shared::api::Role;
 use cloister_shared::crypto::stream::open_all;
 use cloister_shared::{unwrap_dek, Purpose, VideoId, WrappedKey};
-use common::cli::{
-    chunks_recorded, client, library_key, run, serve, set_up, wait_for_chunks, Run,
-};
+use common::cli::{chunks_recorded, client, library_key, run, serve, set_up, wait_for_chunks, Run};
 use common::uploads::{SealedFile, CHUNK};
 use common::{message, TestApp};
 use serde_json::{json, Value};
@@ -78,8 +76,8 @@ async fn stored_original(data: &Path, pool: &SqlitePool, id: &VideoId) -> Vec<u8
         .fetch_one(pool)
         .await
         .expect("row");
-    let dek = unwrap_dek(&lk, id, &WrappedKey::from_bytes(&wrapped).expect("wrapped"))
-        .expect("dek");
+    let dek =
+        unwrap_dek(&lk, id, &WrappedKey::from_bytes(&wrapped).expect("wrapped")).expect("dek");
     let sealed = std::fs::read(
         data.join("videos")
             .join(id.to_string())
@@ -122,9 +120,7 @@ async fn a_different_file_with_the_same_name_size_and_mtime_does_not_resume_the_
         .and_then(|f| f.set_modified(mtime))
         .expect("set mtime");
     assert_eq!(
-        std::fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .ok(),
+        std::fs::metadata(&path).and_then(|m| m.modified()).ok(),
         Some(mtime)
     );
 
@@ -165,7 +161,10 @@ impl TwoUnfinished {
             let path = files.path().join(name);
             std::fs::write(&path, contents(n as u8 + 1)).expect("write");
             interrupted_upload(&url, &pool, &path).await;
-            let new = unfinished(&pool).await.into_iter().find(|id| !ids.contains(id));
+            let new = unfinished(&pool)
+                .await
+                .into_iter()
+                .find(|id| !ids.contains(id));
             ids.push(new.expect("an unfinished upload"));
         }
         let [a, b] = <[String; 2]>::try_from(ids).expect("two uploads");
@@ -269,7 +268,12 @@ async fn the_server_keeps_the_resume_mac_as_sent_and_refuses_a_malformed_one() {
     assert_eq!(status, StatusCode::OK, "{record}");
     assert_eq!(record["resume_mac"], sent);
     let (_, _, by_id) = app
-        .call(Method::GET, &format!("/api/uploads/{}", file.id), Some(&alice), None)
+        .call(
+            Method::GET,
+            &format!("/api/uploads/{}", file.id),
+            Some(&alice),
+            None,
+        )
         .await;
     assert_eq!(by_id["resume_mac"], sent);
 
@@ -281,10 +285,7 @@ async fn the_server_keeps_the_resume_mac_as_sent_and_refuses_a_malformed_one() {
             .call(Method::POST, "/api/uploads", Some(&alice), Some(body))
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {answer}");
-        assert!(
-            message(&answer).contains("resume_mac"),
-            "{answer}"
-        );
+        assert!(message(&answer).contains("resume_mac"), "{answer}");
     }
     // Without one the upload is created, and its record says it has none.
     let plain = SealedFile::new(10);
@@ -295,7 +296,12 @@ async fn the_server_keeps_the_resume_mac_as_sent_and_refuses_a_malformed_one() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let (_, _, record) = app
-        .call(Method::GET, &format!("/api/uploads/{}", plain.id), Some(&alice), None)
+        .call(
+            Method::GET,
+            &format!("/api/uploads/{}", plain.id),
+            Some(&alice),
+            None,
+        )
         .await;
     assert_eq!(record["resume_mac"], Value::Null);
 }

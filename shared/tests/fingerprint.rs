@@ -66,7 +66,9 @@ fn a_different_file_with_the_same_name_size_and_mtime_gets_another_fingerprint()
     let key = LibraryKey::from_bytes([7; 32]);
     let original = pattern(20 << 20);
     let size = original.len() as u64;
-    let fp = |bytes: &[u8]| upload_fingerprint(&key, "beach.mp4", size, 1_700_000_000_000, &sample(bytes));
+    let fp = |bytes: &[u8]| {
+        upload_fingerprint(&key, "beach.mp4", size, 1_700_000_000_000, &sample(bytes))
+    };
     let base = fp(&original);
     for at in [0, original.len() / 2, original.len() - 1] {
         let mut changed = original.clone();
@@ -106,7 +108,13 @@ fn fingerprint_vector_is_fixed() {
     // byte.
     let key = LibraryKey::from_bytes([1; 32]);
     let bytes = pattern(200_000);
-    let fp = upload_fingerprint(&key, "clip.mov", 200_000, 1_700_000_000_000, &sample(&bytes));
+    let fp = upload_fingerprint(
+        &key,
+        "clip.mov",
+        200_000,
+        1_700_000_000_000,
+        &sample(&bytes),
+    );
     assert_eq!(
         hex::encode(fp),
         "c25cb36ef1ce187a7f08c8f5eecdedb9a5660e1a7ec02f50fe925a62990dbaaf"

@@ -297,7 +297,9 @@ async fn resume(resumable: Resumable, local: &LocalFile) -> Result<Prepared, Sto
     } = resumable;
     let sealer = ChunkSealer::for_stream(&dek, &video, &header).await?;
     let count = local.chunk_count();
-    let missing = (0..count).filter(|i| held.binary_search(i).is_err()).collect();
+    let missing = (0..count)
+        .filter(|i| held.binary_search(i).is_err())
+        .collect();
     Ok(Prepared {
         video,
         dek,

@@ -176,7 +176,12 @@ async fn start(
     if let Some(note) = &created.processing_note {
         eprintln!("{note}");
     }
-    Session::new(new.request.video_id, new.dek, &new.header, &created.received)
+    Session::new(
+        new.request.video_id,
+        new.dek,
+        &new.header,
+        &created.received,
+    )
 }
 
 /// Reads and seals chunk `index` (4 MiB at most in memory) on a blocking thread.

@@ -104,7 +104,10 @@ fn check_shape(req: &CreateUploadRequest, max_upload: u64) -> AppResult<Checked>
         .as_deref()
         .map(|mac| decode_hex("resume_mac", mac, RESUME_MAC_LEN))
         .transpose()?;
-    if resume_mac.as_ref().is_some_and(|mac| mac.len() != RESUME_MAC_LEN) {
+    if resume_mac
+        .as_ref()
+        .is_some_and(|mac| mac.len() != RESUME_MAC_LEN)
+    {
         return Err(AppError::BadRequest(format!(
             "resume_mac must be {RESUME_MAC_LEN} bytes ({} hex digits).",
             RESUME_MAC_LEN * 2

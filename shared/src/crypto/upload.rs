@@ -114,12 +114,7 @@ pub fn new_upload(
             .transpose()?,
         file_name_sealed: Some(seal(texts.file_name, Purpose::FileName)?),
         fingerprint: hex::encode(file.fingerprint),
-        resume_mac: Some(hex::encode(resume_mac(
-            library_key,
-            &video,
-            &header,
-            file,
-        )?)),
+        resume_mac: Some(hex::encode(resume_mac(library_key, &video, &header, file)?)),
     };
     Ok(NewUpload {
         request,

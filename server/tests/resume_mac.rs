@@ -267,15 +267,10 @@ async fn the_server_keeps_the_resume_mac_as_sent_and_refuses_a_malformed_one() {
     let (status, _, record) = app.call(Method::GET, &uri, Some(&alice), None).await;
     assert_eq!(status, StatusCode::OK, "{record}");
     assert_eq!(record["resume_mac"], sent);
-    let (_, _, by_id) = app
-        .call(
-            Method::GET,
-            &format!("/api/uploads/{}", file.id),
-            Some(&alice),
-            None,
-        )
-        .await;
-    assert_eq!(by_id["resume_mac"], sent);
+    assert_eq!(
+        record_by_id(&app, &alice, &file.id).await["resume_mac"],
+        sent
+    );
 
     for bad in ["zz", "00", &"0".repeat(66)] {
         let other = SealedFile::new(10);
@@ -295,13 +290,16 @@ async fn the_server_keeps_the_resume_mac_as_sent_and_refuses_a_malformed_one() {
         .call(Method::POST, "/api/uploads", Some(&alice), Some(body))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
-    let (_, _, record) = app
-        .call(
-            Method::GET,
-            &format!("/api/uploads/{}", plain.id),
-            Some(&alice),
-            None,
-        )
-        .await;
-    assert_eq!(record["resume_mac"], Value::Null);
+    assert_eq!(
+        record_by_id(&app, &alice, &plain.id).await["resume_mac"],
+        Value::Null
+    );
+}
+
+/// `GET /api/uploads/{id}`'s answer.
+async fn record_by_id(app: &TestApp, cookie: &str, id: &VideoId) -> Value {
+    let uri = format!("/api/uploads/{id}");
+    let (status, _, record) = app.call(Method::GET, &uri, Some(cookie), None).await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    record
 }

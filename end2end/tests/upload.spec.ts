@@ -68,56 +68,106 @@ test('a real video uploads through the page, encrypted, with moving progress, an
   expect(downloadedHash(page, stored.video_id)).toBe(sha256(video));
 });
 
-test('a reload in the middle of an upload resumes from the chunks the server holds', async ({ page }) => {
-  test.setTimeout(180_000);
-  const video = makeVideo('resume-720p.mp4', 10, '18M');
+/**
+ * Starts uploading `video` while chunk 2's connection keeps dropping (the page retries with
+ * backoff), waits until the server holds every other chunk, then reloads the page — the member
+ * gave up, or the browser crashed — and unlocks again once the network is back. Answers the id of
+ * the unfinished upload left on the server and the file's chunk count.
+ */
+async function leaveUnfinished(page: Page, video: string): Promise<{ oldId: string; chunks: number }> {
   const chunks = Math.ceil(statSync(video).size / (4 * 1024 * 1024));
   expect(chunks).toBeGreaterThanOrEqual(4);
   await signInAndUnlock(page, user.name, user.password);
   await page.getByRole('link', { name: 'Upload' }).click();
-
-  // Chunk 2's connection keeps dropping (the page retries with backoff); the others go through.
   await page.route('**/api/uploads/*/chunks/2', (route) => route.abort('connectionreset'));
-  const firstRun: number[] = [];
-  page.on('request', (r) => {
-    const m = r.url().match(/\/chunks\/(\d+)$/);
-    if (m && r.method() === 'PUT') firstRun.push(Number(m[1]));
-  });
+  const firstRun = chunksSent(page);
   await page.getByTestId('file-input').setInputFiles(video);
   await page.getByTestId('start-upload').click();
   await expect.poll(() => firstRun.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(chunks);
-  // Wait until every chunk but the stuck one is stored on the server.
+  let oldId = '';
   await expect
     .poll(async () => {
       const held = await page.request.get('/api/videos');
       const list = await held.json();
       const mine = list.videos.find((v: any) => v.status === 'uploading');
       if (!mine) return -1;
+      oldId = mine.video_id;
       const state = await (await page.request.get(`/api/uploads/${mine.video_id}`)).json();
       return state.received.length;
     }, { timeout: 60_000 })
     .toBe(chunks - 1);
-
-  // The member gives up and reloads the page (or the browser crashed), then picks the same file
-  // again once the network is back.
   await page.reload();
   await page.unroute('**/api/uploads/*/chunks/2');
   // The reload forgot the library key: the upload page asks for the passphrase in place.
   await page.getByLabel('Library passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Unlock' }).click();
-  const secondRun: number[] = [];
+  return { oldId, chunks };
+}
+
+/** Indexes of the chunks the page PUTs from now on. */
+function chunksSent(page: Page): number[] {
+  const sent: number[] = [];
   page.on('request', (r) => {
     const m = r.url().match(/\/chunks\/(\d+)$/);
-    if (m && r.method() === 'PUT') secondRun.push(Number(m[1]));
+    if (m && r.method() === 'PUT') sent.push(Number(m[1]));
   });
+  return sent;
+}
+
+test('a reload in the middle of an upload resumes from the chunks the server holds', async ({ page }) => {
+  test.setTimeout(180_000);
+  const video = makeVideo('resume-720p.mp4', 10, '18M');
+  const { oldId } = await leaveUnfinished(page, video);
+  const secondRun = chunksSent(page);
   await page.getByTestId('file-input').setInputFiles(video);
   await page.getByTestId('start-upload').click();
   await expect(page.getByTestId('processing-queued')).toBeVisible({ timeout: 120_000 });
-  // Only the missing chunk went out again.
+  // Only the missing chunk went out again, into the same upload.
   expect(secondRun).toEqual([2]);
+  await expect(page.getByTestId('upload-notice')).toHaveCount(0);
 
   const listing = await (await page.request.get('/api/videos')).json();
   const stored = listing.videos[0];
+  expect(stored.video_id).toBe(oldId);
+  expect(downloadedHash(page, stored.video_id)).toBe(sha256(video));
+});
+
+test('a resume record whose MAC fails is not resumed: the page says so and sends the file afresh', async ({ page }) => {
+  test.setTimeout(180_000);
+  const video = makeVideo('resume-720p.mp4', 10, '18M');
+  const { oldId, chunks } = await leaveUnfinished(page, video);
+  // The server (hostile, or with a damaged database) answers the lookup with a record whose MAC
+  // does not verify.
+  let answered = '';
+  await page.route(
+    (url) => url.pathname === '/api/uploads' && url.searchParams.has('fingerprint'),
+    async (route) => {
+      const response = await route.fetch();
+      const record = await response.json();
+      answered = record.video_id;
+      const mac: string = record.resume_mac;
+      record.resume_mac = (mac[0] === '0' ? '1' : '0') + mac.slice(1);
+      await route.fulfill({ response, json: record });
+    },
+  );
+  const secondRun = chunksSent(page);
+  await page.getByTestId('file-input').setInputFiles(video);
+  await page.getByTestId('start-upload').click();
+  const item = page.getByTestId('upload-item');
+  await expect(item.getByTestId('upload-notice')).toHaveText(
+    "The server's unfinished upload of this file was not resumed: its check value does not match " +
+      'this file and this library. Uploading it again from the start, with a new key.',
+    { timeout: 60_000 },
+  );
+  await expect(item.getByTestId('processing-queued')).toBeVisible({ timeout: 120_000 });
+  expect(answered).toBe(oldId);
+
+  // Every chunk went out again, under a new video id; the untrusted upload is gone.
+  expect([...secondRun].sort((a, b) => a - b)).toEqual([...Array(chunks).keys()]);
+  const listing = await (await page.request.get('/api/videos')).json();
+  const stored = listing.videos[0];
+  expect(stored.video_id).not.toBe(oldId);
+  expect((await page.request.get(`/api/uploads/${oldId}`)).status()).toBe(404);
   expect(downloadedHash(page, stored.video_id)).toBe(sha256(video));
 });
 

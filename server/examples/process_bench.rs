@@ -845,6 +845,7 @@ async fn upload_sealed(
         description_sealed: None,
         file_name_sealed: None,
         fingerprint: hex::encode([0u8; 32]),
+        resume_mac: None,
     };
     create(state, user, &request)
         .await

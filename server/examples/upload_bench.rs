@@ -144,6 +144,7 @@ async fn upload(
             description_sealed: None,
             file_name_sealed: None,
             fingerprint: hex::encode([n as u8; 32]),
+            resume_mac: None,
         })
         .await?;
     let seal_one = |index: u64| -> anyhow::Result<Bytes> {

@@ -6,14 +6,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use cloister_shared::crypto::stream::{open_all, seal_all_with};
-use cloister_shared::{
-    unwrap_dek, unwrap_library_key, PassphraseKey, Purpose, StreamHeader, StreamSealer, VideoId,
-    WrappedKey,
+use cloister_shared::{unwrap_dek, Purpose, StreamHeader, StreamSealer, VideoId, WrappedKey};
+use common::cli::{
+    chunks_recorded, client, library_key, port_of, run, serve, set_up, wait_for_chunks,
 };
-use common::cli::{client, port_of, run, serve, set_up, PASSPHRASE};
 use common::uploads::CHUNK;
 
 /// A test video file of four chunks (the last one partial).
@@ -26,33 +24,11 @@ fn make_file(dir: &Path) -> (PathBuf, Vec<u8>) {
     (path, bytes)
 }
 
-async fn chunks_recorded(pool: &sqlx::SqlitePool) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM upload_chunks")
-        .fetch_one(pool)
-        .await
-        .unwrap_or(0)
-}
-
-/// Waits until the server has recorded at least `n` chunks.
-async fn wait_for_chunks(pool: &sqlx::SqlitePool, n: i64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while chunks_recorded(pool).await < n {
-        assert!(Instant::now() < deadline, "chunks never arrived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// The upload's file must equal header ‖ every chunk sealed in one pass with the same DEK and salt,
 /// and open to the original bytes.
 async fn assert_single_pass_identical(data: &Path, plain: &[u8]) {
+    let lk = library_key(data).await;
     let pool = cloister::db::open(data).await.expect("db");
-    let library = cloister::library::store::get(&pool)
-        .await
-        .expect("library")
-        .expect("initialized");
-    let pk = PassphraseKey::derive(PASSPHRASE.as_bytes(), &library.salt, &library.params)
-        .expect("derive");
-    let lk = unwrap_library_key(&pk, &library.wrapped_library_key).expect("library key");
     let (id, status, header, wrapped): (String, String, Vec<u8>, Vec<u8>) =
         sqlx::query_as("SELECT id, status, stream_header, wrapped_dek FROM videos")
             .fetch_one(&pool)

@@ -9,7 +9,7 @@ pub mod crypto;
 pub mod ids;
 pub mod manifest;
 
-pub use crypto::fingerprint::upload_fingerprint;
+pub use crypto::fingerprint::{sample_ranges, upload_fingerprint, ContentSample};
 pub use crypto::keys::{
     unwrap_dek, unwrap_library_key, wrap_dek, wrap_library_key, Dek, KdfParams, LibraryKey,
     PassphraseKey, WrappedKey,

@@ -24,6 +24,8 @@ struct Item {
     title: RwSignal<String>,
     description: RwSignal<String>,
     state: RwSignal<UploadState>,
+    /// Said once during the upload, e.g. that an unfinished upload was started over.
+    notice: RwSignal<Option<String>>,
     cancel: RwSignal<bool>,
 }
 
@@ -74,6 +76,7 @@ pub fn UploadPage() -> impl IntoView {
                 file: StoredValue::new_local(Some(file)),
                 description: RwSignal::new(String::new()),
                 state: RwSignal::new(UploadState::Ready),
+                notice: RwSignal::new(None),
                 cancel: RwSignal::new(false),
             });
         }
@@ -249,11 +252,14 @@ async fn run_item(item: Item, key: &cloister_shared::crypto::keys::LibraryKey, l
     let title = item.title.get_untracked();
     let description = item.description.get_untracked();
     item.cancel.set(false);
+    item.notice.set(None);
+    let notice = move |text: String| item.notice.set(Some(text));
     let upload = Upload {
         file: &file,
         title: &title,
         description: &description,
         library_key: key,
+        notice: &notice,
     };
     let end = engine::run(
         upload,
@@ -306,6 +312,9 @@ fn UploadRow(item: Item) -> impl IntoView {
             <p class="status-line" data-testid="upload-status" aria-live="polite">
                 {move || status_text(&item.state.get(), snapshot())}
             </p>
+            {move || item.notice.get().map(|text| view! {
+                <p class="status-line" data-testid="upload-notice" role="status">{text}</p>
+            })}
             {move || match item.state.get() {
                 UploadState::Done { video_id, job_id, queue_position, note } => {
                     view! { <ProcessingBanner video=video_id job_id queue_position note/> }.into_any()

@@ -4,15 +4,14 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
-use cloister_shared::api::{
-    CompleteUploadRequest, CreateUploadRequest, UploadState as ServerUpload, VideoStatus,
-};
-use cloister_shared::crypto::keys::{unwrap_dek, wrap_dek, Dek, LibraryKey};
-use cloister_shared::crypto::stream::{
-    chunk_count, seal_all, Purpose, StreamHeader, StreamSealer, DEFAULT_CHUNK_SIZE,
+use cloister_shared::api::CompleteUploadRequest;
+use cloister_shared::crypto::keys::{Dek, LibraryKey};
+use cloister_shared::crypto::stream::{Purpose, StreamHeader, StreamSealer, DEFAULT_CHUNK_SIZE};
+use cloister_shared::crypto::upload::{
+    check_resume, new_upload, LocalFile, NotResumable, Resumable, UploadTexts,
 };
 use cloister_shared::crypto::webcrypto::WebSealer;
-use cloister_shared::{upload_fingerprint, VideoId};
+use cloister_shared::{sample_ranges, upload_fingerprint, ContentSample, VideoId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -29,6 +28,9 @@ pub struct Upload<'a> {
     pub title: &'a str,
     pub description: &'a str,
     pub library_key: &'a LibraryKey,
+    /// Tells the member something they should know but that does not stop the upload (an
+    /// unfinished upload that could not be resumed).
+    pub notice: &'a dyn Fn(String),
 }
 
 /// Why an upload stopped early.
@@ -221,97 +223,89 @@ fn plain_len(size: u64, chunk_size: u64, index: u64) -> u64 {
     size.saturating_sub(index * chunk_size).min(chunk_size)
 }
 
-/// Finds this file's unfinished upload on the server (same name, size and modification time) and
-/// resumes it with its DEK and salt, or starts a new one.
-async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
+/// What identifies the file: its size and its fingerprint (name, size, modification time and the
+/// sampled content, under the library key).
+async fn local_file(upload: &Upload<'_>, size: u64) -> Result<LocalFile, Stop> {
     let modified = upload.file.last_modified().max(0.0) as u64;
-    let fingerprint = hex::encode(upload_fingerprint(
-        upload.library_key,
-        &upload.file.name(),
+    let [first, middle, last] = sample_ranges(size);
+    let first = read_slice(upload.file, first.start, first.end).await?;
+    let middle = read_slice(upload.file, middle.start, middle.end).await?;
+    let last = read_slice(upload.file, last.start, last.end).await?;
+    let content =
+        ContentSample::of(size, [&first, &middle, &last]).map_err(|_| unreadable_file())?;
+    Ok(LocalFile {
         size,
-        modified,
-    ));
-    if let Some(existing) = with_retries(|| api::find_upload(&fingerprint)).await? {
-        if existing.status == VideoStatus::Uploading {
-            return resume(upload.library_key, existing).await;
+        fingerprint: upload_fingerprint(
+            upload.library_key,
+            &upload.file.name(),
+            size,
+            modified,
+            &content,
+        ),
+    })
+}
+
+/// Finds this file's unfinished upload on the server and resumes it with its DEK and salt when its
+/// record passes every check (`check_resume`); otherwise tells the member why, removes that record
+/// and starts a new upload with a new DEK and salt.
+async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
+    let local = local_file(upload, size).await?;
+    let fingerprint = hex::encode(local.fingerprint);
+    if let Some(record) = with_retries(|| api::find_upload(&fingerprint)).await? {
+        match check_resume(upload.library_key, &record, &local) {
+            Ok(resumable) => return resume(resumable, &local).await,
+            Err(why) => {
+                (upload.notice)(why.message());
+                if why != NotResumable::Finished {
+                    // Its fingerprint would block the new upload (one unfinished upload per file).
+                    let id = record.video_id.to_string();
+                    with_retries(|| api::abort_upload(&id)).await?;
+                }
+            }
         }
     }
-    let video = VideoId::random().map_err(crypto)?;
-    let dek = Dek::generate().map_err(crypto)?;
-    // A fresh random salt for the new stream; the header goes to the server.
-    let header = *StreamSealer::new(&dek, &video, &Purpose::Original, DEFAULT_CHUNK_SIZE)
-        .map_err(crypto)?
-        .header();
-    let sealer = ChunkSealer::for_stream(&dek, &video, &header).await?;
-    let title = seal_all(
-        &dek,
-        &video,
-        &Purpose::Title,
-        DEFAULT_CHUNK_SIZE,
-        upload.title.as_bytes(),
-    )
-    .map_err(crypto)?;
-    let description = if upload.description.trim().is_empty() {
-        None
-    } else {
-        let sealed = seal_all(
-            &dek,
-            &video,
-            &Purpose::Description,
-            DEFAULT_CHUNK_SIZE,
-            upload.description.as_bytes(),
-        )
-        .map_err(crypto)?;
-        Some(hex::encode(sealed))
+    let description = Some(upload.description).filter(|d| !d.trim().is_empty());
+    let name = upload.file.name();
+    let texts = UploadTexts {
+        title: upload.title,
+        description,
+        file_name: &name,
     };
-    let file_name = seal_all(
-        &dek,
-        &video,
-        &Purpose::FileName,
-        DEFAULT_CHUNK_SIZE,
-        upload.file.name().as_bytes(),
-    )
-    .map_err(crypto)?;
-    let count = chunk_count(size, DEFAULT_CHUNK_SIZE);
-    let request = CreateUploadRequest {
-        video_id: video,
-        size_bytes: size,
-        chunk_count: count,
-        stream_header: hex::encode(header.to_bytes()),
-        wrapped_dek: wrap_dek(upload.library_key, &video, &dek).map_err(crypto)?,
-        title_sealed: hex::encode(title),
-        description_sealed: description,
-        file_name_sealed: Some(hex::encode(file_name)),
-        fingerprint,
-    };
-    let created = with_retries(|| api::create_upload(&request)).await?;
+    let new = new_upload(upload.library_key, &local, &texts).map_err(crypto)?;
+    let video = new.request.video_id;
+    let sealer = ChunkSealer::for_stream(&new.dek, &video, &new.header).await?;
+    let created = with_retries(|| api::create_upload(&new.request)).await?;
+    let count = local.chunk_count();
     let missing = (0..count)
         .filter(|i| !created.received.contains(i))
         .collect();
     Ok(Prepared {
         video,
-        dek,
+        dek: new.dek,
         sealer,
         missing,
         chunk_count: count,
     })
 }
 
-async fn resume(library_key: &LibraryKey, existing: ServerUpload) -> Result<Prepared, Stop> {
-    let video = existing.video_id;
-    let dek = unwrap_dek(library_key, &video, &existing.wrapped_dek).map_err(crypto)?;
-    let header_bytes = hex::decode(&existing.stream_header).map_err(crypto)?;
-    let header = StreamHeader::parse(&header_bytes).map_err(crypto)?;
+async fn resume(resumable: Resumable, local: &LocalFile) -> Result<Prepared, Stop> {
+    let Resumable {
+        video,
+        dek,
+        header,
+        held,
+    } = resumable;
     let sealer = ChunkSealer::for_stream(&dek, &video, &header).await?;
-    let missing = (0..existing.chunk_count)
-        .filter(|i| existing.received.binary_search(i).is_err())
+    let count = local.chunk_count();
+    let missing = (0..count)
+        .filter(|i| held.binary_search(i).is_err())
         .collect();
     Ok(Prepared {
         video,
         dek,
         sealer,
         missing,
-        chunk_count: existing.chunk_count,
+        chunk_count: count,
     })
 }
 
@@ -340,11 +334,7 @@ async fn send_chunk(
 
 /// One slice of the file, read on its own: the whole file is never in memory.
 async fn read_slice(file: &web_sys::File, start: u64, end: u64) -> Result<Vec<u8>, Stop> {
-    let unreadable = |_| Stop::Failed {
-        message: "The file could not be read. Was it moved or deleted? Choose it again to resume."
-            .to_owned(),
-        retryable: false,
-    };
+    let unreadable = |_| unreadable_file();
     let blob = file
         .slice_with_f64_and_f64(start as f64, end as f64)
         .map_err(unreadable)?;
@@ -355,6 +345,14 @@ async fn read_slice(file: &web_sys::File, start: u64, end: u64) -> Result<Vec<u8
         .dyn_into::<js_sys::ArrayBuffer>()
         .map_err(unreadable)?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+fn unreadable_file() -> Stop {
+    Stop::Failed {
+        message: "The file could not be read. Was it moved or deleted? Choose it again to resume."
+            .to_owned(),
+        retryable: false,
+    }
 }
 
 /// Calls `call` until it succeeds or fails for a reason other than the network or a busy server.

@@ -11,11 +11,14 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use bytes::Bytes;
 use clap::Args;
-use cloister_shared::api::{CreateUploadRequest, UploadCompleted, UploadState, VideoStatus};
-use cloister_shared::crypto::stream::{chunk_count, seal_all, DEFAULT_CHUNK_SIZE};
+use cloister_shared::api::UploadCompleted;
+use cloister_shared::crypto::stream::{chunk_count, DEFAULT_CHUNK_SIZE};
+use cloister_shared::crypto::upload::{
+    check_resume, new_upload, LocalFile, NotResumable, UploadTexts,
+};
 use cloister_shared::{
-    unwrap_dek, upload_fingerprint, wrap_dek, Dek, LibraryKey, Purpose, StreamHeader, StreamSealer,
-    VideoId,
+    sample_ranges, upload_fingerprint, ContentSample, Dek, LibraryKey, Purpose, StreamHeader,
+    StreamSealer, VideoId,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::task::JoinSet;
@@ -66,8 +69,9 @@ pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Name, size and modification time (ms): what the fingerprint is made of.
-fn describe(path: &Path) -> anyhow::Result<(String, u64, u64)> {
+/// The file's name and what identifies it: size, modification time and sampled content make its
+/// fingerprint (docs/uploads.md, "Upload fingerprint").
+fn describe(key: &LibraryKey, path: &Path) -> anyhow::Result<(String, LocalFile)> {
     let meta = std::fs::metadata(path).context("cannot read the file")?;
     if !meta.is_file() {
         bail!("not a regular file");
@@ -81,7 +85,21 @@ fn describe(path: &Path) -> anyhow::Result<(String, u64, u64)> {
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    Ok((name, meta.len(), modified))
+    let size = meta.len();
+    let file = File::open(path).context("cannot open the file")?;
+    let [first, middle, last] = sample_ranges(size).map(|range| {
+        let mut buf = vec![0u8; usize::try_from(range.end - range.start).unwrap_or(0)];
+        file.read_exact_at(&mut buf, range.start).map(|()| buf)
+    });
+    let unreadable = "the file changed or could not be read";
+    let (first, middle, last) = (
+        first.context(unreadable)?,
+        middle.context(unreadable)?,
+        last.context(unreadable)?,
+    );
+    let content = ContentSample::of(size, [&first, &middle, &last]).context(unreadable)?;
+    let fingerprint = upload_fingerprint(key, &name, size, modified, &content);
+    Ok((name, LocalFile { size, fingerprint }))
 }
 
 /// What a resumed or new upload needs: id, DEK, sealer and the chunks the server holds.
@@ -92,79 +110,78 @@ struct Session {
     held: HashSet<u64>,
 }
 
-fn resume(key: &LibraryKey, state: &UploadState, size: u64) -> anyhow::Result<Session> {
-    if state.size_bytes != size || state.chunk_count != chunk_count(size, DEFAULT_CHUNK_SIZE) {
-        bail!("the server's unfinished upload of this file does not match it; cancel it in the web app");
+impl Session {
+    fn new(id: VideoId, dek: Dek, header: &StreamHeader, held: &[u64]) -> anyhow::Result<Self> {
+        let sealer = StreamSealer::resume(&dek, &id, &Purpose::Original, header)?;
+        Ok(Self {
+            id,
+            dek,
+            sealer: Arc::new(sealer),
+            held: held.iter().copied().collect(),
+        })
     }
-    let dek = unwrap_dek(key, &state.video_id, &state.wrapped_dek)
-        .context("cannot open the unfinished upload's key (another library?)")?;
-    let header_bytes =
-        hex::decode(&state.stream_header).context("bad stream header from the server")?;
-    let header = StreamHeader::parse(&header_bytes).context("bad stream header from the server")?;
-    // Same file (the fingerprint covers name, size and mtime), same DEK and salt: re-sealed chunks
-    // are byte-identical to the ones already sent.
-    let sealer = StreamSealer::resume(&dek, &state.video_id, &Purpose::Original, &header)?;
-    Ok(Session {
-        id: state.video_id,
-        dek,
-        sealer: Arc::new(sealer),
-        held: state.received.iter().copied().collect(),
-    })
+}
+
+/// Resumes the server's unfinished upload of this file when its record passes every check
+/// (`check_resume`); otherwise says why, removes that record and starts afresh, with a new DEK and
+/// salt, so no chunk is ever sealed twice under one (key, nonce) with different bytes.
+async fn resume_or_start(
+    client: &ApiClient,
+    key: &LibraryKey,
+    args: &UploadArgs,
+    name: &str,
+    file: &LocalFile,
+) -> anyhow::Result<Session> {
+    let Some(record) = client.find_upload(&hex::encode(file.fingerprint)).await? else {
+        return start(client, key, args, name, file).await;
+    };
+    match check_resume(key, &record, file) {
+        Ok(ok) => {
+            println!(
+                "Resuming {name}: {} of {} chunks are already on the server.",
+                ok.held.len(),
+                record.chunk_count
+            );
+            Session::new(ok.video, ok.dek, &ok.header, &ok.held)
+        }
+        Err(why) => {
+            println!("{name}: {}", why.message());
+            if why != NotResumable::Finished {
+                // Its fingerprint would block the new upload (one unfinished upload per file).
+                client.abort_upload(&record.video_id).await?;
+            }
+            start(client, key, args, name, file).await
+        }
+    }
 }
 
 async fn start(
     client: &ApiClient,
     key: &LibraryKey,
     args: &UploadArgs,
-    path: &Path,
-    size: u64,
-    fingerprint: &[u8; 32],
+    name: &str,
+    file: &LocalFile,
 ) -> anyhow::Result<Session> {
-    let id = VideoId::random()?;
-    let dek = Dek::generate()?;
-    let sealer = StreamSealer::new(&dek, &id, &Purpose::Original, DEFAULT_CHUNK_SIZE)?;
-    let title = args.title.clone().unwrap_or_else(|| {
-        path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
-    let seal_text = |text: &str, purpose: Purpose| -> anyhow::Result<String> {
-        Ok(hex::encode(seal_all(
-            &dek,
-            &id,
-            &purpose,
-            DEFAULT_CHUNK_SIZE,
-            text.as_bytes(),
-        )?))
+    let default_title = Path::new(name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let texts = UploadTexts {
+        title: args.title.as_deref().unwrap_or(&default_title),
+        description: args.description.as_deref(),
+        file_name: name,
     };
-    let request = CreateUploadRequest {
-        video_id: id,
-        size_bytes: size,
-        chunk_count: chunk_count(size, DEFAULT_CHUNK_SIZE),
-        stream_header: hex::encode(sealer.header().to_bytes()),
-        wrapped_dek: wrap_dek(key, &id, &dek)?,
-        title_sealed: seal_text(&title, Purpose::Title)?,
-        description_sealed: args
-            .description
-            .as_deref()
-            .map(|d| seal_text(d, Purpose::Description))
-            .transpose()?,
-        file_name_sealed: path
-            .file_name()
-            .map(|name| seal_text(&name.to_string_lossy(), Purpose::FileName))
-            .transpose()?,
-        fingerprint: hex::encode(fingerprint),
-    };
-    let created = client.create_upload(&request).await?;
+    let new = new_upload(key, file, &texts)?;
+    let created = client.create_upload(&new.request).await?;
     if let Some(note) = &created.processing_note {
         eprintln!("{note}");
     }
-    Ok(Session {
-        id,
-        dek,
-        sealer: Arc::new(sealer),
-        held: HashSet::new(),
-    })
+    Session::new(
+        new.request.video_id,
+        new.dek,
+        &new.header,
+        &created.received,
+    )
 }
 
 /// Reads and seals chunk `index` (4 MiB at most in memory) on a blocking thread.
@@ -236,20 +253,9 @@ async fn upload_one(
     path: &Path,
     args: &UploadArgs,
 ) -> anyhow::Result<()> {
-    let (name, size, modified) = describe(path)?;
-    let fingerprint = upload_fingerprint(key, &name, size, modified);
-    let session = match client.find_upload(&hex::encode(fingerprint)).await? {
-        Some(state) if state.status == VideoStatus::Uploading => {
-            let session = resume(key, &state, size)?;
-            println!(
-                "Resuming {name}: {} of {} chunks are already on the server.",
-                session.held.len(),
-                state.chunk_count
-            );
-            session
-        }
-        _ => start(client, key, args, path, size, &fingerprint).await?,
-    };
+    let (name, local) = describe(key, path)?;
+    let size = local.size;
+    let session = resume_or_start(client, key, args, &name, &local).await?;
     let count = chunk_count(size, DEFAULT_CHUNK_SIZE);
     let todo: Vec<u64> = (0..count).filter(|i| !session.held.contains(i)).collect();
     let held_bytes = (count - todo.len() as u64) * u64::from(DEFAULT_CHUNK_SIZE);

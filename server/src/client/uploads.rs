@@ -56,6 +56,25 @@ impl ApiClient {
             .await
     }
 
+    /// Removes the caller's unfinished upload `id` (`DELETE`, answered with no body).
+    pub async fn abort_upload(&self, id: &VideoId) -> Result<(), ClientError> {
+        let path = format!("/api/uploads/{id}");
+        let response = self
+            .request(Method::DELETE, &path)
+            .send()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        Err(self.api_error(status, &body))
+    }
+
     pub async fn videos(&self, limit: u32, cursor: Option<&str>) -> Result<VideoPage, ClientError> {
         let mut builder = self
             .request(Method::GET, "/api/videos")

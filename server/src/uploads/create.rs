@@ -2,7 +2,7 @@
 
 use cloister_shared::api::uploads::{
     FINGERPRINT_LEN, MAX_DESCRIPTION_SEALED_BYTES, MAX_FILE_NAME_SEALED_BYTES,
-    MAX_TITLE_SEALED_BYTES,
+    MAX_TITLE_SEALED_BYTES, RESUME_MAC_LEN,
 };
 use cloister_shared::api::{CreateUploadRequest, UploadCreated};
 use cloister_shared::crypto::stream::{chunk_count, DEFAULT_CHUNK_SIZE, HEADER_LEN, TAG_LEN};
@@ -59,6 +59,7 @@ struct Checked {
     description: Option<Vec<u8>>,
     file_name: Option<Vec<u8>>,
     fingerprint: Vec<u8>,
+    resume_mac: Option<Vec<u8>>,
 }
 
 fn check_shape(req: &CreateUploadRequest, max_upload: u64) -> AppResult<Checked> {
@@ -98,6 +99,20 @@ fn check_shape(req: &CreateUploadRequest, max_upload: u64) -> AppResult<Checked>
             FINGERPRINT_LEN * 2
         )));
     }
+    let resume_mac = req
+        .resume_mac
+        .as_deref()
+        .map(|mac| decode_hex("resume_mac", mac, RESUME_MAC_LEN))
+        .transpose()?;
+    if resume_mac
+        .as_ref()
+        .is_some_and(|mac| mac.len() != RESUME_MAC_LEN)
+    {
+        return Err(AppError::BadRequest(format!(
+            "resume_mac must be {RESUME_MAC_LEN} bytes ({} hex digits).",
+            RESUME_MAC_LEN * 2
+        )));
+    }
     let title = sealed_blob("title_sealed", &req.title_sealed, MAX_TITLE_SEALED_BYTES)?;
     let description = req
         .description_sealed
@@ -115,6 +130,7 @@ fn check_shape(req: &CreateUploadRequest, max_upload: u64) -> AppResult<Checked>
         description,
         file_name,
         fingerprint,
+        resume_mac,
     })
 }
 
@@ -207,8 +223,8 @@ pub async fn create(
     let inserted = sqlx::query(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, description_sealed, file_name_sealed, stream_header,
-                             chunk_size, chunk_count, upload_fingerprint)
-         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                             chunk_size, chunk_count, upload_fingerprint, upload_mac)
+         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
          WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = ?) + ? <= ?",
     )
     .bind(req.video_id.to_string())
@@ -224,6 +240,7 @@ pub async fn create(
     .bind(i64::from(DEFAULT_CHUNK_SIZE))
     .bind(count)
     .bind(&checked.fingerprint)
+    .bind(checked.resume_mac.as_deref())
     .bind(user.id)
     .bind(size)
     .bind(quota)

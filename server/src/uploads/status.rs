@@ -27,7 +27,18 @@ pub async fn state(pool: &SqlitePool, user_id: i64, id: &VideoId) -> AppResult<U
         status: upload.status,
         stream_header: hex::encode(&upload.stream_header),
         wrapped_dek,
+        resume_mac: resume_mac(pool, id).await?.map(hex::encode),
     })
+}
+
+/// The MAC the client made for this upload on create; `None` for rows from before it existed.
+async fn resume_mac(pool: &SqlitePool, id: &VideoId) -> AppResult<Option<Vec<u8>>> {
+    let mac: Option<Option<Vec<u8>>> =
+        sqlx::query_scalar("SELECT upload_mac FROM videos WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await?;
+    Ok(mac.flatten())
 }
 
 /// `user`'s unfinished upload with this fingerprint (hex), if any.

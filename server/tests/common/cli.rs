@@ -109,3 +109,37 @@ pub fn client<const N: usize>(args: [&str; N], server: &str, extra: &[&str]) -> 
         .env("CLOISTER_PASSPHRASE", PASSPHRASE);
     command
 }
+
+/// The library key of the library `set_up` made in `data`, derived as a member's client does.
+pub async fn library_key(data: &Path) -> cloister_shared::LibraryKey {
+    let pool = cloister::db::open(data).await.expect("db");
+    let library = cloister::library::store::get(&pool)
+        .await
+        .expect("library")
+        .expect("initialized");
+    pool.close().await;
+    let pk = cloister_shared::PassphraseKey::derive(
+        PASSPHRASE.as_bytes(),
+        &library.salt,
+        &library.params,
+    )
+    .expect("derive");
+    cloister_shared::unwrap_library_key(&pk, &library.wrapped_library_key).expect("library key")
+}
+
+/// Chunks the server has recorded, over all unfinished uploads.
+pub async fn chunks_recorded(pool: &sqlx::SqlitePool) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM upload_chunks")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0)
+}
+
+/// Waits (a minute at most) until the server has recorded at least `n` chunks.
+pub async fn wait_for_chunks(pool: &sqlx::SqlitePool, n: i64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while chunks_recorded(pool).await < n {
+        assert!(std::time::Instant::now() < deadline, "chunks never arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

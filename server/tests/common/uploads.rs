@@ -3,8 +3,10 @@
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use cloister_shared::crypto::stream::{chunk_count, DEFAULT_CHUNK_SIZE};
+use cloister_shared::crypto::upload::{resume_mac, LocalFile};
 use cloister_shared::{
-    upload_fingerprint, wrap_dek, Dek, LibraryKey, Purpose, StreamSealer, VideoId,
+    sample_ranges, upload_fingerprint, wrap_dek, ContentSample, Dek, LibraryKey, Purpose,
+    StreamSealer, VideoId,
 };
 use serde_json::{json, Value};
 
@@ -59,13 +61,25 @@ impl SealedFile {
             .expect("seal")
     }
 
+    /// What a client knows of this file: its size and fingerprint.
+    pub fn local(&self) -> LocalFile {
+        let size = self.plain.len() as u64;
+        let samples = sample_ranges(size).map(|r| &self.plain[r.start as usize..r.end as usize]);
+        let content = ContentSample::of(size, samples).expect("samples");
+        LocalFile {
+            size,
+            fingerprint: upload_fingerprint(
+                &self.library_key,
+                &self.name,
+                size,
+                1_700_000_000_000,
+                &content,
+            ),
+        }
+    }
+
     pub fn fingerprint_hex(&self) -> String {
-        hex::encode(upload_fingerprint(
-            &self.library_key,
-            &self.name,
-            self.plain.len() as u64,
-            1_700_000_000_000,
-        ))
+        hex::encode(self.local().fingerprint)
     }
 
     fn sealed_text(&self, text: &str, purpose: Purpose) -> String {
@@ -92,6 +106,10 @@ impl SealedFile {
             "description_sealed": self.sealed_text("At the sea", Purpose::Description),
             "file_name_sealed": self.sealed_text(&self.name, Purpose::FileName),
             "fingerprint": self.fingerprint_hex(),
+            "resume_mac": hex::encode(
+                resume_mac(&self.library_key, &self.id, self.sealer.header(), &self.local())
+                    .expect("mac")
+            ),
         })
     }
 

@@ -16,6 +16,8 @@ pub const MAX_DESCRIPTION_SEALED_BYTES: usize = 64 * 1024;
 pub const MAX_FILE_NAME_SEALED_BYTES: usize = 4 * 1024;
 /// Length of an upload fingerprint, written as twice as many hex digits.
 pub const FINGERPRINT_LEN: usize = 32;
+/// Length of a resume MAC (`crypto::upload::resume_mac`), written as twice as many hex digits.
+pub const RESUME_MAC_LEN: usize = 32;
 
 /// `POST /api/uploads`. The client makes the video id (the DEK is wrapped with it as AAD).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +40,10 @@ pub struct CreateUploadRequest {
     pub file_name_sealed: Option<String>,
     /// `upload_fingerprint(..)`, hex: finds this upload again to resume it.
     pub fingerprint: String,
+    /// `crypto::upload::resume_mac(..)`, hex: the client checks it before resuming. Stored and
+    /// returned as is; an upload created without one is never resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_mac: Option<String>,
 }
 
 /// `201` answer to `POST /api/uploads`.
@@ -66,6 +72,10 @@ pub struct UploadState {
     /// Hex of the stream header: resume with the same salt (and DEK) so re-sealed chunks match.
     pub stream_header: String,
     pub wrapped_dek: WrappedKey,
+    /// What the client sent as `resume_mac` on create, hex; `None` for an upload made without one
+    /// (before the MAC existed), which clients do not resume.
+    #[serde(default)]
+    pub resume_mac: Option<String>,
 }
 
 /// `200` answer to `PUT /api/uploads/{id}/chunks/{index}`.

@@ -6,6 +6,7 @@ pub mod keys;
 mod purpose;
 pub mod random;
 pub mod stream;
+pub mod upload;
 #[cfg(target_arch = "wasm32")]
 pub mod webcrypto;
 

@@ -18,6 +18,7 @@ pub mod gate;
 pub mod health;
 pub mod http;
 pub mod jobs;
+pub mod key_check;
 pub mod library;
 pub mod media;
 pub mod state;

@@ -560,20 +560,32 @@ async fn a_download_queued_for_a_day_expires_and_its_key_is_erased() {
     else {
         panic!("not an expiry: {frame:?}");
     };
-    assert_eq!((download_id.as_str(), file_name.as_str()), (ids[0].as_str(), old.name.as_str()));
+    assert_eq!(
+        (download_id.as_str(), file_name.as_str()),
+        (ids[0].as_str(), old.name.as_str())
+    );
     let state_of = |id: String| {
         let app = &app;
         let cookie = &cookie;
         async move {
             let (_, _, body) = app
-                .call(Method::GET, &format!("/api/downloads/{id}"), Some(cookie), None)
+                .call(
+                    Method::GET,
+                    &format!("/api/downloads/{id}"),
+                    Some(cookie),
+                    None,
+                )
                 .await;
             body["state"].as_str().unwrap_or_default().to_owned()
         }
     };
     assert_eq!(state_of(ids[0].clone()).await, "expired");
     assert!(held_key(&app, &ids[0]).await.is_none(), "its key is erased");
-    assert_eq!(state_of(ids[1].clone()).await, "queued", "a younger one waits on");
+    assert_eq!(
+        state_of(ids[1].clone()).await,
+        "queued",
+        "a younger one waits on"
+    );
     assert!(held_key(&app, &ids[1]).await.is_some());
 }
 
@@ -582,7 +594,11 @@ fn database_bytes(app: &TestApp) -> Vec<u8> {
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(app.data_dir()).expect("data dir") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         if name.contains(".db") || name.contains(".sqlite") {
             bytes.extend(std::fs::read(&path).expect("read"));
         }
@@ -637,12 +653,18 @@ async fn no_plaintext_file_name_is_stored_and_the_download_keeps_its_name() {
     let (_, _, body) = app
         .call(
             Method::GET,
-            &format!("/api/downloads/{}", bodies[0]["download_id"].as_str().expect("id")),
+            &format!(
+                "/api/downloads/{}",
+                bodies[0]["download_id"].as_str().expect("id")
+            ),
             Some(&cookie),
             None,
         )
         .await;
-    assert_eq!((body["state"].as_str(), body["file_name"].as_str()), (Some("done"), Some("")));
+    assert_eq!(
+        (body["state"].as_str(), body["file_name"].as_str()),
+        (Some("done"), Some(""))
+    );
 }
 
 #[tokio::test]
@@ -681,5 +703,9 @@ async fn key_checks_spend_a_members_allowance_and_then_answer_429() {
     let (status, _, _) = app
         .call(Method::POST, &path, Some(&bob), Some(wrong_key))
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "another member is not limited");
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "another member is not limited"
+    );
 }

@@ -184,5 +184,7 @@ async fn raw_status(addr: SocketAddr, cookie: &str) -> u16 {
         .await
         .expect("an answer in time")
         .expect("read");
-    String::from_utf8_lossy(&head[9..12]).parse().expect("a status")
+    String::from_utf8_lossy(&head[9..12])
+        .parse()
+        .expect("a status")
 }

@@ -51,7 +51,10 @@ async fn ann_downloading() -> Open {
         .into_client_request()
         .expect("request");
     let headers = request.headers_mut();
-    headers.insert("cookie", HeaderValue::from_str(&ann.cookie).expect("cookie"));
+    headers.insert(
+        "cookie",
+        HeaderValue::from_str(&ann.cookie).expect("cookie"),
+    );
     headers.insert("origin", HeaderValue::from_str(&base).expect("origin"));
     let (socket, _) = tokio_tungstenite::connect_async(request)
         .await
@@ -84,6 +87,7 @@ async fn ann_downloading() -> Open {
 /// Both of ann's connections end within `BOUND`: the socket with a close (or its end), the
 /// download with an error before its last byte.
 async fn both_end(mut open: Open, after: &str) {
+    let since = std::time::Instant::now();
     let socket_end = tokio::time::timeout(BOUND, async {
         loop {
             match open.socket.next().await {
@@ -93,6 +97,7 @@ async fn both_end(mut open: Open, after: &str) {
         }
     })
     .await;
+    let socket_secs = since.elapsed().as_secs_f32();
     let download_end = tokio::time::timeout(BOUND, async {
         let mut received = 0usize;
         loop {
@@ -106,12 +111,19 @@ async fn both_end(mut open: Open, after: &str) {
     .await;
     let _ = open.server.kill().await;
     drop(open.data);
-    assert!(socket_end.is_ok(), "the socket is still open {BOUND:?} after {after}");
+    assert!(
+        socket_end.is_ok(),
+        "the socket is still open {BOUND:?} after {after}"
+    );
     match download_end {
         Err(_) => panic!("the download still streams {BOUND:?} after {after}"),
-        Ok(Ok(received)) => panic!("the whole download ({received} more bytes) went out after {after}"),
+        Ok(Ok(received)) => {
+            panic!("the whole download ({received} more bytes) went out after {after}")
+        }
         Ok(Err(received)) => eprintln!(
-            "after {after}: socket closed; download cut off, {} of {} MiB still in buffers",
+            "after {after}: socket closed in {socket_secs:.1} s; download cut off in {:.1} s, \
+             {} of {} MiB were still in buffers",
+            since.elapsed().as_secs_f32(),
             received >> 20,
             SIZE >> 20
         ),

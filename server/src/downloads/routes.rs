@@ -55,7 +55,12 @@ fn parse_dek(hex_dek: &str) -> AppResult<Dek> {
 
 /// Opens the original's first chunk with `dek` through the one key check: a wrong key is
 /// refused now, not halfway through someone's download.
-async fn check_key(state: &AppState, user_id: i64, original: SealedOriginal, dek: &Dek) -> AppResult<()> {
+async fn check_key(
+    state: &AppState,
+    user_id: i64,
+    original: SealedOriginal,
+    dek: &Dek,
+) -> AppResult<()> {
     match key_check::check(state, user_id, original, dek).await? {
         KeyVerdict::Opens => Ok(()),
         KeyVerdict::WrongKey => Err(AppError::BadRequest(

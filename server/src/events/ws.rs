@@ -50,9 +50,7 @@ pub async fn events(
     check_key(&headers)?;
     csrf::same_origin(&headers, &uri, state.config.accounts.public_url.as_deref())?;
     tracing::debug!(user = %session.user.username, "event socket opened");
-    let live = state
-        .live_sessions
-        .watch(&state.db, session.token_hash);
+    let live = state.live_sessions.watch(&state.db, session.token_hash);
     let user_id = session.user.id;
     Ok(upgrade
         .max_message_size(64 * 1024)

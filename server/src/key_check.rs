@@ -5,16 +5,14 @@
 //! the answer is 429 at once rather than a queue that grows with the requests
 //! (docs/threat-model.md, "Guarantees").
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
 use cloister_shared::crypto::stream::{sealed_chunk_len, sealed_len, HEADER_LEN};
 use cloister_shared::{Dek, Purpose, StreamHeader, StreamOpener, VideoId};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult};
+use crate::member_limiter::MemberLimiter;
 use crate::state::AppState;
 use crate::uploads::blocking;
 
@@ -26,14 +24,11 @@ const WAITING: usize = 4;
 pub const CHECK_BURST: u32 = 30;
 /// ...then one more per this period (30 a minute): far more than uploads or downloads need.
 pub const CHECK_REFILL: Duration = Duration::from_secs(2);
-/// Forget members whose allowance is full again once this many are tracked.
-const SWEEP_ABOVE: usize = 1024;
 
 pub struct KeyChecks {
     running: Semaphore,
     admitted: Semaphore,
-    by_member: DefaultKeyedRateLimiter<i64>,
-    clock: DefaultClock,
+    by_member: MemberLimiter,
 }
 
 impl Default for KeyChecks {
@@ -65,35 +60,11 @@ enum Found {
 
 impl KeyChecks {
     pub fn new(burst: u32, refill: Duration) -> Self {
-        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(refill)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
         Self {
             running: Semaphore::new(RUNNING),
             admitted: Semaphore::new(RUNNING + WAITING),
-            by_member: RateLimiter::keyed(quota),
-            clock: DefaultClock::default(),
+            by_member: MemberLimiter::new(burst, refill, "Too many key checks from your account."),
         }
-    }
-
-    /// Spends one check of the member's allowance, before any work: requests in flight together
-    /// cannot all slip through.
-    fn charge(&self, user_id: i64) -> AppResult<()> {
-        if self.by_member.len() > SWEEP_ABOVE {
-            self.by_member.retain_recent();
-        }
-        self.by_member.check_key(&user_id).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-            AppError::TooManyRequests {
-                message: format!(
-                    "Too many key checks from your account. Try again in {secs} second{}.",
-                    if secs == 1 { "" } else { "s" }
-                ),
-                retry_after_secs: secs,
-            }
-        })
     }
 }
 
@@ -114,7 +85,8 @@ pub async fn check(
     dek: &Dek,
 ) -> AppResult<KeyVerdict> {
     let checks = &state.key_checks;
-    checks.charge(user_id)?;
+    // Charged before any work: requests in flight together cannot all slip through.
+    checks.by_member.check(user_id)?;
     let _admitted = checks.admitted.try_acquire().map_err(|_| busy())?;
     let _running = checks
         .running
@@ -165,25 +137,5 @@ pub async fn check(
                 "The stored file does not match its record; it cannot be checked.".to_owned(),
             ))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_member_gets_a_burst_of_checks_then_a_wait() {
-        let checks = KeyChecks::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(checks.charge(1).is_ok());
-        }
-        match checks.charge(1) {
-            Err(AppError::TooManyRequests {
-                retry_after_secs, ..
-            }) => assert!((1..=60).contains(&retry_after_secs)),
-            other => panic!("expected 429, got {other:?}"),
-        }
-        assert!(checks.charge(2).is_ok(), "another member is not affected");
     }
 }

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod key_check;
 pub mod library;
 pub mod media;
+pub mod member_limiter;
 pub mod state;
 pub mod storage;
 pub mod tools;

@@ -8,8 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::cli::{serve_with, set_up, PASSWORD};
-use common::served::{add_member, proc_status_bytes, Member, OPEN_GATE};
+use common::cli::PASSWORD;
+use common::served::{add_member, proc_status_bytes, Member, Served};
 use common::uploads::{SealedFile, CHUNK};
 use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
@@ -20,11 +20,13 @@ const BURST_PEAK_LIMIT: u64 = 100 * 1024 * 1024;
 
 #[tokio::test]
 async fn a_200_mb_download_is_byte_identical_in_constant_memory() {
-    let data = tempfile::tempdir().expect("data dir");
-    let (mut server, base) = serve_with(data.path(), 0, OPEN_GATE).await;
-    set_up(data.path(), &base).await;
-    let pid = server.id().expect("pid");
-    let root = Member::sign_in(&base, "root", PASSWORD).await;
+    let Served {
+        mut server,
+        data: _data,
+        pid,
+        root,
+        ..
+    } = Served::start().await;
 
     let file = SealedFile::new(SIZE);
     let expected = Sha256::digest(&file.plain);
@@ -88,11 +90,13 @@ const WRONG_PER_MEMBER: usize = 25;
 
 #[tokio::test]
 async fn a_hundred_parallel_wrong_keys_keep_peak_memory_under_100_mb() {
-    let data = tempfile::tempdir().expect("data dir");
-    let (mut server, base) = serve_with(data.path(), 0, OPEN_GATE).await;
-    set_up(data.path(), &base).await;
-    let pid = server.id().expect("pid");
-    let root = Member::sign_in(&base, "root", PASSWORD).await;
+    let Served {
+        mut server,
+        data,
+        base,
+        pid,
+        root,
+    } = Served::start().await;
     // Two full chunks: every check reads and decrypts 4 MiB.
     let file = SealedFile::new(2 * CHUNK);
     root.upload(&file).await;

@@ -7,8 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::cli::{cloister, run, serve_with, set_up, PASSWORD};
-use common::served::{add_member, Member, OPEN_GATE};
+use common::cli::{cloister, run, PASSWORD};
+use common::served::{add_member, Member, Served};
 use common::uploads::{SealedFile, CHUNK};
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -38,10 +38,13 @@ struct Open {
 }
 
 async fn ann_downloading() -> Open {
-    let data = tempfile::tempdir().expect("data dir");
-    let (server, base) = serve_with(data.path(), 0, OPEN_GATE).await;
-    set_up(data.path(), &base).await;
-    let root = Member::sign_in(&base, "root", PASSWORD).await;
+    let Served {
+        server,
+        data,
+        base,
+        root,
+        ..
+    } = Served::start().await;
     let file = SealedFile::new(SIZE);
     root.upload(&file).await;
     add_member(data.path(), "ann", PASSWORD).await;

@@ -6,7 +6,7 @@ use std::path::Path;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
-use super::cli::{cloister, run};
+use super::cli::{cloister, run, serve_with, set_up, PASSWORD};
 use super::uploads::SealedFile;
 
 /// The gate always open: tests run on a busy machine, and are not about the gate.
@@ -18,6 +18,32 @@ pub const OPEN_GATE: &[(&str, &str)] = &[
     ("CLOISTER_MAX_SWAP_USED_MB", "1000000"),
     ("CLOISTER_DISK_RESERVE_BYTES", "0"),
 ];
+
+/// `cloister serve` with the gate open on a fresh data directory, an admin "root" signed in.
+pub struct Served {
+    pub server: tokio::process::Child,
+    pub data: tempfile::TempDir,
+    pub base: String,
+    pub pid: u32,
+    pub root: Member,
+}
+
+impl Served {
+    pub async fn start() -> Self {
+        let data = tempfile::tempdir().expect("data dir");
+        let (server, base) = serve_with(data.path(), 0, OPEN_GATE).await;
+        set_up(data.path(), &base).await;
+        let pid = server.id().expect("pid");
+        let root = Member::sign_in(&base, "root", PASSWORD).await;
+        Self {
+            server,
+            data,
+            base,
+            pid,
+            root,
+        }
+    }
+}
 
 /// A figure in kB from `/proc/<pid>/status` (`VmRSS`, `VmHWM`), in bytes; 0 if unreadable.
 pub fn proc_status_bytes(pid: u32, field: &str) -> u64 {

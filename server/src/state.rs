@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
+use crate::accounts::sessions::LiveSessions;
 use crate::accounts::LoginLimiter;
 use crate::config::Config;
 use crate::data_dir::{DataDir, SERVER_KEY_LEN};
@@ -13,6 +14,7 @@ use crate::downloads::DownloadRuntime;
 use crate::events::EventHub;
 use crate::gate::{Gate, ReadingsFile, ResourceMonitor, SystemMonitor};
 use crate::jobs::JobRuntime;
+use crate::key_check::KeyChecks;
 use crate::media::MediaTools;
 use crate::storage::{DiskSpace, FsStorage, StatvfsDiskSpace, VideoStorage};
 use crate::uploads::UploadLocks;
@@ -35,6 +37,10 @@ pub struct AppState {
     pub upload_locks: Arc<UploadLocks>,
     /// Relays recorded events to this process's WebSockets.
     pub events: Arc<EventHub>,
+    /// Bounds the checks of keys members hand over (upload complete, retry, downloads).
+    pub key_checks: Arc<KeyChecks>,
+    /// Sockets and download streams of signed-in sessions, closed when the session ends.
+    pub live_sessions: Arc<LiveSessions>,
     /// Links being streamed by this process, and the download dispatcher's wake-up.
     pub downloads: Arc<DownloadRuntime>,
     /// Wakes this process's workers and reaches their running jobs.
@@ -100,6 +106,8 @@ impl AppState {
             events: Arc::new(EventHub::default()),
             jobs: Arc::new(JobRuntime::default()),
             downloads: Arc::new(DownloadRuntime::default()),
+            key_checks: Arc::new(KeyChecks::default()),
+            live_sessions: Arc::new(LiveSessions::default()),
             gate: Gate::new(monitor, config.gate.clone()),
             media: Arc::new(MediaTools::from_path()),
             server_key: Arc::new(server_key),

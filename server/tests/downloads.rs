@@ -89,9 +89,14 @@ async fn a_download_streams_the_decrypted_original_once() {
         headers[header::CONTENT_LENGTH],
         file.plain.len().to_string().as_str()
     );
+    // Named after the video's own (sealed) file name, not the name the request offered.
     assert_eq!(
         headers[header::CONTENT_DISPOSITION],
-        "attachment; filename=\"_t_ _ la mer.mp4\"; filename*=UTF-8''%C3%89t%C3%A9%20%C3%A0%20la%20mer.mp4"
+        format!(
+            "attachment; filename=\"{0}\"; filename*=UTF-8''{0}",
+            file.name
+        )
+        .as_str()
     );
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
 
@@ -280,7 +285,7 @@ async fn a_queued_download_is_notified_to_its_owner_alone_and_works() {
     };
     assert_eq!(
         (download_id.as_str(), file_name.as_str()),
-        (id.as_str(), "Été à la mer.mp4")
+        (id.as_str(), file.name.as_str())
     );
     let (status, _, bytes) = fetch(&app, &ann, &url, None).await;
     assert_eq!(status, StatusCode::OK);
@@ -512,5 +517,195 @@ async fn the_video_carries_its_original_file_name_and_description() {
     assert!(
         page["videos"][0].get("file_name_sealed").is_none(),
         "pages stay small"
+    );
+}
+
+#[tokio::test]
+async fn a_download_queued_for_a_day_expires_and_its_key_is_erased() {
+    let (app, readings) = spawn_processing_app().await;
+    let addr = app.serve_on_loopback().await;
+    cloister::downloads::spawn_dispatcher(app.state.clone());
+    let cookie = app.signed_in("ann", Role::Member).await;
+    let old = uploaded(&app, &cookie, 1000).await;
+    let young = uploaded(&app, &cookie, 1000).await;
+    let mut events = socket(addr, &cookie).await;
+
+    readings.set(busy());
+    let mut ids = Vec::new();
+    for file in [&old, &young] {
+        let (status, body) = start(&app, &cookie, file, true).await;
+        assert_eq!(
+            (status, body["state"].as_str()),
+            (StatusCode::CREATED, Some("queued")),
+            "{body}"
+        );
+        ids.push(body["download_id"].as_str().expect("id").to_owned());
+    }
+    // The first has waited a day and a minute, the server busy all along.
+    sqlx::query("UPDATE downloads SET created_at = created_at - ? WHERE id = ?")
+        .bind(24 * 3600 + 60)
+        .bind(&ids[0])
+        .execute(&app.state.db)
+        .await
+        .expect("age the download");
+
+    let frame = next_download_frame(&mut events, Duration::from_secs(15))
+        .await
+        .expect("the owner is told");
+    let cloister_shared::api::Event::DownloadExpired {
+        download_id,
+        file_name,
+        ..
+    } = frame.event
+    else {
+        panic!("not an expiry: {frame:?}");
+    };
+    assert_eq!(
+        (download_id.as_str(), file_name.as_str()),
+        (ids[0].as_str(), old.name.as_str())
+    );
+    let state_of = |id: String| {
+        let app = &app;
+        let cookie = &cookie;
+        async move {
+            let (_, _, body) = app
+                .call(
+                    Method::GET,
+                    &format!("/api/downloads/{id}"),
+                    Some(cookie),
+                    None,
+                )
+                .await;
+            body["state"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    assert_eq!(state_of(ids[0].clone()).await, "expired");
+    assert!(held_key(&app, &ids[0]).await.is_none(), "its key is erased");
+    assert_eq!(
+        state_of(ids[1].clone()).await,
+        "queued",
+        "a younger one waits on"
+    );
+    assert!(held_key(&app, &ids[1]).await.is_some());
+}
+
+/// Every SQLite file of the app (database, WAL), read whole.
+fn database_bytes(app: &TestApp) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(app.data_dir()).expect("data dir") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if name.contains(".db") || name.contains(".sqlite") {
+            bytes.extend(std::fs::read(&path).expect("read"));
+        }
+    }
+    assert!(!bytes.is_empty(), "the database files were found");
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn no_plaintext_file_name_is_stored_and_the_download_keeps_its_name() {
+    let (app, readings) = spawn_processing_app().await;
+    let cookie = app.signed_in("ann", Role::Member).await;
+    let ready = uploaded(&app, &cookie, 1000).await;
+    let queued = uploaded(&app, &cookie, 1000).await;
+    let offered = "Secret beach party.mp4";
+    let mut bodies = Vec::new();
+    for (file, queue) in [(&ready, false), (&queued, true)] {
+        if queue {
+            readings.set(busy());
+        }
+        let (status, _, body) = app
+            .call(
+                Method::POST,
+                &format!("/api/videos/{}/download", file.id),
+                Some(&cookie),
+                Some(json!({ "dek": file.dek_hex(), "file_name": offered, "queue": queue })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        // Shown under the video's own name while the server holds its key.
+        assert_eq!(body["file_name"], file.name.as_str(), "{body}");
+        bodies.push(body);
+    }
+    let (status, headers, _) = fetch(&app, &cookie, &url_of(&bodies[0]), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .expect("ascii")
+        .contains(&ready.name));
+
+    let stored = database_bytes(&app);
+    for name in [offered, ready.name.as_str(), queued.name.as_str()] {
+        assert!(!contains(&stored, name), "{name:?} is in the database");
+    }
+    // Once over, the download is listed without a name: nothing is left to read it with.
+    let (_, _, body) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/downloads/{}",
+                bodies[0]["download_id"].as_str().expect("id")
+            ),
+            Some(&cookie),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (body["state"].as_str(), body["file_name"].as_str()),
+        (Some("done"), Some(""))
+    );
+}
+
+#[tokio::test]
+async fn key_checks_spend_a_members_allowance_and_then_answer_429() {
+    let (app, _) = spawn_processing_app().await;
+    let ann = app.signed_in("ann", Role::Member).await;
+    let bob = app.signed_in("bob", Role::Member).await;
+    // The upload's own completion is one of ann's checks.
+    let file = uploaded(&app, &ann, 1000).await;
+    let path = format!("/api/videos/{}/download", file.id);
+    let wrong_key = json!({"dek": hex::encode([9u8; 32]), "file_name": "a"});
+    let burst = cloister::key_check::CHECK_BURST as usize;
+    let mut refused = 0;
+    let mut limited = None;
+    for _ in 0..2 * burst {
+        let (status, headers, body) = app
+            .call(Method::POST, &path, Some(&ann), Some(wrong_key.clone()))
+            .await;
+        match status {
+            StatusCode::BAD_REQUEST => refused += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                limited = Some((headers, body));
+                break;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    let (headers, body) = limited.expect("a 429 once the allowance is spent");
+    assert!(message(&body).starts_with("Too many key checks"), "{body}");
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    // One check went to the upload; a refill may land while the loop runs.
+    assert!(
+        (burst - 1..=burst + 2).contains(&refused),
+        "{refused} wrong keys checked before the limit"
+    );
+    let (status, _, _) = app
+        .call(Method::POST, &path, Some(&bob), Some(wrong_key))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "another member is not limited"
     );
 }

@@ -127,3 +127,64 @@ async fn a_processed_upload_is_told_over_the_socket_in_order() {
     );
     workers.cancel();
 }
+
+#[tokio::test]
+async fn a_handshake_with_a_malformed_key_is_refused_with_400() {
+    let (app, _) = spawn_processing_app().await;
+    let cookie = app.signed_in("ann", Role::Member).await;
+    let addr = app.serve_on_loopback().await;
+    // Not base64; base64 of 18 bytes (24 characters, but not 16 bytes); 16 bytes with a
+    // character too many; and none at all.
+    for key in [
+        Some("not a websocket key"),
+        Some("AAAAAAAAAAAAAAAAAAAAAAAA"),
+        Some("AAAAAAAAAAAAAAAAAAAAAA==="),
+        None,
+    ] {
+        let mut request = request(addr, Some(&cookie), None);
+        match key {
+            Some(key) => {
+                request
+                    .headers_mut()
+                    .insert("sec-websocket-key", HeaderValue::from_static(key));
+            }
+            None => {
+                request.headers_mut().remove("sec-websocket-key");
+            }
+        }
+        let status = match key {
+            // tungstenite will not send a request without a key: ask over plain HTTP.
+            None => raw_status(addr, &cookie).await,
+            Some(_) => refused_with(tokio_tungstenite::connect_async(request).await),
+        };
+        assert_eq!(status, 400, "key {key:?}");
+    }
+    // A well-formed key (16 bytes) is still let in.
+    let mut request = request(addr, Some(&cookie), None);
+    request.headers_mut().insert(
+        "sec-websocket-key",
+        HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("a valid key is upgraded");
+}
+
+/// The status line of an upgrade request that carries no `Sec-WebSocket-Key`.
+async fn raw_status(addr: SocketAddr, cookie: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nCookie: {cookie}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut head = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut head))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    String::from_utf8_lossy(&head[9..12])
+        .parse()
+        .expect("a status")
+}

@@ -100,6 +100,7 @@ async fn logout(
 ) -> AppResult<(CookieJar, StatusCode)> {
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         sessions::delete(&state.db, cookie.value()).await?;
+        state.live_sessions.recheck();
     }
     let removal = Cookie::build((SESSION_COOKIE, ""))
         .http_only(true)
@@ -167,6 +168,7 @@ async fn remove_user(
     Path(username): Path<String>,
 ) -> AppResult<StatusCode> {
     users::remove(&state.db, &username).await?;
+    state.live_sessions.recheck();
     tracing::info!(by = %admin.username, username = %username.to_ascii_lowercase(), "user removed");
     Ok(StatusCode::NO_CONTENT)
 }

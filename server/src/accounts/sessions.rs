@@ -1,12 +1,22 @@
 //! Sessions: a random 256-bit token in the cookie, only its SHA-256 in the database, so a copy of
 //! the database cannot be replayed as anyone's sign-in.
+//!
+//! A request is checked once, but a WebSocket or a download stream lasts: `LiveSessions` ends
+//! them when their session ends (sign-out, password change, removal of the user, expiry). It
+//! re-checks the sessions of open connections against the database when told something changed
+//! here, and every `RECHECK_EVERY` for changes made by another process (`cloister user passwd`).
 
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use sqlx::{SqliteExecutor, SqlitePool};
+use tokio::sync::Notify;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use zeroize::Zeroizing;
 
 use super::unix_now;
@@ -14,6 +24,13 @@ use super::users::User;
 use crate::error::{AppError, AppResult};
 
 const TOKEN_LEN: usize = 32;
+
+/// How often open connections' sessions are re-checked when nothing here said they changed: the
+/// longest a socket or stream outlives a session ended by another process.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(2);
+
+/// SHA-256 of a session token: what the database keys sessions by.
+pub type TokenHash = [u8; 32];
 
 /// A session just made: the token goes to the client once and is never stored.
 pub struct NewSession {
@@ -106,6 +123,110 @@ pub async fn delete_expired(pool: &SqlitePool) -> AppResult<u64> {
         .execute(pool)
         .await?
         .rows_affected())
+}
+
+/// Whether the session is still signed in: not signed out, not expired, its user not removed
+/// and its password not changed since (both delete the user's sessions).
+pub async fn is_live(pool: &SqlitePool, hash: &TokenHash) -> AppResult<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM sessions WHERE token_hash = ? AND expires_at > ?")
+            .bind(hash.as_slice())
+            .bind(unix_now())
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Connections that outlive their request (WebSockets, download streams), by session.
+#[derive(Default)]
+pub struct LiveSessions {
+    open: Mutex<HashMap<u64, (TokenHash, CancellationToken)>>,
+    next_id: AtomicU64,
+    recheck: Notify,
+    checking: AtomicBool,
+}
+
+/// One open connection's hold on its session: `ended` fires when the session ends.
+pub struct LiveSession {
+    registry: Arc<LiveSessions>,
+    id: u64,
+    ended: CancellationToken,
+}
+
+impl LiveSession {
+    /// Resolves once the session has ended; the connection must then close. Owned, so it can
+    /// be awaited beside work on whatever holds this.
+    pub fn ended(&self) -> WaitForCancellationFutureOwned {
+        self.ended.clone().cancelled_owned()
+    }
+}
+
+impl Drop for LiveSession {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.registry.open.lock() {
+            open.remove(&self.id);
+        }
+    }
+}
+
+impl LiveSessions {
+    /// Registers a connection of the session `hash`; the first one starts the checker.
+    pub fn watch(self: &Arc<Self>, pool: &SqlitePool, hash: TokenHash) -> LiveSession {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let ended = CancellationToken::new();
+        if let Ok(mut open) = self.open.lock() {
+            open.insert(id, (hash, ended.clone()));
+        }
+        if !self.checking.swap(true, Ordering::AcqRel) {
+            tokio::spawn(check_until_dropped(Arc::downgrade(self), pool.clone()));
+        }
+        LiveSession {
+            registry: Arc::clone(self),
+            id,
+            ended,
+        }
+    }
+
+    /// A session may have ended here (sign-out, removal): check open connections now.
+    pub fn recheck(&self) {
+        self.recheck.notify_one();
+    }
+
+    fn watched(&self) -> HashSet<TokenHash> {
+        self.open
+            .lock()
+            .map(|open| open.values().map(|(hash, _)| *hash).collect())
+            .unwrap_or_default()
+    }
+
+    fn end(&self, hash: &TokenHash) {
+        if let Ok(open) = self.open.lock() {
+            for (_, ended) in open.values().filter(|(h, _)| h == hash) {
+                ended.cancel();
+            }
+        }
+    }
+}
+
+/// Re-checks watched sessions when told and every `RECHECK_EVERY`, for as long as the registry
+/// lives (the server's life; a test app's).
+async fn check_until_dropped(registry: Weak<LiveSessions>, pool: SqlitePool) {
+    loop {
+        let Some(live) = registry.upgrade() else {
+            return;
+        };
+        for hash in live.watched() {
+            match is_live(&pool, &hash).await {
+                Ok(true) => {}
+                Ok(false) => live.end(&hash),
+                Err(err) => tracing::warn!(error = %err, "cannot re-check a session"),
+            }
+        }
+        tokio::select! {
+            () = live.recheck.notified() => {},
+            () = tokio::time::sleep(RECHECK_EVERY) => {},
+        }
+    }
 }
 
 #[cfg(test)]

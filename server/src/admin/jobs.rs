@@ -133,7 +133,7 @@ pub(super) async fn retry(
         ));
     }
     let upload = uploads::load(&state.db, &video).await?;
-    complete::verify_file(&state, &upload, dek.clone()).await?;
+    complete::verify_file(&state, user.id, &upload, &dek).await?;
     let wrapped = crate::custody::wrap_dek(&state.server_key, &video, &dek)
         .map_err(|err| AppError::Internal(err.to_string()))?;
     overrides::retry(&state, id, &wrapped)

@@ -6,6 +6,7 @@ use std::time::Duration;
 use cloister_shared::api::downloads::file_url;
 use cloister_shared::api::Event;
 
+use super::name;
 use super::store::{self, DownloadRow};
 use crate::accounts::unix_now;
 use crate::error::{AppError, AppResult};
@@ -24,7 +25,8 @@ pub async fn gate_allows(state: &AppState) -> AppResult<bool> {
     Ok(verdict.open())
 }
 
-/// Expires links past their time that no transfer uses, telling their owners.
+/// Expires links past their time that no transfer uses, and downloads queued too long, telling
+/// their owners.
 pub async fn expire_stale(state: &AppState) -> AppResult<()> {
     let runtime = state.downloads.clone();
     let expired =
@@ -32,21 +34,23 @@ pub async fn expire_stale(state: &AppState) -> AppResult<()> {
     for row in expired {
         tracing::info!(download = %row.id, "download link expired unused");
         let video_id = row.video()?;
+        let file_name = name::of_row(state, &row).await?;
         state.events.send_personal(
             row.user_id,
             Event::DownloadExpired {
                 download_id: row.id,
                 video_id,
-                file_name: row.file_name,
+                file_name,
             },
         );
     }
     Ok(())
 }
 
-fn announce_ready(state: &AppState, row: DownloadRow) -> AppResult<()> {
+async fn announce_ready(state: &AppState, row: DownloadRow) -> AppResult<()> {
     tracing::info!(download = %row.id, "queued download ready");
     let video_id = row.video()?;
+    let file_name = name::of_row(state, &row).await?;
     state.events.send_personal(
         row.user_id,
         Event::DownloadReady {
@@ -54,7 +58,7 @@ fn announce_ready(state: &AppState, row: DownloadRow) -> AppResult<()> {
             expires_at: row.expires_at.unwrap_or_default(),
             download_id: row.id,
             video_id,
-            file_name: row.file_name,
+            file_name,
         },
     );
     Ok(())
@@ -64,16 +68,12 @@ async fn tick(state: &AppState) -> AppResult<()> {
     expire_stale(state).await?;
     let slots = state.config.limits.max_downloads;
     loop {
-        let queued: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM downloads WHERE state = 'queued' LIMIT 1")
-                .fetch_optional(&state.db)
-                .await?;
-        if queued.is_none() || !gate_allows(state).await? {
+        if !store::any_queued(&state.db).await? || !gate_allows(state).await? {
             break;
         }
         let now = unix_now();
         match store::promote_next(&state.db, now, now + link_secs(state), slots).await? {
-            Some(row) => announce_ready(state, row)?,
+            Some(row) => announce_ready(state, row).await?,
             None => break,
         }
     }

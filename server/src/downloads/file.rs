@@ -2,7 +2,8 @@
 //! stays at about two chunks whatever the file's size. A `Range` is served by opening only the
 //! chunks it touches. The link is used up once a transfer reaches the file's last byte (recorded
 //! as that last piece is handed to the connection); a transfer that stops short keeps the link
-//! alive for another `download_link_secs` to resume.
+//! alive for another `download_link_secs` to resume. The stream ends with an error as soon as the
+//! requester's session ends (sign-out, password change, removal of the user).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -19,10 +20,13 @@ use futures_util::stream;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::dispatcher::link_secs;
+use super::name::open_name;
 use super::routes::parse_download_id;
 use super::runtime::Transfer;
 use super::store;
-use crate::accounts::{unix_now, CurrentUser};
+use crate::accounts::extract::CurrentSession;
+use crate::accounts::sessions::LiveSession;
+use crate::accounts::unix_now;
 use crate::custody;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -67,10 +71,11 @@ fn gone(what: &str) -> AppError {
 
 pub async fn file(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    session: CurrentSession,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    let user = &session.user;
     let id = parse_download_id(&raw)?;
     let row = store::one(&state.db, &id, user.id).await?;
     match row.state()? {
@@ -98,25 +103,19 @@ pub async fn file(
         .ok_or_else(|| AppError::Internal(format!("ready download {id} holds no key")))?;
     let dek = custody::unwrap_dek(&state.server_key, &video, wrapped)
         .map_err(|err| AppError::Internal(format!("download {id}: {err}")))?;
-    let (header, size): (Vec<u8>, i64) =
-        sqlx::query_as("SELECT stream_header, size_bytes FROM videos WHERE id = ?")
-            .bind(video.to_string())
-            .fetch_one(&state.db)
-            .await?;
+    let (header, size) = store::original_record(&state.db, &video).await?;
     let header = StreamHeader::parse(&header)
         .map_err(|err| AppError::Internal(format!("video {video} has a bad header: {err}")))?;
     let opener = StreamOpener::new(&dek, &video, &Purpose::Original, &header)
         .map_err(|err| AppError::Internal(format!("download {id}: {err}")))?;
+    let file_name = open_name(&dek, &video, &store::sealed_names(&state.db, &video).await?);
     drop(dek);
-    let size = u64::try_from(size).unwrap_or(0);
     let range = requested_range(&headers, size)?;
+    let live = state.live_sessions.watch(&state.db, session.token_hash);
 
     let mut response = Response::builder()
         .header(header::CONTENT_TYPE, "application/octet-stream")
-        .header(
-            header::CONTENT_DISPOSITION,
-            content_disposition(&row.file_name),
-        )
+        .header(header::CONTENT_DISPOSITION, content_disposition(&file_name))
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, "no-store");
     let range = match range {
@@ -133,6 +132,7 @@ pub async fn file(
     let plain = Plaintext {
         state: state.clone(),
         transfer: Some(transfer),
+        live,
         opener: Arc::new(opener),
         video,
         chunk_size: header.chunk_size,
@@ -152,6 +152,8 @@ pub async fn file(
 struct Plaintext {
     state: AppState,
     transfer: Option<Transfer>,
+    /// Ends the stream when the requester's session ends.
+    live: LiveSession,
     opener: Arc<StreamOpener>,
     video: VideoId,
     chunk_size: u32,
@@ -238,6 +240,11 @@ impl Drop for Plaintext {
     }
 }
 
+fn signed_out(plain: &Plaintext) -> std::io::Error {
+    tracing::info!(video = %plain.video, "download stream ended: its session ended");
+    std::io::Error::other("the session of this download ended")
+}
+
 fn chunks(plain: Plaintext) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> {
     stream::unfold(Some(plain), |plain| async move {
         let mut plain = plain?;
@@ -254,7 +261,16 @@ fn chunks(plain: Plaintext) -> impl futures_util::Stream<Item = std::io::Result<
                 None,
             ));
         }
-        match plain.next_piece().await {
+        let ended = plain.live.ended();
+        let piece = tokio::select! {
+            biased;
+            () = ended => None,
+            piece = plain.next_piece() => Some(piece),
+        };
+        let Some(piece) = piece else {
+            return Some((Err(signed_out(&plain)), None));
+        };
+        match piece {
             Ok(piece) => {
                 if plain.next >= plain.range.end {
                     // Recorded before the last piece goes out: a client holding every byte may

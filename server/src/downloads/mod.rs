@@ -5,10 +5,12 @@
 //! member can use, for a short while, that streams the decrypted original chunk by chunk. If not,
 //! the member is told so and may queue it; the dispatcher promotes queued downloads as slots free
 //! up and tells the member over their sockets. The DEK is held wrapped under the server key only
-//! while the download is queued or ready.
+//! while the download is queued or ready, and a queued download expires after a day. No plaintext
+//! file name is stored: the server reads the video's sealed name with the key it holds.
 
 mod dispatcher;
 mod file;
+mod name;
 mod routes;
 mod runtime;
 mod store;

@@ -6,22 +6,20 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use cloister_shared::api::downloads::{
-    clean_file_name, is_download_id, DownloadInfo, DownloadList, DownloadState,
-    StartDownloadRequest,
+    is_download_id, DownloadInfo, DownloadList, DownloadState, StartDownloadRequest,
 };
 use cloister_shared::api::VideoStatus;
-use cloister_shared::crypto::stream::{sealed_chunk_len, HEADER_LEN};
-use cloister_shared::{Dek, Purpose, StreamHeader, StreamOpener, VideoId};
+use cloister_shared::Dek;
 use zeroize::Zeroizing;
 
 use super::store::{self, DownloadRow, NewDownload};
-use super::{dispatcher, file};
+use super::{dispatcher, file, name};
 use crate::accounts::{unix_now, CurrentUser};
 use crate::custody;
 use crate::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
+use crate::key_check::{self, KeyVerdict, SealedOriginal};
 use crate::state::AppState;
-use crate::videos::delivery::blocking;
 use crate::videos::published::{find, parse_video_id};
 
 /// Queued and ready downloads one member may have at once: enough for a few videos, not enough
@@ -55,33 +53,20 @@ fn parse_dek(hex_dek: &str) -> AppResult<Dek> {
     Ok(Dek::from_bytes(array))
 }
 
-/// Opens the original's first chunk with `dek`: a wrong key is refused now, not halfway through
-/// someone's download.
+/// Opens the original's first chunk with `dek` through the one key check: a wrong key is
+/// refused now, not halfway through someone's download.
 async fn check_key(
     state: &AppState,
-    video: VideoId,
-    header: &[u8],
-    size: u64,
+    user_id: i64,
+    original: SealedOriginal,
     dek: &Dek,
 ) -> AppResult<()> {
-    let wrong =
-        || AppError::BadRequest("That key does not open this video. Check passphrase.".to_owned());
-    let header = StreamHeader::parse(header)
-        .map_err(|err| AppError::Internal(format!("video {video} has a bad header: {err}")))?;
-    let opener =
-        StreamOpener::new(dek, &video, &Purpose::Original, &header).map_err(|_| wrong())?;
-    let Some(first_len) = sealed_chunk_len(size, header.chunk_size, 0) else {
-        return Ok(());
-    };
-    let chunks = cloister_shared::crypto::stream::chunk_count(size, header.chunk_size);
-    let sealed = blocking(state.storage.clone(), move |s| {
-        s.read_original(&video, HEADER_LEN as u64, first_len as usize)
-    })
-    .await?;
-    tokio::task::spawn_blocking(move || opener.open_chunk(0, &sealed, chunks == 1).map(|_| ()))
-        .await
-        .map_err(|err| AppError::Internal(err.to_string()))?
-        .map_err(|_| wrong())
+    match key_check::check(state, user_id, original, dek).await? {
+        KeyVerdict::Opens => Ok(()),
+        KeyVerdict::WrongKey => Err(AppError::BadRequest(
+            "That key does not open this video. Check passphrase.".to_owned(),
+        )),
+    }
 }
 
 async fn info(state: &AppState, row: &DownloadRow) -> AppResult<DownloadInfo> {
@@ -90,7 +75,7 @@ async fn info(state: &AppState, row: &DownloadRow) -> AppResult<DownloadInfo> {
     } else {
         None
     };
-    row.info(position)
+    row.info(position, name::of_row(state, row).await?)
 }
 
 /// Ready now, queued (when asked to), or 503 `download_busy` with the seed's message.
@@ -121,20 +106,20 @@ async fn start(
         });
     }
     let dek = parse_dek(&request.dek)?;
-    let size: i64 = sqlx::query_scalar("SELECT size_bytes FROM videos WHERE id = ?")
-        .bind(video.to_string())
-        .fetch_one(&state.db)
-        .await?;
-    let size = u64::try_from(size).unwrap_or(0);
-    check_key(&state, video, &found.original_header, size, &dek).await?;
+    let (header, size) = store::original_record(&state.db, &video).await?;
+    let original = SealedOriginal {
+        video,
+        header,
+        size,
+    };
+    check_key(&state, user.id, original, &dek).await?;
     let wrapped = custody::wrap_dek(&state.server_key, &video, &dek)
         .map_err(|err| AppError::Internal(err.to_string()))?;
-    let file_name = clean_file_name(&request.file_name);
+    // `request.file_name` is not kept: the name is read from the video when it is needed.
     let new = NewDownload {
         video: &video,
         user_id: user.id,
         wrapped_dek: &wrapped,
-        file_name: &file_name,
         size_bytes: size,
     };
 

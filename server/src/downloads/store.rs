@@ -11,6 +11,9 @@ use crate::error::{AppError, AppResult};
 
 /// Finished downloads are listed for a day, then forgotten.
 const KEEP_FINISHED_SECS: i64 = 24 * 3600;
+/// A download still queued after this long expires, and its key is erased: the server holds a
+/// member's key for a day at most, however long the server stays busy (docs/downloads.md).
+pub const QUEUED_FOR_SECS: i64 = 24 * 3600;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DownloadRow {
@@ -19,7 +22,6 @@ pub struct DownloadRow {
     pub user_id: i64,
     pub state: String,
     pub wrapped_dek: Option<Vec<u8>>,
-    pub file_name: String,
     pub size_bytes: i64,
     pub created_at: i64,
     pub expires_at: Option<i64>,
@@ -36,15 +38,16 @@ impl DownloadRow {
             .map_err(|_| AppError::Internal(format!("download {} has a bad video id", self.id)))
     }
 
-    /// As the API shows it; `position` only matters while queued.
-    pub fn info(&self, position: Option<u64>) -> AppResult<DownloadInfo> {
+    /// As the API shows it; `position` only matters while queued, `file_name` (see
+    /// `super::name`) is empty once the key to read it is gone.
+    pub fn info(&self, position: Option<u64>, file_name: String) -> AppResult<DownloadInfo> {
         let state = self.state()?;
         let ready = state == DownloadState::Ready;
         Ok(DownloadInfo {
             download_id: self.id.clone(),
             video_id: self.video()?,
             state,
-            file_name: self.file_name.clone(),
+            file_name,
             size_bytes: u64::try_from(self.size_bytes).unwrap_or(0),
             created_at: self.created_at,
             expires_at: self.expires_at.filter(|_| ready),
@@ -55,14 +58,13 @@ impl DownloadRow {
 }
 
 const COLUMNS: &str =
-    "id, video_id, user_id, state, wrapped_dek, file_name, size_bytes, created_at, expires_at";
+    "id, video_id, user_id, state, wrapped_dek, size_bytes, created_at, expires_at";
 
 /// What a new download is made of.
 pub struct NewDownload<'a> {
     pub video: &'a VideoId,
     pub user_id: i64,
     pub wrapped_dek: &'a [u8],
-    pub file_name: &'a str,
     pub size_bytes: u64,
 }
 
@@ -91,9 +93,9 @@ pub async fn insert_ready(
     slots: u32,
 ) -> AppResult<Option<DownloadRow>> {
     let row = sqlx::query_as(&format!(
-        "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, file_name, size_bytes,
+        "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, size_bytes,
                                 created_at, ready_at, expires_at)
-         SELECT ?, ?, ?, 'ready', ?, ?, ?, ?, ?, ?
+         SELECT ?, ?, ?, 'ready', ?, ?, ?, ?, ?
          WHERE (SELECT COUNT(*) FROM downloads WHERE state = 'ready') < ?
            AND NOT EXISTS (SELECT 1 FROM downloads WHERE state = 'queued')
          RETURNING {COLUMNS}"
@@ -102,7 +104,6 @@ pub async fn insert_ready(
     .bind(new.video.to_string())
     .bind(new.user_id)
     .bind(new.wrapped_dek)
-    .bind(new.file_name)
     .bind(i64::try_from(new.size_bytes).unwrap_or(i64::MAX))
     .bind(now)
     .bind(now)
@@ -119,16 +120,14 @@ pub async fn insert_queued(
     now: i64,
 ) -> AppResult<DownloadRow> {
     let row = sqlx::query_as(&format!(
-        "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, file_name, size_bytes,
-                                created_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)
+        "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, size_bytes, created_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?)
          RETURNING {COLUMNS}"
     ))
     .bind(new_id()?)
     .bind(new.video.to_string())
     .bind(new.user_id)
     .bind(new.wrapped_dek)
-    .bind(new.file_name)
     .bind(i64::try_from(new.size_bytes).unwrap_or(i64::MAX))
     .bind(now)
     .fetch_one(db)
@@ -251,16 +250,21 @@ pub async fn extend(db: &SqlitePool, id: &str, until: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// Expires ready links past their time that no transfer is using; returns them.
+/// Expires ready links past their time that no transfer is using, and downloads queued for
+/// longer than `QUEUED_FOR_SECS`, erasing their keys; returns them as they were (key included,
+/// to name them to their owners).
 pub async fn expire_stale(
     db: &SqlitePool,
     now: i64,
     in_use: impl Fn(&str) -> bool,
 ) -> AppResult<Vec<DownloadRow>> {
+    let queued_before = now - QUEUED_FOR_SECS;
     let stale: Vec<DownloadRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM downloads WHERE state = 'ready' AND expires_at <= ?"
+        "SELECT {COLUMNS} FROM downloads
+         WHERE (state = 'ready' AND expires_at <= ?) OR (state = 'queued' AND created_at <= ?)"
     ))
     .bind(now)
+    .bind(queued_before)
     .fetch_all(db)
     .await?;
     let mut expired = Vec::new();
@@ -268,15 +272,18 @@ pub async fn expire_stale(
         if in_use(&row.id) {
             continue;
         }
-        // Only if nothing moved it on meanwhile (a transfer that just stopped extends it).
+        // Only if nothing moved it on meanwhile (a transfer that just stopped extends it; a
+        // queued one may just have been given a slot).
         let done = sqlx::query(
             "UPDATE downloads
              SET state = 'expired', wrapped_dek = NULL, finished_at = ?, expires_at = NULL
-             WHERE id = ? AND state = 'ready' AND expires_at <= ?",
+             WHERE id = ? AND ((state = 'ready' AND expires_at <= ?)
+                               OR (state = 'queued' AND created_at <= ?))",
         )
         .bind(now)
         .bind(&row.id)
         .bind(now)
+        .bind(queued_before)
         .execute(db)
         .await?;
         if done.rows_affected() == 1 {
@@ -284,6 +291,43 @@ pub async fn expire_stale(
         }
     }
     Ok(expired)
+}
+
+/// Whether any download waits for a slot.
+pub async fn any_queued(db: &SqlitePool) -> AppResult<bool> {
+    let queued: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM downloads WHERE state = 'queued' LIMIT 1")
+            .fetch_optional(db)
+            .await?;
+    Ok(queued.is_some())
+}
+
+/// The sealed original as recorded: its stream header and plaintext size.
+pub async fn original_record(db: &SqlitePool, video: &VideoId) -> AppResult<(Vec<u8>, u64)> {
+    let (header, size): (Vec<u8>, i64) =
+        sqlx::query_as("SELECT stream_header, size_bytes FROM videos WHERE id = ?")
+            .bind(video.to_string())
+            .fetch_one(db)
+            .await?;
+    Ok((header, u64::try_from(size).unwrap_or(0)))
+}
+
+/// The video's name and title, sealed under its DEK: the server reads them only while it holds
+/// the key for a download.
+pub async fn sealed_names(db: &SqlitePool, video: &VideoId) -> AppResult<SealedNames> {
+    let (file_name, title): (Option<Vec<u8>>, Vec<u8>) =
+        sqlx::query_as("SELECT file_name_sealed, title_sealed FROM videos WHERE id = ?")
+            .bind(video.to_string())
+            .fetch_one(db)
+            .await?;
+    Ok(SealedNames { file_name, title })
+}
+
+pub struct SealedNames {
+    /// `Purpose::FileName`; absent for videos uploaded before it was recorded.
+    pub file_name: Option<Vec<u8>>,
+    /// `Purpose::Title`.
+    pub title: Vec<u8>,
 }
 
 /// Gives the longest-queued download a slot if one is free; returns it, now ready.

@@ -3,15 +3,15 @@
 use std::time::Duration;
 
 use cloister_shared::api::{CompleteUploadRequest, Event, UploadCompleted};
-use cloister_shared::crypto::stream::{sealed_chunk_len, sealed_len, HEADER_LEN};
-use cloister_shared::{Dek, Purpose, StreamHeader, StreamOpener, VideoId};
-use tokio::sync::{OwnedRwLockWriteGuard, RwLock, Semaphore};
+use cloister_shared::{Dek, VideoId};
+use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 use zeroize::Zeroizing;
 
 use super::{blocking, ensure_uploading, late_note, load_owned, received, Upload};
 use crate::accounts::{unix_now, User};
 use crate::custody;
 use crate::error::{AppError, AppResult};
+use crate::key_check::{self, KeyVerdict, SealedOriginal};
 use crate::state::AppState;
 
 /// Files under this size jump ahead of larger ones in the processing queue.
@@ -64,69 +64,31 @@ fn missing_message(missing: &[u64]) -> String {
     }
 }
 
-/// One verification at a time: each reads and decrypts a 4 MiB chunk, and a burst of completes
-/// must not add up to a burst of memory on a small server.
-static VERIFYING: Semaphore = Semaphore::const_new(1);
-
-/// What the blocking check found.
-enum Verdict {
-    Ok,
-    WrongKey,
-    Mismatch(String),
-}
-
-/// Checks the assembled file with no key but the DEK: its length, its header, and that the DEK
-/// opens chunk 0 (catching a client that hands over the wrong key). A mismatch of length or
-/// header is the server's fault, logged, and answered with 409.
-pub(crate) async fn verify_file(state: &AppState, upload: &Upload, dek: Dek) -> AppResult<()> {
-    let storage = state.storage.clone();
-    let up = upload.clone();
-    let _permit = VERIFYING
-        .acquire()
-        .await
-        .map_err(|_| AppError::Internal("verification closed".to_owned()))?;
-    let verdict = blocking(move || {
-        let expected_len = sealed_len(up.size_bytes, up.chunk_size);
-        let len = storage.original_len(&up.id)?;
-        if len != expected_len {
-            return Ok(Verdict::Mismatch(format!(
-                "{len} bytes on disk, not {expected_len}"
-            )));
-        }
-        let first_len = sealed_chunk_len(up.size_bytes, up.chunk_size, 0).unwrap_or(0);
-        let want = HEADER_LEN + usize::try_from(first_len).unwrap_or(0);
-        let bytes = storage.read_original(&up.id, 0, want)?;
-        let Some((head, chunk)) = bytes.split_at_checked(HEADER_LEN) else {
-            return Ok(Verdict::Mismatch("truncated".to_owned()));
-        };
-        if head != up.stream_header.as_slice() {
-            return Ok(Verdict::Mismatch(
-                "another header on disk than recorded".to_owned(),
-            ));
-        }
-        let opened = StreamHeader::parse(head)
-            .and_then(|h| StreamOpener::new(&dek, &up.id, &Purpose::Original, &h))
-            .and_then(|opener| opener.open_chunk(0, chunk, up.chunk_count == 1));
-        Ok(if opened.is_ok() {
-            Verdict::Ok
-        } else {
-            Verdict::WrongKey
-        })
-    })
-    .await?;
-    match verdict {
-        Verdict::Ok => Ok(()),
-        Verdict::WrongKey => Err(AppError::BadRequest(
+/// Checks the assembled file with the DEK through the one key check (`crate::key_check`): its
+/// length, its header, and that the DEK opens chunk 0 (catching a client that hands over the
+/// wrong key). A mismatch of length or header is the server's fault, logged, and answered 409.
+pub(crate) async fn verify_file(
+    state: &AppState,
+    user_id: i64,
+    upload: &Upload,
+    dek: &Dek,
+) -> AppResult<()> {
+    let original = SealedOriginal {
+        video: upload.id,
+        header: upload.stream_header.clone(),
+        size: upload.size_bytes,
+    };
+    match key_check::check(state, user_id, original, dek).await {
+        Ok(KeyVerdict::Opens) => Ok(()),
+        Ok(KeyVerdict::WrongKey) => Err(AppError::BadRequest(
             "This key does not open the upload: it is not the key the file was sealed with."
                 .to_owned(),
         )),
-        Verdict::Mismatch(detail) => {
-            tracing::error!(video = %upload.id, "{detail}");
-            Err(AppError::Conflict(
-                "The stored file does not match its chunks; cancel this upload and send it again."
-                    .to_owned(),
-            ))
-        }
+        Err(AppError::Conflict(_)) => Err(AppError::Conflict(
+            "The stored file does not match its chunks; cancel this upload and send it again."
+                .to_owned(),
+        )),
+        Err(other) => Err(other),
     }
 }
 
@@ -174,7 +136,7 @@ pub async fn complete(
     if !missing.is_empty() {
         return Err(AppError::Conflict(missing_message(&missing)));
     }
-    verify_file(state, &upload, dek.clone()).await?;
+    verify_file(state, user.id, &upload, &dek).await?;
 
     let storage = state.storage.clone();
     let vid = *id;

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod processing;
+pub mod served;
 pub mod uploads;
 
 use axum::body::Body;

@@ -304,14 +304,25 @@ impl TestApp {
             j["status"] == "running" && j["phase"] == "transcoding"
         })
         .await;
-        let work_dir = self.data_dir().join("tmp").join(format!("job-{job}"));
-        assert!(work_dir.exists());
+        let work_dir = self.data_dir().join("tmp").join(work_dir_of(&self.tmp_entries(), job));
         assert!(
             ffmpeg_running_in(&work_dir),
             "ffmpeg runs while transcoding"
         );
         (job, work_dir)
     }
+}
+
+/// The name of the work directory of `job`'s attempt among `tmp/` entries (one per attempt:
+/// `job-<id>-<rendition>`).
+pub fn work_dir_of(tmp_entries: &[String], job: i64) -> String {
+    let prefix = format!("job-{job}-");
+    let dirs: Vec<&String> = tmp_entries
+        .iter()
+        .filter(|name| name.starts_with(&prefix))
+        .collect();
+    assert_eq!(dirs.len(), 1, "one attempt's directory in {tmp_entries:?}");
+    dirs[0].clone()
 }
 
 /// Whether some process has `dir` in its command line (ffmpeg is given paths inside it).

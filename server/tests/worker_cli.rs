@@ -281,26 +281,42 @@ async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_stream
     let files = tempfile::tempdir().expect("files");
     let (mut server, url) = serve_with(data.path(), 0, QUICK).await;
     set_up(data.path(), &url).await;
+    // 16 MiB to download: far more than socket buffers hold. (Not a video: its job fails at once,
+    // its original stays.)
+    let big = files.path().join("big.bin");
+    let mut noise = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open("/dev/urandom").expect("urandom"), 16 << 20),
+        &mut noise,
+    )
+    .expect("noise");
+    std::fs::write(&big, noise).expect("write");
     let path = files.path().join("long walk.webm");
     std::fs::write(&path, slow_clip(40)).expect("clip");
     let up = run(
-        client(["upload"], &url, &[path.to_str().expect("path")]),
+        client(
+            ["upload"],
+            &url,
+            &[big.to_str().expect("path"), path.to_str().expect("path")],
+        ),
         "",
     )
     .await;
     assert_eq!(up.code, 0, "{}", up.stderr);
-    let job = job_id(&up.stdout);
     let db = database(data.path()).await;
+    let jobs: Vec<(i64, String)> = sqlx::query_as("SELECT id, video_id FROM jobs ORDER BY id")
+        .fetch_all(&db)
+        .await
+        .expect("jobs");
+    let [(_, big_video), (job, _)] = &jobs[..] else {
+        panic!("two jobs: {jobs:?}");
+    };
+    let job = *job;
     wait_for(&db, job, Duration::from_secs(60), |(status, phase, _)| {
         status == "running" && phase.as_deref() == Some("transcoding")
     })
     .await;
-    let video: String = sqlx::query_scalar("SELECT video_id FROM jobs WHERE id = ?")
-        .bind(job)
-        .fetch_one(&db)
-        .await
-        .expect("video");
-    let download = stalled_download(&url, &session(&url).await, &video).await;
+    let download = stalled_download(&url, &session(&url).await, big_video).await;
 
     let pid = server
         .id()
@@ -313,7 +329,12 @@ async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_stream
         status != "running"
     })
     .await;
-    assert_eq!(status, "queued", "handed back to the queue");
+    let error: Option<String> = sqlx::query_scalar("SELECT error FROM jobs WHERE id = ?")
+        .bind(job)
+        .fetch_one(&db)
+        .await
+        .expect("row");
+    assert_eq!(status, "queued", "handed back to the queue ({error:?})");
     assert_eq!(attempts, 0, "the interrupted attempt does not count");
     let (holder, key): (Option<String>, Option<Vec<u8>>) =
         sqlx::query_as("SELECT worker_id, wrapped_server_dek FROM jobs WHERE id = ?")

@@ -25,7 +25,7 @@ use crate::storage::{RenditionId, StoredObject, VideoStorage};
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error("{0}")]
-    Media(#[from] MediaError),
+    Media(MediaError),
     #[error("the key held for processing does not open")]
     Key,
     #[error("the stored original does not decrypt with the key held for it")]
@@ -63,6 +63,17 @@ impl PipelineError {
             Self::Key | Self::Original | Self::Cancelled | Self::Superseded => false,
             // A panic may hang on this machine's state as much as on the file: the usual retries.
             Self::Io(_) | Self::Internal(_) | Self::Panicked(_) => true,
+        }
+    }
+}
+
+impl From<MediaError> for PipelineError {
+    /// A cancelled ffmpeg is a cancelled attempt: at shutdown the job goes back to the queue
+    /// instead of failing.
+    fn from(err: MediaError) -> Self {
+        match err {
+            MediaError::Cancelled => Self::Cancelled,
+            other => Self::Media(other),
         }
     }
 }

@@ -791,7 +791,8 @@ async fn pipeline_once(input: &Path, work_dir: &Path) -> anyhow::Result<Pipeline
         WORKER,
         &CancellationToken::new(),
         &progress,
-    ).await;
+    )
+    .await;
     let seconds = started.elapsed().as_secs_f64();
     let peaks = sampler.stop()?;
     let phases = clock.stop().await?;

@@ -60,15 +60,25 @@ async fn a_panic_in_processing_fails_the_attempt_and_the_key_is_erased_when_the_
             j["status"] == "failed"
         })
         .await;
-    assert_eq!(failed["error"], "an internal error in the server's processing");
-    assert_eq!(failed["attempts"], 3, "each panic is an attempt, retried as usual");
+    assert_eq!(
+        failed["error"],
+        "an internal error in the server's processing"
+    );
+    assert_eq!(
+        failed["attempts"], 3,
+        "each panic is an attempt, retried as usual"
+    );
     let (status, holder, lease, key) = row(&app, job).await;
     assert_eq!((status.as_str(), holder, lease), ("failed", None, None));
     assert!(!key, "the held key is erased when the job ends");
     // No ticker outlived its attempt to take the lease again.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(row(&app, job).await.2, None);
-    assert!(app.tmp_entries().is_empty(), "tmp/ holds {:?}", app.tmp_entries());
+    assert!(
+        app.tmp_entries().is_empty(),
+        "tmp/ holds {:?}",
+        app.tmp_entries()
+    );
     let video_status: String = sqlx::query_scalar("SELECT status FROM videos WHERE id = ?")
         .bind(file.id.to_string())
         .fetch_one(&app.state.db)
@@ -94,7 +104,9 @@ async fn an_attempt_whose_lease_lapsed_spares_the_new_attempts_files_and_publish
         .execute(&app.state.db)
         .await
         .expect("lapse");
-    let lapsed = transitions::recover_lapsed(&app.state).await.expect("recover");
+    let lapsed = transitions::recover_lapsed(&app.state)
+        .await
+        .expect("recover");
     assert_eq!(lapsed.len(), 1);
     let current = claim_as(&app, "current-worker").await;
     assert_eq!((current.id, current.attempt), (job, 2));
@@ -186,9 +198,11 @@ async fn a_running_job_whose_process_is_gone_shows_interrupted_resuming() {
         app.upload_video(&cookie, small_clip(1)).await;
         let claimed = claim_as(&app, holder).await;
         let progress = Some((JobPhase::Decrypting, 3.0, Some(40)));
-        assert!(transitions::heartbeat(&app.state, &claimed, holder, progress)
-            .await
-            .expect("heartbeat"));
+        assert!(
+            transitions::heartbeat(&app.state, &claimed, holder, progress)
+                .await
+                .expect("heartbeat")
+        );
         jobs.push(claimed.id);
     }
 

@@ -239,7 +239,11 @@ async fn session(url: &str) -> String {
         .send()
         .await
         .expect("login");
-    assert!(response.status().is_success(), "login: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "login: {}",
+        response.status()
+    );
     response
         .headers()
         .get_all(reqwest::header::SET_COOKIE)
@@ -254,10 +258,7 @@ async fn session(url: &str) -> String {
 /// Starts downloading the sealed original of `video` and stops reading after the status line: the
 /// response cannot finish, so the server has a download in flight until the socket is dropped.
 async fn stalled_download(url: &str, cookie: &str, video: &str) -> tokio::net::TcpStream {
-    let addr: std::net::SocketAddr = url
-        .trim_start_matches("http://")
-        .parse()
-        .expect("address");
+    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().expect("address");
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     // A small window keeps the server from pushing the whole file into kernel buffers.
     socket.set_recv_buffer_size(4096).expect("buffer");
@@ -265,10 +266,7 @@ async fn stalled_download(url: &str, cookie: &str, video: &str) -> tokio::net::T
     let request = format!(
         "GET /api/videos/{video}/original HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\r\n"
     );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .expect("request");
+    stream.write_all(request.as_bytes()).await.expect("request");
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).await.expect("status line");
     assert_eq!(&head, b"HTTP/1.1 200", "the download started");
@@ -286,7 +284,10 @@ async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_stream
     let big = files.path().join("big.bin");
     let mut noise = Vec::new();
     std::io::Read::read_to_end(
-        &mut std::io::Read::take(std::fs::File::open("/dev/urandom").expect("urandom"), 16 << 20),
+        &mut std::io::Read::take(
+            std::fs::File::open("/dev/urandom").expect("urandom"),
+            16 << 20,
+        ),
         &mut noise,
     )
     .expect("noise");

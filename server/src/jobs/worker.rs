@@ -69,7 +69,10 @@ fn holder_is_gone(worker: &str) -> bool {
     if pid == std::process::id() {
         return instance != process_instance();
     }
-    let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
         return false;
     };
     // No such process; a process of another user (EPERM) still runs.
@@ -84,7 +87,10 @@ fn holder_is_gone(worker: &str) -> bool {
 pub async fn mark_interrupted_jobs(state: &AppState) -> AppResult<()> {
     for (job, worker) in store::running_holders(&state.db).await? {
         if holder_is_gone(&worker) && store::mark_interrupted(state, job, &worker).await? {
-            tracing::warn!(job, "the process running this job is gone; it will be resumed");
+            tracing::warn!(
+                job,
+                "the process running this job is gone; it will be resumed"
+            );
         }
     }
     Ok(())
@@ -248,8 +254,12 @@ pub async fn run_attempt(
     )));
     let started = Instant::now();
     let mut task = AbortOnDrop(tokio::spawn({
-        let (state, job, worker, cancel) =
-            (state.clone(), job.clone(), worker.to_owned(), cancel.clone());
+        let (state, job, worker, cancel) = (
+            state.clone(),
+            job.clone(),
+            worker.to_owned(),
+            cancel.clone(),
+        );
         async move { pipeline::process(&state, &job, &worker, &cancel, &progress).await }
     }));
     let outcome = match (&mut task.0).await {
@@ -289,7 +299,10 @@ async fn record(
                     .await;
                 tracing::info!(job = job.id, video = %job.video, seconds, "processing done");
             } else {
-                tracing::warn!(job = job.id, "job was taken from this worker as it finished");
+                tracing::warn!(
+                    job = job.id,
+                    "job was taken from this worker as it finished"
+                );
             }
         }
         Err(err) => {

@@ -304,7 +304,10 @@ impl TestApp {
             j["status"] == "running" && j["phase"] == "transcoding"
         })
         .await;
-        let work_dir = self.data_dir().join("tmp").join(work_dir_of(&self.tmp_entries(), job));
+        let work_dir = self
+            .data_dir()
+            .join("tmp")
+            .join(work_dir_of(&self.tmp_entries(), job));
         assert!(
             ffmpeg_running_in(&work_dir),
             "ffmpeg runs while transcoding"

@@ -92,6 +92,22 @@ async fn a_panic_in_processing_fails_the_attempt_and_the_key_is_erased_when_the_
     workers.cancel();
 }
 
+/// The pipeline of the attempt of "hung-worker", run to its end with no ticker to stop it.
+async fn run_hung_attempt(
+    app: &TestApp,
+    stale: &transitions::Claimed,
+) -> Result<transitions::Published, PipelineError> {
+    let progress = Arc::new(ProgressCell::default());
+    pipeline::process(
+        &app.state,
+        stale,
+        "hung-worker",
+        &CancellationToken::new(),
+        &progress,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn an_attempt_whose_lease_lapsed_spares_the_new_attempts_files_and_publishes_nothing() {
     let (app, _) = spawn_processing_app().await;
@@ -116,14 +132,7 @@ async fn an_attempt_whose_lease_lapsed_spares_the_new_attempts_files_and_publish
     std::fs::write(current_dir.join("original"), b"attempt 2's plaintext").expect("write");
 
     // The hung attempt wakes up and runs to its end.
-    let outcome = pipeline::process(
-        &app.state,
-        &stale,
-        "hung-worker",
-        &CancellationToken::new(),
-        &Arc::new(ProgressCell::default()),
-    )
-    .await;
+    let outcome = run_hung_attempt(&app, &stale).await;
     assert!(
         matches!(outcome, Err(PipelineError::Superseded)),
         "{outcome:?}"
@@ -161,14 +170,7 @@ async fn an_attempt_whose_lease_lapsed_spares_the_new_attempts_files_and_publish
     assert!((probe_duration(&joined) - 2.0).abs() < 0.5);
 
     // Too late even to try: the job is done, and the stale attempt publishes nothing.
-    let late = pipeline::process(
-        &app.state,
-        &stale,
-        "hung-worker",
-        &CancellationToken::new(),
-        &Arc::new(ProgressCell::default()),
-    )
-    .await;
+    let late = run_hung_attempt(&app, &stale).await;
     assert!(matches!(late, Err(PipelineError::Superseded)), "{late:?}");
     assert_eq!(app.manifest(&file).rendition, current.rendition.as_str());
 }
@@ -248,12 +250,7 @@ async fn a_running_job_whose_process_is_gone_shows_interrupted_resuming() {
 /// Uploads `len` bytes as `cookie` up to (not including) complete.
 async fn uploaded(app: &TestApp, cookie: &str, len: usize) -> SealedFile {
     let file = SealedFile::new(len);
-    let (status, body) = app.create_upload(cookie, &file).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    for index in 0..file.chunk_count() {
-        let (status, body) = app.put_chunk(cookie, &file, index).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
+    app.send_chunks(cookie, &file).await;
     file
 }
 

@@ -2,99 +2,23 @@
 //! ticker renews its lease and reports progress, and records the outcome. `serve` runs W of these
 //! in process; `cloister worker` runs them alone against the same data directory.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cloister_shared::api::jobs::JobPhase;
 use tokio_util::sync::CancellationToken;
 
+pub use super::holders::mark_interrupted_jobs;
+use super::holders::worker_id;
 use super::pipeline::{self, PipelineError, ProgressCell, WorkDir};
 use super::transitions::{self, Claimed};
-use super::{eta, housekeeping, store};
+use super::{eta, housekeeping};
 use crate::accounts::unix_now;
 use crate::error::AppResult;
 use crate::state::AppState;
 
 /// Progress is written at most this often (and only when it moved).
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
-
-static WORKER_SERIAL: AtomicU32 = AtomicU32::new(0);
-
-/// This process among all that ever ran here: its start time. A pid alone is not enough, since a
-/// restarted container often gets the same one.
-fn process_instance() -> &'static str {
-    static INSTANCE: OnceLock<String> = OnceLock::new();
-    INSTANCE.get_or_init(|| {
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        format!("{started:x}")
-    })
-}
-
-fn host_name() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// `<host>:<pid>:<instance>:<n>`: unique among the workers sharing a database, ever.
-fn worker_id() -> String {
-    let n = WORKER_SERIAL.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{}:{}:{}:{n}",
-        host_name(),
-        std::process::id(),
-        process_instance()
-    )
-}
-
-/// Whether `worker` was a worker of a process of this host that is no longer running. Workers of
-/// other hosts, or ids in another form, are left to their lease.
-fn holder_is_gone(worker: &str) -> bool {
-    let mut parts = worker.rsplitn(4, ':');
-    let (Some(_n), Some(instance), Some(pid), Some(host)) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    let Some(pid) = pid.parse::<u32>().ok() else {
-        return false;
-    };
-    if host != host_name() {
-        return false;
-    }
-    if pid == std::process::id() {
-        return instance != process_instance();
-    }
-    let Some(pid) = i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-    else {
-        return false;
-    };
-    // No such process; a process of another user (EPERM) still runs.
-    matches!(
-        rustix::process::test_kill_process(pid),
-        Err(rustix::io::Errno::SRCH)
-    )
-}
-
-/// Running jobs whose worker process of this host is gone show "interrupted, resuming" at once
-/// rather than their last phase until the lease lapses.
-pub async fn mark_interrupted_jobs(state: &AppState) -> AppResult<()> {
-    for (job, worker) in store::running_holders(&state.db).await? {
-        if holder_is_gone(&worker) && store::mark_interrupted(state, job, &worker).await? {
-            tracing::warn!(
-                job,
-                "the process running this job is gone; it will be resumed"
-            );
-        }
-    }
-    Ok(())
-}
 
 /// Starts `count` workers; they stop (releasing running jobs) when `shutdown` is cancelled.
 pub fn spawn(

@@ -324,6 +324,7 @@ async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_stream
         .and_then(|id| rustix::process::Pid::from_raw(i32::try_from(id).ok()?))
         .expect("pid");
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+    let signalled = Instant::now();
     // Before the fix the workers stopped only once HTTP requests had drained: the job stayed
     // running for as long as the download did, and a kill after that cost it an attempt.
     let (status, _, attempts) = wait_for(&db, job, Duration::from_secs(10), |(status, _, _)| {
@@ -336,6 +337,7 @@ async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_stream
         .await
         .expect("row");
     assert_eq!(status, "queued", "handed back to the queue ({error:?})");
+    eprintln!("handed back {:?} after SIGTERM", signalled.elapsed());
     assert_eq!(attempts, 0, "the interrupted attempt does not count");
     let (holder, key): (Option<String>, Option<Vec<u8>>) =
         sqlx::query_as("SELECT worker_id, wrapped_server_dek FROM jobs WHERE id = ?")

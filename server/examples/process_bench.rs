@@ -785,7 +785,14 @@ async fn pipeline_once(input: &Path, work_dir: &Path) -> anyhow::Result<Pipeline
     let sampler = Sampler::start(std::process::id())?;
     let started = Instant::now();
     let claimed = claim_the_job(&state).await?;
-    let processed = pipeline::process(&state, &claimed, &CancellationToken::new(), &progress).await;
+    let processed = pipeline::process(
+        &state,
+        &claimed,
+        WORKER,
+        &CancellationToken::new(),
+        &progress,
+    )
+    .await;
     let seconds = started.elapsed().as_secs_f64();
     let peaks = sampler.stop()?;
     let phases = clock.stop().await?;

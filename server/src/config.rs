@@ -154,6 +154,12 @@ pub struct JobsConfig {
     #[arg(long, env = "CLOISTER_WORKER_POLL_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub poll_secs: u64,
+
+    /// Processing jobs one member may have queued, waiting or running; completing another upload
+    /// is refused (429) until some are done, the upload kept.
+    #[arg(long, env = "CLOISTER_MAX_QUEUED_JOBS_PER_MEMBER", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_queued_jobs_per_member: u32,
 }
 
 /// Sizes, counts and retries.

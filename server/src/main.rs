@@ -146,14 +146,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     downloads::spawn_dispatcher(state.clone());
     let stop_workers = CancellationToken::new();
     let workers = jobs::worker::spawn(&state, state.config.limits.workers, &stop_workers);
+    // The signal stops the workers at once — their jobs go back to the queue while HTTP requests
+    // drain, so a long download cannot hold a job until a kill makes it cost an attempt.
+    let stopping = stop_workers.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopping.cancel();
+    });
+    let handed_back = tokio::spawn(stop(stop_workers.clone(), workers));
     // Connection info gives sign-in throttling the client's address.
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(stop_workers.cancelled_owned())
     .await?;
-    stop(stop_workers, workers).await;
+    let _ = handed_back.await;
     Ok(())
 }
 
@@ -172,13 +180,15 @@ async fn worker(mut config: Config) -> anyhow::Result<()> {
     let stop_workers = CancellationToken::new();
     let workers = jobs::worker::spawn(&state, count, &stop_workers);
     shutdown_signal().await;
+    stop_workers.cancel();
     stop(stop_workers, workers).await;
     Ok(())
 }
 
-/// Stops the workers: running ffmpeg is killed and its job handed back to the queue.
+/// Once `token` is cancelled, waits for the workers to stop: running ffmpeg is killed and its job
+/// handed back to the queue.
 async fn stop(token: CancellationToken, workers: Vec<tokio::task::JoinHandle<()>>) {
-    token.cancel();
+    token.cancelled().await;
     for worker in workers {
         let _ = worker.await;
     }

@@ -247,7 +247,10 @@ async fn a_job_whose_worker_died_is_taken_up_again_and_its_leftovers_removed() {
         .await
         .expect("claim")
         .expect("claimed");
-    let work_dir = app.data_dir().join("tmp").join(format!("job-{job}"));
+    let work_dir = app
+        .data_dir()
+        .join("tmp")
+        .join(format!("job-{job}-{}", claimed.rendition));
     std::fs::create_dir_all(&work_dir).expect("work dir");
     std::fs::write(work_dir.join("original"), b"plaintext").expect("leftover");
     let stale = app

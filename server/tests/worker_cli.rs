@@ -1,16 +1,18 @@
 //! Processing with the real binary: a server killed with SIGKILL in the middle of a job takes
-//! the job up again after a restart and leaves no plaintext behind; `cloister worker` processes
-//! jobs in its own process; `cloister upload --wait` follows processing; `cloister jobs` lists.
+//! the job up again after a restart and leaves no plaintext behind; SIGTERM hands a running job
+//! back at once, whatever downloads are still streaming; `cloister worker` processes jobs in its
+//! own process; `cloister upload --wait` follows processing; `cloister jobs` lists.
 
 mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::cli::{client, cloister, run, serve_with, set_up};
-use common::processing::{slow_clip, small_clip};
+use common::cli::{client, cloister, run, serve_with, set_up, PASSWORD};
+use common::processing::{slow_clip, small_clip, work_dir_of};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::SqlitePool;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Quick timings, and a gate that lets everything through: these tests are about the queue
 /// surviving processes, not about how busy the test machine is (the gate has its own tests).
@@ -107,9 +109,10 @@ async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart()
         status == "running" && phase.as_deref() == Some("transcoding")
     })
     .await;
-    assert!(tmp_entries(data.path()).contains(&format!("job-{job}")));
-
-    let work_dir = data.path().join("tmp").join(format!("job-{job}"));
+    let work_dir = data
+        .path()
+        .join("tmp")
+        .join(work_dir_of(&tmp_entries(data.path()), job));
     assert!(working_in(&work_dir), "ffmpeg runs in the job's directory");
     server.start_kill().expect("SIGKILL");
     server.wait().await.expect("killed");
@@ -125,6 +128,28 @@ async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart()
         .and_then(|p| p.parse().ok())
         .expect("port");
     let (_server, url) = serve_with(data.path(), port, QUICK).await;
+    // The restarted server saw the job's process was gone: browsers and `cloister jobs` were told
+    // "interrupted, resuming" instead of the dead attempt's last phase.
+    let start = Instant::now();
+    loop {
+        let interrupted: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM job_events WHERE json_extract(payload, '$.type') = 'job_progress'
+               AND json_extract(payload, '$.phase') = 'interrupted'
+               AND json_extract(payload, '$.job_id') = ?",
+        )
+        .bind(job)
+        .fetch_one(&db)
+        .await
+        .expect("events");
+        if interrupted == 1 {
+            break;
+        }
+        assert!(
+            interrupted == 0 && start.elapsed() < Duration::from_secs(10),
+            "{interrupted} interrupted events"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (status, _, attempts) = wait_for(&db, job, Duration::from_secs(120), |(status, _, _)| {
         status == "done" || status == "failed"
     })
@@ -203,4 +228,139 @@ async fn a_separate_worker_process_does_the_processing_and_upload_waits_for_it()
     assert_eq!(status, "done", "--wait returned once processing was done");
     let (status, _, _) = wait_for(&db, job, Duration::from_secs(60), |(s, _, _)| s == "done").await;
     assert_eq!(status, "done");
+}
+
+/// Signs in as the set-up admin over HTTP; the session's `Cookie` header value.
+async fn session(url: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/api/auth/login"))
+        .header("x-cloister-request", "1")
+        .json(&serde_json::json!({ "username": "root", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("login");
+    assert!(
+        response.status().is_success(),
+        "login: {}",
+        response.status()
+    );
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("cloister_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// Starts downloading the sealed original of `video` and stops reading after the status line: the
+/// response cannot finish, so the server has a download in flight until the socket is dropped.
+async fn stalled_download(url: &str, cookie: &str, video: &str) -> tokio::net::TcpStream {
+    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().expect("address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    // A small window keeps the server from pushing the whole file into kernel buffers.
+    socket.set_recv_buffer_size(4096).expect("buffer");
+    let mut stream = socket.connect(addr).await.expect("connect");
+    let request = format!(
+        "GET /api/videos/{video}/original HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.expect("status line");
+    assert_eq!(&head, b"HTTP/1.1 200", "the download started");
+    stream
+}
+
+#[tokio::test]
+async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_streams() {
+    let data = tempfile::tempdir().expect("data");
+    let files = tempfile::tempdir().expect("files");
+    let (mut server, url) = serve_with(data.path(), 0, QUICK).await;
+    set_up(data.path(), &url).await;
+    // 16 MiB to download: far more than socket buffers hold. (Not a video: its job fails at once,
+    // its original stays.)
+    let big = files.path().join("big.bin");
+    let mut noise = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open("/dev/urandom").expect("urandom"),
+            16 << 20,
+        ),
+        &mut noise,
+    )
+    .expect("noise");
+    std::fs::write(&big, noise).expect("write");
+    let path = files.path().join("long walk.webm");
+    std::fs::write(&path, slow_clip(40)).expect("clip");
+    let up = run(
+        client(
+            ["upload"],
+            &url,
+            &[big.to_str().expect("path"), path.to_str().expect("path")],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let db = database(data.path()).await;
+    let jobs: Vec<(i64, String)> = sqlx::query_as("SELECT id, video_id FROM jobs ORDER BY id")
+        .fetch_all(&db)
+        .await
+        .expect("jobs");
+    let [(_, big_video), (job, _)] = &jobs[..] else {
+        panic!("two jobs: {jobs:?}");
+    };
+    let job = *job;
+    wait_for(&db, job, Duration::from_secs(60), |(status, phase, _)| {
+        status == "running" && phase.as_deref() == Some("transcoding")
+    })
+    .await;
+    let download = stalled_download(&url, &session(&url).await, big_video).await;
+
+    let pid = server
+        .id()
+        .and_then(|id| rustix::process::Pid::from_raw(i32::try_from(id).ok()?))
+        .expect("pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+    let signalled = Instant::now();
+    // Before the fix the workers stopped only once HTTP requests had drained: the job stayed
+    // running for as long as the download did, and a kill after that cost it an attempt.
+    let (status, _, attempts) = wait_for(&db, job, Duration::from_secs(10), |(status, _, _)| {
+        status != "running"
+    })
+    .await;
+    let error: Option<String> = sqlx::query_scalar("SELECT error FROM jobs WHERE id = ?")
+        .bind(job)
+        .fetch_one(&db)
+        .await
+        .expect("row");
+    assert_eq!(status, "queued", "handed back to the queue ({error:?})");
+    eprintln!("handed back {:?} after SIGTERM", signalled.elapsed());
+    assert_eq!(attempts, 0, "the interrupted attempt does not count");
+    let (holder, key): (Option<String>, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT worker_id, wrapped_server_dek FROM jobs WHERE id = ?")
+            .bind(job)
+            .fetch_one(&db)
+            .await
+            .expect("row");
+    assert_eq!(holder, None, "the lease is released");
+    assert!(key.is_some(), "the key is kept for the next attempt");
+    assert!(
+        server.try_wait().expect("server").is_none(),
+        "the server still serves the download it had begun"
+    );
+
+    drop(download);
+    let exit = tokio::time::timeout(Duration::from_secs(15), server.wait())
+        .await
+        .expect("the server stops once the download is gone")
+        .expect("exit status");
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        tmp_entries(data.path()).is_empty(),
+        "tmp/ holds {:?}",
+        tmp_entries(data.path())
+    );
 }

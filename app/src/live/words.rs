@@ -4,7 +4,7 @@
 use cloister_shared::api::jobs::{
     deferred_message, describe_wait, failed_message, OVERDUE_MESSAGE,
 };
-use cloister_shared::api::VideoStatus;
+use cloister_shared::api::{JobPhase, VideoStatus};
 
 use super::state::Stage;
 
@@ -143,6 +143,10 @@ fn progress_line(stage: &Stage) -> String {
     else {
         return String::new();
     };
+    // The interrupted attempt's percentage means nothing: the job starts over.
+    if let Some(interrupted @ JobPhase::Interrupted) = phase {
+        return interrupted.label().to_owned();
+    }
     let label = phase.map_or("Processing", |phase| phase.label());
     let mut line = format!("{label} — {} %", whole_percent(*percent));
     if let Some(eta) = eta_seconds {
@@ -154,7 +158,6 @@ fn progress_line(stage: &Stage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cloister_shared::api::JobPhase;
 
     #[test]
     fn tiles_say_where_processing_is() {
@@ -190,6 +193,30 @@ mod tests {
             tile_line(Some(&failed)),
             "Failed: the file is not a video — will retry automatically"
         );
+    }
+
+    #[test]
+    fn a_job_whose_process_died_says_it_resumes() {
+        let interrupted = Stage::Processing {
+            phase: Some(JobPhase::Interrupted),
+            percent: 37.0,
+            eta_seconds: Some(100),
+        };
+        assert_eq!(tile_line(Some(&interrupted)), "Interrupted, resuming");
+        assert_eq!(banner_line(&interrupted), "Interrupted, resuming.");
+        let event = cloister_shared::api::Event::JobProgress {
+            job_id: 4,
+            video_id: cloister_shared::VideoId::from_bytes([1; 16]),
+            phase: JobPhase::Interrupted,
+            percent: 0.0,
+            eta_seconds: None,
+        };
+        let mut jobs = super::super::state::Jobs::default();
+        jobs.apply_event(&event);
+        let view = jobs
+            .get(&cloister_shared::VideoId::from_bytes([1; 16]))
+            .expect("a view");
+        assert_eq!(tile_line(Some(&view.stage)), "Interrupted, resuming");
     }
 
     #[test]

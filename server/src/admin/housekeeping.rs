@@ -207,9 +207,9 @@ async fn running_jobs(state: &AppState) -> AppResult<HashSet<i64>> {
     Ok(ids.into_iter().collect())
 }
 
-/// `job-<id>` names a job's work directory.
+/// `job-<id>-<rendition>` (or `job-<id>` of older versions) names a job's work directory.
 fn job_of(name: &str) -> Option<i64> {
-    name.strip_prefix("job-")?.parse().ok()
+    crate::jobs::pipeline::WorkDir::job_of(name)
 }
 
 /// The newest modification time in a tree (links not followed).

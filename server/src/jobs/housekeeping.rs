@@ -3,19 +3,21 @@
 
 use cloister_shared::VideoId;
 
+use super::pipeline::WorkDir;
 use super::worker::work_dir;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::storage::RenditionId;
 
-/// Removes the temp directory and the unpublished rendition of a dead or failed attempt.
+/// Removes the temp directory and the unpublished rendition of a dead or failed attempt (each
+/// attempt has its own of both, named by its rendition id).
 pub async fn remove_attempt_leftovers(
     state: &AppState,
     job_id: i64,
     video: &VideoId,
     rendition: Option<&RenditionId>,
 ) {
-    let dir = work_dir(state, job_id);
+    let dir = work_dir(state, job_id, rendition);
     let storage = state.storage.clone();
     let (video, rendition) = (*video, rendition.cloned());
     let published = published_rendition(state, &video).await;
@@ -67,38 +69,39 @@ pub async fn remove_other_renditions(state: &AppState, video: &VideoId, keep: &R
     }
 }
 
-/// At start: `tmp/job-<id>` directories of jobs no worker holds a live lease on are leftovers
-/// of a crash. (A live lease means another worker process is using its directory.)
+/// At start: work directories (`tmp/job-<id>-<rendition>`, or `tmp/job-<id>` of older versions)
+/// of attempts that do not hold a live lease are leftovers of a crash. (A live lease means another
+/// worker process is using its directory.)
 pub async fn remove_orphaned_work_dirs(state: &AppState) -> AppResult<()> {
     let tmp = state.data.tmp();
-    let entries =
-        tokio::task::spawn_blocking(move || -> std::io::Result<Vec<(i64, std::path::PathBuf)>> {
-            let mut found = Vec::new();
-            for entry in std::fs::read_dir(&tmp)? {
-                let entry = entry?;
-                let name = entry.file_name();
-                if let Some(id) = name
-                    .to_str()
-                    .and_then(|n| n.strip_prefix("job-"))
-                    .and_then(|n| n.parse().ok())
-                {
-                    found.push((id, entry.path()));
-                }
+    type Found = Vec<(i64, Option<RenditionId>, std::path::PathBuf)>;
+    let entries = tokio::task::spawn_blocking(move || -> std::io::Result<Found> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&tmp)? {
+            let entry = entry?;
+            if let Some((id, rendition)) = entry.file_name().to_str().and_then(WorkDir::parse) {
+                found.push((id, rendition, entry.path()));
             }
-            Ok(found)
-        })
-        .await
-        .map_err(|err| crate::error::AppError::Internal(err.to_string()))??;
+        }
+        Ok(found)
+    })
+    .await
+    .map_err(|err| crate::error::AppError::Internal(err.to_string()))??;
     let now = crate::accounts::unix_now();
-    for (id, path) in entries {
-        let live: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM jobs WHERE id = ? AND status = 'running' AND lease_until >= ?",
+    for (id, rendition, path) in entries {
+        let live: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT rendition FROM jobs WHERE id = ? AND status = 'running' AND lease_until >= ?",
         )
         .bind(id)
         .bind(now)
         .fetch_optional(&state.db)
         .await?;
-        if live.is_none() {
+        let in_use = match (live, &rendition) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(running), Some(mine)) => running.as_deref() == Some(mine.as_str()),
+        };
+        if !in_use {
             tracing::info!(dir = %path.display(), "removing a dead job's temp files");
             let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(path)).await;
         }

@@ -3,6 +3,7 @@
 //! ffmpeg pipeline, and their HTTP routes. The worker calls this module directly, never HTTP.
 
 pub mod eta;
+mod holders;
 pub(crate) mod housekeeping;
 pub mod overrides;
 pub mod pipeline;

@@ -39,8 +39,7 @@ pub async fn kill(state: &AppState, job_id: i64) -> AppResult<Option<Killed>> {
         return Ok(None);
     };
     let will_retry = attempts < max_attempts;
-    // The same backoff as a failed attempt (`transitions::fail`): it also keeps a new attempt from
-    // taking `tmp/job-<id>` before the killed one has cleaned it up.
+    // The same backoff as a failed attempt (`transitions::fail`).
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
     let backoff = state
         .config

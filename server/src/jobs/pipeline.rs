@@ -1,7 +1,9 @@
 //! One processing attempt (DESIGN.md §4, "Processing"): open the original into a private temp
 //! directory, let `media` make segments and a thumbnail, seal every output under fresh salts into
 //! a new rendition, write the sealed manifest. The temp directory — all the plaintext — is
-//! removed in every outcome, by the `WorkDir` guard if nothing else.
+//! removed in every outcome, by the `WorkDir` guard if nothing else. Each attempt has its own
+//! directory and rendition, and only the attempt still holding the job's lease publishes the
+//! manifest (docs/operations.md, "Processing under faults").
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -12,6 +14,7 @@ use cloister_shared::{Dek, Purpose, VideoId};
 use tokio_util::sync::CancellationToken;
 
 use super::seal::{self, OpenOriginalError, OriginalLayout};
+use super::store;
 use super::transitions::{Claimed, Published};
 use crate::custody;
 use crate::media::{self, MediaError, PreparedMedia};
@@ -22,13 +25,19 @@ use crate::storage::{RenditionId, StoredObject, VideoStorage};
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error("{0}")]
-    Media(#[from] MediaError),
+    Media(MediaError),
     #[error("the key held for processing does not open")]
     Key,
     #[error("the stored original does not decrypt with the key held for it")]
     Original,
     #[error("cancelled")]
     Cancelled,
+    /// The lease lapsed and another attempt holds the job now: this one must not publish.
+    #[error("the job was taken over by another attempt")]
+    Superseded,
+    /// The attempt's task panicked (a bug); the message stays in the log.
+    #[error("the processing task panicked: {0}")]
+    Panicked(String),
     #[error("storage error: {0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
@@ -41,7 +50,8 @@ impl PipelineError {
         match self {
             Self::Media(err) => err.short_reason(),
             Self::Key | Self::Original => "the stored video could not be decrypted".to_owned(),
-            Self::Cancelled => "cancelled".to_owned(),
+            Self::Cancelled | Self::Superseded => "cancelled".to_owned(),
+            Self::Panicked(_) => "an internal error in the server's processing".to_owned(),
             Self::Io(_) | Self::Internal(_) => "a storage error on the server".to_owned(),
         }
     }
@@ -50,8 +60,20 @@ impl PipelineError {
     pub fn retryable(&self) -> bool {
         match self {
             Self::Media(err) => err.retryable(),
-            Self::Key | Self::Original | Self::Cancelled => false,
-            Self::Io(_) | Self::Internal(_) => true,
+            Self::Key | Self::Original | Self::Cancelled | Self::Superseded => false,
+            // A panic may hang on this machine's state as much as on the file: the usual retries.
+            Self::Io(_) | Self::Internal(_) | Self::Panicked(_) => true,
+        }
+    }
+}
+
+impl From<MediaError> for PipelineError {
+    /// A cancelled ffmpeg is a cancelled attempt: at shutdown the job goes back to the queue
+    /// instead of failing.
+    fn from(err: MediaError) -> Self {
+        match err {
+            MediaError::Cancelled => Self::Cancelled,
+            other => Self::Media(other),
         }
     }
 }
@@ -90,21 +112,46 @@ fn overall(phase: JobPhase, fraction: f32) -> f32 {
         JobPhase::Remuxing | JobPhase::Transcoding => (10.0, 88.0),
         JobPhase::Thumbnail => (88.0, 90.0),
         JobPhase::Sealing => (90.0, 100.0),
+        // Not a phase an attempt reports: the job starts over.
+        JobPhase::Interrupted => (0.0, 0.0),
     };
     from + (to - from) * fraction.clamp(0.0, 1.0)
 }
 
-/// `tmp/job-<id>`: created private, removed when dropped.
+/// `tmp/job-<id>-<rendition>`: one per attempt (its rendition id is new each attempt), so an
+/// attempt whose lease lapsed never touches the files of the attempt that took over. Created
+/// private, removed when dropped.
 pub struct WorkDir(PathBuf);
 
 impl WorkDir {
-    pub fn path_for(tmp: &Path, job_id: i64) -> PathBuf {
-        tmp.join(format!("job-{job_id}"))
+    /// The attempt's directory; `None` names the `job-<id>` of versions before attempts had
+    /// their own, for cleaning up after them.
+    pub fn path_for(tmp: &Path, job_id: i64, rendition: Option<&RenditionId>) -> PathBuf {
+        match rendition {
+            Some(rendition) => tmp.join(format!("job-{job_id}-{rendition}")),
+            None => tmp.join(format!("job-{job_id}")),
+        }
     }
 
-    fn create(tmp: &Path, job_id: i64) -> std::io::Result<Self> {
+    /// The job and attempt (by its rendition; `None` for the older `job-<id>`) a `tmp/` entry
+    /// is the work directory of, if it is one.
+    pub fn parse(name: &str) -> Option<(i64, Option<RenditionId>)> {
+        let rest = name.strip_prefix("job-")?;
+        let (id, rendition) = match rest.split_once('-') {
+            Some((id, rendition)) => (id, Some(RenditionId::parse(rendition)?)),
+            None => (rest, None),
+        };
+        Some((id.parse().ok()?, rendition))
+    }
+
+    /// The job a `tmp/` entry is the work directory of, if it is one.
+    pub fn job_of(name: &str) -> Option<i64> {
+        Self::parse(name).map(|(id, _)| id)
+    }
+
+    fn create(tmp: &Path, job_id: i64, rendition: &RenditionId) -> std::io::Result<Self> {
         use std::os::unix::fs::DirBuilderExt;
-        let path = Self::path_for(tmp, job_id);
+        let path = Self::path_for(tmp, job_id, Some(rendition));
         // Leftovers of an attempt that died with its worker.
         match std::fs::remove_dir_all(&path) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
@@ -148,18 +195,19 @@ async fn layout(state: &AppState, video: &VideoId) -> Result<OriginalLayout, Pip
     })
 }
 
-/// Runs one attempt of `job`. On success the new rendition and manifest are in storage; on any
-/// error the caller removes the rendition.
+/// Runs one attempt of `job` for `worker`. On success the new rendition and manifest are in
+/// storage; on any error the caller removes the rendition.
 pub async fn process(
     state: &AppState,
     job: &Claimed,
+    worker: &str,
     cancel: &CancellationToken,
     progress: &Arc<ProgressCell>,
 ) -> Result<Published, PipelineError> {
     let dek = custody::unwrap_dek(&state.server_key, &job.video, &job.wrapped_dek)
         .map_err(|_| PipelineError::Key)?;
     let layout = layout(state, &job.video).await?;
-    let work = WorkDir::create(&state.data.tmp(), job.id)?;
+    let work = WorkDir::create(&state.data.tmp(), job.id, &job.rendition)?;
     let original = work.0.join("original");
 
     progress.set(JobPhase::Decrypting, 0.0);
@@ -180,6 +228,8 @@ pub async fn process(
         })
         .await?;
     }
+    #[cfg(debug_assertions)]
+    fault::panic_if_asked(&job.video);
 
     let out = work.0.join("out");
     std::fs::create_dir(&out)?;
@@ -202,9 +252,9 @@ pub async fn process(
         cancel.clone(),
         progress.clone(),
     );
-    let published = blocking(move || {
+    let (published, manifest) = blocking(move || {
         std::fs::create_dir(&sealed_dir)?;
-        publish(
+        seal_rendition(
             &*storage,
             &dek,
             &video,
@@ -216,14 +266,33 @@ pub async fn process(
         )
     })
     .await?;
+    // Only the lease holder publishes, and holding it now keeps it for a whole lease: far longer
+    // than the rename below, so no other attempt can start and publish in between.
+    let holds = store::renew_before_publishing(
+        &state.db,
+        job.id,
+        worker,
+        job.attempt,
+        state.config.jobs.lease_secs,
+    )
+    .await
+    .map_err(|err| PipelineError::Internal(err.to_string()))?;
+    if !holds {
+        return Err(PipelineError::Superseded);
+    }
+    let (storage, video) = (state.storage.clone(), job.video);
+    blocking(move || Ok(storage.import_object(&video, &StoredObject::Manifest, &manifest)?))
+        .await?;
+    progress.set(JobPhase::Sealing, 100.0);
     drop(work);
     Ok(published)
 }
 
 /// Seals every output into the rendition, then the thumbnail, then the manifest that names them
-/// (last, so a reader never finds a manifest naming a file not yet in place).
+/// into `sealed_dir`; returns the sealed manifest's path for the caller to publish (last, so a
+/// reader never finds a manifest naming a file not yet in place).
 #[allow(clippy::too_many_arguments)]
-fn publish(
+fn seal_rendition(
     storage: &dyn VideoStorage,
     dek: &Dek,
     video: &VideoId,
@@ -232,7 +301,7 @@ fn publish(
     sealed_dir: &Path,
     cancel: &CancellationToken,
     progress: &ProgressCell,
-) -> Result<Published, PipelineError> {
+) -> Result<(Published, PathBuf), PipelineError> {
     let total = prepared.segments.len() + 2;
     let mut done = 0usize;
     let step = |done: &mut usize| {
@@ -309,13 +378,35 @@ fn publish(
         serde_json::to_vec(&manifest).map_err(|err| PipelineError::Internal(err.to_string()))?;
     let dst = sealed_dir.join("manifest");
     seal::seal_bytes(dek, video, &Purpose::Manifest, &json, &dst)?;
-    storage.import_object(video, &StoredObject::Manifest, &dst)?;
-    step(&mut done);
-    Ok(Published {
+    let published = Published {
         rendition: rendition.clone(),
         duration_ms: prepared.duration_ms,
         has_thumb: manifest.thumb.is_some(),
-    })
+    };
+    Ok((published, dst))
+}
+
+/// Debug builds only (tests): processing a chosen video panics on purpose, to show that a panic
+/// fails the attempt instead of leaving the job running (docs/operations.md).
+#[cfg(debug_assertions)]
+pub mod fault {
+    use std::sync::Mutex;
+
+    use cloister_shared::VideoId;
+
+    static PANIC_FOR: Mutex<Vec<VideoId>> = Mutex::new(Vec::new());
+
+    /// Every attempt at `video` panics after decrypting its original.
+    pub fn panic_when_processing(video: VideoId) {
+        if let Ok(mut videos) = PANIC_FOR.lock() {
+            videos.push(video);
+        }
+    }
+
+    pub(super) fn panic_if_asked(video: &VideoId) {
+        let asked = PANIC_FOR.lock().is_ok_and(|videos| videos.contains(video));
+        assert!(!asked, "a panic asked for by a test (video {video})");
+    }
 }
 
 #[cfg(test)]
@@ -329,5 +420,20 @@ mod tests {
         assert_eq!(overall(JobPhase::Sealing, 1.0), 100.0);
         assert!(overall(JobPhase::Probing, 1.0) <= overall(JobPhase::Remuxing, 0.0));
         assert_eq!(overall(JobPhase::Thumbnail, 7.0), 90.0);
+    }
+
+    #[test]
+    fn work_directories_name_their_job() {
+        let rendition = RenditionId::generate().expect("rendition");
+        let tmp = Path::new("/data/tmp");
+        let dir = WorkDir::path_for(tmp, 12, Some(&rendition));
+        let name = dir.file_name().and_then(|n| n.to_str()).expect("name");
+        assert_eq!(WorkDir::job_of(name), Some(12));
+        assert_eq!(WorkDir::parse(name), Some((12, Some(rendition))));
+        assert_eq!(WorkDir::job_of("job-12"), Some(12));
+        assert_eq!(WorkDir::job_of("job-"), None);
+        assert_eq!(WorkDir::job_of("job-x"), None);
+        assert_eq!(WorkDir::job_of("job-12-../x"), None);
+        assert_eq!(WorkDir::job_of("download-3"), None);
     }
 }

@@ -33,13 +33,18 @@ impl JobRuntime {
         self.wake.subscribe()
     }
 
-    pub fn register(&self, job_id: i64, token: CancellationToken) {
+    /// Makes a running job cancellable from here until the returned guard is dropped.
+    pub fn register(&self, job_id: i64, token: CancellationToken) -> Registered<'_> {
         if let Ok(mut running) = self.running.lock() {
             running.insert(job_id, token);
         }
+        Registered {
+            runtime: self,
+            job_id,
+        }
     }
 
-    pub fn unregister(&self, job_id: i64) {
+    fn unregister(&self, job_id: i64) {
         if let Ok(mut running) = self.running.lock() {
             running.remove(&job_id);
         }
@@ -53,5 +58,18 @@ impl JobRuntime {
             .ok()
             .and_then(|running| running.get(&job_id).cloned());
         token.map(|t| t.cancel()).is_some()
+    }
+}
+
+/// A job registered as running in this process; unregistered when dropped, however the attempt
+/// ended.
+pub struct Registered<'a> {
+    runtime: &'a JobRuntime,
+    job_id: i64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.runtime.unregister(self.job_id);
     }
 }

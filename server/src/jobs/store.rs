@@ -1,13 +1,23 @@
 //! Reading jobs: one row, a video's jobs, or the active queue, as the API's `JobInfo` with queue
-//! positions and estimates filled in.
+//! positions and estimates filled in; and the checks around them that are not state changes of
+//! their own: admitting a new job to the queue, confirming a lease before publishing, and marking
+//! the jobs of a dead process interrupted.
 
 use cloister_shared::api::jobs::{JobInfo, JobKind, JobPhase, JobStatus};
+use cloister_shared::api::Event;
 use cloister_shared::VideoId;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::eta;
+use super::transitions::{commit_announcing, video_of};
 use crate::accounts::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Files under this size may jump ahead of larger ones in the processing queue.
+pub const SMALL_FILE_BYTES: u64 = 100 * 1024 * 1024;
+/// How long a member told the queue is full is asked to wait before trying again.
+const QUEUE_FULL_RETRY_SECS: u64 = 60;
 
 /// Processing jobs not finished yet.
 pub const ACTIVE: &str = "('queued', 'waiting_resource', 'running')";
@@ -226,4 +236,105 @@ pub async fn counts(db: &SqlitePool) -> AppResult<(u64, u64)> {
         u64::try_from(active).unwrap_or(0),
         u64::try_from(running).unwrap_or(0),
     ))
+}
+
+/// Admits a new processing job of `owner` for a file of `size_bytes`, inside the transaction that
+/// queues it (which already holds SQLite's write lock, so two completes cannot both squeeze under
+/// the limit). Refuses with 429 when the owner has `max_active` jobs queued, waiting or running.
+/// Returns the job's priority: the small-file bonus goes to a member's small file only while no
+/// other small file of theirs holds it in the queue, so a flood of tiny uploads gets one place
+/// ahead, not all of them (docs/decisions.md).
+pub async fn admit(
+    conn: &mut SqliteConnection,
+    owner: i64,
+    size_bytes: u64,
+    max_active: u32,
+) -> AppResult<i64> {
+    let (active, bonus_held): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT COUNT(*),
+                COALESCE(SUM(j.status <> 'running' AND j.priority >= 1 AND j.size_bytes < ?), 0)
+         FROM jobs j JOIN videos v ON v.id = j.video_id
+         WHERE v.owner_id = ? AND j.kind = 'process' AND j.status IN {ACTIVE}"
+    ))
+    .bind(i64::try_from(SMALL_FILE_BYTES).unwrap_or(i64::MAX))
+    .bind(owner)
+    .fetch_one(&mut *conn)
+    .await?;
+    if active >= i64::from(max_active) {
+        return Err(AppError::TooManyRequests {
+            message: format!(
+                "You already have {active} videos waiting to be processed (at most {max_active}). \
+                 Your upload is kept: complete it again once some of them are done."
+            ),
+            retry_after_secs: QUEUE_FULL_RETRY_SECS,
+        });
+    }
+    Ok(i64::from(size_bytes < SMALL_FILE_BYTES && bonus_held == 0))
+}
+
+/// Right before publishing: renews the lease of attempt `attempt` of `job_id` if `worker` still
+/// holds it, live. False when the lease lapsed or went to another attempt: the caller must not
+/// publish.
+pub async fn renew_before_publishing(
+    db: &SqlitePool,
+    job_id: i64,
+    worker: &str,
+    attempt: u32,
+    lease_secs: u64,
+) -> AppResult<bool> {
+    let now = unix_now();
+    let updated = sqlx::query(
+        "UPDATE jobs SET lease_until = ?
+         WHERE id = ? AND worker_id = ? AND attempts = ? AND status = 'running'
+           AND lease_until >= ?",
+    )
+    .bind(now + i64::try_from(lease_secs).unwrap_or(30))
+    .bind(job_id)
+    .bind(worker)
+    .bind(i64::from(attempt))
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Running jobs not yet marked interrupted, with the worker holding each.
+pub async fn running_holders(db: &SqlitePool) -> AppResult<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, worker_id FROM jobs
+         WHERE kind = 'process' AND status = 'running' AND worker_id IS NOT NULL
+           AND COALESCE(phase, '') <> 'interrupted'",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// The worker holding `job_id` is gone: the job shows "interrupted, resuming" until its lease
+/// lapses and a worker takes it up again. True if it was marked.
+pub async fn mark_interrupted(state: &AppState, job_id: i64, worker: &str) -> AppResult<bool> {
+    let now = unix_now();
+    let mut tx = state.db.begin().await?;
+    let video: Option<String> = sqlx::query_scalar(
+        "UPDATE jobs SET phase = ?, percent = 0, eta_seconds = NULL
+         WHERE id = ? AND worker_id = ? AND status = 'running'
+           AND COALESCE(phase, '') <> 'interrupted'
+         RETURNING video_id",
+    )
+    .bind(JobPhase::Interrupted.as_str())
+    .bind(job_id)
+    .bind(worker)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(video) = video else {
+        return Ok(false);
+    };
+    let event = Event::JobProgress {
+        job_id,
+        video_id: video_of(&video)?,
+        phase: JobPhase::Interrupted,
+        percent: 0.0,
+        eta_seconds: None,
+    };
+    commit_announcing(state, tx, event, now).await?;
+    Ok(true)
 }

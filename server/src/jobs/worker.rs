@@ -2,13 +2,14 @@
 //! ticker renews its lease and reports progress, and records the outcome. `serve` runs W of these
 //! in process; `cloister worker` runs them alone against the same data directory.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cloister_shared::api::jobs::JobPhase;
 use tokio_util::sync::CancellationToken;
 
+pub use super::holders::mark_interrupted_jobs;
+use super::holders::worker_id;
 use super::pipeline::{self, PipelineError, ProgressCell, WorkDir};
 use super::transitions::{self, Claimed};
 use super::{eta, housekeeping};
@@ -19,32 +20,23 @@ use crate::state::AppState;
 /// Progress is written at most this often (and only when it moved).
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
-static WORKER_SERIAL: AtomicU32 = AtomicU32::new(0);
-
-/// `<host>:<pid>:<n>`: unique among the workers sharing a database.
-fn worker_id() -> String {
-    let host = rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned();
-    let n = WORKER_SERIAL.fetch_add(1, Ordering::Relaxed);
-    format!("{host}:{}:{n}", std::process::id())
-}
-
 /// Starts `count` workers; they stop (releasing running jobs) when `shutdown` is cancelled.
 pub fn spawn(
     state: &AppState,
     count: u32,
     shutdown: &CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    if count > 0 {
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Err(err) = housekeeping::remove_orphaned_work_dirs(&state).await {
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        if let Err(err) = mark_interrupted_jobs(&sweeper).await {
+            tracing::warn!(error = %err, "could not look for interrupted jobs");
+        }
+        if count > 0 {
+            if let Err(err) = housekeeping::remove_orphaned_work_dirs(&sweeper).await {
                 tracing::warn!(error = %err, "could not sweep leftover temp files");
             }
-        });
-    }
+        }
+    });
     (0..count)
         .map(|_| {
             let worker = Worker {
@@ -101,6 +93,7 @@ impl Worker {
 
     /// Recovers lapsed jobs, then tries the next due job. True if there may be more to do now.
     async fn step(&self, shutdown: &CancellationToken) -> AppResult<bool> {
+        mark_interrupted_jobs(&self.state).await?;
         for lapsed in transitions::recover_lapsed(&self.state).await? {
             tracing::warn!(
                 job = lapsed.id,
@@ -148,80 +141,124 @@ impl Worker {
             // Another worker took it, or it was cancelled: look again.
             return Ok(true);
         };
-        self.attempt(job, estimate, shutdown).await;
+        run_attempt(&self.state, &self.id, job, estimate, shutdown).await;
         Ok(true)
     }
+}
 
-    async fn attempt(&self, job: Claimed, estimate: u64, shutdown: &CancellationToken) {
-        tracing::info!(worker = %self.id, job = job.id, video = %job.video, attempt = job.attempt, "processing started");
-        let cancel = shutdown.child_token();
-        self.state.jobs.register(job.id, cancel.clone());
-        let progress = Arc::new(ProgressCell::default());
-        let ticker = tokio::spawn(tick(
-            self.state.clone(),
-            job.clone(),
-            self.id.clone(),
-            progress.clone(),
-            cancel.clone(),
-            estimate,
-        ));
-        let started = Instant::now();
-        let outcome = pipeline::process(&self.state, &job, &cancel, &progress).await;
-        ticker.abort();
-        self.state.jobs.unregister(job.id);
-        let seconds = started.elapsed().as_secs_f64();
-        if let Err(err) = self.record(&job, outcome, seconds, shutdown).await {
-            tracing::error!(job = job.id, error = %err, "could not record a job's outcome");
-        }
+/// Aborts a task when dropped: a ticker must not outlive its attempt, however the attempt ends.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
+}
 
-    async fn record(
-        &self,
-        job: &Claimed,
-        outcome: Result<transitions::Published, PipelineError>,
-        seconds: f64,
-        shutdown: &CancellationToken,
-    ) -> AppResult<()> {
-        let state = &self.state;
-        match outcome {
-            Ok(published) => {
-                if transitions::finish(state, job, &self.id, &published).await? {
-                    eta::record(&state.db, job.id, job.size_bytes, seconds, unix_now()).await?;
-                    housekeeping::remove_other_renditions(state, &job.video, &published.rendition)
-                        .await;
-                    tracing::info!(job = job.id, video = %job.video, seconds, "processing done");
-                } else {
-                    tracing::warn!(
-                        job = job.id,
-                        "job was taken from this worker as it finished"
-                    );
-                }
+/// Runs one attempt of `job`, claimed by `worker`, as its own task beside a ticker renewing the
+/// lease, and records its outcome: a panic in processing is a failed attempt like any other.
+pub async fn run_attempt(
+    state: &AppState,
+    worker: &str,
+    job: Claimed,
+    estimate: u64,
+    shutdown: &CancellationToken,
+) {
+    tracing::info!(worker, job = job.id, video = %job.video, attempt = job.attempt, "processing started");
+    let cancel = shutdown.child_token();
+    let _registered = state.jobs.register(job.id, cancel.clone());
+    let progress = Arc::new(ProgressCell::default());
+    let ticker = AbortOnDrop(tokio::spawn(tick(
+        state.clone(),
+        job.clone(),
+        worker.to_owned(),
+        progress.clone(),
+        cancel.clone(),
+        estimate,
+    )));
+    let started = Instant::now();
+    let mut task = AbortOnDrop(tokio::spawn({
+        let (state, job, worker, cancel) = (
+            state.clone(),
+            job.clone(),
+            worker.to_owned(),
+            cancel.clone(),
+        );
+        async move { pipeline::process(&state, &job, &worker, &cancel, &progress).await }
+    }));
+    let outcome = match (&mut task.0).await {
+        Ok(outcome) => outcome,
+        Err(err) if err.is_panic() => Err(PipelineError::Panicked(panic_message(err))),
+        Err(_) => Err(PipelineError::Cancelled),
+    };
+    drop(ticker);
+    let seconds = started.elapsed().as_secs_f64();
+    if let Err(err) = record(state, worker, &job, outcome, seconds, shutdown).await {
+        tracing::error!(job = job.id, error = %err, "could not record a job's outcome");
+    }
+}
+
+fn panic_message(err: tokio::task::JoinError) -> String {
+    let payload = err.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
+}
+
+async fn record(
+    state: &AppState,
+    worker: &str,
+    job: &Claimed,
+    outcome: Result<transitions::Published, PipelineError>,
+    seconds: f64,
+    shutdown: &CancellationToken,
+) -> AppResult<()> {
+    match outcome {
+        Ok(published) => {
+            if transitions::finish(state, job, worker, &published).await? {
+                eta::record(&state.db, job.id, job.size_bytes, seconds, unix_now()).await?;
+                housekeeping::remove_other_renditions(state, &job.video, &published.rendition)
+                    .await;
+                tracing::info!(job = job.id, video = %job.video, seconds, "processing done");
+            } else {
+                tracing::warn!(
+                    job = job.id,
+                    "job was taken from this worker as it finished"
+                );
             }
-            Err(err) => {
-                housekeeping::remove_attempt_leftovers(
-                    state,
-                    job.id,
-                    &job.video,
-                    Some(&job.rendition),
-                )
+        }
+        Err(err) => {
+            housekeeping::remove_attempt_leftovers(state, job.id, &job.video, Some(&job.rendition))
                 .await;
-                if matches!(err, PipelineError::Cancelled) {
-                    if shutdown.is_cancelled() {
-                        transitions::release(state, job, &self.id).await?;
-                        tracing::info!(job = job.id, "job handed back to the queue at shutdown");
-                    } else {
-                        tracing::info!(job = job.id, "job cancelled while running");
-                    }
+            match err {
+                PipelineError::Cancelled if shutdown.is_cancelled() => {
+                    transitions::release(state, job, worker).await?;
+                    tracing::info!(job = job.id, "job handed back to the queue at shutdown");
                     return Ok(());
                 }
-                let reason = err.short_reason();
-                let will_retry =
-                    transitions::fail(state, job, &self.id, &reason, err.retryable()).await?;
-                tracing::warn!(job = job.id, video = %job.video, error = %err, will_retry, "processing failed");
+                PipelineError::Cancelled => {
+                    tracing::info!(job = job.id, "job cancelled while running");
+                    return Ok(());
+                }
+                PipelineError::Superseded => {
+                    tracing::warn!(
+                        job = job.id,
+                        attempt = job.attempt,
+                        "another attempt holds this job now; this one stopped without publishing"
+                    );
+                    return Ok(());
+                }
+                _ => {}
             }
+            let reason = err.short_reason();
+            let will_retry =
+                transitions::fail(state, job, worker, &reason, err.retryable()).await?;
+            tracing::warn!(job = job.id, video = %job.video, error = %err, will_retry, "processing failed");
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Renews the lease (every third of it) and writes progress (each second it moved). Cancels the
@@ -277,7 +314,12 @@ async fn tick(
     }
 }
 
-/// Where an attempt's plaintext lives, for housekeeping.
-pub fn work_dir(state: &AppState, job_id: i64) -> std::path::PathBuf {
-    WorkDir::path_for(&state.data.tmp(), job_id)
+/// Where an attempt's plaintext lives, for housekeeping (`None`: the one directory per job of
+/// earlier versions).
+pub fn work_dir(
+    state: &AppState,
+    job_id: i64,
+    rendition: Option<&crate::storage::RenditionId>,
+) -> std::path::PathBuf {
+    WorkDir::path_for(&state.data.tmp(), job_id, rendition)
 }

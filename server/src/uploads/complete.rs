@@ -14,8 +14,6 @@ use crate::error::{AppError, AppResult};
 use crate::key_check::{self, KeyVerdict, SealedOriginal};
 use crate::state::AppState;
 
-/// Files under this size jump ahead of larger ones in the processing queue.
-const SMALL_FILE_BYTES: u64 = 100 * 1024 * 1024;
 /// How long complete or abort waits for chunk uploads of the same upload still in flight.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// At most this many missing indexes are listed in a message.
@@ -144,7 +142,6 @@ pub async fn complete(
 
     let wrapped = custody::wrap_dek(&state.server_key, id, &dek)
         .map_err(|err| AppError::Internal(err.to_string()))?;
-    let priority: i64 = i64::from(upload.size_bytes < SMALL_FILE_BYTES);
     let now = unix_now();
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query(
@@ -160,6 +157,14 @@ pub async fn complete(
             "This upload is already complete.".to_owned(),
         ));
     }
+    // After the write above, which holds the database's write lock: the count cannot race.
+    let priority = crate::jobs::store::admit(
+        &mut tx,
+        user.id,
+        upload.size_bytes,
+        state.config.jobs.max_queued_jobs_per_member,
+    )
+    .await?;
     sqlx::query("DELETE FROM upload_chunks WHERE video_id = ?")
         .bind(id.to_string())
         .execute(&mut *tx)

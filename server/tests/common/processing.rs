@@ -50,18 +50,23 @@ impl TestApp {
     /// Uploads `plain` through the API as a client would; returns the file and its job id.
     pub async fn upload_video(&self, cookie: &str, plain: Vec<u8>) -> (SealedFile, i64) {
         let file = SealedFile::from_plain(plain);
-        let (status, body) = self.create_upload(cookie, &file).await;
-        assert_eq!(status, StatusCode::CREATED, "create: {body}");
-        for index in 0..file.chunk_count() {
-            let (status, body) = self.put_chunk(cookie, &file, index).await;
-            assert_eq!(status, StatusCode::OK, "chunk {index}: {body}");
-        }
+        self.send_chunks(cookie, &file).await;
         let (status, body) = self
             .complete_upload(cookie, &file.id, &file.dek_hex())
             .await;
         assert_eq!(status, StatusCode::OK, "complete: {body}");
         let job = body["job_id"].as_i64().expect("job id");
         (file, job)
+    }
+
+    /// Creates the upload of `file` and sends every chunk, short of completing it.
+    pub async fn send_chunks(&self, cookie: &str, file: &SealedFile) {
+        let (status, body) = self.create_upload(cookie, file).await;
+        assert_eq!(status, StatusCode::CREATED, "create: {body}");
+        for index in 0..file.chunk_count() {
+            let (status, body) = self.put_chunk(cookie, file, index).await;
+            assert_eq!(status, StatusCode::OK, "chunk {index}: {body}");
+        }
     }
 
     /// Starts `count` workers in process; cancel the token to stop them.
@@ -304,14 +309,28 @@ impl TestApp {
             j["status"] == "running" && j["phase"] == "transcoding"
         })
         .await;
-        let work_dir = self.data_dir().join("tmp").join(format!("job-{job}"));
-        assert!(work_dir.exists());
+        let work_dir = self
+            .data_dir()
+            .join("tmp")
+            .join(work_dir_of(&self.tmp_entries(), job));
         assert!(
             ffmpeg_running_in(&work_dir),
             "ffmpeg runs while transcoding"
         );
         (job, work_dir)
     }
+}
+
+/// The name of the work directory of `job`'s attempt among `tmp/` entries (one per attempt:
+/// `job-<id>-<rendition>`).
+pub fn work_dir_of(tmp_entries: &[String], job: i64) -> String {
+    let prefix = format!("job-{job}-");
+    let dirs: Vec<&String> = tmp_entries
+        .iter()
+        .filter(|name| name.starts_with(&prefix))
+        .collect();
+    assert_eq!(dirs.len(), 1, "one attempt's directory in {tmp_entries:?}");
+    dirs[0].clone()
 }
 
 /// Whether some process has `dir` in its command line (ffmpeg is given paths inside it).

@@ -73,6 +73,9 @@ pub enum JobPhase {
     Thumbnail,
     /// Sealing segments, thumbnail and manifest.
     Sealing,
+    /// The process running the job stopped (a crash or a kill); the job is taken up again once
+    /// its lease lapses.
+    Interrupted,
 }
 
 impl JobPhase {
@@ -84,6 +87,7 @@ impl JobPhase {
             Self::Transcoding => "transcoding",
             Self::Thumbnail => "thumbnail",
             Self::Sealing => "sealing",
+            Self::Interrupted => "interrupted",
         }
     }
 
@@ -95,6 +99,7 @@ impl JobPhase {
             "transcoding" => Self::Transcoding,
             "thumbnail" => Self::Thumbnail,
             "sealing" => Self::Sealing,
+            "interrupted" => Self::Interrupted,
             _ => return None,
         })
     }
@@ -108,6 +113,7 @@ impl JobPhase {
             Self::Transcoding => "Converting",
             Self::Thumbnail => "Making the thumbnail",
             Self::Sealing => "Encrypting",
+            Self::Interrupted => "Interrupted, resuming",
         }
     }
 }
@@ -285,6 +291,7 @@ mod tests {
             JobPhase::Transcoding,
             JobPhase::Thumbnail,
             JobPhase::Sealing,
+            JobPhase::Interrupted,
         ] {
             assert_eq!(JobPhase::parse(p.as_str()), Some(p));
         }

@@ -37,9 +37,9 @@ pub async fn open(data_dir: &Path) -> Result<SqlitePool, sqlx::Error> {
 
 /// Whether a connection going back to the pool is outside any transaction, as sqlx counts them.
 ///
-/// When a COMMIT fails with SQLITE_FULL (a full disk), SQLite has already rolled the transaction
-/// back, but sqlx still counts it as open: its ROLLBACK on drop then fails too, and the count stays
-/// at one. That connection's next transaction becomes a SAVEPOINT, whose rollback (`ROLLBACK TO`)
+/// When a write or its COMMIT fails with SQLITE_FULL (a full disk), SQLite may roll the whole
+/// transaction back by itself, but sqlx still counts it as open: its ROLLBACK on drop then fails,
+/// and the count stays at one. That connection's next transaction becomes a SAVEPOINT, whose rollback (`ROLLBACK TO`)
 /// leaves a write transaction open, holding the database's write lock until the pool retires the
 /// connection 30 minutes later ("database is locked" everywhere meanwhile). Such a connection is
 /// closed instead and the pool opens a fresh one.
@@ -56,6 +56,24 @@ async fn still_usable(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn every_pooled_connection_syncs_each_commit_fully() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pool = open(dir.path()).await.expect("open");
+        // Several connections at once, so the pool opens more than the first one.
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut conn = pool.acquire().await.expect("acquire");
+            // 2 is FULL (1 would be NORMAL).
+            let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *conn)
+                .await
+                .expect("pragma");
+            assert_eq!(level, 2, "PRAGMA synchronous on a pooled connection");
+            held.push(conn);
+        }
+    }
 
     #[tokio::test]
     async fn opens_in_wal_mode_with_every_table() {

@@ -92,7 +92,7 @@ async fn a_chunk_is_refused_with_507_when_the_disk_has_filled_since_the_upload_b
     disk.set(8 * MIB + CHUNK as u64);
     let (status, body) = app.put_chunk(&alice, &file, 1).await;
     assert_storage_low(status, &body);
-    let (_, state) = app
+    let (_, _, state) = app
         .call(
             axum::http::Method::GET,
             &format!("/api/uploads/{}", file.id),

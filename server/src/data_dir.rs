@@ -54,7 +54,7 @@ impl DataDir {
                 let mut key = Zeroizing::new([0u8; SERVER_KEY_LEN]);
                 getrandom::fill(key.as_mut()).map_err(io::Error::other)?;
                 match create_private_exclusively(&path, key.as_ref()) {
-                    Err(err) if err.kind() != io::ErrorKind::AlreadyExists => return Err(err),
+                    Err(err) if err.kind() != io::ErrorKind::AlreadyExists => Err(err),
                     // Made here, or by another process meanwhile: either way, the file decides.
                     _ => read_server_key(&path),
                 }
@@ -178,14 +178,20 @@ mod tests {
             });
             let on_disk = fs::read(dir.path().join("server.key")).expect("read");
             for key in &keys {
-                assert_eq!(key.as_slice(), on_disk.as_slice(), "a key that is not the file's");
+                assert_eq!(
+                    key.as_slice(),
+                    on_disk.as_slice(),
+                    "a key that is not the file's"
+                );
             }
             let names: Vec<_> = fs::read_dir(dir.path())
                 .expect("list")
                 .map(|e| e.expect("entry").file_name())
                 .collect();
             assert!(
-                names.iter().all(|n| !n.to_string_lossy().contains("partial")),
+                names
+                    .iter()
+                    .all(|n| !n.to_string_lossy().contains("partial")),
                 "temp files left behind: {names:?}"
             );
         }

@@ -198,7 +198,10 @@ async fn a_backup_taken_with_an_upload_cut_off_midway_restores_and_the_upload_re
         done.stdout
     );
     assert!(
-        dest.join("videos").join(&partial).join(PARTIAL_FILE).is_file(),
+        dest.join("videos")
+            .join(&partial)
+            .join(PARTIAL_FILE)
+            .is_file(),
         "the partial upload is copied"
     );
     drop(server);

@@ -73,7 +73,10 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -155,7 +158,10 @@ async fn after_a_commit_fails_on_a_full_disk_no_pooled_connection_keeps_the_data
         .fetch_one(&mut other)
         .await
         .expect("count");
-    assert_eq!(seen, 10, "writes committed on a connection left in a transaction are lost");
+    assert_eq!(
+        seen, 10,
+        "writes committed on a connection left in a transaction are lost"
+    );
     sqlx::query("INSERT INTO marks (n) VALUES (100)")
         .execute(&mut other)
         .await
@@ -271,8 +277,16 @@ async fn on_a_nearly_full_disk_only_what_fits_is_admitted_and_the_server_recover
     .await;
     let statuses: Vec<u16> = created.iter().map(|(status, _)| *status).collect();
     eprintln!("four concurrent 15 MiB uploads with 50 MiB free: {statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{created:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 507).count(), 3, "{created:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{created:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 507).count(),
+        3,
+        "{created:?}"
+    );
     for (status, body) in &created {
         if *status == 507 {
             assert_eq!(
@@ -325,7 +339,10 @@ async fn on_a_nearly_full_disk_only_what_fits_is_admitted_and_the_server_recover
         if Api::new(&url).sign_in().await == 200 {
             break freed.elapsed();
         }
-        assert!(Instant::now() < deadline, "no sign-in 15 s after space returned");
+        assert!(
+            Instant::now() < deadline,
+            "no sign-in 15 s after space returned"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let (status, body) = api.put_chunk(accepted, last).await;
@@ -343,7 +360,10 @@ async fn on_a_nearly_full_disk_only_what_fits_is_admitted_and_the_server_recover
             None | Some("queued") => {}
             Some(_) => break freed.elapsed(),
         }
-        assert!(Instant::now() < deadline, "the worker took no step 15 s after space returned");
+        assert!(
+            Instant::now() < deadline,
+            "the worker took no step 15 s after space returned"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     eprintln!("after space returned: signed in after {signed_in:?}, job claimed after {claimed:?}");

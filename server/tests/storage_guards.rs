@@ -59,10 +59,7 @@ async fn an_upload_is_admitted_only_if_the_space_held_by_open_uploads_and_queued
 
     // Complete, it holds only its job's working space (8 MiB): 8 + 16 < 30.
     for index in 0..first.chunk_count() {
-        assert_eq!(
-            app.put_chunk(&alice, &first, index).await.0,
-            StatusCode::OK
-        );
+        assert_eq!(app.put_chunk(&alice, &first, index).await.0, StatusCode::OK);
     }
     let (status, body) = app
         .complete_upload(&alice, &first.id, &first.dek_hex())
@@ -85,7 +82,10 @@ async fn a_chunk_is_refused_with_507_when_the_disk_has_filled_since_the_upload_b
     let (app, disk) = app_with_disk(100 * MIB, 8 * MIB).await;
     let alice = app.signed_in("alice", Role::Member).await;
     let file = SealedFile::new(2 * CHUNK);
-    assert_eq!(app.create_upload(&alice, &file).await.0, StatusCode::CREATED);
+    assert_eq!(
+        app.create_upload(&alice, &file).await.0,
+        StatusCode::CREATED
+    );
     assert_eq!(app.put_chunk(&alice, &file, 0).await.0, StatusCode::OK);
 
     // Something else filled the disk: the chunk would eat into the database's floor.

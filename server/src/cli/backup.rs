@@ -385,7 +385,11 @@ mod tests {
         let ready = row("ready", Some(&rendition));
         assert!(missing_for(&ready, dir.path()).is_some(), "nothing copied");
         fs::write(dir.path().join(ORIGINAL), b"o").expect("write");
-        fs::write(dir.path().join(StoredObject::Manifest.relative_path()), b"m").expect("write");
+        fs::write(
+            dir.path().join(StoredObject::Manifest.relative_path()),
+            b"m",
+        )
+        .expect("write");
         assert!(missing_for(&ready, dir.path()).is_some(), "no rendition");
         // Another run's rendition does not stand in for the one the row names.
         fs::create_dir(dir.path().join("rfedcba9876543210")).expect("mkdir");

@@ -44,7 +44,11 @@ fn check_index(upload: &Upload, raw: &str) -> AppResult<u64> {
     let last = upload.chunk_count.saturating_sub(1);
     let Some(index) = parse_index(raw) else {
         // The text is the client's own; a long one is not echoed back.
-        let shown = if raw.len() <= MAX_INDEX_DIGITS { raw } else { "(too long)" };
+        let shown = if raw.len() <= MAX_INDEX_DIGITS {
+            raw
+        } else {
+            "(too long)"
+        };
         return Err(AppError::BadRequest(format!(
             "Chunk index {shown} is not a chunk number: write it in decimal without a sign or \
              leading zeros; this upload has chunks 0 to {last}."

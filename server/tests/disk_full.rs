@@ -173,6 +173,30 @@ async fn after_a_commit_fails_on_a_full_disk_no_pooled_connection_keeps_the_data
     pool.close().await;
 }
 
+#[tokio::test]
+async fn a_file_write_that_finds_the_disk_full_is_refused_as_storage_low_not_a_server_error() {
+    let Some(fs) = Tmpfs::mount(8) else { return };
+    fs.fill("outside", 0);
+    let err = std::fs::write(fs.path().join("chunk"), vec![1u8; 4 * MIB as usize])
+        .expect_err("a full disk takes no more");
+    let err = AppError::Io(err);
+    assert!(err.is_disk_full(), "{err}");
+    let refused = refuse_if_disk_full(err);
+    assert_eq!(
+        refused.status(),
+        axum::http::StatusCode::INSUFFICIENT_STORAGE
+    );
+    assert_eq!(refused.to_string(), cloister::uploads::create::STORAGE_LOW);
+    // Any other failure stays what it is.
+    let other = refuse_if_disk_full(AppError::Io(std::io::Error::from(
+        std::io::ErrorKind::PermissionDenied,
+    )));
+    assert_eq!(
+        other.status(),
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+    );
+}
+
 /// A quick worker and a gate that only the disk can close.
 const SERVER_ENV: &[(&str, &str)] = &[
     ("CLOISTER_MAX_LOAD", "1000"),

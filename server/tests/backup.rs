@@ -64,8 +64,17 @@ async fn upload_ready_clip(url: &str, clip: &Path) -> String {
         .to_owned()
 }
 
-/// `cloister download ID` from `url` must give back exactly `original`'s bytes.
-async fn assert_downloads_identical(url: &str, id: &str, original: &Path, out: &Path) {
+/// The server at `url` lists video `id` as ready, and `cloister download` gives back exactly
+/// `original`'s bytes.
+async fn assert_restored_ready(url: &str, id: &str, original: &Path, out: &Path) {
+    let ls = run(client(["ls"], url, &[]), "").await;
+    assert_eq!(ls.code, 0, "{}", ls.stderr);
+    let line = ls
+        .stdout
+        .lines()
+        .find(|line| line.contains(id))
+        .unwrap_or_else(|| panic!("the restored server lists {id}: {}", ls.stdout));
+    assert!(line.contains("ready"), "still ready: {line}");
     let down = run(
         client(["download"], url, &[id, "-o", out.to_str().expect("path")]),
         "",
@@ -128,17 +137,8 @@ async fn a_backup_taken_while_serving_restores_to_a_server_that_lists_and_return
     copy_dir(&dest, restored.path());
     let (_restored_server, restored_url) = serve_with(restored.path(), 0, QUICK).await;
     assert_ne!(port_of(&restored_url), port_of(&url));
-    let ls = run(client(["ls"], &restored_url, &[]), "").await;
-    assert_eq!(ls.code, 0, "{}", ls.stderr);
-    let line = ls
-        .stdout
-        .lines()
-        .find(|line| line.contains(&id))
-        .unwrap_or_else(|| panic!("the restored server lists {id}: {}", ls.stdout));
-    assert!(line.contains("ready"), "still ready: {line}");
-
     let out = files.path().join("downloaded.mp4");
-    assert_downloads_identical(&restored_url, &id, &clip, &out).await;
+    assert_restored_ready(&restored_url, &id, &clip, &out).await;
 }
 
 async fn uploading_videos(data: &Path) -> Vec<(String, i64)> {
@@ -210,16 +210,8 @@ async fn a_backup_taken_with_an_upload_cut_off_midway_restores_and_the_upload_re
     let restored = tempfile::tempdir().expect("restored");
     copy_dir(&dest, restored.path());
     let (_restored_server, restored_url) = serve(restored.path(), 0).await;
-    let ls = run(client(["ls"], &restored_url, &[]), "").await;
-    assert_eq!(ls.code, 0, "{}", ls.stderr);
-    let line = ls
-        .stdout
-        .lines()
-        .find(|line| line.contains(&ready))
-        .unwrap_or_else(|| panic!("the restored server lists {ready}: {}", ls.stdout));
-    assert!(line.contains("ready"), "still ready: {line}");
     let out = files.path().join("downloaded.mp4");
-    assert_downloads_identical(&restored_url, &ready, &clip, &out).await;
+    assert_restored_ready(&restored_url, &ready, &clip, &out).await;
 
     // The unfinished upload resumes where the backup left it, and completes.
     let resumed = run(client(["upload", big_arg], &restored_url, &[]), "").await;

@@ -105,6 +105,7 @@ async fn complete_upload(
     complete::complete(&state, &user, &id, &body)
         .await
         .map(ApiJson)
+        .map_err(space::refuse_if_disk_full)
 }
 
 async fn abort(

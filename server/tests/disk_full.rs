@@ -33,7 +33,9 @@ impl Tmpfs {
         match mounted {
             Ok(out) if out.status.success() => Some(Self { dir }),
             other => {
-                eprintln!(
+                // Straight to stderr, past the test harness's capture: a skipped test must show.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "NOTE: this test needs a small real filesystem and could not mount a tmpfs \
                      (run the tests as root to include it); it did NOT run: {other:?}"
                 );

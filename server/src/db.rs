@@ -39,10 +39,10 @@ pub async fn open(data_dir: &Path) -> Result<SqlitePool, sqlx::Error> {
 ///
 /// When a write or its COMMIT fails with SQLITE_FULL (a full disk), SQLite may roll the whole
 /// transaction back by itself, but sqlx still counts it as open: its ROLLBACK on drop then fails,
-/// and the count stays at one. That connection's next transaction becomes a SAVEPOINT, whose rollback (`ROLLBACK TO`)
-/// leaves a write transaction open, holding the database's write lock until the pool retires the
-/// connection 30 minutes later ("database is locked" everywhere meanwhile). Such a connection is
-/// closed instead and the pool opens a fresh one.
+/// and the count stays at one. That connection's next transaction becomes a SAVEPOINT, whose
+/// rollback (`ROLLBACK TO`) leaves a write transaction open, holding the database's write lock
+/// until the pool retires the connection 30 minutes later ("database is locked" everywhere
+/// meanwhile). Such a connection is closed instead, and the pool opens a fresh one.
 async fn still_usable(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
     // The ping waits for the rollback a dropped transaction queued on this connection.
     conn.ping().await?;

@@ -118,6 +118,11 @@ pub struct GateConfig {
     #[arg(long, env = "CLOISTER_DISK_RESERVE_BYTES", default_value_t = GIB)]
     pub disk_reserve_bytes: u64,
 
+    /// Free space no upload chunk may take, whatever was reserved: room for the database to
+    /// commit when the disk fills from outside (bytes).
+    #[arg(long, env = "CLOISTER_DISK_FLOOR_BYTES", default_value_t = 64 * MIB)]
+    pub disk_floor_bytes: u64,
+
     /// How long a job the gate held back waits before the gate is asked again (seconds).
     #[arg(long, env = "CLOISTER_GATE_RECHECK_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]

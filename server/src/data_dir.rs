@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub const SERVER_KEY_LEN: usize = 32;
+/// The key that wraps DEKs held for jobs.
+pub const SERVER_KEY_FILE: &str = "server.key";
+/// Sealed files, one directory per video.
+pub const VIDEOS_DIR: &str = "videos";
+/// Plaintext while a job runs: never backed up.
+pub const TMP_DIR: &str = "tmp";
 
 /// Paths inside the data directory. Nothing here is built from request input.
 #[derive(Debug, Clone)]
@@ -17,8 +23,8 @@ pub struct DataDir {
 impl DataDir {
     /// Creates the directory tree if needed, with `tmp/` private to the server's user.
     pub fn prepare(root: &Path) -> io::Result<Self> {
-        fs::create_dir_all(root.join("videos"))?;
-        let tmp = root.join("tmp");
+        fs::create_dir_all(root.join(VIDEOS_DIR))?;
+        let tmp = root.join(TMP_DIR);
         fs::create_dir_all(&tmp)?;
         set_mode(&tmp, 0o700)?;
         Ok(Self {
@@ -31,55 +37,86 @@ impl DataDir {
     }
 
     pub fn tmp(&self) -> PathBuf {
-        self.root.join("tmp")
+        self.root.join(TMP_DIR)
     }
 
     pub fn videos(&self) -> PathBuf {
-        self.root.join("videos")
+        self.root.join(VIDEOS_DIR)
     }
 
-    /// Reads `server.key`, making it (32 random bytes, mode 0600) on first start.
+    /// Reads `server.key`, making it (32 random bytes, mode 0600) on first start. `serve` and
+    /// `cloister worker` may start together: exactly one key is ever created, and every process
+    /// answers the key on disk, never one it generated but lost the race with.
     pub fn load_or_create_server_key(&self) -> io::Result<Zeroizing<[u8; SERVER_KEY_LEN]>> {
-        let path = self.root.join("server.key");
-        match fs::read(&path) {
-            Ok(bytes) => {
-                let key: [u8; SERVER_KEY_LEN] = bytes.as_slice().try_into().map_err(|_| {
-                    io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "{} must hold exactly {SERVER_KEY_LEN} bytes",
-                            path.display()
-                        ),
-                    )
-                })?;
-                Ok(Zeroizing::new(key))
-            }
+        let path = self.root.join(SERVER_KEY_FILE);
+        match read_server_key(&path) {
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
                 let mut key = Zeroizing::new([0u8; SERVER_KEY_LEN]);
                 getrandom::fill(key.as_mut()).map_err(io::Error::other)?;
-                write_private_atomically(&path, key.as_ref())?;
-                Ok(key)
+                match create_private_exclusively(&path, key.as_ref()) {
+                    Err(err) if err.kind() != io::ErrorKind::AlreadyExists => Err(err),
+                    // Made here, or by another process meanwhile: either way, the file decides.
+                    _ => read_server_key(&path),
+                }
             }
-            Err(err) => Err(err),
+            other => other,
         }
     }
 }
 
-/// Writes `bytes` to a 0600 temp file beside `path`, syncs it, then renames it into place, so a
-/// crash never leaves a half-written file under the real name.
-pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("partial");
+fn read_server_key(path: &Path) -> io::Result<Zeroizing<[u8; SERVER_KEY_LEN]>> {
+    let bytes = Zeroizing::new(fs::read(path)?);
+    let key: [u8; SERVER_KEY_LEN] = bytes.as_slice().try_into().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} must hold exactly {SERVER_KEY_LEN} bytes",
+                path.display()
+            ),
+        )
+    })?;
+    Ok(Zeroizing::new(key))
+}
+
+/// Publishes `bytes` as `path` (mode 0600) only if `path` does not exist yet; `AlreadyExists`
+/// otherwise. The bytes go to a temp file of this call's own (unique name, `create_new`), synced,
+/// then hard-linked to `path`: the link either fails or makes the whole file appear at once, so
+/// no reader ever sees a half-written key and no writer replaces another's. The directory is
+/// synced so the new name survives a crash.
+fn create_private_exclusively(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::other("a file to create has no directory"))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| io::Error::other("a file to create has no name"))?;
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).map_err(io::Error::other)?;
+    let tmp = dir.join(format!(
+        ".{name}.{}-{}.partial",
+        std::process::id(),
+        hex::encode(nonce)
+    ));
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)
+    let linked = options
+        .open(&tmp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| fs::hard_link(&tmp, path));
+    // The temp name goes whether or not the link was made; the key lives on under `path`.
+    let removed = fs::remove_file(&tmp);
+    linked?;
+    removed?;
+    fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(unix)]
@@ -115,6 +152,48 @@ mod tests {
             assert_eq!(key_mode & 0o777, 0o600);
             let tmp_mode = fs::metadata(data.tmp()).expect("meta").permissions().mode();
             assert_eq!(tmp_mode & 0o777, 0o700);
+        }
+    }
+
+    #[test]
+    fn processes_starting_together_all_use_the_one_key_on_disk() {
+        // Several rounds, each on a fresh directory: the race is in the first instants.
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let data = DataDir::prepare(dir.path()).expect("prepare");
+            let start = std::sync::Barrier::new(12);
+            let keys: Vec<[u8; SERVER_KEY_LEN]> = std::thread::scope(|scope| {
+                let openers: Vec<_> = (0..12)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            *data.load_or_create_server_key().expect("key")
+                        })
+                    })
+                    .collect();
+                openers
+                    .into_iter()
+                    .map(|t| t.join().expect("opener"))
+                    .collect()
+            });
+            let on_disk = fs::read(dir.path().join("server.key")).expect("read");
+            for key in &keys {
+                assert_eq!(
+                    key.as_slice(),
+                    on_disk.as_slice(),
+                    "a key that is not the file's"
+                );
+            }
+            let names: Vec<_> = fs::read_dir(dir.path())
+                .expect("list")
+                .map(|e| e.expect("entry").file_name())
+                .collect();
+            assert!(
+                names
+                    .iter()
+                    .all(|n| !n.to_string_lossy().contains("partial")),
+                "temp files left behind: {names:?}"
+            );
         }
     }
 

@@ -5,6 +5,13 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use tower_http::classify::{
+    ClassifiedResponse, ClassifyResponse, NeverClassifyEos, ServerErrorsAsFailures,
+    ServerErrorsFailureClass, SharedClassifier,
+};
+
+/// SQLite's primary result code for "database or disk is full".
+const SQLITE_FULL: i64 = 13;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -104,6 +111,25 @@ impl AppError {
         }
     }
 
+    /// Whether this failure is the disk filling up: a write that found no space (ENOSPC, a quota),
+    /// or SQLite's "database or disk is full".
+    pub fn is_disk_full(&self) -> bool {
+        let io_full = |err: &std::io::Error| {
+            matches!(
+                err.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        };
+        match self {
+            Self::Io(err) | Self::Database(sqlx::Error::Io(err)) => io_full(err),
+            Self::Database(sqlx::Error::Database(db)) => db
+                .code()
+                .and_then(|code| code.parse::<i64>().ok())
+                .is_some_and(|code| code & 0xff == SQLITE_FULL),
+            _ => false,
+        }
+    }
+
     fn public_message(&self) -> String {
         match self {
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => {
@@ -118,10 +144,12 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         // A full server is an expected answer, not a fault: it must not look like one in the log.
-        if matches!(self, Self::DownloadBusy) {
-            tracing::info!("download refused: no slot or the gate is closed");
-        } else if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+        // A refusal for storage was logged once, with its figures, where it was decided.
+        match &self {
+            Self::DownloadBusy => tracing::info!("download refused: no slot or the gate is closed"),
+            Self::InsufficientStorage(_) => {}
+            _ if status.is_server_error() => tracing::error!(error = %self, "request failed"),
+            _ => {}
         }
         let retry_after = match &self {
             Self::TooManyRequests {
@@ -150,7 +178,44 @@ impl IntoResponse for AppError {
                 response.headers_mut().insert("content-range", value);
             }
         }
+        response.extensions_mut().insert(AlreadyLogged);
         response
+    }
+}
+
+/// Marks a response whose error was logged (or deliberately not) when it was made.
+#[derive(Debug, Clone, Copy)]
+struct AlreadyLogged;
+
+/// The request trace's classifier: a 5xx is logged as a failure unless it is an `AppError`,
+/// which logged itself. One line per failure, and none at ERROR for a refusal the server made on
+/// purpose (507 storage low, 503 busy).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnloggedServerErrors;
+
+impl UnloggedServerErrors {
+    pub fn make() -> SharedClassifier<Self> {
+        SharedClassifier::new(Self)
+    }
+}
+
+impl ClassifyResponse for UnloggedServerErrors {
+    type FailureClass = ServerErrorsFailureClass;
+    type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
+
+    fn classify_response<B>(
+        self,
+        res: &axum::http::Response<B>,
+    ) -> ClassifiedResponse<Self::FailureClass, Self::ClassifyEos> {
+        if res.extensions().get::<AlreadyLogged>().is_some() {
+            ClassifiedResponse::Ready(Ok(()))
+        } else {
+            ServerErrorsAsFailures::new().classify_response(res)
+        }
+    }
+
+    fn classify_error<E: std::fmt::Display + 'static>(self, error: &E) -> Self::FailureClass {
+        ServerErrorsAsFailures::new().classify_error(error)
     }
 }
 

@@ -69,5 +69,7 @@ pub fn router(state: AppState) -> Router {
     }
     // The default trace span records method, path and version only: no headers (so no cookies)
     // and no bodies (so no passwords). Secrets never travel in paths or query strings.
-    router.layer(TraceLayer::new_for_http()).with_state(state)
+    router
+        .layer(TraceLayer::new(error::UnloggedServerErrors::make()))
+        .with_state(state)
 }

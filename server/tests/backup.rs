@@ -1,14 +1,19 @@
 //! `cloister backup` against a real running server with a real processed video: the backup,
 //! restored into a fresh data directory and served, lists the video and gives back its original
-//! byte for byte; and the command refuses a destination that is not empty.
+//! byte for byte, also when an upload was left unfinished (it resumes on the restored server);
+//! and the command refuses a destination that is not empty.
 
 mod common;
 #[path = "common/fixtures.rs"]
 mod fixtures;
 
 use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
-use common::cli::{client, cloister, port_of, run, serve_with, set_up};
+use cloister::storage::PARTIAL_FILE;
+use common::cli::{client, cloister, port_of, run, serve, serve_with, set_up};
+use common::uploads::CHUNK;
 use fixtures::Fixture;
 
 /// A gate that lets the job through whatever else the test machine runs.
@@ -44,6 +49,44 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Uploads a real clip and waits until it is processed; answers its id.
+async fn upload_ready_clip(url: &str, clip: &Path) -> String {
+    let up = run(
+        client(["upload", "--wait"], url, &[clip.to_str().expect("path")]),
+        "",
+    )
+    .await;
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    up.stdout
+        .split_once("video ")
+        .and_then(|(_, rest)| rest.get(..32))
+        .expect("the video id in the upload's output")
+        .to_owned()
+}
+
+/// The server at `url` lists video `id` as ready, and `cloister download` gives back exactly
+/// `original`'s bytes.
+async fn assert_restored_ready(url: &str, id: &str, original: &Path, out: &Path) {
+    let ls = run(client(["ls"], url, &[]), "").await;
+    assert_eq!(ls.code, 0, "{}", ls.stderr);
+    let line = ls
+        .stdout
+        .lines()
+        .find(|line| line.contains(id))
+        .unwrap_or_else(|| panic!("the restored server lists {id}: {}", ls.stdout));
+    assert!(line.contains("ready"), "still ready: {line}");
+    let down = run(
+        client(["download"], url, &[id, "-o", out.to_str().expect("path")]),
+        "",
+    )
+    .await;
+    assert_eq!(down.code, 0, "{}\n{}", down.stdout, down.stderr);
+    assert!(
+        std::fs::read(out).expect("downloaded") == std::fs::read(original).expect("original"),
+        "the restored original is byte-identical to the uploaded file"
+    );
+}
+
 #[tokio::test]
 async fn a_backup_taken_while_serving_restores_to_a_server_that_lists_and_returns_the_video() {
     let data = tempfile::tempdir().expect("data");
@@ -51,18 +94,7 @@ async fn a_backup_taken_while_serving_restores_to_a_server_that_lists_and_return
     let (server, url) = serve_with(data.path(), 0, QUICK).await;
     set_up(data.path(), &url).await;
     let clip = fixtures::make(Fixture::H264AacMp4, files.path());
-    let up = run(
-        client(["upload", "--wait"], &url, &[clip.to_str().expect("path")]),
-        "",
-    )
-    .await;
-    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
-    let id = up
-        .stdout
-        .split_once("video ")
-        .and_then(|(_, rest)| rest.get(..32))
-        .expect("the video id in the upload's output")
-        .to_owned();
+    let id = upload_ready_clip(&url, &clip).await;
 
     // A plaintext file of a running job must never be copied: put one where jobs keep theirs.
     std::fs::write(data.path().join("tmp").join("job-plaintext"), b"secret").expect("tmp file");
@@ -105,30 +137,98 @@ async fn a_backup_taken_while_serving_restores_to_a_server_that_lists_and_return
     copy_dir(&dest, restored.path());
     let (_restored_server, restored_url) = serve_with(restored.path(), 0, QUICK).await;
     assert_ne!(port_of(&restored_url), port_of(&url));
-    let ls = run(client(["ls"], &restored_url, &[]), "").await;
-    assert_eq!(ls.code, 0, "{}", ls.stderr);
-    let line = ls
-        .stdout
-        .lines()
-        .find(|line| line.contains(&id))
-        .unwrap_or_else(|| panic!("the restored server lists {id}: {}", ls.stdout));
-    assert!(line.contains("ready"), "still ready: {line}");
-
     let out = files.path().join("downloaded.mp4");
-    let down = run(
-        client(
-            ["download"],
-            &restored_url,
-            &[&id, "-o", out.to_str().expect("path")],
-        ),
-        "",
+    assert_restored_ready(&restored_url, &id, &clip, &out).await;
+}
+
+async fn uploading_videos(data: &Path) -> Vec<(String, i64)> {
+    let pool = cloister::db::open(data).await.expect("db");
+    let rows = sqlx::query_as(
+        "SELECT v.id, (SELECT COUNT(*) FROM upload_chunks c WHERE c.video_id = v.id)
+         FROM videos v WHERE v.status = 'uploading'",
     )
-    .await;
-    assert_eq!(down.code, 0, "{}\n{}", down.stdout, down.stderr);
-    assert!(
-        std::fs::read(&out).expect("downloaded") == std::fs::read(&clip).expect("clip"),
-        "the restored original is byte-identical to the uploaded file"
+    .fetch_all(&pool)
+    .await
+    .expect("query");
+    pool.close().await;
+    rows
+}
+
+#[tokio::test]
+async fn a_backup_taken_with_an_upload_cut_off_midway_restores_and_the_upload_resumes() {
+    let data = tempfile::tempdir().expect("data");
+    let files = tempfile::tempdir().expect("files");
+    let (server, url) = serve_with(data.path(), 0, QUICK).await;
+    set_up(data.path(), &url).await;
+    let clip = fixtures::make(Fixture::H264AacMp4, files.path());
+    let ready = upload_ready_clip(&url, &clip).await;
+
+    // A four-chunk upload, killed (kill -9) once the server holds a chunk of it.
+    let big = files.path().join("long walk.mp4");
+    let bytes: Vec<u8> = (0..3 * CHUNK + 999).map(|i| (i * 7 % 253) as u8).collect();
+    std::fs::write(&big, &bytes).expect("write");
+    let big_arg = big.to_str().expect("path");
+    let mut slow = client(
+        ["upload", big_arg],
+        &url,
+        &["--parallel", "1", "--throttle-ms", "700"],
     );
+    slow.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut uploader = slow.spawn().expect("upload");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (partial, held) = loop {
+        if let Some((id, held)) = uploading_videos(data.path()).await.pop() {
+            if held >= 1 {
+                break (id, held);
+            }
+        }
+        assert!(Instant::now() < deadline, "no chunk arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    uploader.start_kill().expect("kill uploader");
+    uploader.wait().await.expect("reap");
+    assert!(held < 4, "the upload finished before it could be cut off");
+
+    let dest = files.path().join("backup");
+    let done = run(backup(data.path(), &dest), "").await;
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stdout.contains("2 videos ("),
+        "the finished and the unfinished video: {}",
+        done.stdout
+    );
+    assert!(
+        dest.join("videos")
+            .join(&partial)
+            .join(PARTIAL_FILE)
+            .is_file(),
+        "the partial upload is copied"
+    );
+    drop(server);
+
+    // Restored and served (no workers: the unfinished file is not a video).
+    let restored = tempfile::tempdir().expect("restored");
+    copy_dir(&dest, restored.path());
+    let (_restored_server, restored_url) = serve(restored.path(), 0).await;
+    let out = files.path().join("downloaded.mp4");
+    assert_restored_ready(&restored_url, &ready, &clip, &out).await;
+
+    // The unfinished upload resumes where the backup left it, and completes.
+    let resumed = run(client(["upload", big_arg], &restored_url, &[]), "").await;
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert!(
+        resumed.stdout.contains("Resuming long walk.mp4: "),
+        "{}",
+        resumed.stdout
+    );
+    assert!(
+        resumed
+            .stdout
+            .contains(&format!("Uploaded long walk.mp4: video {partial}")),
+        "{}",
+        resumed.stdout
+    );
+    assert!(uploading_videos(restored.path()).await.is_empty());
 }
 
 #[tokio::test]

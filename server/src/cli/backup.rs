@@ -12,8 +12,12 @@
 //!    its row needs (the original, and for a ready video its manifest and rendition); a video
 //!    that lost files is reported and the command fails, asking for another run. Videos created
 //!    after the snapshot are not copied: the restored database would not know them.
+//! 4. An unfinished upload is copied as it stands, partial file and all: the snapshot records
+//!    which chunks it holds (each was synced before it was recorded), so after a restore the
+//!    client resumes it like any interrupted upload (docs/operations.md, "Backups").
 //!
-//! `tmp/` (plaintext while a job runs) is never copied.
+//! `tmp/` (plaintext while a job runs) is never copied. File names come from the modules that
+//! write them, never restated here.
 
 use std::fs;
 use std::io;
@@ -27,14 +31,11 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
 use super::DataDirArgs;
-use crate::storage::RenditionId;
-
-const DATABASE: &str = "cloister.db";
-const SERVER_KEY: &str = "server.key";
-const VIDEOS: &str = "videos";
-const ORIGINAL: &str = "original.sealed";
-const PARTIAL: &str = "original.partial";
-const MANIFEST: &str = "manifest.sealed";
+use crate::data_dir::{SERVER_KEY_FILE as SERVER_KEY, VIDEOS_DIR as VIDEOS};
+use crate::db::DATABASE_FILE as DATABASE;
+use crate::storage::{
+    RenditionId, StoredObject, ORIGINAL_FILE as ORIGINAL, PARTIAL_FILE as PARTIAL,
+};
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
@@ -232,6 +233,10 @@ fn copy_files(source: &Path, dest: &Path, videos: &[VideoRow]) -> anyhow::Result
         copied.videos += 1;
         copied.files += files;
         copied.bytes += bytes;
+        if video.status == "uploading" {
+            keep_unfinished(&to)
+                .with_context(|| format!("cannot restore video {name}'s partial upload"))?;
+        }
         if let Some(missing) = missing_for(video, &to) {
             copied.problems.push(format!(
                 "video {name} changed while the backup ran (deleted or processed again): {missing}"
@@ -244,9 +249,22 @@ fn copy_files(source: &Path, dest: &Path, videos: &[VideoRow]) -> anyhow::Result
     Ok(copied)
 }
 
+/// An upload the snapshot has unfinished but that was completed before its files were copied:
+/// its original goes back under the partial name, where the resumed upload will write and
+/// complete it again.
+fn keep_unfinished(dir: &Path) -> io::Result<()> {
+    let (original, partial) = (dir.join(ORIGINAL), dir.join(PARTIAL));
+    if original.is_file() && !partial.exists() {
+        fs::rename(original, partial)?;
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
 /// What the copy of `video` in `dir` lacks that its database row needs, if anything.
 fn missing_for(video: &VideoRow, dir: &Path) -> Option<String> {
     let has = |name: &str| dir.join(name).is_file();
+    let manifest = StoredObject::Manifest.relative_path();
     if video.status == "uploading" {
         // The upload goes on after a restore: the client resumes it.
         return (!has(PARTIAL) && !has(ORIGINAL)).then(|| "its partial upload is missing".into());
@@ -258,7 +276,7 @@ fn missing_for(video: &VideoRow, dir: &Path) -> Option<String> {
         let Some(rendition) = &video.rendition else {
             return Some("the database names no rendition for a ready video".into());
         };
-        if !has(MANIFEST) || !dir.join(rendition.dir_name()).is_dir() {
+        if !has(&manifest) || !dir.join(rendition.dir_name()).is_dir() {
             return Some(format!("its manifest or rendition {rendition} is missing"));
         }
     }
@@ -367,7 +385,11 @@ mod tests {
         let ready = row("ready", Some(&rendition));
         assert!(missing_for(&ready, dir.path()).is_some(), "nothing copied");
         fs::write(dir.path().join(ORIGINAL), b"o").expect("write");
-        fs::write(dir.path().join(MANIFEST), b"m").expect("write");
+        fs::write(
+            dir.path().join(StoredObject::Manifest.relative_path()),
+            b"m",
+        )
+        .expect("write");
         assert!(missing_for(&ready, dir.path()).is_some(), "no rendition");
         // Another run's rendition does not stand in for the one the row names.
         fs::create_dir(dir.path().join("rfedcba9876543210")).expect("mkdir");

@@ -3,17 +3,13 @@
 
 use cloister_shared::api::ResourceReadings;
 
+use crate::cli::user::human_bytes;
 use crate::config::GateConfig;
 
 const MIB: u64 = 1024 * 1024;
-const GIB: f64 = (1024 * 1024 * 1024) as f64;
 
 fn mb(bytes: u64) -> u64 {
     bytes / MIB
-}
-
-fn gb(bytes: u64) -> String {
-    format!("{:.1} GB", bytes as f64 / GIB)
 }
 
 /// Every threshold `readings` break for a job of `job_size` bytes; empty means go.
@@ -29,8 +25,8 @@ pub fn reasons_against(
     if readings.disk_free_bytes <= disk_needed {
         reasons.push(format!(
             "disk free {}, needs more than {} for this video",
-            gb(readings.disk_free_bytes),
-            gb(disk_needed)
+            human_bytes(readings.disk_free_bytes),
+            human_bytes(disk_needed)
         ));
     }
     reasons
@@ -106,7 +102,7 @@ mod tests {
                 "RAM in use 74 % (limit 72 %)",
                 "swap in use 350 MB (limit 200 MB)",
                 "load 3.1 over the last minute (limit 2.0 on 2 cores)",
-                "disk free 2.0 GB, needs more than 3.0 GB for this video",
+                "disk free 2 GiB, needs more than 3 GiB for this video",
             ]
         );
     }
@@ -119,6 +115,28 @@ mod tests {
         };
         assert!(reasons_against(&config(), &r, 1 << 30).is_empty());
         assert_eq!(reasons_against(&config(), &r, 2 << 30).len(), 1);
+    }
+
+    #[test]
+    fn small_disk_figures_keep_their_precision() {
+        let mut gate = config();
+        gate.disk_reserve_bytes = 0;
+        let r = ResourceReadings {
+            disk_free_bytes: 700 * 1024,
+            ..FixedReadings::idle()
+        };
+        assert_eq!(
+            reasons_against(&gate, &r, 3 << 19),
+            vec!["disk free 700 KiB, needs more than 3.0 MiB for this video"]
+        );
+        let empty = ResourceReadings {
+            disk_free_bytes: 0,
+            ..FixedReadings::idle()
+        };
+        assert_eq!(
+            reasons_against(&gate, &empty, 12),
+            vec!["disk free 0 B, needs more than 24 B for this video"]
+        );
     }
 
     #[test]

@@ -29,6 +29,26 @@ impl DiskSpace for FixedDiskSpace {
     }
 }
 
+/// A reading a test changes as it goes (the disk "fills" between two requests).
+#[derive(Debug, Default)]
+pub struct SettableDiskSpace(std::sync::atomic::AtomicU64);
+
+impl SettableDiskSpace {
+    pub fn new(bytes: u64) -> Self {
+        Self(bytes.into())
+    }
+
+    pub fn set(&self, bytes: u64) {
+        self.0.store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl DiskSpace for SettableDiskSpace {
+    fn available_bytes(&self, _path: &Path) -> io::Result<u64> {
+        Ok(self.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,10 @@ use cloister_shared::VideoId;
 
 use super::{PartialOriginal, RenditionId, StoredObject, VideoStorage};
 
-const ORIGINAL: &str = "original.sealed";
-const PARTIAL: &str = "original.sealed.partial";
+/// A video's finished sealed original, in `videos/<id>/`.
+pub const ORIGINAL_FILE: &str = "original.sealed";
+/// The same while its upload is unfinished: chunks land here, and it is renamed on completion.
+pub const PARTIAL_FILE: &str = "original.sealed.partial";
 
 #[derive(Debug, Clone)]
 pub struct FsStorage {
@@ -29,11 +31,11 @@ impl FsStorage {
     }
 
     pub fn original_path(&self, video: &VideoId) -> PathBuf {
-        self.video_dir(video).join(ORIGINAL)
+        self.video_dir(video).join(ORIGINAL_FILE)
     }
 
     pub fn partial_path(&self, video: &VideoId) -> PathBuf {
-        self.video_dir(video).join(PARTIAL)
+        self.video_dir(video).join(PARTIAL_FILE)
     }
 
     /// The partial if it exists, else the finished original.

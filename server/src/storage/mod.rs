@@ -11,8 +11,8 @@ use std::io;
 
 use cloister_shared::VideoId;
 
-pub use disk::{DiskSpace, FixedDiskSpace, StatvfsDiskSpace};
-pub use fs::FsStorage;
+pub use disk::{DiskSpace, FixedDiskSpace, SettableDiskSpace, StatvfsDiskSpace};
+pub use fs::{FsStorage, ORIGINAL_FILE, PARTIAL_FILE};
 pub use object::{RenditionId, StoredObject};
 
 use std::path::Path;

@@ -10,7 +10,7 @@ use cloister_shared::crypto::stream::{sealed_chunk_len, HEADER_LEN, TAG_LEN};
 use cloister_shared::VideoId;
 use http_body_util::BodyExt;
 
-use super::{blocking, ensure_uploading, load_owned, Upload};
+use super::{blocking, ensure_uploading, load_owned, space, Upload};
 use crate::accounts::{unix_now, User};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -26,17 +26,38 @@ pub fn chunk_offset(chunk_size: u32, index: u64) -> u64 {
     HEADER_LEN as u64 + index * (u64::from(chunk_size) + TAG_LEN as u64)
 }
 
+/// Digits a chunk index may have: `u64::MAX` has 20.
+const MAX_INDEX_DIGITS: usize = 20;
+
+/// A chunk index as clients write it: canonical decimal, `0` or digits without a leading zero,
+/// no sign. One spelling per chunk, so `+1` and `01` cannot pass for chunk 1.
+fn parse_index(raw: &str) -> Option<u64> {
+    let canonical = !raw.is_empty()
+        && raw.len() <= MAX_INDEX_DIGITS
+        && raw.bytes().all(|b| b.is_ascii_digit())
+        && (raw == "0" || !raw.starts_with('0'));
+    canonical.then(|| raw.parse().ok()).flatten()
+}
+
 /// The index from the path, checked against the upload.
 fn check_index(upload: &Upload, raw: &str) -> AppResult<u64> {
     let last = upload.chunk_count.saturating_sub(1);
-    let out_of_range = || {
-        AppError::BadRequest(format!(
-            "Chunk index {raw} is out of range: this upload has chunks 0 to {last}."
-        ))
+    let Some(index) = parse_index(raw) else {
+        // The text is the client's own; a long one is not echoed back.
+        let shown = if raw.len() <= MAX_INDEX_DIGITS {
+            raw
+        } else {
+            "(too long)"
+        };
+        return Err(AppError::BadRequest(format!(
+            "Chunk index {shown} is not a chunk number: write it in decimal without a sign or \
+             leading zeros; this upload has chunks 0 to {last}."
+        )));
     };
-    let index: u64 = raw.parse().map_err(|_| out_of_range())?;
     if index >= upload.chunk_count {
-        return Err(out_of_range());
+        return Err(AppError::BadRequest(format!(
+            "Chunk index {index} is out of range: this upload has chunks 0 to {last}."
+        )));
     }
     Ok(index)
 }
@@ -135,6 +156,9 @@ pub async fn put_chunk(
         }
     }
 
+    // Space was reserved when the upload was admitted, but the disk may have filled since.
+    space::admit_chunk(state, expected).await?;
+
     // Shared: other chunks of this upload may arrive at the same time; complete and abort wait.
     let lock = state.upload_locks.get(id);
     let _guard = lock.read().await;
@@ -174,4 +198,37 @@ pub async fn put_chunk(
         received_count: u64::try_from(received).unwrap_or(0),
         chunk_count: upload.chunk_count,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_canonical_decimal_indexes_are_chunk_numbers() {
+        for (raw, index) in [
+            ("0", 0),
+            ("1", 1),
+            ("10", 10),
+            ("18446744073709551615", u64::MAX),
+        ] {
+            assert_eq!(parse_index(raw), Some(index), "{raw:?}");
+        }
+        for raw in [
+            "+1",
+            "01",
+            "00",
+            "-1",
+            "",
+            " 1",
+            "1 ",
+            "1.0",
+            "0x1",
+            "\u{661}",
+            "18446744073709551616",
+            "000000000000000000001",
+        ] {
+            assert_eq!(parse_index(raw), None, "{raw:?}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use cloister_shared::api::{CreateUploadRequest, UploadCreated};
 use cloister_shared::crypto::stream::{chunk_count, DEFAULT_CHUNK_SIZE, HEADER_LEN, TAG_LEN};
 use cloister_shared::StreamHeader;
 
-use super::{active_job_count, blocking, late_note};
+use super::{active_job_count, blocking, late_note, space};
 use crate::accounts::{unix_now, User};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -152,21 +152,6 @@ fn over_quota(used: u64, size: u64, quota: u64) -> AppError {
     ))
 }
 
-async fn check_disk(state: &AppState, size: u64) -> AppResult<()> {
-    let disk = state.disk.clone();
-    let root = state.data.root().to_path_buf();
-    let free = blocking(move || disk.available_bytes(&root)).await?;
-    let needed = size
-        .saturating_mul(2)
-        .saturating_add(state.config.gate.disk_reserve_bytes);
-    if free > needed {
-        Ok(())
-    } else {
-        tracing::warn!(free, needed, "upload refused: storage low");
-        Err(AppError::InsufficientStorage(STORAGE_LOW.to_owned()))
-    }
-}
-
 async fn refuse_duplicates(
     state: &AppState,
     user: &User,
@@ -209,7 +194,9 @@ pub async fn create(
     if used.saturating_add(req.size_bytes) > user.quota_bytes {
         return Err(over_quota(used, req.size_bytes, user.quota_bytes));
     }
-    check_disk(state, req.size_bytes).await?;
+    // Held until the row exists, so the next admission counts this upload.
+    let _admission = space::admission().await;
+    space::admit_upload(state, req.size_bytes).await?;
     refuse_duplicates(state, user, req, &checked.fingerprint).await?;
 
     let size = i64::try_from(req.size_bytes)

@@ -10,7 +10,9 @@ pub mod complete;
 pub mod create;
 mod locks;
 pub mod routes;
+pub mod space;
 pub mod status;
+mod store;
 pub mod sweep;
 
 use cloister_shared::api::VideoStatus;

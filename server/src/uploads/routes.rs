@@ -13,7 +13,7 @@ use cloister_shared::api::{
 use cloister_shared::crypto::stream::{DEFAULT_CHUNK_SIZE, TAG_LEN};
 use serde::Deserialize;
 
-use super::{chunks, complete, create, parse_id, status};
+use super::{chunks, complete, create, parse_id, space, status};
 use crate::accounts::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
@@ -38,7 +38,9 @@ async fn create_upload(
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<CreateUploadRequest>,
 ) -> AppResult<(StatusCode, ApiJson<UploadCreated>)> {
-    let created = create::create(&state, &user, &body).await?;
+    let created = create::create(&state, &user, &body)
+        .await
+        .map_err(space::refuse_if_disk_full)?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
@@ -90,6 +92,7 @@ async fn put_chunk(
     chunks::put_chunk(&state, &user, &id, &index, content_length(&headers), body)
         .await
         .map(ApiJson)
+        .map_err(space::refuse_if_disk_full)
 }
 
 async fn complete_upload(
@@ -102,6 +105,7 @@ async fn complete_upload(
     complete::complete(&state, &user, &id, &body)
         .await
         .map(ApiJson)
+        .map_err(space::refuse_if_disk_full)
 }
 
 async fn abort(

@@ -54,6 +54,16 @@ pub async fn serve(data: &Path, port: u16) -> (Child, String) {
 
 /// `serve` with extra environment variables (e.g. quick job timings).
 pub async fn serve_with(data: &Path, port: u16, env: &[(&str, &str)]) -> (Child, String) {
+    serve_logging_to(data, port, env, Stdio::null()).await
+}
+
+/// `serve_with`, the server's log (its stderr) going to `log`.
+pub async fn serve_logging_to(
+    data: &Path,
+    port: u16,
+    env: &[(&str, &str)],
+    log: impl Into<Stdio>,
+) -> (Child, String) {
     let mut command = cloister();
     command
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
@@ -61,7 +71,7 @@ pub async fn serve_with(data: &Path, port: u16, env: &[(&str, &str)]) -> (Child,
         .env("CLOISTER_LOGIN_BURST", "100")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(log);
     let mut child = command.spawn().expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();

@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::run::Output;
 use super::run::{self, Run, Stdout};
-use super::{input_arg, sanitize, MediaError, MediaTools};
+use super::{admit, input_arg, input_guards, sanitize, MediaError, MediaTools};
 
 /// Probing reads headers only; a probe taking longer than this is stuck.
 const PROBE_TIME_LIMIT: Duration = Duration::from_secs(120);
@@ -91,7 +92,7 @@ pub(crate) async fn probe(
     input: &Path,
     cancel: &CancellationToken,
 ) -> Result<Probe, MediaError> {
-    let args: Vec<OsString> = vec![
+    let mut args: Vec<OsString> = vec![
         "-v".into(),
         "error".into(),
         "-hide_banner".into(),
@@ -99,8 +100,11 @@ pub(crate) async fn probe(
         "json".into(),
         "-show_format".into(),
         "-show_streams".into(),
-        input_arg(input),
     ];
+    // ffprobe picks the demuxer by probing; the whitelist stops it before a playlist's or a
+    // concat list's demuxer opens the files they name.
+    args.extend(input_guards());
+    args.push(input_arg(input));
     let finished = run::run(Run {
         name: "ffprobe",
         program: &tools.ffprobe,
@@ -108,6 +112,8 @@ pub(crate) async fn probe(
         cwd: None,
         nice: false,
         limit: PROBE_TIME_LIMIT,
+        memory: tools.memory_limit,
+        output: Output::File(0),
         cancel,
         stdout: Stdout::Collect,
     })
@@ -122,6 +128,12 @@ pub(crate) async fn probe(
 /// Why ffprobe could not read the input: a damaged file of a known kind, or no media at all.
 fn classify_failure(stderr: &str, input: &Path) -> MediaError {
     let lower = stderr.to_ascii_lowercase();
+    if lower.contains("format not on whitelist") {
+        return admit::unsupported_format();
+    }
+    if super::out_of_memory(&lower) {
+        return MediaError::OutOfMemory(sanitize(stderr, input));
+    }
     let damaged = [
         "moov atom not found",
         "partial file",

@@ -480,7 +480,8 @@ async fn what_is_not_a_video_is_refused_for_good() {
         let err = result.expect_err("not a video");
         assert!(!err.retryable());
         if kind == Fixture::Text {
-            // ffprobe takes text for a format of its own, which the whitelist stops.
+            // Named `.txt`, ffprobe takes it for ANSI art (`tty`), which the whitelist stops;
+            // as a job's `original` it is no format at all (tests/processing_inputs.rs).
             assert!(matches!(err, MediaError::Refused(_)), "{kind:?}: {err:?}");
             assert_eq!(err.short_reason(), UNSUPPORTED);
         } else {

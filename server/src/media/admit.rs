@@ -125,16 +125,8 @@ mod tests {
             format_name: format.into(),
             duration,
             video: Some(VideoStream {
-                index: 0,
-                codec: "h264".into(),
-                profile: "High".into(),
-                pix_fmt: "yuv420p".into(),
-                width: w,
-                height: h,
-                sar: (1, 1),
-                rotation: 0.0,
-                bits_per_raw_sample: Some(8),
                 duration,
+                ..VideoStream::example("h264", w, h)
             }),
             audio: None,
         }

@@ -220,16 +220,18 @@ fn audio_object_type(asc: &[u8]) -> Option<u8> {
     }
 }
 
+/// One box around `body`, for tests that build MP4 data.
+#[cfg(test)]
+pub(super) fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(body);
-        out
-    }
 
     fn trak(handler: &[u8; 4], entry: Vec<u8>) -> Vec<u8> {
         let mut hdlr = vec![0u8; 8];

@@ -228,14 +228,8 @@ pub(crate) fn timeline(spans: &[Span], timescale: u32) -> Vec<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::codec::mp4_box;
     use super::*;
-
-    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(body);
-        out
-    }
 
     fn full(version: u8, flags: u32, rest: &[u8]) -> Vec<u8> {
         let mut body = vec![version];

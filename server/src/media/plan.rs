@@ -282,18 +282,7 @@ mod tests {
     use super::*;
 
     fn video(codec: &str, w: u32, h: u32) -> VideoStream {
-        VideoStream {
-            index: 0,
-            codec: codec.into(),
-            profile: "High".into(),
-            pix_fmt: "yuv420p".into(),
-            width: w,
-            height: h,
-            sar: (1, 1),
-            rotation: 0.0,
-            bits_per_raw_sample: Some(8),
-            duration: Some(5.0),
-        }
+        VideoStream::example(codec, w, h)
     }
 
     fn plan_for(probe: &Probe) -> Result<Plan, MediaError> {

@@ -86,6 +86,25 @@ impl VideoStream {
     }
 }
 
+#[cfg(test)]
+impl VideoStream {
+    /// An 8-bit High-profile 4:2:0 stream of 5 s, for tests.
+    pub fn example(codec: &str, width: u32, height: u32) -> Self {
+        Self {
+            index: 0,
+            codec: codec.into(),
+            profile: "High".into(),
+            pix_fmt: "yuv420p".into(),
+            width,
+            height,
+            sar: (1, 1),
+            rotation: 0.0,
+            bits_per_raw_sample: Some(8),
+            duration: Some(5.0),
+        }
+    }
+}
+
 /// Runs ffprobe on `input` (an absolute path).
 pub(crate) async fn probe(
     tools: &MediaTools,

@@ -92,7 +92,7 @@ impl MediaTools {
             .saturating_add(per_sec as u64)
     }
 
-    /// The time limit for an ffmpeg run over a video of `duration_secs` (at most a week).
+    /// The time limit for an ffmpeg run over a video of `duration_secs` (at most 12 hours).
     pub fn time_limit(&self, duration_secs: f64) -> Duration {
         let extra = self.time_limit_factor * duration_secs;
         let extra = if extra.is_finite() && extra > 0.0 {
@@ -606,6 +606,47 @@ mod tests {
         assert_eq!(
             MediaError::OutputTooLarge(200_000_000).short_reason(),
             "the converted video grew past its limit of 200 MB"
+        );
+    }
+
+    #[test]
+    fn exits_are_sorted_into_the_input_and_the_moment() {
+        use std::os::unix::process::ExitStatusExt;
+        let tools = MediaTools::from_path();
+        let input = Path::new("/tmp/job-7/original");
+        let ended = |raw: i32, stderr: &str| {
+            let finished = run::Finished {
+                status: std::process::ExitStatus::from_raw(raw),
+                stdout: Vec::new(),
+                stderr: stderr.to_owned(),
+            };
+            classify_ffmpeg_failure(&finished, input, &tools, 5)
+        };
+        // A raw wait status is the signal number, or the exit code shifted left by 8.
+        assert!(matches!(
+            ended(libc::SIGXFSZ, ""),
+            MediaError::OutputTooLarge(5)
+        ));
+        assert!(matches!(ended(libc::SIGSEGV, ""), MediaError::Crashed(_)));
+        let killed = ended(libc::SIGKILL, "");
+        assert!(matches!(killed, MediaError::Tool(_)) && killed.retryable());
+        let oom = ended(1 << 8, "x264 [error]: malloc of size 3418304 failed");
+        assert!(matches!(oom, MediaError::OutOfMemory(_)), "{oom:?}");
+        let damaged = ended(1 << 8, "input: Invalid data found when processing input");
+        assert!(matches!(damaged, MediaError::Unreadable(_)), "{damaged:?}");
+        let unlimited = MediaTools {
+            memory_limit: None,
+            ..MediaTools::from_path()
+        };
+        let finished = run::Finished {
+            status: std::process::ExitStatus::from_raw(1 << 8),
+            stdout: Vec::new(),
+            stderr: "Cannot allocate memory".to_owned(),
+        };
+        let machine = classify_ffmpeg_failure(&finished, input, &unlimited, 5);
+        assert!(
+            machine.retryable(),
+            "without our limit it is the machine's: {machine:?}"
         );
     }
 

@@ -869,6 +869,34 @@ async fn a_picture_beyond_4k_is_refused_before_decoding() {
     assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
 }
 
+#[tokio::test]
+async fn a_tiny_file_whose_frames_outrun_its_claim_is_stopped() {
+    // 1.3 KB claiming 2 s, its second frame at 100 000 s: transcoded at a constant rate it would
+    // become 28 hours of segments. Its bound: 64 + 1 files, 64 MiB + 2 MiB.
+    let (result, work) = tokio::time::timeout(
+        Duration::from_secs(120),
+        prepare_fixture(Fixture::FramesOutrunTheClaim),
+    )
+    .await
+    .expect("stopped in bounded time");
+    let err = result.expect_err("stopped");
+    assert!(
+        matches!(&err, MediaError::OutputTooLarge(limit) if limit == "65 files"),
+        "{err:?}"
+    );
+    assert!(!err.retryable());
+    assert_eq!(
+        err.short_reason(),
+        "the converted video grew past its limit of 65 files"
+    );
+    let files = std::fs::read_dir(work.path()).unwrap().count();
+    let bytes = dir_bytes(work.path());
+    eprintln!("stopped with {files} files, {bytes} B written");
+    assert!(files <= 1000, "{files} files");
+    assert!(bytes <= 66 << 20, "{bytes} B");
+    assert!(processes_using(work.path()).is_empty());
+}
+
 /// The total size of the files in `dir`.
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
@@ -902,7 +930,7 @@ async fn a_transcode_past_its_output_bound_is_stopped() {
     .await;
     let err = result.expect_err("stopped");
     assert!(
-        matches!(err, MediaError::OutputTooLarge(b) if b == bound),
+        matches!(&err, MediaError::OutputTooLarge(limit) if limit == "65 KB"),
         "{err:?}"
     );
     assert!(!err.retryable());

@@ -24,6 +24,10 @@ pub(crate) const MAX_SIDE: u32 = 8192;
 /// rate is lying, and a lie would set the time limit.
 pub(crate) const MIN_BYTES_PER_SEC: f64 = 128.0;
 
+/// Files a segmenting run may write beyond one per 2 s of video (segments are at least 4 s; the
+/// init segment, playlist, thumbnail and ffmpeg's temporary names come on top).
+const OUTPUT_FILES_BASE: u64 = 64;
+
 /// ffmpeg's and ffprobe's `-format_whitelist`.
 pub(crate) fn format_whitelist() -> String {
     DEMUXERS.join(",")
@@ -48,6 +52,9 @@ pub(crate) struct Bounds {
     pub duration: f64,
     /// The most all output files of a segmenting run may take together.
     pub output_bytes: u64,
+    /// The most files it may write: a file whose frames run far past its claimed duration
+    /// would otherwise fill the directory with tiny segments.
+    pub output_files: u64,
 }
 
 /// Refuses what must not be decoded; otherwise the bounds for processing it.
@@ -86,6 +93,7 @@ pub(crate) fn admit(
         demuxer,
         duration,
         output_bytes: tools.output_limit(size_bytes, duration),
+        output_files: OUTPUT_FILES_BASE.saturating_add((duration / 2.0).min(1e15) as u64),
     })
 }
 
@@ -107,7 +115,8 @@ fn human_duration(secs: f64) -> String {
     }
 }
 
-fn human_size(bytes: u64) -> String {
+/// `1266 bytes`, `65 KB`, `70 MB`.
+pub(crate) fn human_size(bytes: u64) -> String {
     match bytes {
         0..=9_999 => format!("{bytes} bytes"),
         10_000..=9_999_999 => format!("{} KB", bytes / 1000),
@@ -184,5 +193,6 @@ mod tests {
         assert!(small.output_bytes < 100 << 20, "{}", small.output_bytes);
         let big = admit(&tools, &probe("mov", 64, 64, Some(600.0)), 2 << 30).unwrap();
         assert!(big.output_bytes > 4 << 30, "{}", big.output_bytes);
+        assert_eq!((small.output_files, big.output_files), (69, 364));
     }
 }

@@ -145,9 +145,9 @@ pub enum MediaError {
     /// plain sentence for people, with no paths.
     #[error("{0}")]
     Refused(String),
-    /// ffmpeg wrote more than the run's output bound and was stopped.
-    #[error("the output grew past its limit of {0} bytes")]
-    OutputTooLarge(u64),
+    /// ffmpeg wrote more than the run's output bound (`65 KB`, `69 files`) and was stopped.
+    #[error("the output grew past its limit of {0}")]
+    OutputTooLarge(String),
     /// ffmpeg could not allocate within its memory limit. The detail has no paths.
     #[error("ffmpeg ran out of the memory it may use: {0}")]
     OutOfMemory(String),
@@ -173,10 +173,9 @@ impl MediaError {
             Self::NotAVideo => "the file is not a video".to_owned(),
             Self::Unreadable(_) => "the video is damaged or incomplete".to_owned(),
             Self::Refused(reason) => reason.clone(),
-            Self::OutputTooLarge(limit) => format!(
-                "the converted video grew past its limit of {} MB",
-                limit / 1_000_000
-            ),
+            Self::OutputTooLarge(limit) => {
+                format!("the converted video grew past its limit of {limit}")
+            }
             Self::OutOfMemory(_) => {
                 "processing the video needs more memory than the server allows".to_owned()
             }
@@ -357,7 +356,10 @@ async fn segment(
         nice: tools.nice,
         limit: tools.time_limit(plan.bounds.duration),
         memory: tools.memory_limit,
-        output: Output::Dir(plan.bounds.output_bytes),
+        output: Output::Dir {
+            bytes: plan.bounds.output_bytes,
+            files: plan.bounds.output_files,
+        },
         cancel,
         stdout: Stdout::Progress {
             duration: plan.duration,
@@ -462,7 +464,7 @@ fn classify_ffmpeg_failure(
     if let Some(signal) = status.signal() {
         return match signal {
             // The kernel's answer to a write past RLIMIT_FSIZE.
-            libc::SIGXFSZ => MediaError::OutputTooLarge(output_bound),
+            libc::SIGXFSZ => MediaError::OutputTooLarge(admit::human_size(output_bound)),
             libc::SIGSEGV | libc::SIGABRT | libc::SIGBUS | libc::SIGILL | libc::SIGFPE => {
                 MediaError::Crashed(format!("{status}; {}", detail()))
             }
@@ -604,7 +606,7 @@ mod tests {
         assert!(MediaError::Tool("x".into()).retryable());
         assert!(MediaError::Io(std::io::Error::other("x")).retryable());
         assert_eq!(
-            MediaError::OutputTooLarge(200_000_000).short_reason(),
+            MediaError::OutputTooLarge("200 MB".into()).short_reason(),
             "the converted video grew past its limit of 200 MB"
         );
     }
@@ -623,10 +625,11 @@ mod tests {
             classify_ffmpeg_failure(&finished, input, &tools, 5)
         };
         // A raw wait status is the signal number, or the exit code shifted left by 8.
-        assert!(matches!(
-            ended(libc::SIGXFSZ, ""),
-            MediaError::OutputTooLarge(5)
-        ));
+        let too_large = ended(libc::SIGXFSZ, "");
+        assert!(
+            matches!(&too_large, MediaError::OutputTooLarge(b) if b == "5 bytes"),
+            "{too_large:?}"
+        );
         assert!(matches!(ended(libc::SIGSEGV, ""), MediaError::Crashed(_)));
         let killed = ended(libc::SIGKILL, "");
         assert!(matches!(killed, MediaError::Tool(_)) && killed.retryable());
@@ -655,7 +658,7 @@ mod tests {
         for err in [
             MediaError::Unreadable("moov atom not found".into()),
             MediaError::Refused("the picture is too large".into()),
-            MediaError::OutputTooLarge(1),
+            MediaError::OutputTooLarge("1 bytes".into()),
             MediaError::OutOfMemory("malloc of size 1 failed".into()),
             MediaError::Crashed("signal 11".into()),
         ] {

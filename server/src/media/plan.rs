@@ -290,6 +290,7 @@ mod tests {
             demuxer: "mov",
             duration: 5.0,
             output_bytes: 1 << 30,
+            output_files: 100,
         };
         decide(probe, bounds)
     }

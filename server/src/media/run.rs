@@ -30,9 +30,9 @@ const OUTPUT_CHECK: Duration = Duration::from_millis(250);
 pub(crate) enum Output {
     /// Each file at most this many bytes (RLIMIT_FSIZE: the kernel stops the write with SIGXFSZ).
     File(u64),
-    /// All files in the working directory together at most this many bytes (measured every
-    /// 250 ms), each file also at most that (RLIMIT_FSIZE).
-    Dir(u64),
+    /// The working directory at most `files` files of `bytes` bytes together (measured every
+    /// 250 ms), each file also at most `bytes` (RLIMIT_FSIZE).
+    Dir { bytes: u64, files: u64 },
 }
 
 /// What to do with the child's stdout.
@@ -103,7 +103,7 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
         command.current_dir(cwd);
     }
     let file_size = match run.output {
-        Output::File(bytes) | Output::Dir(bytes) => bytes,
+        Output::File(bytes) | Output::Dir { bytes, .. } => bytes,
     };
     confine(&mut command, run.memory, file_size);
     tracing::debug!(tool = run.name, program = %run.program.display(), args = ?run.args, nice = run.nice, "starting");
@@ -133,7 +133,7 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
     tokio::pin!(deadline);
     let mut output_check = tokio::time::interval(OUTPUT_CHECK);
     let watched = match (run.output, run.cwd) {
-        (Output::Dir(bytes), Some(dir)) => Some((dir, bytes)),
+        (Output::Dir { bytes, files }, Some(dir)) => Some((dir, bytes, files)),
         _ => None,
     };
 
@@ -153,13 +153,20 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
                 return Err(MediaError::TimedOut(run.limit));
             }
             _ = output_check.tick(), if watched.is_some() => {
-                let Some((dir, bound)) = watched else { continue };
-                let written = dir_size(dir).await;
-                if written > bound {
+                let Some((dir, max_bytes, max_files)) = watched else { continue };
+                let (bytes, files) = dir_usage(dir).await;
+                let past = if bytes > max_bytes {
+                    Some(super::admit::human_size(max_bytes))
+                } else if files > max_files {
+                    Some(format!("{max_files} files"))
+                } else {
+                    None
+                };
+                if let Some(limit) = past {
                     kill(&mut child).await;
                     stderr_task.abort();
-                    tracing::warn!(tool = run.name, written, bound, "output past its bound; the child was killed");
-                    return Err(MediaError::OutputTooLarge(bound));
+                    tracing::warn!(tool = run.name, bytes, files, %limit, "output past its bound; the child was killed");
+                    return Err(MediaError::OutputTooLarge(limit));
                 }
             }
             read = stdout.read(&mut chunk), if stdout_open => match read {
@@ -203,20 +210,22 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
     })
 }
 
-/// The total size of the regular files directly in `dir` (ffmpeg writes no subdirectories).
-async fn dir_size(dir: &Path) -> u64 {
-    let mut total = 0u64;
+/// The total size and the number of the regular files directly in `dir` (ffmpeg writes no
+/// subdirectories).
+async fn dir_usage(dir: &Path) -> (u64, u64) {
+    let (mut bytes, mut files) = (0u64, 0u64);
     let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
-        return 0;
+        return (0, 0);
     };
     while let Ok(Some(entry)) = entries.next_entry().await {
         if let Ok(meta) = entry.metadata().await {
             if meta.is_file() {
-                total = total.saturating_add(meta.len());
+                bytes = bytes.saturating_add(meta.len());
+                files += 1;
             }
         }
     }
-    total
+    (bytes, files)
 }
 
 /// Kills the child (SIGKILL) and reaps it, so no process is left behind.

@@ -52,6 +52,9 @@ pub enum Fixture {
     ConcatList,
     /// Two H.264 frames in Matroska, the second at 100 000 s: a few KB claiming 28 hours.
     HugeDuration,
+    /// [`Fixture::HugeDuration`] with its Matroska `Duration` rewritten to 2 s: a 1.3 KB file whose
+    /// claim is plausible but whose frames run for 28 hours.
+    FramesOutrunTheClaim,
     /// One H.264 frame at 7680×4320.
     HugeDimensions,
     /// HEVC at 3840×2160, 1 s, no audio: a 4K transcode, whose encoder needs more than 384 MiB
@@ -60,7 +63,7 @@ pub enum Fixture {
 }
 
 impl Fixture {
-    pub const ALL: [Fixture; 22] = [
+    pub const ALL: [Fixture; 23] = [
         Fixture::H264AacMp4,
         Fixture::HevcMkv,
         Fixture::Vp9OpusWebm,
@@ -81,6 +84,7 @@ impl Fixture {
         Fixture::HlsPlaylist,
         Fixture::ConcatList,
         Fixture::HugeDuration,
+        Fixture::FramesOutrunTheClaim,
         Fixture::HugeDimensions,
         Fixture::UhdHevc,
     ];
@@ -107,6 +111,7 @@ impl Fixture {
             Fixture::HlsPlaylist => "playlist.m3u8",
             Fixture::ConcatList => "list.ffconcat",
             Fixture::HugeDuration => "huge-duration.mkv",
+            Fixture::FramesOutrunTheClaim => "claims-2s-runs-28h.mkv",
             Fixture::HugeDimensions => "huge-8k.mp4",
             Fixture::UhdHevc => "uhd-hevc.mkv",
         }
@@ -369,6 +374,17 @@ fn generate(kind: Fixture, dir: &Path, out: &Path) {
             X264_FAST,
             &["-an", "-f", "matroska", out_s],
         ]),
+        Fixture::FramesOutrunTheClaim => {
+            let mut bytes = std::fs::read(make(Fixture::HugeDuration, dir)).expect("read");
+            // The Segment Info's Duration: ID 0x4489, size 8, a big-endian f64 in milliseconds.
+            let at = bytes
+                .windows(3)
+                .position(|w| w == [0x44, 0x89, 0x88])
+                .expect("a Duration element")
+                + 3;
+            bytes[at..at + 8].copy_from_slice(&2000.0f64.to_be_bytes());
+            std::fs::write(out, bytes).expect("write the liar");
+        }
         Fixture::HugeDimensions => ffmpeg(&[
             &["-f", "lavfi", "-i", "color=black:size=7680x4320:rate=25"],
             &["-frames:v", "1", "-c:v", "libx264", "-preset", "ultrafast"],

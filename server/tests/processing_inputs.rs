@@ -220,6 +220,14 @@ input!(
     }
 );
 input!(
+    a_tiny_file_whose_frames_outrun_its_claim_is_stopped,
+    Fixture::FramesOutrunTheClaim,
+    Expect::Failed {
+        reason: "the converted video grew past its limit of 65 files",
+        attempts: 1
+    }
+);
+input!(
     an_8k_picture_is_refused,
     Fixture::HugeDimensions,
     Expect::Failed {

@@ -469,14 +469,25 @@ async fn keyframes_too_far_apart_are_transcoded_instead_of_remuxed() {
     );
 }
 
+/// The reason for anything ffprobe's format whitelist stops.
+const UNSUPPORTED: &str = "the file is not a video in a format Cloister accepts \
+    (MP4, MOV, MKV, WebM, AVI, MPEG-TS, FLV, Ogg, MPEG or WMV)";
+
 #[tokio::test]
 async fn what_is_not_a_video_is_refused_for_good() {
     for kind in [Fixture::NotAVideo, Fixture::Text, Fixture::AudioOnly] {
         let (result, work) = prepare_fixture(kind).await;
         let err = result.expect_err("not a video");
-        assert!(matches!(err, MediaError::NotAVideo), "{kind:?}: {err:?}");
         assert!(!err.retryable());
-        assert_eq!(err.short_reason(), "the file is not a video");
+        if kind == Fixture::Text {
+            // Named `.txt`, ffprobe takes it for ANSI art (`tty`), which the whitelist stops;
+            // as a job's `original` it is no format at all (tests/processing_inputs.rs).
+            assert!(matches!(err, MediaError::Refused(_)), "{kind:?}: {err:?}");
+            assert_eq!(err.short_reason(), UNSUPPORTED);
+        } else {
+            assert!(matches!(err, MediaError::NotAVideo), "{kind:?}: {err:?}");
+            assert_eq!(err.short_reason(), "the file is not a video");
+        }
         // Nothing was written for it.
         assert_eq!(
             std::fs::read_dir(work.path()).unwrap().count(),
@@ -496,6 +507,10 @@ async fn a_truncated_file_is_an_error_not_a_shorter_video() {
             "{kind:?}: {err:?}"
         );
         assert_eq!(err.short_reason(), "the video is damaged or incomplete");
+        assert!(
+            !err.retryable(),
+            "{kind:?}: the same bytes fail the same way"
+        );
         let input = fixture(kind);
         assert!(
             !err.to_string().contains(&*input.to_string_lossy()),
@@ -675,4 +690,291 @@ async fn a_missing_ffmpeg_is_a_tool_error() {
     .await
     .expect_err("no ffprobe");
     assert!(matches!(err, MediaError::Tool(_)), "{err:?}");
+}
+
+/// Video packets of a file as (decode time, duration) in seconds, from ffprobe.
+fn video_packets(path: &Path) -> Vec<(f64, f64)> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-of", "csv=p=0"])
+        .args(["-show_entries", "packet=dts_time,duration_time"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (dts, duration) = line.split_once(',')?;
+            Some((
+                dts.parse().ok()?,
+                duration.trim_end_matches(',').parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_variable_frame_rate_video_is_timed_by_its_fragments() {
+    let (result, work) = prepare_fixture(Fixture::VariableFrameRate).await;
+    let prepared = result.expect("prepared");
+    // The whole length (5.9 s, not the 3.2 s ffmpeg's playlist claims), the segments adding up.
+    check(
+        Fixture::VariableFrameRate,
+        &prepared,
+        work.path(),
+        Expect {
+            preparation: Preparation::Remuxed,
+            audio: false,
+            size: Some((320, 240)),
+        },
+    );
+    assert!(prepared.segments.len() >= 2, "{prepared:?}");
+    // Each segment's listed time is that of the frames it holds.
+    let init = std::fs::read(&prepared.init).unwrap();
+    let mut origin = None;
+    let mut frames = 0;
+    for (i, seg) in prepared.segments.iter().enumerate() {
+        let joined = work.path().join(format!("alone-{i}.mp4"));
+        let mut data = init.clone();
+        data.extend(std::fs::read(&seg.path).unwrap());
+        std::fs::write(&joined, data).unwrap();
+        let packets = video_packets(&joined);
+        frames += packets.len();
+        let first = packets.first().expect("frames").0;
+        let end = packets.iter().map(|(d, l)| d + l).fold(0.0, f64::max);
+        let origin = *origin.get_or_insert(first);
+        let (start, length) = (first - origin, end - first);
+        assert!(
+            (seg.start_ms as f64 / 1000.0 - start).abs() < 0.01,
+            "segment {i} starts at {start} s: {seg:?}"
+        );
+        assert!(
+            (seg.duration_ms as f64 / 1000.0 - length).abs() < 0.01,
+            "segment {i} lasts {length} s: {seg:?}"
+        );
+    }
+    assert_eq!(frames, 80);
+    let source = video_packets(&fixture(Fixture::VariableFrameRate));
+    let real = source.iter().map(|(d, l)| d + l).fold(0.0, f64::max) - source[0].0;
+    assert!(
+        (prepared.duration_ms as f64 / 1000.0 - real).abs() < 0.01,
+        "{} ms, the frames span {real} s",
+        prepared.duration_ms
+    );
+}
+
+/// Whether anything opened `fifo` for reading while `during` ran: a writer blocks on it until a
+/// reader comes.
+async fn opened_while<T>(fifo: &Path, during: impl std::future::Future<Output = T>) -> (T, bool) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let status = Command::new("mkfifo").arg(fifo).status().expect("mkfifo");
+    assert!(status.success());
+    let opened = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (fifo, opened) = (fifo.to_owned(), opened.clone());
+        std::thread::spawn(move || {
+            if let Ok(file) = std::fs::OpenOptions::new().write(true).open(&fifo) {
+                opened.store(true, std::sync::atomic::Ordering::SeqCst);
+                drop(file);
+            }
+        })
+    };
+    let out = tokio::time::timeout(Duration::from_secs(60), during)
+        .await
+        .expect("bounded");
+    let was_opened = opened.load(std::sync::atomic::Ordering::SeqCst);
+    // Release the writer: a non-blocking reader completes its open.
+    let _reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(fifo)
+        .expect("open the fifo");
+    writer.join().unwrap();
+    (out, was_opened)
+}
+
+#[tokio::test]
+async fn playlists_and_concat_lists_are_refused_without_reading_what_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.ts");
+    let lists = [
+        (
+            "playlist",
+            format!(
+                "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n{}\n#EXT-X-ENDLIST\n",
+                target.display()
+            ),
+        ),
+        (
+            "concat",
+            "ffconcat version 1.0\nfile target.ts\n".to_owned(),
+        ),
+    ];
+    for (name, text) in lists {
+        let input = dir.path().join(name);
+        std::fs::write(&input, text).unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let cancel = CancellationToken::new();
+        let tools = tools();
+        let (result, opened) = opened_while(
+            &target,
+            prepare(&tools, &input, work.path(), &cancel, &no_progress),
+        )
+        .await;
+        assert!(!opened, "{name}: the file it names was opened");
+        let err = result.expect_err(name);
+        assert!(matches!(err, MediaError::Refused(_)), "{name}: {err:?}");
+        assert_eq!(err.short_reason(), UNSUPPORTED);
+        assert!(!err.retryable());
+        assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
+        std::fs::remove_file(&target).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_file_claiming_a_huge_duration_is_refused_before_decoding() {
+    let size = std::fs::metadata(fixture(Fixture::HugeDuration))
+        .unwrap()
+        .len();
+    let (result, work) = tokio::time::timeout(
+        Duration::from_secs(60),
+        prepare_fixture(Fixture::HugeDuration),
+    )
+    .await
+    .expect("refused at once, not decoded for hours");
+    let err = result.expect_err("refused");
+    assert!(matches!(err, MediaError::Refused(_)), "{err:?}");
+    assert!(!err.retryable());
+    assert_eq!(
+        err.short_reason(),
+        format!("the file claims to last 27 hours, more than a file of {size} bytes can hold")
+    );
+    assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_picture_beyond_4k_is_refused_before_decoding() {
+    let (result, work) = prepare_fixture(Fixture::HugeDimensions).await;
+    let err = result.expect_err("refused");
+    assert!(matches!(err, MediaError::Refused(_)), "{err:?}");
+    assert!(!err.retryable());
+    assert_eq!(
+        err.short_reason(),
+        "the picture is too large (7680×4320); at most 4096×2304 is accepted"
+    );
+    assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_tiny_file_whose_frames_outrun_its_claim_is_stopped() {
+    // 1.3 KB claiming 2 s, its second frame at 100 000 s: transcoded at a constant rate it would
+    // become 28 hours of segments. Its bound: 64 + 1 files, 64 MiB + 2 MiB.
+    let (result, work) = tokio::time::timeout(
+        Duration::from_secs(120),
+        prepare_fixture(Fixture::FramesOutrunTheClaim),
+    )
+    .await
+    .expect("stopped in bounded time");
+    let err = result.expect_err("stopped");
+    assert!(
+        matches!(&err, MediaError::OutputTooLarge(limit) if limit == "65 files"),
+        "{err:?}"
+    );
+    assert!(!err.retryable());
+    assert_eq!(
+        err.short_reason(),
+        "the converted video grew past its limit of 65 files"
+    );
+    let files = std::fs::read_dir(work.path()).unwrap().count();
+    let bytes = dir_bytes(work.path());
+    eprintln!("stopped with {files} files, {bytes} B written");
+    assert!(files <= 1000, "{files} files");
+    assert!(bytes <= 66 << 20, "{bytes} B");
+    assert!(processes_using(work.path()).is_empty());
+}
+
+/// The total size of the files in `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_transcode_past_its_output_bound_is_stopped() {
+    // A 5-s 360p transcode writes about a MB; here its bound is 64 KiB. (Not LongMpeg4: the
+    // cancelling test looks for any ffmpeg reading that file.)
+    let bound = 64 << 10;
+    let tools = MediaTools {
+        output_base: bound,
+        output_per_input_byte: 0,
+        output_per_sec: 0,
+        ..tools()
+    };
+    let work = tempfile::tempdir().unwrap();
+    let result = prepare(
+        &tools,
+        &fixture(Fixture::HevcMkv),
+        work.path(),
+        &CancellationToken::new(),
+        &no_progress,
+    )
+    .await;
+    let err = result.expect_err("stopped");
+    assert!(
+        matches!(&err, MediaError::OutputTooLarge(limit) if limit == "65 KB"),
+        "{err:?}"
+    );
+    assert!(!err.retryable());
+    let written = dir_bytes(work.path());
+    eprintln!("bound {bound} B, written when stopped {written} B");
+    assert!(
+        written <= 2 * bound,
+        "wrote {written} B past a bound of {bound} B"
+    );
+    assert!(processes_using(work.path()).is_empty());
+}
+
+#[tokio::test]
+async fn ffmpeg_runs_within_its_memory_limit() {
+    // ffprobe and an ordinary run fit in 384 MiB; a 4K encoder does not (it needs ~512 MiB).
+    let tools = MediaTools {
+        memory_limit: Some(384 << 20),
+        ..tools()
+    };
+    let work = tempfile::tempdir().unwrap();
+    let cancel = CancellationToken::new();
+    let big = prepare(
+        &tools,
+        &fixture(Fixture::UhdHevc),
+        work.path(),
+        &cancel,
+        &no_progress,
+    )
+    .await
+    .expect_err("out of memory");
+    assert!(matches!(big, MediaError::OutOfMemory(_)), "{big:?}");
+    assert!(!big.retryable());
+    assert_eq!(
+        big.short_reason(),
+        "processing the video needs more memory than the server allows"
+    );
+    let small = tempfile::tempdir().unwrap();
+    prepare(
+        &tools,
+        &fixture(Fixture::OddDimensions),
+        small.path(),
+        &cancel,
+        &no_progress,
+    )
+    .await
+    .expect("a small transcode fits");
 }

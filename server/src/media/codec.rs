@@ -24,17 +24,17 @@ impl InitInfo {
 
 /// One box: its four-character type and its body (after the header).
 #[derive(Debug, Clone, Copy)]
-struct Mp4Box<'a> {
-    kind: [u8; 4],
-    body: &'a [u8],
+pub(super) struct Mp4Box<'a> {
+    pub kind: [u8; 4],
+    pub body: &'a [u8],
 }
 
 /// The boxes laid end to end in `data`; stops at the first malformed header.
-struct Boxes<'a> {
+pub(super) struct Boxes<'a> {
     rest: &'a [u8],
 }
 
-fn boxes(data: &[u8]) -> Boxes<'_> {
+pub(super) fn boxes(data: &[u8]) -> Boxes<'_> {
     Boxes { rest: data }
 }
 
@@ -74,11 +74,11 @@ impl<'a> Iterator for Boxes<'a> {
     }
 }
 
-fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+pub(super) fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     boxes(data).find(|b| &b.kind == kind).map(|b| b.body)
 }
 
-fn path<'a>(data: &'a [u8], kinds: &[&[u8; 4]]) -> Option<&'a [u8]> {
+pub(super) fn path<'a>(data: &'a [u8], kinds: &[&[u8; 4]]) -> Option<&'a [u8]> {
     kinds.iter().try_fold(data, |d, k| child(d, k))
 }
 
@@ -220,16 +220,18 @@ fn audio_object_type(asc: &[u8]) -> Option<u8> {
     }
 }
 
+/// One box around `body`, for tests that build MP4 data.
+#[cfg(test)]
+pub(super) fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(body);
-        out
-    }
 
     fn trak(handler: &[u8; 4], entry: Vec<u8>) -> Vec<u8> {
         let mut hdlr = vec![0u8; 8];

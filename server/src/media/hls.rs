@@ -1,5 +1,6 @@
 //! Reading the VOD playlist ffmpeg's HLS muxer wrote: the init segment's name and each media
-//! segment's name and `#EXTINF` duration.
+//! segment's name and `#EXTINF` duration. The durations are checked but not used: they are the
+//! muxer's guess; `fragments` reads the real ones.
 
 /// The playlist's content.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,29 +82,6 @@ fn plain_name(name: &str) -> Option<String> {
     ok.then(|| name.to_owned())
 }
 
-/// Segment times in whole milliseconds: each start is the rounded running sum, so the durations
-/// add up exactly to the rounded total. Returns (start_ms, duration_ms) per segment.
-pub(crate) fn timeline(durations: &[f64]) -> Vec<(u64, u64)> {
-    let mut sum = 0.0_f64;
-    let mut out = Vec::with_capacity(durations.len());
-    for d in durations {
-        let start = to_ms(sum);
-        sum += d;
-        let end = to_ms(sum).max(start);
-        out.push((start, end - start));
-    }
-    out
-}
-
-fn to_ms(seconds: f64) -> u64 {
-    let ms = (seconds * 1000.0).round();
-    if ms.is_finite() && ms > 0.0 {
-        ms as u64
-    } else {
-        0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,15 +124,5 @@ mod tests {
         );
         assert_eq!(attribute("URI=i.mp4", "URI"), Some("i.mp4"));
         assert_eq!(attribute("URI=\"unterminated", "URI"), None);
-    }
-
-    #[test]
-    fn the_timeline_adds_up() {
-        let t = timeline(&[4.004, 4.004, 4.004, 0.5]);
-        assert_eq!(t, vec![(0, 4004), (4004, 4004), (8008, 4004), (12012, 500)]);
-        let t = timeline(&[0.3333, 0.3333, 0.3334]);
-        let total: u64 = t.iter().map(|(_, d)| d).sum();
-        assert_eq!(total, 1000);
-        assert_eq!(timeline(&[0.04]), vec![(0, 40)]);
     }
 }

@@ -6,13 +6,19 @@
 //! writes the manifest.
 //!
 //! - `probe`: ffprobe's JSON → streams, duration, rotation;
+//! - `admit`: refusing hostile files (playlists, huge pictures, lying durations) and bounding
+//!   the runs over the rest;
 //! - `plan`: remux or transcode, and the ffmpeg arguments;
-//! - `run`: spawning ffmpeg/ffprobe with progress, a time limit and cancellation;
-//! - `hls`: the playlist ffmpeg's HLS muxer writes → segment names and durations;
+//! - `run`: spawning ffmpeg/ffprobe with progress, a time limit, memory and output bounds, and
+//!   cancellation;
+//! - `hls`: the playlist ffmpeg's HLS muxer writes → segment names;
+//! - `fragments`: the segments' `moof` boxes → their real start times and durations;
 //! - `codec`: the init segment's boxes → the MSE codec string;
 //! - `thumb`: the JPEG thumbnail.
 
+mod admit;
 mod codec;
+mod fragments;
 mod hls;
 mod plan;
 mod probe;
@@ -28,13 +34,14 @@ use cloister_shared::manifest::Preparation;
 use tokio_util::sync::CancellationToken;
 
 use plan::{Plan, VideoPlan};
-use run::{Run, Stdout};
+use run::{Output, Run, Stdout};
 
 /// A remux whose keyframes are further apart than this gives segments too long to fetch, decrypt
 /// and buffer one at a time; such a video is transcoded instead.
 const MAX_REMUX_SEGMENT_SECS: f64 = 12.0;
-/// The longest time limit ever set, whatever the duration and factor say.
-const MAX_TIME_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The longest time limit ever set, whatever the duration and factor say: a 4K hour transcoded
+/// at a fifth of real time on one slow core still fits.
+const MAX_TIME_LIMIT: Duration = Duration::from_secs(12 * 3600);
 /// ffmpeg's playlist and init segment are a few KB; more than this is not theirs.
 const MAX_SMALL_OUTPUT: u64 = 16 << 20;
 
@@ -48,12 +55,21 @@ pub struct MediaTools {
     /// Time limit of one ffmpeg run = `time_limit_base` + `time_limit_factor` × video duration.
     pub time_limit_base: Duration,
     pub time_limit_factor: f64,
+    /// Address space (RLIMIT_AS) each ffmpeg and ffprobe may map; None for no limit.
+    pub memory_limit: Option<u64>,
+    /// Output of one segmenting run = `output_base` + `output_per_input_byte` × the input's
+    /// size + `output_per_sec` × the video's (bounded) duration; ffmpeg is stopped past it.
+    pub output_base: u64,
+    pub output_per_input_byte: u64,
+    pub output_per_sec: u64,
 }
 
 impl MediaTools {
     /// `ffmpeg` and `ffprobe` from `PATH`, under `nice -n 10`, with a time limit of 10 minutes
     /// plus 10 × the video's duration per ffmpeg run (a 5-minute video may take up to an hour:
     /// ample for a 720p `veryfast` encode on one slow core, yet a stuck ffmpeg is stopped).
+    /// Each run may map 1 GiB (a 4K HEVC transcode needs about 512 MiB, most of it shared
+    /// libraries) and write 64 MiB + 2 × the input + 1 MiB (8 Mbit/s) a second of video.
     pub fn from_path() -> Self {
         Self {
             ffmpeg: "ffmpeg".into(),
@@ -61,10 +77,22 @@ impl MediaTools {
             nice: true,
             time_limit_base: Duration::from_secs(10 * 60),
             time_limit_factor: 10.0,
+            memory_limit: Some(1 << 30),
+            output_base: 64 << 20,
+            output_per_input_byte: 2,
+            output_per_sec: 1 << 20,
         }
     }
 
-    /// The time limit for an ffmpeg run over a video of `duration_secs` (at most a week).
+    /// The most a segmenting run over `input_bytes` lasting `duration_secs` may write.
+    pub fn output_limit(&self, input_bytes: u64, duration_secs: f64) -> u64 {
+        let per_sec = (self.output_per_sec as f64 * duration_secs.max(0.0)).min(u64::MAX as f64);
+        self.output_base
+            .saturating_add(input_bytes.saturating_mul(self.output_per_input_byte))
+            .saturating_add(per_sec as u64)
+    }
+
+    /// The time limit for an ffmpeg run over a video of `duration_secs` (at most 12 hours).
     pub fn time_limit(&self, duration_secs: f64) -> Duration {
         let extra = self.time_limit_factor * duration_secs;
         let extra = if extra.is_finite() && extra > 0.0 {
@@ -113,6 +141,19 @@ pub enum MediaError {
     /// ffprobe or ffmpeg could not read it, e.g. truncated. The detail has no paths.
     #[error("the video could not be read: {0}")]
     Unreadable(String),
+    /// Refused before decoding (a playlist, a huge picture, a lying duration); the text is a
+    /// plain sentence for people, with no paths.
+    #[error("{0}")]
+    Refused(String),
+    /// ffmpeg wrote more than the run's output bound (`65 KB`, `69 files`) and was stopped.
+    #[error("the output grew past its limit of {0}")]
+    OutputTooLarge(String),
+    /// ffmpeg could not allocate within its memory limit. The detail has no paths.
+    #[error("ffmpeg ran out of the memory it may use: {0}")]
+    OutOfMemory(String),
+    /// ffmpeg died of a crash signal (SIGSEGV, SIGABRT…) on this input.
+    #[error("ffmpeg crashed: {0}")]
+    Crashed(String),
     /// ffmpeg ran longer than its limit and was killed.
     #[error("processing took longer than its limit of {} s", .0.as_secs())]
     TimedOut(Duration),
@@ -131,6 +172,14 @@ impl MediaError {
         match self {
             Self::NotAVideo => "the file is not a video".to_owned(),
             Self::Unreadable(_) => "the video is damaged or incomplete".to_owned(),
+            Self::Refused(reason) => reason.clone(),
+            Self::OutputTooLarge(limit) => {
+                format!("the converted video grew past its limit of {limit}")
+            }
+            Self::OutOfMemory(_) => {
+                "processing the video needs more memory than the server allows".to_owned()
+            }
+            Self::Crashed(_) => "the video converter (ffmpeg) crashed on this file".to_owned(),
             Self::TimedOut(limit) => {
                 let secs = limit.as_secs();
                 match secs {
@@ -147,9 +196,12 @@ impl MediaError {
         }
     }
 
-    /// False for `NotAVideo` (retrying cannot help) and `Cancelled`; true for the others.
+    /// Whether another attempt could succeed (docs/decisions.md): only a failure of the moment
+    /// — ffmpeg missing or killed from outside (the OOM killer), a time limit hit while the
+    /// server was loaded, an I/O error. What the input decides — not a video, damaged, refused,
+    /// too much output or memory, a crash on it — fails the same way every time.
     pub fn retryable(&self) -> bool {
-        !matches!(self, Self::NotAVideo | Self::Cancelled)
+        matches!(self, Self::TimedOut(_) | Self::Tool(_) | Self::Io(_))
     }
 }
 
@@ -190,7 +242,11 @@ pub async fn prepare(
     on_progress(JobPhase::Probing, 0.0);
     let probe = probe::probe(tools, &input, cancel).await?;
     tracing::info!(input = %input.display(), ?probe, "probed");
-    let mut plan = plan::decide(&probe)?;
+    let size_bytes = tokio::fs::metadata(&input).await?.len();
+    let bounds = admit::admit(tools, &probe, size_bytes).inspect_err(|err| {
+        tracing::warn!(error = %err, size_bytes, "refused before decoding");
+    })?;
+    let mut plan = plan::decide(&probe, bounds)?;
     on_progress(JobPhase::Probing, 1.0);
     tracing::info!(?plan, "plan");
 
@@ -298,7 +354,12 @@ async fn segment(
         args: plan.ffmpeg_args(input),
         cwd: Some(work_dir),
         nice: tools.nice,
-        limit: tools.time_limit(plan.duration.unwrap_or(0.0)),
+        limit: tools.time_limit(plan.bounds.duration),
+        memory: tools.memory_limit,
+        output: Output::Dir {
+            bytes: plan.bounds.output_bytes,
+            files: plan.bounds.output_files,
+        },
         cancel,
         stdout: Stdout::Progress {
             duration: plan.duration,
@@ -307,7 +368,12 @@ async fn segment(
     })
     .await?;
     if !finished.success() {
-        return Err(classify_ffmpeg_failure(&finished, input, tools.nice));
+        return Err(classify_ffmpeg_failure(
+            &finished,
+            input,
+            tools,
+            plan.bounds.output_bytes,
+        ));
     }
 
     let playlist_path = work_dir.join(plan::PLAYLIST);
@@ -326,24 +392,36 @@ async fn segment(
             "no frames could be read from the video".to_owned(),
         ));
     }
-    let durations: Vec<f64> = playlist.segments.iter().map(|(_, d)| *d).collect();
-    let longest_secs = durations.iter().copied().fold(0.0, f64::max);
-    let mut segments = Vec::with_capacity(playlist.segments.len());
-    for ((name, _), (start_ms, duration_ms)) in
-        playlist.segments.iter().zip(hls::timeline(&durations))
-    {
+    // Times come from the fragments themselves: the playlist's are the muxer's guess from the
+    // nominal frame rate, wrong for a variable one.
+    let unreadable_times =
+        |what: &str| MediaError::Tool(format!("ffmpeg wrote {what} whose times cannot be read"));
+    let track = fragments::video_track(&read_small(&init).await?)
+        .ok_or_else(|| unreadable_times("an init segment"))?;
+    let mut paths = Vec::with_capacity(playlist.segments.len());
+    let mut spans = Vec::with_capacity(playlist.segments.len());
+    for (name, _) in &playlist.segments {
         let path = work_dir.join(name);
         if !non_empty_file(&path).await {
             return Err(MediaError::Tool(format!(
                 "the playlist names a segment ffmpeg did not write ({name})"
             )));
         }
-        segments.push(PreparedSegment {
+        let moofs = fragments::read_moofs(&path).await?;
+        spans.push(fragments::span(&moofs, &track).ok_or_else(|| unreadable_times("a segment"))?);
+        paths.push(path);
+    }
+    let times = fragments::timeline(&spans, track.timescale);
+    let longest_secs = times.iter().map(|(_, d)| *d).max().unwrap_or(0) as f64 / 1000.0;
+    let segments: Vec<PreparedSegment> = paths
+        .into_iter()
+        .zip(times)
+        .map(|(path, (start_ms, duration_ms))| PreparedSegment {
             path,
             start_ms,
             duration_ms,
-        });
-    }
+        })
+        .collect();
     let duration_ms = segments
         .last()
         .map_or(0, |s| s.start_ms.saturating_add(s.duration_ms));
@@ -371,14 +449,36 @@ async fn segment(
     })
 }
 
-/// Why ffmpeg exited non-zero: the input (damaged, undecodable) or the tool itself.
-fn classify_ffmpeg_failure(finished: &run::Finished, input: &Path, nice: bool) -> MediaError {
+/// Why ffmpeg exited non-zero: the input (damaged, undecodable, too big for its bounds) or the
+/// tool itself.
+fn classify_ffmpeg_failure(
+    finished: &run::Finished,
+    input: &Path,
+    tools: &MediaTools,
+    output_bound: u64,
+) -> MediaError {
+    use std::os::unix::process::ExitStatusExt;
     let status = finished.status;
-    let Some(code) = status.code() else {
-        return MediaError::Tool(format!("ffmpeg was killed ({status})"));
-    };
+    let detail = || sanitize(&finished.stderr, input);
     let lower = finished.stderr.to_ascii_lowercase();
-    if nice && matches!(code, 126 | 127) && lower.contains("nice") {
+    if let Some(signal) = status.signal() {
+        return match signal {
+            // The kernel's answer to a write past RLIMIT_FSIZE.
+            libc::SIGXFSZ => MediaError::OutputTooLarge(admit::human_size(output_bound)),
+            libc::SIGSEGV | libc::SIGABRT | libc::SIGBUS | libc::SIGILL | libc::SIGFPE => {
+                MediaError::Crashed(format!("{status}; {}", detail()))
+            }
+            // SIGKILL from outside (the OOM killer), SIGTERM from an admin: of the moment.
+            _ => MediaError::Tool(format!("ffmpeg was killed ({status})")),
+        };
+    }
+    if tools.memory_limit.is_some() && out_of_memory(&lower) {
+        return MediaError::OutOfMemory(detail());
+    }
+    let Some(code) = status.code() else {
+        return MediaError::Tool(format!("ffmpeg ended without a code ({status})"));
+    };
+    if tools.nice && matches!(code, 126 | 127) && lower.contains("nice") {
         return MediaError::Tool(format!(
             "ffmpeg could not be started: {}",
             sanitize(&finished.stderr, input)
@@ -402,6 +502,18 @@ fn classify_ffmpeg_failure(finished: &run::Finished, input: &Path, nice: bool) -
     } else {
         MediaError::Tool(sanitize(&finished.stderr, input))
     }
+}
+
+/// Whether stderr says an allocation failed (under RLIMIT_AS: malloc, or mapping a library).
+fn out_of_memory(lower_stderr: &str) -> bool {
+    [
+        "cannot allocate memory",
+        "malloc of size",
+        "failed to map segment",
+        "out of memory",
+    ]
+    .iter()
+    .any(|m| lower_stderr.contains(m))
 }
 
 /// The last lines of a tool's stderr, short, with the input's path replaced: fit for an error
@@ -431,6 +543,24 @@ fn input_arg(input: &Path) -> OsString {
     let mut arg = OsString::from("file:");
     arg.push(input.as_os_str());
     arg
+}
+
+/// What comes before the input's name for ffmpeg and ffprobe: only the `file` protocol and only
+/// real container formats (a playlist or concat list would open other local files).
+fn input_guards() -> Vec<OsString> {
+    vec![
+        "-protocol_whitelist".into(),
+        "file".into(),
+        "-format_whitelist".into(),
+        admit::format_whitelist().into(),
+    ]
+}
+
+/// `-protocol_whitelist file -format_whitelist … -f <demuxer> -i file:/abs/path`.
+fn input_args(input: &Path, demuxer: &str) -> Vec<OsString> {
+    let mut args = input_guards();
+    args.extend(["-f".into(), demuxer.into(), "-i".into(), input_arg(input)]);
+    args
 }
 
 async fn non_empty_file(path: &Path) -> bool {
@@ -472,9 +602,69 @@ mod tests {
         assert!(!unreadable.short_reason().contains('/'));
         assert!(!MediaError::NotAVideo.retryable());
         assert!(!MediaError::Cancelled.retryable());
-        assert!(unreadable.retryable());
         assert!(MediaError::TimedOut(Duration::ZERO).retryable());
         assert!(MediaError::Tool("x".into()).retryable());
+        assert!(MediaError::Io(std::io::Error::other("x")).retryable());
+        assert_eq!(
+            MediaError::OutputTooLarge("200 MB".into()).short_reason(),
+            "the converted video grew past its limit of 200 MB"
+        );
+    }
+
+    #[test]
+    fn exits_are_sorted_into_the_input_and_the_moment() {
+        use std::os::unix::process::ExitStatusExt;
+        let tools = MediaTools::from_path();
+        let input = Path::new("/tmp/job-7/original");
+        let ended = |raw: i32, stderr: &str| {
+            let finished = run::Finished {
+                status: std::process::ExitStatus::from_raw(raw),
+                stdout: Vec::new(),
+                stderr: stderr.to_owned(),
+            };
+            classify_ffmpeg_failure(&finished, input, &tools, 5)
+        };
+        // A raw wait status is the signal number, or the exit code shifted left by 8.
+        let too_large = ended(libc::SIGXFSZ, "");
+        assert!(
+            matches!(&too_large, MediaError::OutputTooLarge(b) if b == "5 bytes"),
+            "{too_large:?}"
+        );
+        assert!(matches!(ended(libc::SIGSEGV, ""), MediaError::Crashed(_)));
+        let killed = ended(libc::SIGKILL, "");
+        assert!(matches!(killed, MediaError::Tool(_)) && killed.retryable());
+        let oom = ended(1 << 8, "x264 [error]: malloc of size 3418304 failed");
+        assert!(matches!(oom, MediaError::OutOfMemory(_)), "{oom:?}");
+        let damaged = ended(1 << 8, "input: Invalid data found when processing input");
+        assert!(matches!(damaged, MediaError::Unreadable(_)), "{damaged:?}");
+        let unlimited = MediaTools {
+            memory_limit: None,
+            ..MediaTools::from_path()
+        };
+        let finished = run::Finished {
+            status: std::process::ExitStatus::from_raw(1 << 8),
+            stdout: Vec::new(),
+            stderr: "Cannot allocate memory".to_owned(),
+        };
+        let machine = classify_ffmpeg_failure(&finished, input, &unlimited, 5);
+        assert!(
+            machine.retryable(),
+            "without our limit it is the machine's: {machine:?}"
+        );
+    }
+
+    #[test]
+    fn what_the_input_decides_is_not_retried() {
+        for err in [
+            MediaError::Unreadable("moov atom not found".into()),
+            MediaError::Refused("the picture is too large".into()),
+            MediaError::OutputTooLarge("1 bytes".into()),
+            MediaError::OutOfMemory("malloc of size 1 failed".into()),
+            MediaError::Crashed("signal 11".into()),
+        ] {
+            assert!(!err.retryable(), "{err:?}");
+            assert!(!err.short_reason().contains('/'), "{err:?}");
+        }
     }
 
     #[test]

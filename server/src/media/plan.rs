@@ -7,8 +7,9 @@ use std::path::Path;
 use cloister_shared::api::jobs::JobPhase;
 use cloister_shared::manifest::Preparation;
 
+use super::admit::Bounds;
 use super::probe::{AudioStream, Probe, VideoStream};
-use super::{input_arg, MediaError};
+use super::{input_args, MediaError};
 
 /// Target segment length, seconds (`-hls_time`, and the forced keyframe interval on transcode).
 pub(crate) const SEGMENT_SECS: u32 = 4;
@@ -56,6 +57,8 @@ pub(crate) struct Plan {
     pub duration: Option<f64>,
     /// The video stream's own duration, if known (a longer audio track can stretch the file's).
     pub video_duration: Option<f64>,
+    /// The demuxer, time and output bounds admission set.
+    pub bounds: Bounds,
 }
 
 impl Plan {
@@ -104,8 +107,7 @@ impl Plan {
             // Before -i: the decoder's threads.
             push(&["-threads", "1"]);
         }
-        a.push("-i".into());
-        a.push(input_arg(input));
+        a.extend(input_args(input, self.bounds.demuxer));
         a.push("-map".into());
         a.push(format!("0:{}", self.video_index).into());
         if let Some((index, _)) = self.audio {
@@ -175,8 +177,9 @@ impl Plan {
     }
 }
 
-/// Decides from the probe. Errors: `NotAVideo` when there is no moving picture.
-pub(crate) fn decide(probe: &Probe) -> Result<Plan, MediaError> {
+/// Decides from the probe of an admitted file. Errors: `NotAVideo` when there is no moving
+/// picture.
+pub(crate) fn decide(probe: &Probe, bounds: Bounds) -> Result<Plan, MediaError> {
     let video = probe.video.as_ref().ok_or(MediaError::NotAVideo)?;
     if is_still_image_format(&probe.format_name) {
         return Err(MediaError::NotAVideo);
@@ -220,6 +223,7 @@ pub(crate) fn decide(probe: &Probe) -> Result<Plan, MediaError> {
         source_display: display,
         duration: probe.duration,
         video_duration: video.duration,
+        bounds,
     })
 }
 
@@ -278,18 +282,17 @@ mod tests {
     use super::*;
 
     fn video(codec: &str, w: u32, h: u32) -> VideoStream {
-        VideoStream {
-            index: 0,
-            codec: codec.into(),
-            profile: "High".into(),
-            pix_fmt: "yuv420p".into(),
-            width: w,
-            height: h,
-            sar: (1, 1),
-            rotation: 0.0,
-            bits_per_raw_sample: Some(8),
-            duration: Some(5.0),
-        }
+        VideoStream::example(codec, w, h)
+    }
+
+    fn plan_for(probe: &Probe) -> Result<Plan, MediaError> {
+        let bounds = Bounds {
+            demuxer: "mov",
+            duration: 5.0,
+            output_bytes: 1 << 30,
+            output_files: 100,
+        };
+        decide(probe, bounds)
     }
 
     fn probe(v: VideoStream, audio: Option<&str>) -> Probe {
@@ -313,16 +316,16 @@ mod tests {
 
     #[test]
     fn playable_streams_are_remuxed() {
-        let plan = decide(&probe(video("h264", 1920, 1080), Some("aac"))).unwrap();
+        let plan = plan_for(&probe(video("h264", 1920, 1080), Some("aac"))).unwrap();
         assert_eq!(plan.preparation(), Preparation::Remuxed);
         assert_eq!((plan.width, plan.height), (1920, 1080));
-        let portrait = decide(&probe(video("h264", 1080, 1920), None)).unwrap();
+        let portrait = plan_for(&probe(video("h264", 1080, 1920), None)).unwrap();
         assert_eq!(portrait.preparation(), Preparation::Remuxed);
     }
 
     #[test]
     fn everything_else_is_transcoded_to_fit_720p() {
-        let plan = decide(&probe(video("hevc", 1920, 1080), Some("aac"))).unwrap();
+        let plan = plan_for(&probe(video("hevc", 1920, 1080), Some("aac"))).unwrap();
         assert_eq!(
             plan.video,
             VideoPlan::Encode {
@@ -333,7 +336,7 @@ mod tests {
         assert_eq!(plan.audio, Some((1, AudioPlan::Copy)));
         assert_eq!(plan.preparation(), Preparation::Transcoded);
 
-        let big = decide(&probe(video("h264", 2560, 1440), None)).unwrap();
+        let big = plan_for(&probe(video("h264", 2560, 1440), None)).unwrap();
         assert_eq!(
             big.video,
             VideoPlan::Encode {
@@ -344,7 +347,7 @@ mod tests {
 
         let mut rotated = video("h264", 1920, 1080);
         rotated.rotation = -90.0;
-        let plan = decide(&probe(rotated, Some("aac"))).unwrap();
+        let plan = plan_for(&probe(rotated, Some("aac"))).unwrap();
         assert_eq!(
             plan.video,
             VideoPlan::Encode {
@@ -356,14 +359,14 @@ mod tests {
         let mut ten_bit = video("h264", 640, 360);
         ten_bit.pix_fmt = "yuv420p10le".into();
         assert!(matches!(
-            decide(&probe(ten_bit, None)).unwrap().video,
+            plan_for(&probe(ten_bit, None)).unwrap().video,
             VideoPlan::Encode { .. }
         ));
     }
 
     #[test]
     fn playable_video_with_other_audio_keeps_the_video() {
-        let plan = decide(&probe(video("h264", 640, 360), Some("opus"))).unwrap();
+        let plan = plan_for(&probe(video("h264", 640, 360), Some("opus"))).unwrap();
         assert_eq!(plan.video, VideoPlan::Copy);
         assert_eq!(plan.audio, Some((1, AudioPlan::Encode { resample: false })));
         assert_eq!(plan.preparation(), Preparation::Transcoded);
@@ -384,9 +387,9 @@ mod tests {
     fn no_moving_picture_is_not_a_video() {
         let mut p = probe(video("h264", 640, 360), Some("aac"));
         p.video = None;
-        assert!(matches!(decide(&p), Err(MediaError::NotAVideo)));
+        assert!(matches!(plan_for(&p), Err(MediaError::NotAVideo)));
         let mut png = probe(video("png", 640, 360), None);
         png.format_name = "png_pipe".into();
-        assert!(matches!(decide(&png), Err(MediaError::NotAVideo)));
+        assert!(matches!(plan_for(&png), Err(MediaError::NotAVideo)));
     }
 }

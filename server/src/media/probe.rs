@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::run::Output;
 use super::run::{self, Run, Stdout};
-use super::{input_arg, sanitize, MediaError, MediaTools};
+use super::{admit, input_arg, input_guards, sanitize, MediaError, MediaTools};
 
 /// Probing reads headers only; a probe taking longer than this is stuck.
 const PROBE_TIME_LIMIT: Duration = Duration::from_secs(120);
@@ -85,13 +86,32 @@ impl VideoStream {
     }
 }
 
+#[cfg(test)]
+impl VideoStream {
+    /// An 8-bit High-profile 4:2:0 stream of 5 s, for tests.
+    pub fn example(codec: &str, width: u32, height: u32) -> Self {
+        Self {
+            index: 0,
+            codec: codec.into(),
+            profile: "High".into(),
+            pix_fmt: "yuv420p".into(),
+            width,
+            height,
+            sar: (1, 1),
+            rotation: 0.0,
+            bits_per_raw_sample: Some(8),
+            duration: Some(5.0),
+        }
+    }
+}
+
 /// Runs ffprobe on `input` (an absolute path).
 pub(crate) async fn probe(
     tools: &MediaTools,
     input: &Path,
     cancel: &CancellationToken,
 ) -> Result<Probe, MediaError> {
-    let args: Vec<OsString> = vec![
+    let mut args: Vec<OsString> = vec![
         "-v".into(),
         "error".into(),
         "-hide_banner".into(),
@@ -99,8 +119,11 @@ pub(crate) async fn probe(
         "json".into(),
         "-show_format".into(),
         "-show_streams".into(),
-        input_arg(input),
     ];
+    // ffprobe picks the demuxer by probing; the whitelist stops it before a playlist's or a
+    // concat list's demuxer opens the files they name.
+    args.extend(input_guards());
+    args.push(input_arg(input));
     let finished = run::run(Run {
         name: "ffprobe",
         program: &tools.ffprobe,
@@ -108,6 +131,8 @@ pub(crate) async fn probe(
         cwd: None,
         nice: false,
         limit: PROBE_TIME_LIMIT,
+        memory: tools.memory_limit,
+        output: Output::File(0),
         cancel,
         stdout: Stdout::Collect,
     })
@@ -122,6 +147,12 @@ pub(crate) async fn probe(
 /// Why ffprobe could not read the input: a damaged file of a known kind, or no media at all.
 fn classify_failure(stderr: &str, input: &Path) -> MediaError {
     let lower = stderr.to_ascii_lowercase();
+    if lower.contains("format not on whitelist") {
+        return admit::unsupported_format();
+    }
+    if super::out_of_memory(&lower) {
+        return MediaError::OutOfMemory(sanitize(stderr, input));
+    }
     let damaged = [
         "moov atom not found",
         "partial file",

@@ -1,5 +1,6 @@
-//! Running ffmpeg and ffprobe: spawn (optionally under `nice -n 10`), read `-progress` output,
-//! keep the tail of stderr, and stop the child at once on cancellation or when its time is up.
+//! Running ffmpeg and ffprobe: spawn (optionally under `nice -n 10`) with an address-space and a
+//! file-size limit, read `-progress` output, keep the tail of stderr, and stop the child at once
+//! on cancellation, when its time is up, or when its outputs together grow past their bound.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -20,6 +21,19 @@ pub(crate) const MAX_COLLECTED_STDOUT: usize = 8 << 20;
 const MAX_PROGRESS_LINE: usize = 4096;
 /// How long to wait for the stderr reader once the child has exited.
 const STDERR_DRAIN: Duration = Duration::from_secs(5);
+/// How often the working directory's size is measured against an output bound.
+const OUTPUT_CHECK: Duration = Duration::from_millis(250);
+
+/// What the child may write. `-fs` cannot do this: ffmpeg applies it only to a muxer that writes
+/// one file, and the HLS muxer writes many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Output {
+    /// Each file at most this many bytes (RLIMIT_FSIZE: the kernel stops the write with SIGXFSZ).
+    File(u64),
+    /// The working directory at most `files` files of `bytes` bytes together (measured every
+    /// 250 ms), each file also at most `bytes` (RLIMIT_FSIZE).
+    Dir { bytes: u64, files: u64 },
+}
 
 /// What to do with the child's stdout.
 pub(crate) enum Stdout<'a> {
@@ -46,6 +60,9 @@ pub(crate) struct Run<'a> {
     /// Run under `nice -n 10`.
     pub nice: bool,
     pub limit: Duration,
+    /// RLIMIT_AS of the child; None for no limit.
+    pub memory: Option<u64>,
+    pub output: Output,
     pub cancel: &'a CancellationToken,
     pub stdout: Stdout<'a>,
 }
@@ -65,8 +82,8 @@ impl Finished {
 }
 
 /// Runs the tool to its end. `Err` only for: could not start (`Tool`), cancelled (`Cancelled`),
-/// out of time (`TimedOut`), or an I/O error reading its output (`Io`). A non-zero exit is an
-/// `Ok(Finished)` for the caller to classify.
+/// out of time (`TimedOut`), its outputs past their bound (`OutputTooLarge`), or an I/O error
+/// reading its output (`Io`). A non-zero exit is an `Ok(Finished)` for the caller to classify.
 pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
     let mut command = if run.nice {
         // coreutils `nice` execs the program: the child's pid is the tool's own.
@@ -85,7 +102,10 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
     if let Some(cwd) = run.cwd {
         command.current_dir(cwd);
     }
-    die_with_parent(&mut command);
+    let file_size = match run.output {
+        Output::File(bytes) | Output::Dir { bytes, .. } => bytes,
+    };
+    confine(&mut command, run.memory, file_size);
     tracing::debug!(tool = run.name, program = %run.program.display(), args = ?run.args, nice = run.nice, "starting");
     let mut child = command.spawn().map_err(|err| {
         let program = if run.nice {
@@ -111,6 +131,11 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
     let mut stdout_open = true;
     let deadline = tokio::time::sleep(run.limit);
     tokio::pin!(deadline);
+    let mut output_check = tokio::time::interval(OUTPUT_CHECK);
+    let watched = match (run.output, run.cwd) {
+        (Output::Dir { bytes, files }, Some(dir)) => Some((dir, bytes, files)),
+        _ => None,
+    };
 
     let status = loop {
         tokio::select! {
@@ -126,6 +151,23 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
                 stderr_task.abort();
                 tracing::warn!(tool = run.name, limit_secs = run.limit.as_secs_f64(), "time limit reached; the child was killed");
                 return Err(MediaError::TimedOut(run.limit));
+            }
+            _ = output_check.tick(), if watched.is_some() => {
+                let Some((dir, max_bytes, max_files)) = watched else { continue };
+                let (bytes, files) = dir_usage(dir).await;
+                let past = if bytes > max_bytes {
+                    Some(super::admit::human_size(max_bytes))
+                } else if files > max_files {
+                    Some(format!("{max_files} files"))
+                } else {
+                    None
+                };
+                if let Some(limit) = past {
+                    kill(&mut child).await;
+                    stderr_task.abort();
+                    tracing::warn!(tool = run.name, bytes, files, %limit, "output past its bound; the child was killed");
+                    return Err(MediaError::OutputTooLarge(limit));
+                }
             }
             read = stdout.read(&mut chunk), if stdout_open => match read {
                 Ok(0) => stdout_open = false,
@@ -166,6 +208,24 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
         stdout: collected,
         stderr,
     })
+}
+
+/// The total size and the number of the regular files directly in `dir` (ffmpeg writes no
+/// subdirectories).
+async fn dir_usage(dir: &Path) -> (u64, u64) {
+    let (mut bytes, mut files) = (0u64, 0u64);
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+        return (0, 0);
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        if let Ok(meta) = entry.metadata().await {
+            if meta.is_file() {
+                bytes = bytes.saturating_add(meta.len());
+                files += 1;
+            }
+        }
+    }
+    (bytes, files)
 }
 
 /// Kills the child (SIGKILL) and reaps it, so no process is left behind.
@@ -253,16 +313,35 @@ pub(crate) fn parse_progress_line(line: &[u8], duration: Option<f64>) -> Option<
     Some(fraction as f32)
 }
 
-/// If the server is killed outright (SIGKILL, OOM killer), `kill_on_drop` never runs: the kernel
-/// must kill ffmpeg too, or an orphan would go on burning the small machine's only cores on a
-/// job the next worker redoes anyway. (The signal follows the spawning thread, a runtime worker
-/// that lives as long as the runtime.)
-fn die_with_parent(command: &mut Command) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe and touches only the child being set up.
+/// Sets up the child before it execs:
+/// - if the server is killed outright (SIGKILL, OOM killer), `kill_on_drop` never runs: the
+///   kernel must kill ffmpeg too, or an orphan would go on burning the small machine's only
+///   cores on a job the next worker redoes anyway. (The signal follows the spawning thread, a
+///   runtime worker that lives as long as the runtime.)
+/// - RLIMIT_AS bounds the memory a hostile file can make the decoder take (its allocations fail
+///   instead of the OOM killer choosing a victim); RLIMIT_FSIZE bounds each file it writes.
+///   Both pass through `nice`'s exec.
+fn confine(command: &mut Command, memory: Option<u64>, file_size: u64) {
+    let limit = |bytes: u64| libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    let memory = memory.map(limit);
+    let file_size = limit(file_size);
+    // SAFETY: prctl and setrlimit are async-signal-safe and touch only the child being set up;
+    // the closure allocates nothing.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
+            #[cfg(target_os = "linux")]
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if let Some(memory) = &memory {
+                if libc::setrlimit(libc::RLIMIT_AS, memory) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &file_size) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())

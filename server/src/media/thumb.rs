@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
 use super::plan::{fit_even, Plan, THUMB, THUMB_BOX};
-use super::run::{self, Run, Stdout};
-use super::{input_arg, MediaError, MediaTools};
+use super::run::{self, Output, Run, Stdout};
+use super::{input_args, MediaError, MediaTools};
 
 /// Clips shorter than this take their first frame.
 const SHORT_CLIP_SECS: f64 = 1.0;
+/// A 320×180 JPEG is a few KB; no file the thumbnail run writes may be larger than this.
+const MAX_THUMB_BYTES: u64 = 16 << 20;
 
 /// Makes `work_dir/thumb.jpg`. `Ok(None)` when no picture came out (a warning is logged); `Err`
 /// only for cancellation, which the caller must not swallow.
@@ -79,8 +81,7 @@ async fn attempt(
         args.push("-ss".into());
         args.push(format!("{seconds:.3}").into());
     }
-    args.push("-i".into());
-    args.push(input_arg(input));
+    args.extend(input_args(input, plan.bounds.demuxer));
     let scale = format!("scale={width}:{height}:flags=bicubic,setsar=1");
     let map = format!("0:{}", plan.video_index);
     args.extend(
@@ -114,6 +115,8 @@ async fn attempt(
         cwd: Some(work_dir),
         nice: tools.nice,
         limit: tools.time_limit_base,
+        memory: tools.memory_limit,
+        output: Output::File(MAX_THUMB_BYTES),
         cancel,
         stdout: Stdout::Ignore,
     })

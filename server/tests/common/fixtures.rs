@@ -43,10 +43,27 @@ pub enum Fixture {
     SparseKeyframes,
     /// MPEG-4 Part 2 at 1280×720, 12 s, no audio: a transcode that takes several seconds.
     LongMpeg4,
+    /// H.264 in Matroska with irregular frame timing: 80 frames, 40 at 25 a second then 40 at
+    /// 0.108 s each (5.92 s), a keyframe every 10 frames. ffmpeg's playlist calls it 3.2 s.
+    VariableFrameRate,
+    /// An HLS playlist naming a local MPEG-TS file by its absolute path (made beside it).
+    HlsPlaylist,
+    /// An ffconcat list naming `concat-target.ts` beside it.
+    ConcatList,
+    /// Two H.264 frames in Matroska, the second at 100 000 s: a few KB claiming 28 hours.
+    HugeDuration,
+    /// [`Fixture::HugeDuration`] with its Matroska `Duration` rewritten to 2 s: a 1.3 KB file whose
+    /// claim is plausible but whose frames run for 28 hours.
+    FramesOutrunTheClaim,
+    /// One H.264 frame at 7680×4320.
+    HugeDimensions,
+    /// HEVC at 3840×2160, 1 s, no audio: a 4K transcode, whose encoder needs more than 384 MiB
+    /// of address space.
+    UhdHevc,
 }
 
 impl Fixture {
-    pub const ALL: [Fixture; 16] = [
+    pub const ALL: [Fixture; 23] = [
         Fixture::H264AacMp4,
         Fixture::HevcMkv,
         Fixture::Vp9OpusWebm,
@@ -63,6 +80,13 @@ impl Fixture {
         Fixture::TruncatedFaststart,
         Fixture::SparseKeyframes,
         Fixture::LongMpeg4,
+        Fixture::VariableFrameRate,
+        Fixture::HlsPlaylist,
+        Fixture::ConcatList,
+        Fixture::HugeDuration,
+        Fixture::FramesOutrunTheClaim,
+        Fixture::HugeDimensions,
+        Fixture::UhdHevc,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -83,6 +107,13 @@ impl Fixture {
             Fixture::TruncatedFaststart => "truncated-faststart.mp4",
             Fixture::SparseKeyframes => "sparse-keyframes.mp4",
             Fixture::LongMpeg4 => "long-mpeg4.mkv",
+            Fixture::VariableFrameRate => "vfr.mkv",
+            Fixture::HlsPlaylist => "playlist.m3u8",
+            Fixture::ConcatList => "list.ffconcat",
+            Fixture::HugeDuration => "huge-duration.mkv",
+            Fixture::FramesOutrunTheClaim => "claims-2s-runs-28h.mkv",
+            Fixture::HugeDimensions => "huge-8k.mp4",
+            Fixture::UhdHevc => "uhd-hevc.mkv",
         }
     }
 }
@@ -303,14 +334,7 @@ fn generate(kind: Fixture, dir: &Path, out: &Path) {
         }
         Fixture::SparseKeyframes => ffmpeg(&[
             &["-f", "lavfi", "-i", &video(320, 180, 16.0)],
-            &[
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-pix_fmt",
-                "yuv420p",
-            ],
+            X264_FAST,
             &["-x264-params", "keyint=1000:min-keyint=1000:scenecut=0"],
             &["-an", "-f", "mp4", out_s],
         ]),
@@ -318,7 +342,90 @@ fn generate(kind: Fixture, dir: &Path, out: &Path) {
             &["-f", "lavfi", "-i", &video(1280, 720, 12.0)],
             &["-c:v", "mpeg4", "-q:v", "5", "-an", "-f", "matroska", out_s],
         ]),
+        Fixture::VariableFrameRate => ffmpeg(&[
+            &["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"],
+            &["-frames:v", "80", "-vf", VFR_TIMES, "-vsync", "passthrough"],
+            X264_FAST,
+            &["-g", "10", "-an", "-f", "matroska", out_s],
+        ]),
+        Fixture::HlsPlaylist => {
+            let target = local_ts(dir, "hls-target.ts");
+            let playlist = format!(
+                "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n{}\n#EXT-X-ENDLIST\n",
+                target.display()
+            );
+            std::fs::write(out, playlist).expect("write the playlist");
+        }
+        Fixture::ConcatList => {
+            local_ts(dir, "concat-target.ts");
+            std::fs::write(out, "ffconcat version 1.0\nfile concat-target.ts\n")
+                .expect("write the list");
+        }
+        Fixture::HugeDuration => ffmpeg(&[
+            &["-f", "lavfi", "-i", "color=black:size=64x64:rate=25"],
+            &[
+                "-frames:v",
+                "2",
+                "-vf",
+                "setpts='N*100000/TB'",
+                "-vsync",
+                "passthrough",
+            ],
+            X264_FAST,
+            &["-an", "-f", "matroska", out_s],
+        ]),
+        Fixture::FramesOutrunTheClaim => {
+            let mut bytes = std::fs::read(make(Fixture::HugeDuration, dir)).expect("read");
+            // The Segment Info's Duration: ID 0x4489, size 8, a big-endian f64 in milliseconds.
+            let at = bytes
+                .windows(3)
+                .position(|w| w == [0x44, 0x89, 0x88])
+                .expect("a Duration element")
+                + 3;
+            bytes[at..at + 8].copy_from_slice(&2000.0f64.to_be_bytes());
+            std::fs::write(out, bytes).expect("write the liar");
+        }
+        Fixture::HugeDimensions => ffmpeg(&[
+            &["-f", "lavfi", "-i", "color=black:size=7680x4320:rate=25"],
+            &["-frames:v", "1", "-c:v", "libx264", "-preset", "ultrafast"],
+            &["-pix_fmt", "yuv420p", "-an", "-f", "mp4", out_s],
+        ]),
+        Fixture::UhdHevc => ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(3840, 2160, 1.0)],
+            &["-c:v", "libx265", "-preset", "ultrafast"],
+            &["-x265-params", "log-level=error", "-pix_fmt", "yuv420p"],
+            &["-an", "-f", "matroska", out_s],
+        ]),
     }
+}
+
+/// H.264 quickly, in the 4:2:0 every player takes.
+const X264_FAST: &[&str] = &[
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+];
+
+/// Frame times of [`Fixture::VariableFrameRate`]: 1.6 s at 25 a second, then 0.108 s apart.
+const VFR_TIMES: &str = "setpts='if(lt(N,40),N/25,1.6+(N-40)*0.108)/TB'";
+
+/// A 2-s H.264 MPEG-TS clip at `dir/name` (kept if already there), for playlists to name.
+fn local_ts(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    if !path.is_file() {
+        let partial = dir.join(format!(".{name}.{}.partial", std::process::id()));
+        let partial_s = partial.to_str().expect("utf-8 fixture path");
+        ffmpeg(&[
+            &["-f", "lavfi", "-i", &video(320, 240, 2.0)],
+            X264_FAST,
+            &["-an", "-f", "mpegts", partial_s],
+        ]);
+        std::fs::rename(&partial, &path).expect("rename the target");
+    }
+    std::fs::canonicalize(path).expect("absolute target path")
 }
 
 /// testsrc2 at 25 frames a second.

@@ -1,7 +1,5 @@
 //! `cloister`: the server and its command-line tools in one binary.
 
-use std::net::SocketAddr;
-
 use clap::{Parser, Subcommand};
 use cloister::cli::remote::{LibraryCommand, LoginArgs};
 use cloister::cli::user::UserCommand;
@@ -143,13 +141,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     downloads::spawn_dispatcher(state.clone());
     let stop_workers = CancellationToken::new();
     let workers = jobs::worker::spawn(&state, state.config.limits.workers, &stop_workers);
-    // Connection info gives sign-in throttling the client's address.
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let http = state.config.http.clone();
+    cloister::http::serve::serve(listener, router(state), &http, shutdown_signal()).await;
     stop(stop_workers, workers).await;
     Ok(())
 }

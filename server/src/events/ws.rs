@@ -25,7 +25,7 @@ pub async fn events(
     uri: Uri,
     upgrade: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    csrf::same_origin(&headers, &uri, state.config.accounts.public_url.as_deref())?;
+    csrf::same_origin(&headers, &uri, &state.config.accounts)?;
     tracing::debug!(user = %user.username, "event socket opened");
     Ok(upgrade
         .max_message_size(64 * 1024)

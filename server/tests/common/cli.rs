@@ -54,6 +54,12 @@ pub async fn serve(data: &Path, port: u16) -> (Child, String) {
 
 /// `serve` with extra environment variables (e.g. quick job timings).
 pub async fn serve_with(data: &Path, port: u16, env: &[(&str, &str)]) -> (Child, String) {
+    start(serve_command(data, port, env)).await
+}
+
+/// The `cloister serve` command of `serve_with`, for a test to adjust (its stderr, its limits)
+/// before `start`.
+pub fn serve_command(data: &Path, port: u16, env: &[(&str, &str)]) -> Command {
     let mut command = cloister();
     command
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
@@ -62,6 +68,11 @@ pub async fn serve_with(data: &Path, port: u16, env: &[(&str, &str)]) -> (Child,
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
+    command
+}
+
+/// Spawns a `serve_command` and waits for its start line; answers the child and its base URL.
+pub async fn start(mut command: Command) -> (Child, String) {
     let mut child = command.spawn().expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();

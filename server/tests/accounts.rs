@@ -357,11 +357,16 @@ async fn an_attacker_timing_failures_to_retry_after_cannot_keep_the_owner_out() 
     let mut owner = Vec::new();
     for _ in 0..8 {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let (status, _, _) = app.send(login_from([198, 51, 100, 7], "alice", PASSWORD)).await;
+        let (status, _, _) = app
+            .send(login_from([198, 51, 100, 7], "alice", PASSWORD))
+            .await;
         owner.push(status);
     }
     let (refused, checked) = attacker.await.expect("attacker");
-    assert!(refused >= 2, "the attacker was refused only {refused} times");
+    assert!(
+        refused >= 2,
+        "the attacker was refused only {refused} times"
+    );
     // The burst of 2, then about one per second for 4 s.
     assert!(checked <= 2 + 5, "{checked} guesses were checked");
     assert!(
@@ -702,7 +707,12 @@ async fn an_invite_request_of_the_wrong_shape_is_a_400_that_says_why() {
         (json!({"rol": "admin"}), "unknown field `rol`"),
     ] {
         let (status, _, answer) = app
-            .call(Method::POST, "/api/admin/invites", Some(&admin), Some(body.clone()))
+            .call(
+                Method::POST,
+                "/api/admin/invites",
+                Some(&admin),
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
         assert!(message(&answer).contains(says), "{body}: {answer}");
@@ -713,7 +723,12 @@ async fn an_invite_request_of_the_wrong_shape_is_a_400_that_says_why() {
         .expect("count");
     assert_eq!(count, 0, "a malformed request made an invite");
     let (status, _, _) = app
-        .call(Method::POST, "/api/admin/invites", Some(&admin), Some(json!({})))
+        .call(
+            Method::POST,
+            "/api/admin/invites",
+            Some(&admin),
+            Some(json!({})),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
 }

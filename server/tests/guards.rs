@@ -244,9 +244,14 @@ async fn pages_carry_a_content_security_policy_whose_nonce_is_on_every_script() 
             "connect-src 'self' ws://localhost:3000",
             "frame-ancestors 'none'",
         ] {
-            assert!(policy.contains(directive), "{path}: {directive} in {policy}");
+            assert!(
+                policy.contains(directive),
+                "{path}: {directive} in {policy}"
+            );
         }
-        assert!(!policy.contains("'unsafe-eval'") && !policy.contains("script-src 'unsafe-inline'"));
+        assert!(
+            !policy.contains("'unsafe-eval'") && !policy.contains("script-src 'unsafe-inline'")
+        );
         let nonce = policy
             .split("'nonce-")
             .nth(1)

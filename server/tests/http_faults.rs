@@ -107,7 +107,10 @@ async fn parallel_wrong_sign_ins_get_no_more_checks_than_the_allowance() {
     let right = {
         let (http, base) = (http.clone(), base.clone());
         tokio::spawn(async move {
-            limited_rx.wait_for(|limited| *limited).await.expect("a 429");
+            limited_rx
+                .wait_for(|limited| *limited)
+                .await
+                .expect("a 429");
             sign_in(&http, &base, "root", PASSWORD, None).await
         })
     };
@@ -136,7 +139,11 @@ async fn parallel_wrong_sign_ins_get_no_more_checks_than_the_allowance() {
     );
     assert!((1..=5).contains(&checked), "{checked} guesses were checked");
     assert_eq!(checked + refused, 200);
-    assert_eq!(right.status, 429, "the right password got in: {}", right.message);
+    assert_eq!(
+        right.status, 429,
+        "the right password got in: {}",
+        right.message
+    );
     assert!(right.message.starts_with(LIMITED), "{}", right.message);
     drop(server);
 }
@@ -160,7 +167,14 @@ async fn a_flood_of_sign_ins_finds_the_hash_queue_bounded() {
             let (http, base) = (http.clone(), base.clone());
             tokio::spawn(async move {
                 let address = format!("10.9.{}.{}", i / 250, i % 250 + 1);
-                sign_in(&http, &base, &format!("guess{i}"), "wrong password", Some(&address)).await
+                sign_in(
+                    &http,
+                    &base,
+                    &format!("guess{i}"),
+                    "wrong password",
+                    Some(&address),
+                )
+                .await
             })
         })
         .collect();
@@ -190,15 +204,18 @@ async fn a_flood_of_sign_ins_finds_the_hash_queue_bounded() {
     drop(server);
 }
 
-/// Reads until the server closes the connection; answers how long that took, or `None` if it was
-/// still open after `limit`.
-async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<Duration> {
-    let started = Instant::now();
+/// Reads until the server closes the connection; answers how long after `opened` that was, or
+/// `None` if it was still open after `limit`.
+async fn closed_within(
+    stream: &mut TcpStream,
+    opened: Instant,
+    limit: Duration,
+) -> Option<Duration> {
     let mut buf = [0u8; 1024];
     tokio::time::timeout(limit, async {
         loop {
             match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return started.elapsed(),
+                Ok(0) | Err(_) => return opened.elapsed(),
                 Ok(_) => {}
             }
         }
@@ -214,15 +231,17 @@ async fn health_is_ok(http: &reqwest::Client, base: &str) -> bool {
         .is_ok_and(|r| r.status().is_success())
 }
 
-async fn half_open(addr: &str, count: usize) -> Vec<TcpStream> {
+/// `count` connections that sent part of their headers, each with when it was opened.
+async fn half_open(addr: &str, count: usize) -> Vec<(TcpStream, Instant)> {
     let mut streams = Vec::with_capacity(count);
     for _ in 0..count {
+        let opened = Instant::now();
         let mut stream = TcpStream::connect(addr).await.expect("connect");
         stream
             .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
             .await
             .expect("partial headers");
-        streams.push(stream);
+        streams.push((stream, opened));
     }
     streams
 }
@@ -250,11 +269,13 @@ async fn half_open_idle_and_stalled_connections_are_closed_and_do_not_block_othe
         assert!(health_is_ok(&http, &base).await, "a normal request failed");
     }
     // An idle keep-alive connection, after one answered request.
+    let idle_opened = Instant::now();
     let mut idle = TcpStream::connect(&addr).await.expect("connect");
     idle.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .expect("request");
     // A request body that stops after 10 of its 100 bytes.
+    let stalled_opened = Instant::now();
     let mut stalled = TcpStream::connect(&addr).await.expect("connect");
     stalled
         .write_all(
@@ -264,20 +285,22 @@ async fn half_open_idle_and_stalled_connections_are_closed_and_do_not_block_othe
         .await
         .expect("partial body");
     let limit = Duration::from_secs(30);
-    let mut slowest = Duration::ZERO;
-    for (i, stream) in streams.iter_mut().enumerate() {
-        let took = closed_within(stream, limit).await;
-        let took = took.unwrap_or_else(|| panic!("half-open connection {i} still open"));
-        slowest = slowest.max(took);
+    let (mut shortest, mut longest) = (Duration::MAX, Duration::ZERO);
+    for (i, (stream, opened)) in streams.iter_mut().enumerate() {
+        let held = closed_within(stream, *opened, limit).await;
+        let held = held.unwrap_or_else(|| panic!("half-open connection {i} still open"));
+        shortest = shortest.min(held);
+        longest = longest.max(held);
     }
-    let idle_took = closed_within(&mut idle, limit).await.expect("idle closed");
-    let stalled_took = closed_within(&mut stalled, limit)
+    let idle_held = closed_within(&mut idle, idle_opened, limit)
+        .await
+        .expect("idle closed");
+    let stalled_held = closed_within(&mut stalled, stalled_opened, limit)
         .await
         .expect("stalled body cut off");
     eprintln!(
-        "header timeout 2 s: 200 half-open connections closed, the last {slowest:?} after the \
-         reads began; idle keep-alive closed after {idle_took:?}; stalled body after \
-         {stalled_took:?}"
+        "header and body timeouts 2 s: 200 half-open connections held {shortest:?} to \
+         {longest:?}; idle keep-alive {idle_held:?}; stalled body {stalled_held:?}"
     );
     assert!(health_is_ok(&http, &base).await);
     drop(server);
@@ -296,6 +319,7 @@ async fn a_low_open_file_limit_still_serves_normal_requests() {
         &[
             ("CLOISTER_WORKERS", "0"),
             ("CLOISTER_HTTP_HEADER_TIMEOUT_SECS", "1"),
+            ("NO_COLOR", "1"),
         ],
     );
     command.stderr(Stdio::from(log));

@@ -119,8 +119,8 @@ async fn release(mut stream: TcpStream, last: u8) -> Answer {
 }
 
 /// 200 wrong guesses from one address, all arriving at the same instant: only the allowance (5)
-/// is ever checked; and the right password, sent once the allowance is spent while guesses are
-/// still being checked, is refused.
+/// is ever checked; and the right password, sent as soon as the first guess is answered (while
+/// others are still being checked: before the fix they all were, and it got in), is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_wrong_sign_ins_get_no_more_checks_than_the_allowance() {
     let data = tempfile::tempdir().expect("temp dir");

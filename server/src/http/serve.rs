@@ -197,7 +197,7 @@ fn open_file_limit() -> Option<u64> {
     let mut limit = getrlimit(Resource::Nofile);
     if limit.current != limit.maximum {
         limit.current = limit.maximum;
-        if let Err(err) = setrlimit(Resource::Nofile, limit.clone()) {
+        if let Err(err) = setrlimit(Resource::Nofile, limit) {
             tracing::debug!(error = %err, "could not raise the open-file limit");
         }
     }

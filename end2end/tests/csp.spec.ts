@@ -69,6 +69,7 @@ test('the app works under its Content-Security-Policy with no violation', async 
   await expect.poll(async () => (await videoState(page)).currentTime, { timeout: 30_000 }).toBeGreaterThan(0.5);
 
   // The admin pages (gauges are style attributes).
+  await page.getByTestId('close-video').click();
   await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await expect(page).toHaveURL('/admin');
   await page.waitForLoadState('networkidle');

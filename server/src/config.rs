@@ -40,6 +40,30 @@ pub struct Config {
 
     #[command(flatten)]
     pub jobs: JobsConfig,
+
+    #[command(flatten)]
+    pub http: HttpConfig,
+}
+
+/// Connections: how long a client may take, and how many it may hold (docs/operations.md).
+#[derive(Debug, Clone, Args)]
+pub struct HttpConfig {
+    /// Time a client has to send a request's headers; also how long an idle keep-alive
+    /// connection is kept open (seconds). Never cuts off a response, a download or a WebSocket.
+    #[arg(long, env = "CLOISTER_HTTP_HEADER_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_secs: u64,
+
+    /// Longest wait between two pieces of a request body, e.g. an upload chunk (seconds).
+    #[arg(long, env = "CLOISTER_HTTP_BODY_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
+
+    /// Open connections at most (WebSockets included); more wait to be accepted. Lowered to fit
+    /// the open-file limit (`ulimit -n`, systemd's LimitNOFILE) if that is smaller.
+    #[arg(long, env = "CLOISTER_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
 }
 
 /// The upload protocol's housekeeping.
@@ -244,5 +268,8 @@ mod tests {
         assert_eq!(config.gate.overdue_after_secs, 3600);
         assert_eq!(config.jobs.lease_secs, 30);
         assert_eq!(config.jobs.retry_backoff_secs, 30);
+        assert_eq!(config.http.header_timeout_secs, 30);
+        assert_eq!(config.http.body_timeout_secs, 60);
+        assert_eq!(config.http.max_connections, 512);
     }
 }

@@ -28,9 +28,12 @@ pub mod tools;
 pub mod uploads;
 pub mod videos;
 
+use std::time::Duration;
+
 use axum::Router;
 use cloister_app::{shell, App};
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use crate::state::AppState;
@@ -60,13 +63,24 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::csrf::guard,
         ));
+    // Each page gets a Content-Security-Policy with the nonce Leptos puts on its inline scripts.
+    let accounts = state.config.accounts.clone();
+    let page_policy = move || http::security_headers::set_page_policy(&accounts);
     let mut router = Router::new()
         .merge(api)
-        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        .leptos_routes_with_context(&state, routes, page_policy.clone(), move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(page_policy, shell));
     for layer in http::security_headers::layers() {
         router = router.layer(layer);
     }
+    // A client that stops sending a request body midway is cut off (docs/operations.md).
+    let body_timeout = Duration::from_secs(state.config.http.body_timeout_secs);
+    router = router.layer(RequestBodyTimeoutLayer::new(body_timeout));
     // The default trace span records method, path and version only: no headers (so no cookies)
     // and no bodies (so no passwords). Secrets never travel in paths or query strings.
     router

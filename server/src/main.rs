@@ -1,7 +1,5 @@
 //! `cloister`: the server and its command-line tools in one binary.
 
-use std::net::SocketAddr;
-
 use clap::{Parser, Subcommand};
 use cloister::cli::remote::{LibraryCommand, LoginArgs};
 use cloister::cli::user::UserCommand;
@@ -154,13 +152,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         stopping.cancel();
     });
     let handed_back = tokio::spawn(stop(stop_workers.clone(), workers));
-    // Connection info gives sign-in throttling the client's address.
-    axum::serve(
+    let http = state.config.http.clone();
+    cloister::http::serve::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state),
+        &http,
+        stop_workers.cancelled_owned(),
     )
-    .with_graceful_shutdown(stop_workers.cancelled_owned())
-    .await?;
+    .await;
     let _ = handed_back.await;
     Ok(())
 }

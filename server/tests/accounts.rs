@@ -286,46 +286,123 @@ fn login_from(address: [u8; 4], username: &str, password: &str) -> Request<Body>
     request
 }
 
-#[tokio::test]
-async fn sign_in_attempts_are_throttled_per_username_across_addresses() {
-    let app = TestApp::spawn().await;
-    app.add_user("alice", Role::Member).await;
-    for i in 0..5u8 {
-        let (status, _, _) = app
-            .send(login_from([10, 0, 0, i], "alice", "wrong password"))
-            .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
-    }
-    // The failure past the allowance locks the username and says so.
-    let (status, _, _) = app
-        .send(login_from([10, 0, 0, 9], "alice", "wrong password"))
-        .await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    // Even the right password from a fresh address waits: the username is locked for now.
-    let (status, headers, body) = app.send(login_from([10, 0, 1, 1], "alice", PASSWORD)).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = headers["retry-after"]
+fn retry_after(headers: &axum::http::HeaderMap) -> u64 {
+    headers["retry-after"]
         .to_str()
         .expect("ascii")
         .parse()
-        .expect("secs");
+        .expect("secs")
+}
+
+#[tokio::test]
+async fn an_address_that_spent_its_attempts_on_a_username_is_refused_until_one_refills() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Member).await;
+    for i in 0..5 {
+        let (status, _, _) = app
+            .send(login_from([10, 0, 0, 1], "alice", "wrong password"))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // Past the allowance, even the right password from that address waits, and is told how long.
+    let (status, headers, body) = app.send(login_from([10, 0, 0, 1], "alice", PASSWORD)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let retry = retry_after(&headers);
     assert!((1..=30).contains(&retry), "{retry}");
     let body = common::json(&body);
     assert_eq!(
         message(&body),
         format!("Too many sign-in attempts. Try again in {retry} seconds.")
     );
-    // Another user is not affected.
+    // Another user from that address is not affected.
     app.add_user("bob", Role::Member).await;
-    let (status, _, _) = app.send(login_from([10, 0, 2, 1], "bob", PASSWORD)).await;
+    let (status, _, _) = app.send(login_from([10, 0, 0, 1], "bob", PASSWORD)).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// The lock-out of issue 12: failures timed to Retry-After kept the username locked, so its owner
+/// got 429s with the right password. Now the attacker's address is what is locked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attacker_timing_failures_to_retry_after_cannot_keep_the_owner_out() {
+    let app = std::sync::Arc::new(
+        TestApp::spawn_with(|c| {
+            c.accounts.login_burst = 2;
+            c.accounts.login_refill_secs = 1;
+        })
+        .await,
+    );
+    app.add_user("alice", Role::Member).await;
+    let attacker = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let (mut refused, mut checked) = (0, 0);
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(4);
+            while std::time::Instant::now() < until {
+                let (status, headers, _) = app
+                    .send(login_from([203, 0, 113, 66], "alice", "wrong password"))
+                    .await;
+                match status {
+                    StatusCode::UNAUTHORIZED => checked += 1,
+                    StatusCode::TOO_MANY_REQUESTS => {
+                        refused += 1;
+                        let wait = retry_after(&headers);
+                        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                    }
+                    other => panic!("attacker got {other}"),
+                }
+            }
+            (refused, checked)
+        })
+    };
+    let mut owner = Vec::new();
+    for _ in 0..8 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let (status, _, _) = app
+            .send(login_from([198, 51, 100, 7], "alice", PASSWORD))
+            .await;
+        owner.push(status);
+    }
+    let (refused, checked) = attacker.await.expect("attacker");
+    assert!(
+        refused >= 2,
+        "the attacker was refused only {refused} times"
+    );
+    // The burst of 2, then about one per second for 4 s.
+    assert!(checked <= 2 + 5, "{checked} guesses were checked");
+    assert!(
+        owner.iter().all(|s| *s == StatusCode::OK),
+        "the owner got {owner:?}"
+    );
+}
+
+/// Guesses from many addresses spend the username's own allowance; then each attempt on it waits
+/// a little before it is checked, but the owner still gets in.
+#[tokio::test]
+async fn guesses_from_many_addresses_slow_the_username_down_without_locking_it() {
+    let app = TestApp::spawn_with(|c| c.accounts.login_burst = 1).await;
+    app.add_user("alice", Role::Member).await;
+    let spent = cloister::accounts::limiter::USERNAME_BURST_FACTOR as u8;
+    for i in 0..spent {
+        let (status, _, _) = app
+            .send(login_from([10, 7, 0, i], "alice", "wrong password"))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    let started = std::time::Instant::now();
+    let (status, _, _) = app.send(login_from([10, 7, 1, 1], "alice", PASSWORD)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        started.elapsed() >= cloister::accounts::limiter::SLOW_DOWN,
+        "the sign-in was not slowed down"
+    );
 }
 
 #[tokio::test]
 async fn sign_in_attempts_are_throttled_per_address_across_usernames() {
     let app = TestApp::spawn().await;
     app.add_user("alice", Role::Member).await;
-    for i in 0..5 {
+    let allowance = 5 * cloister::accounts::limiter::ADDRESS_BURST_FACTOR;
+    for i in 0..allowance {
         let (status, _, _) = app
             .send(login_from(
                 [192, 0, 2, 7],
@@ -336,7 +413,7 @@ async fn sign_in_attempts_are_throttled_per_address_across_usernames() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     let (status, _, _) = app
-        .send(login_from([192, 0, 2, 7], "guess9", "wrong password"))
+        .send(login_from([192, 0, 2, 7], "guess99", "wrong password"))
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     let (status, headers, _) = app
@@ -616,4 +693,52 @@ async fn correct_sign_ins_are_never_throttled() {
         let (status, _, _) = app.send(login_from([10, 9, 9, 9], "alice", PASSWORD)).await;
         assert_eq!(status, StatusCode::OK, "sign-in {i}");
     }
+}
+
+#[tokio::test]
+async fn an_invite_request_of_the_wrong_shape_is_a_400_that_says_why() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("root", Role::Admin).await;
+    for (body, says) in [
+        (json!([]), "must be a JSON object"),
+        (json!("member"), "must be a JSON object"),
+        (json!({"role": 7}), "role"),
+        (json!({"role": "superuser"}), "role"),
+        (json!({"rol": "admin"}), "unknown field `rol`"),
+    ] {
+        let (status, _, answer) = app
+            .call(
+                Method::POST,
+                "/api/admin/invites",
+                Some(&admin),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(message(&answer).contains(says), "{body}: {answer}");
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invites")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(count, 0, "a malformed request made an invite");
+}
+
+#[tokio::test]
+async fn a_20_mib_json_body_is_413() {
+    let app = TestApp::spawn().await;
+    let big = format!(
+        "{{\"username\": \"alice\", \"password\": \"{}\"}}",
+        "x".repeat(20 << 20)
+    );
+    let request = Request::post("/api/auth/login")
+        .header("x-cloister-request", "1")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(big))
+        .expect("request");
+    let (status, _, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let body = common::json(&body);
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    assert_eq!(message(&body), "The request body is too large.");
 }

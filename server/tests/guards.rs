@@ -180,3 +180,100 @@ async fn the_configured_public_url_is_an_accepted_origin() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_https_origin_is_refused_by_a_plain_http_server_of_the_same_host() {
+    let marked = ("x-cloister-request", "1");
+    let app = TestApp::spawn().await;
+    app.add_user("alice", Role::Admin).await;
+    let (status, _, body) = app
+        .send(mutating(
+            "/api/auth/login",
+            &[marked, ("origin", "https://localhost:3000")],
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(message(&common::json(&body)).contains("another website"));
+    // Behind a trusted TLS proxy, https is our scheme and plain http is not.
+    let proxied = TestApp::spawn_with(|c| c.accounts.trust_proxy = true).await;
+    proxied.add_user("alice", Role::Admin).await;
+    let https = ("x-forwarded-proto", "https");
+    let (status, _, _) = proxied
+        .send(mutating(
+            "/api/auth/login",
+            &[marked, https, ("origin", "https://localhost:3000")],
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = proxied
+        .send(mutating(
+            "/api/auth/login",
+            &[marked, https, ("origin", "http://localhost:3000")],
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+fn csp(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .expect("a Content-Security-Policy")
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+/// Pages allow our scripts, WebAssembly, blob: media and images and the WebSocket, and inline
+/// scripts only with this response's nonce, which every inline script Leptos wrote carries.
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_whose_nonce_is_on_every_script() {
+    let app = TestApp::spawn().await;
+    let mut nonces = Vec::new();
+    for path in ["/", "/login", "/no-such-page"] {
+        let request = Request::get(path)
+            .header("host", "localhost:3000")
+            .body(Body::empty())
+            .expect("request");
+        let (_, headers, body) = app.send(request).await;
+        let policy = csp(&headers);
+        for directive in [
+            "default-src 'none'",
+            "'wasm-unsafe-eval'",
+            "img-src 'self' blob:",
+            "media-src 'self' blob:",
+            "connect-src 'self' ws://localhost:3000",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(
+                policy.contains(directive),
+                "{path}: {directive} in {policy}"
+            );
+        }
+        assert!(
+            !policy.contains("'unsafe-eval'") && !policy.contains("script-src 'unsafe-inline'")
+        );
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a nonce")
+            .to_owned();
+        let html = String::from_utf8(body).expect("utf-8");
+        let scripts: Vec<_> = html.match_indices("<script").collect();
+        assert!(!scripts.is_empty(), "{path}: no hydration script");
+        for (at, _) in scripts {
+            let tag = &html[at..at + html[at..].find('>').expect("tag end")];
+            assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "{path}: {tag}");
+        }
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "a nonce was used twice");
+    // API answers allow nothing at all.
+    let (_, headers, _) = app.get("/api/health").await;
+    assert_eq!(
+        csp(&headers),
+        cloister::http::security_headers::NON_PAGE_POLICY
+    );
+}

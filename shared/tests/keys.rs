@@ -162,3 +162,12 @@ fn debug_never_prints_key_bytes() {
         "LibraryKey(..)"
     );
 }
+
+/// The block cipher under every AES-256-GCM key (stream chunks, key wrapping) is built with its
+/// `zeroize` feature: the expanded round keys are wiped when a cipher is dropped. Without the
+/// feature this does not compile.
+#[test]
+fn aes_round_keys_are_wiped_on_drop() {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<aes::Aes256>();
+}

@@ -1,7 +1,9 @@
 //! Account password hashing: Argon2id in PHC strings, off the async runtime.
 //!
 //! m = 19 MiB, t = 2, p = 1 (OWASP's recommendation): a 64 MiB hash per sign-in would let a
-//! flood of logins eat a 2 GB server. At most two hashes run at once for the same reason.
+//! flood of logins eat a 2 GB server. At most two hashes run at once for the same reason, and at
+//! most `HASH_QUEUE` wait or run: beyond that a request is refused at once (429, retry in a
+//! second) instead of queueing without bound.
 
 use std::sync::OnceLock;
 
@@ -18,6 +20,14 @@ const P_COST: u32 = 1;
 
 /// Bounds the memory hashing can take: 2 × 19 MiB, whatever the number of sign-ins in flight.
 static HASH_PERMITS: Semaphore = Semaphore::const_new(2);
+
+/// Hashes running or waiting, at most: a flood of sign-ins gets 429s, not an endless queue.
+pub const HASH_QUEUE: usize = 16;
+static HASH_QUEUE_SLOTS: Semaphore = Semaphore::const_new(HASH_QUEUE);
+
+/// The answer when the queue is full.
+pub const BUSY_MESSAGE: &str =
+    "The server is busy checking other passwords. Try again in a second.";
 
 /// Verified when the user is unknown, so that case takes as long as a wrong password.
 static DUMMY_HASH: OnceLock<String> = OnceLock::new();
@@ -49,6 +59,12 @@ fn verify_blocking(password: &[u8], phc: &str) -> AppResult<bool> {
 async fn run_blocking<T: Send + 'static>(
     work: impl FnOnce() -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
+    let _slot = HASH_QUEUE_SLOTS
+        .try_acquire()
+        .map_err(|_| AppError::TooManyRequests {
+            message: BUSY_MESSAGE.to_owned(),
+            retry_after_secs: 1,
+        })?;
     let _permit = HASH_PERMITS
         .acquire()
         .await

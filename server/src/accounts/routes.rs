@@ -73,18 +73,21 @@ async fn login(
     if password.chars().take(PASSWORD_MAX_CHARS + 1).count() > PASSWORD_MAX_CHARS {
         return Err(AppError::BadRequest(PASSWORD_RULE.to_owned()));
     }
-    state.login_limiter.check(&username, ip)?;
+    // Charged before the hash, so parallel guesses get no more checks than the allowance.
+    let attempt = state.login_limiter.begin(&username, ip)?;
+    if let Some(wait) = attempt.slow_down {
+        tokio::time::sleep(wait).await;
+    }
     let user = match users::authenticate(&state.db, &username, password).await {
         Ok(user) => user,
-        Err(AppError::WrongCredentials) => {
-            // The failure that spends the last of the allowance is answered with the lock.
-            return Err(state
-                .login_limiter
-                .record_failure(&username, ip)
-                .unwrap_or(AppError::WrongCredentials));
+        // Only a wrong password spends the attempt.
+        Err(err @ AppError::WrongCredentials) => return Err(err),
+        Err(other) => {
+            state.login_limiter.refund(attempt);
+            return Err(other);
         }
-        Err(other) => return Err(other),
     };
+    state.login_limiter.refund(attempt);
     let session = sessions::create(&state.db, user.id, session_lifetime(&state)).await?;
     tracing::info!(username = %user.username, "signed in");
     let jar = jar.add(session_cookie(&state, &headers, &session));

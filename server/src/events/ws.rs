@@ -48,7 +48,7 @@ pub async fn events(
     upgrade: WebSocketUpgrade,
 ) -> AppResult<Response> {
     check_key(&headers)?;
-    csrf::same_origin(&headers, &uri, state.config.accounts.public_url.as_deref())?;
+    csrf::same_origin(&headers, &uri, &state.config.accounts)?;
     tracing::debug!(user = %session.user.username, "event socket opened");
     let live = state.live_sessions.watch(&state.db, session.token_hash);
     let user_id = session.user.id;

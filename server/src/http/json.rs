@@ -1,8 +1,12 @@
 //! A JSON extractor whose rejections are `AppError`s, so malformed bodies get the same JSON error
 //! shape and a message a person understands instead of axum's plain-text default.
+//!
+//! Every request body of the API is a JSON object: an array or a bare value is refused (400) even
+//! where every field is optional, and a body over the limit is a 413, not a 400.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -19,15 +23,29 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(AppError::BadRequest(describe(&rejection))),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(rejected(&rejection)),
+        };
+        if !value.is_object() {
+            return Err(AppError::BadRequest(
+                "The request body must be a JSON object ({...}).".to_owned(),
+            ));
         }
+        // The path names the field at fault, e.g. "role: unknown variant `superuser`".
+        serde_path_to_error::deserialize(value)
+            .map(Self)
+            .map_err(|err| {
+                AppError::BadRequest(format!("The request body has the wrong shape: {err}"))
+            })
     }
 }
 
-fn describe(rejection: &JsonRejection) -> String {
-    match rejection {
+fn rejected(rejection: &JsonRejection) -> AppError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::PayloadTooLarge("The request body is too large.".to_owned());
+    }
+    AppError::BadRequest(match rejection {
         JsonRejection::MissingJsonContentType(_) => {
             "Send the request body as JSON (Content-Type: application/json).".to_owned()
         }
@@ -36,7 +54,7 @@ fn describe(rejection: &JsonRejection) -> String {
             format!("The request body has the wrong shape: {}", err.body_text())
         }
         _ => "The request body could not be read.".to_owned(),
-    }
+    })
 }
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {

@@ -4,3 +4,4 @@ pub mod csrf;
 pub mod json;
 pub mod request_info;
 pub mod security_headers;
+pub mod serve;

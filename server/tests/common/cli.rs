@@ -54,7 +54,7 @@ pub async fn serve(data: &Path, port: u16) -> (Child, String) {
 
 /// `serve` with extra environment variables (e.g. quick job timings).
 pub async fn serve_with(data: &Path, port: u16, env: &[(&str, &str)]) -> (Child, String) {
-    serve_logging_to(data, port, env, Stdio::null()).await
+    start(serve_command(data, port, env)).await
 }
 
 /// `serve_with`, the server's log (its stderr) going to `log`.
@@ -64,6 +64,14 @@ pub async fn serve_logging_to(
     env: &[(&str, &str)],
     log: impl Into<Stdio>,
 ) -> (Child, String) {
+    let mut command = serve_command(data, port, env);
+    command.stderr(log);
+    start(command).await
+}
+
+/// The `cloister serve` command of `serve_with`, for a test to adjust (its stderr, its limits)
+/// before `start`.
+pub fn serve_command(data: &Path, port: u16, env: &[(&str, &str)]) -> Command {
     let mut command = cloister();
     command
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
@@ -71,7 +79,12 @@ pub async fn serve_logging_to(
         .env("CLOISTER_LOGIN_BURST", "100")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(log);
+        .stderr(Stdio::null());
+    command
+}
+
+/// Spawns a `serve_command` and waits for its start line; answers the child and its base URL.
+pub async fn start(mut command: Command) -> (Child, String) {
     let mut child = command.spawn().expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();

@@ -86,7 +86,7 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Serves the router on 127.0.0.1 (connection info as `cloister serve` has it) with the
+    /// Serves the router on 127.0.0.1 through `cloister serve`'s accept loop with the
     /// event hub running, for real sockets and real clients; answers the address.
     pub async fn serve_on_loopback(&self) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -95,12 +95,9 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         self.state.events.spawn_tail(self.state.db.clone());
         let router = self.router.clone();
+        let http = self.state.config.http.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await;
+            cloister::http::serve::serve(listener, router, &http, std::future::pending()).await;
         });
         addr
     }

@@ -80,8 +80,10 @@ impl fmt::Debug for CreateUserRequest {
     }
 }
 
-/// `POST /api/admin/invites`: `role` defaults to member.
+/// `POST /api/admin/invites`: `role` defaults to member. Unknown fields are refused, so a
+/// misspelt `role` cannot quietly make a member invite.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateInviteRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,

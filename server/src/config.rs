@@ -185,8 +185,9 @@ pub struct JobsConfig {
     pub poll_secs: u64,
 
     /// Processing jobs one member may have queued, waiting or running; completing another upload
-    /// is refused (429) until some are done, the upload kept.
-    #[arg(long, env = "CLOISTER_MAX_QUEUED_JOBS_PER_MEMBER", default_value_t = 20,
+    /// is refused (429) until some are done, the upload kept. A bound on floods, not on a batch:
+    /// a member's folder of holiday clips fits.
+    #[arg(long, env = "CLOISTER_MAX_QUEUED_JOBS_PER_MEMBER", default_value_t = 100,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_queued_jobs_per_member: u32,
 }

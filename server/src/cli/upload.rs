@@ -33,6 +33,10 @@ const UPLOAD_FAILED: &str = "Upload failed — network error. Please retry.";
 const ATTEMPTS: u32 = 8;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// How long completing an upload waits while the server asks it to (429) before giving up; the
+/// upload stays on the server and completes when the command is run again.
+const BUSY_PATIENCE: Duration = Duration::from_secs(600);
+const MAX_BUSY_PAUSE: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Args)]
 pub struct UploadArgs {
@@ -311,20 +315,64 @@ async fn complete_with_retry(
     session: &Session,
 ) -> anyhow::Result<UploadCompleted> {
     let mut backoff = FIRST_BACKOFF;
-    for attempt in 1..=ATTEMPTS {
+    let mut failures = 0;
+    let mut busy = BusyWait::default();
+    loop {
         match client
             .complete_upload(&session.id, hex::encode(session.dek.as_bytes()))
             .await
         {
             Ok(done) => return Ok(done),
-            Err(err) if retryable(&err) && attempt < ATTEMPTS => {
+            // Busy checking keys, this member's key checks spent, or their processing queue full:
+            // the upload is kept, so wait and complete it then (a batch upload must not fail
+            // half-way because the server paces it).
+            Err(ClientError::Api {
+                status, message, ..
+            }) if status == reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                busy.wait(&message).await?;
+            }
+            Err(err) if retryable(&err) && failures + 1 < ATTEMPTS => {
+                failures += 1;
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(err) => return Err(err.into()),
         }
     }
-    bail!("{UPLOAD_FAILED}")
+}
+
+/// How `complete` waits while the server answers 429: growing pauses, the reason said once,
+/// giving up after `BUSY_PATIENCE`.
+struct BusyWait {
+    started: Option<std::time::Instant>,
+    pause: Duration,
+    said: Option<String>,
+}
+
+impl Default for BusyWait {
+    fn default() -> Self {
+        Self {
+            started: None,
+            pause: Duration::from_secs(1),
+            said: None,
+        }
+    }
+}
+
+impl BusyWait {
+    async fn wait(&mut self, message: &str) -> anyhow::Result<()> {
+        let started = *self.started.get_or_insert_with(std::time::Instant::now);
+        if started.elapsed() >= BUSY_PATIENCE {
+            bail!("{message}");
+        }
+        if self.said.as_deref() != Some(message) {
+            eprintln!("{message} Waiting, then completing the upload.");
+            self.said = Some(message.to_owned());
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(MAX_BUSY_PAUSE);
+        Ok(())
+    }
 }
 
 fn print_done(name: &str, done: &UploadCompleted) {

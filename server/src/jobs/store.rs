@@ -263,8 +263,9 @@ pub async fn admit(
     if active >= i64::from(max_active) {
         return Err(AppError::TooManyRequests {
             message: format!(
-                "You already have {active} videos waiting to be processed (at most {max_active}). \
-                 Your upload is kept: complete it again once some of them are done."
+                "You already have {active} video{} waiting to be processed (at most {max_active}). \
+                 Your upload is kept: complete it again once some of them are done.",
+                if active == 1 { "" } else { "s" }
             ),
             retry_after_secs: QUEUE_FULL_RETRY_SECS,
         });

@@ -59,7 +59,7 @@ const WITH_DESCRIPTION: u64 = 300;
 const SAME_SECOND: u64 = 100;
 const SPAN_SECS: i64 = 3 * 365 * 86_400;
 const CHUNK_SIZE: i64 = 4 << 20;
-/// A sealed stream's header and one chunk's tag (shared/DESIGN.md §2).
+/// A sealed stream's header and one chunk's tag (shared/docs/format.md).
 const STREAM_HEADER_LEN: usize = 41;
 const TAG_LEN: usize = 16;
 const WRAPPED_DEK_LEN: usize = 60;

@@ -1,5 +1,5 @@
 //! Server configuration: every setting is a flag with an environment variable behind it, and the
-//! defaults are the seed's numbers (DESIGN.md §4).
+//! defaults are the seed's numbers (docs/architecture.md).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Server custody of a DEK (DESIGN.md §2): while a job needs it, the DEK is kept at rest wrapped
+//! Server custody of a DEK (docs/format.md): while a job needs it, the DEK is kept at rest wrapped
 //! under `server.key` with AES-256-GCM, the video id bound in the associated data so a wrapped
 //! DEK cannot be moved to another video's job. The worker unwraps it and erases the row's copy
 //! when the job ends.

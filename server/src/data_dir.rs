@@ -1,4 +1,4 @@
-//! The data directory's layout (DESIGN.md §3) and the server key that wraps DEKs held for jobs.
+//! The data directory's layout (docs/architecture.md) and the server key that wraps DEKs held for jobs.
 
 use std::fs;
 use std::io::{self, Write};

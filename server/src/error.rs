@@ -47,7 +47,7 @@ pub enum AppError {
         message: String,
         retry_after_secs: Option<u64>,
     },
-    /// No slot for a server-side decrypted download now (DESIGN.md §5).
+    /// No slot for a server-side decrypted download now (docs/architecture.md).
     #[error("{}", cloister_shared::api::downloads::DOWNLOAD_UNAVAILABLE_MESSAGE)]
     DownloadBusy,
     #[error("database error: {0}")]

@@ -194,7 +194,7 @@ async fn stop(token: CancellationToken, workers: Vec<tokio::task::JoinHandle<()>
 }
 
 /// Everything the server writes — decrypted temp files and ffmpeg's outputs included — is
-/// readable by its own user only (DESIGN.md §2).
+/// readable by its own user only (docs/format.md).
 fn private_files() {
     #[cfg(unix)]
     // SAFETY: umask only changes this process's file-creation mask.

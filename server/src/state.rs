@@ -31,7 +31,7 @@ pub struct AppState {
     pub storage: Arc<dyn VideoStorage>,
     /// Free-space readings of the data directory's filesystem (tests inject a fixed one).
     pub disk: Arc<dyn DiskSpace>,
-    /// Wraps DEKs held for jobs (DESIGN.md §2, server custody).
+    /// Wraps DEKs held for jobs (docs/format.md, server custody).
     pub server_key: Arc<zeroize::Zeroizing<[u8; SERVER_KEY_LEN]>>,
     /// Keeps a chunk write and the completion or removal of the same upload apart.
     pub upload_locks: Arc<UploadLocks>,

@@ -1,4 +1,4 @@
-//! `media::prepare` against the real ffmpeg (DESIGN.md §4, "Processing"): every kind of input
+//! `media::prepare` against the real ffmpeg (docs/architecture.md, "Processing"): every kind of input
 //! ends as init + ~4-s fMP4 segments that ffprobe reads back whole, or as the right error.
 
 #[path = "common/fixtures.rs"]

@@ -2,7 +2,7 @@
 //!
 //! No I/O lives here: everything works on byte slices so the same code runs
 //! natively (server) and in wasm (browser). The format is specified in
-//! DESIGN.md §2.
+//! docs/format.md.
 
 pub mod api;
 pub mod crypto;

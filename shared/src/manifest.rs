@@ -1,4 +1,4 @@
-//! The sealed manifest of a processed video (DESIGN.md §4, "Processing"): what the player needs to
+//! The sealed manifest of a processed video (docs/architecture.md, "Processing"): what the player needs to
 //! fetch, check and decrypt every segment. It is JSON sealed with `Purpose::Manifest`.
 //!
 //! Each sealed file's salt is recorded here: a player compares it with the salt in the file's own

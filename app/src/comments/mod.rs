@@ -1,4 +1,4 @@
-//! A video's comments (DESIGN.md §4): fetched only once the member scrolls to them, paged
+//! A video's comments (docs/architecture.md): fetched only once the member scrolls to them, paged
 //! separately from everything else, each body opened here with the video's DEK; new comments are
 //! sealed here too and shown at once.
 

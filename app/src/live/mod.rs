@@ -1,4 +1,4 @@
-//! Live processing state (DESIGN.md §4, "Events"): one WebSocket to `/api/events` while someone is
+//! Live processing state (docs/architecture.md, "Events"): one WebSocket to `/api/events` while someone is
 //! signed in, feeding a store of each video's newest job that the gallery and the Upload page
 //! read. Whatever the socket may have missed (it was down, or `seq` jumped) is fetched again over
 //! REST, so the store never stays wrong for long.

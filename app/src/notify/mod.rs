@@ -1,4 +1,4 @@
-//! App-wide notifications (DESIGN.md §5): toasts for what happens away from where the member is
+//! App-wide notifications (docs/architecture.md): toasts for what happens away from where the member is
 //! looking (a download became ready, their video finished processing, an upload failed), and the
 //! server-busy banner. One [`Notices`] context, provided by `App`; the live socket feeds it.
 

@@ -1,5 +1,5 @@
 //! The words of the notifications, pure so they are tested natively. The seed's messages
-//! (DESIGN.md §5) come from `cloister_shared`; these are the ones the browser adds.
+//! (docs/architecture.md) come from `cloister_shared`; these are the ones the browser adds.
 
 /// A queued download can be fetched now.
 pub fn download_ready(file_name: &str) -> String {

@@ -1,4 +1,4 @@
-//! Encrypted streaming playback (DESIGN.md §4, "Gallery and playback"). The server sends sealed
+//! Encrypted streaming playback (docs/architecture.md, "Gallery and playback"). The server sends sealed
 //! files as stored; this tab opens them with the video's DEK and feeds a `MediaSource`: the init
 //! segment, then media segments in order, about 30 s ahead of the playhead, letting go of what is
 //! far behind it so memory stays flat however long the video is.
@@ -27,9 +27,9 @@ pub struct Source {
     pub manifest: Manifest,
 }
 
-/// DESIGN.md §5: what a manifest that does not open says. Exactly these words.
+/// docs/architecture.md: what a manifest that does not open says. Exactly these words.
 pub const MANIFEST_UNDECRYPTABLE: &str = "Unable to decrypt manifest. Check passphrase.";
-/// DESIGN.md §5: what a segment that does not open says. Exactly these words.
+/// docs/architecture.md: what a segment that does not open says. Exactly these words.
 pub const SEGMENT_UNDECRYPTABLE: &str = "Unable to decrypt segment. Check passphrase.";
 /// After the retries a lost connection gets.
 pub const NETWORK_STOPPED: &str =

@@ -1,4 +1,4 @@
-//! Encrypted, chunked, resumable upload from the browser (DESIGN.md §4). The file is read in
+//! Encrypted, chunked, resumable upload from the browser (docs/architecture.md). The file is read in
 //! 4 MiB slices, each sealed here with the shared crypto and sent on its own; the server never
 //! sees plaintext, and after a reload the same file resumes from the chunks the server holds.
 

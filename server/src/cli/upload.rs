@@ -27,7 +27,7 @@ use super::remote::sign_in_and_unlock;
 use super::ClientArgs;
 use crate::client::{ApiClient, ClientError};
 
-/// The seed's message for a failed upload (DESIGN.md §5).
+/// The seed's message for a failed upload (docs/architecture.md).
 const UPLOAD_FAILED: &str = "Upload failed — network error. Please retry.";
 /// Attempts per chunk on network errors, with exponential backoff from `FIRST_BACKOFF`.
 const ATTEMPTS: u32 = 8;

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 pub enum UnlockError {
     #[error("The library has no passphrase yet. An admin sets one with `cloister library init` or in the web app.")]
     NotInitialized,
-    /// The message DESIGN.md §5 gives for a wrong passphrase.
+    /// The message docs/architecture.md gives for a wrong passphrase.
     #[error("Unable to decrypt. Check passphrase.")]
     WrongPassphrase,
     #[error("The server sent key-derivation settings this client refuses ({0}).")]

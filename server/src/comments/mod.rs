@@ -1,4 +1,4 @@
-//! Comments on a video (DESIGN.md §4, docs/api.md "Comments"): sealed in the browser under the
+//! Comments on a video (docs/architecture.md, docs/api.md "Comments"): sealed in the browser under the
 //! video's DEK with `Purpose::comment(<comment id>)`, so the server stores and pages opaque bytes
 //! and checks only their shape. Whoever may see a video may read and write its comments; the
 //! author or an admin may delete one.

@@ -1,5 +1,5 @@
 //! Gives queued downloads a slot when one frees and the gate allows, expires links nobody used,
-//! and tells the member concerned over their own sockets (personal events, DESIGN.md §4).
+//! and tells the member concerned over their own sockets (personal events, docs/architecture.md).
 
 use std::time::Duration;
 

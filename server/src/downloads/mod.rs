@@ -1,4 +1,4 @@
-//! Server-side decrypted downloads (DESIGN.md §4 "Download", docs/downloads.md).
+//! Server-side decrypted downloads (docs/architecture.md "Download", docs/downloads.md).
 //!
 //! A member hands the server a video's DEK for one download. When the resource gate allows and
 //! fewer than D downloads hold a slot, the download is `ready` at once: a link that only that

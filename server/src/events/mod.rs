@@ -1,4 +1,4 @@
-//! Live events (DESIGN.md §4, "Events"): domain code records each event in the `job_events` table
+//! Live events (docs/architecture.md, "Events"): domain code records each event in the `job_events` table
 //! in the same transaction as the change it reports; the hub tails that table and broadcasts new
 //! rows to every open WebSocket. Going through the table lets a worker in another process
 //! (`cloister worker`) reach the server's sockets, and gives every event a global order (`seq`).

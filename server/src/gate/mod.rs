@@ -1,4 +1,4 @@
-//! The resource gate (DESIGN.md §4): a processing job starts only when the machine can afford it.
+//! The resource gate (docs/architecture.md): a processing job starts only when the machine can afford it.
 //! Readings come through the `ResourceMonitor` trait, so tests feed them and production reads the
 //! machine; `policy` turns readings into a verdict with its reasons in words and numbers.
 

@@ -1,4 +1,4 @@
-//! The thresholds of DESIGN.md §4 (the seed's numbers, all configurable), each failure told in
+//! The thresholds of docs/architecture.md (the seed's numbers, all configurable), each failure told in
 //! words and numbers a member can understand: "RAM in use 74 % (limit 72 %)".
 
 use cloister_shared::api::ResourceReadings;

@@ -1,4 +1,4 @@
-//! Processing jobs (DESIGN.md §4): the queue's state machine (`transitions`), reading it
+//! Processing jobs (docs/architecture.md): the queue's state machine (`transitions`), reading it
 //! (`store`), estimates (`eta`), the worker that runs jobs through the resource gate and the
 //! ffmpeg pipeline, and their HTTP routes. The worker calls this module directly, never HTTP.
 

@@ -1,4 +1,4 @@
-//! One processing attempt (DESIGN.md §4, "Processing"): open the original into a private temp
+//! One processing attempt (docs/architecture.md, "Processing"): open the original into a private temp
 //! directory, let `media` make segments and a thumbnail, seal every output under fresh salts into
 //! a new rendition, write the sealed manifest. The temp directory — all the plaintext — is
 //! removed in every outcome, by the `WorkDir` guard if nothing else. Each attempt has its own

@@ -1,5 +1,5 @@
 //! Every change of a job's state, each one SQL transaction that also records the event telling
-//! members about it (DESIGN.md §4). Conditions in each `WHERE` make the transitions safe against
+//! members about it (docs/architecture.md). Conditions in each `WHERE` make the transitions safe against
 //! a second worker, a cancel, or a lapsed lease: whoever loses the race changes nothing.
 
 use cloister_shared::api::jobs::JobPhase;

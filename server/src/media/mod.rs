@@ -1,4 +1,4 @@
-//! From a plaintext video file to fragmented-MP4 segments for MSE playback (DESIGN.md §4,
+//! From a plaintext video file to fragmented-MP4 segments for MSE playback (docs/architecture.md,
 //! "Processing"; docs/processing.md, "From original to segments").
 //!
 //! This module knows nothing of encryption, the database or HTTP. The job worker decrypts an

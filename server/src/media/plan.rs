@@ -1,4 +1,4 @@
-//! Remux or transcode (DESIGN.md §4): what to do with each stream, and the ffmpeg arguments that
+//! Remux or transcode (docs/architecture.md): what to do with each stream, and the ffmpeg arguments that
 //! do it.
 
 use std::ffi::OsString;

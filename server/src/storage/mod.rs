@@ -1,4 +1,4 @@
-//! Where sealed files live (DESIGN.md §3). One trait, so S3-compatible object storage can replace
+//! Where sealed files live (docs/architecture.md). One trait, so S3-compatible object storage can replace
 //! the filesystem when a group outgrows one machine; the filesystem implementation is `fs`.
 //!
 //! Every location is built from a parsed `VideoId` and fixed names, never from request input.

@@ -6,7 +6,7 @@ use std::fmt;
 use cloister_shared::crypto::random;
 use cloister_shared::manifest::{is_rendition_id, RENDITION_ID_LEN};
 
-/// 16 lowercase hex digits, fresh for every processing attempt (DESIGN.md §2: a retried job
+/// 16 lowercase hex digits, fresh for every processing attempt (docs/format.md: a retried job
 /// writes new streams under a new rendition id).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RenditionId(String);

@@ -13,7 +13,7 @@ use crate::accounts::{unix_now, User};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// The seed's message, word for word (DESIGN.md §5).
+/// The seed's message, word for word (docs/architecture.md).
 pub const STORAGE_LOW: &str =
     "Upload cannot be accepted — server storage is low. Try smaller file or contact admin.";
 

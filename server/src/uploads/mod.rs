@@ -1,4 +1,4 @@
-//! The upload protocol (DESIGN.md §4, docs/uploads.md): create → put sealed chunks by index, in
+//! The upload protocol (docs/architecture.md, docs/uploads.md): create → put sealed chunks by index, in
 //! any order, idempotently → ask which are held → complete (the DEK for processing, a job) or
 //! abort; and the sweep of abandoned uploads.
 //!

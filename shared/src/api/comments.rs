@@ -1,4 +1,4 @@
-//! Comments on a video (DESIGN.md §4): sealed under the video's DEK with `Purpose::comment(id)`,
+//! Comments on a video (docs/architecture.md): sealed under the video's DEK with `Purpose::comment(id)`,
 //! paged oldest first. `GET|POST /api/videos/{id}/comments`, `DELETE
 //! /api/videos/{id}/comments/{comment_id}`.
 

@@ -1,4 +1,4 @@
-//! Server-side decrypted downloads (DESIGN.md §4, "Download"; docs/downloads.md).
+//! Server-side decrypted downloads (docs/architecture.md, "Download"; docs/downloads.md).
 //!
 //! A member who would rather not decrypt in the browser hands the server the video's key for one
 //! download. The server streams the plaintext from a short-lived link that only the requester can
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::VideoId;
 
-/// DESIGN.md §5, word for word: answered (503) when the gate is closed or D downloads run.
+/// docs/architecture.md, word for word: answered (503) when the gate is closed or D downloads run.
 pub const DOWNLOAD_UNAVAILABLE_MESSAGE: &str = "Download temporarily unavailable due to server \
      load. Add to download queue or try again later.";
 

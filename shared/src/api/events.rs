@@ -1,4 +1,4 @@
-//! Live events over the WebSocket at `GET /api/events` (DESIGN.md §4, "Events"). The server sends
+//! Live events over the WebSocket at `GET /api/events` (docs/architecture.md, "Events"). The server sends
 //! one JSON text frame per [`Event`], in order; `seq` grows by one per event the server records,
 //! so a client that sees a gap (or reconnects) knows to resync over REST.
 //!

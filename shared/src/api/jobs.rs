@@ -1,4 +1,4 @@
-//! Processing jobs and the server's load (DESIGN.md §4): `GET /api/jobs`, `GET /api/jobs/{id}`,
+//! Processing jobs and the server's load (docs/architecture.md): `GET /api/jobs`, `GET /api/jobs/{id}`,
 //! `POST /api/jobs/{id}/cancel`, `POST /api/jobs/{id}/run-anyway` and `GET /api/status/load`.
 
 use std::fmt;
@@ -229,7 +229,7 @@ pub fn describe_wait(seconds: u64) -> String {
     }
 }
 
-/// The seed's deferral message, with the reasons and the wait (DESIGN.md §5).
+/// The seed's deferral message, with the reasons and the wait (docs/architecture.md).
 pub fn deferred_message(reasons: &[String], eta_seconds: Option<u64>) -> String {
     let mut message = "Processing delayed: server busy".to_owned();
     if !reasons.is_empty() {
@@ -249,7 +249,7 @@ pub fn deferred_message(reasons: &[String], eta_seconds: Option<u64>) -> String 
     message
 }
 
-/// The seed's failure message (DESIGN.md §5).
+/// The seed's failure message (docs/architecture.md).
 pub fn failed_message(reason: &str, will_retry: bool) -> String {
     if will_retry {
         format!(

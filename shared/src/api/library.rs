@@ -1,5 +1,5 @@
 //! The library passphrase: `/api/library`. The server only ever sees the salt, the Argon2id
-//! parameters and the library key wrapped under the passphrase key (DESIGN.md §2).
+//! parameters and the library key wrapped under the passphrase key (docs/format.md).
 
 use serde::{Deserialize, Serialize};
 

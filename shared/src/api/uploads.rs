@@ -87,7 +87,7 @@ pub struct ChunkStored {
     pub chunk_count: u64,
 }
 
-/// `POST /api/uploads/{id}/complete`: hands the DEK to the server for processing (DESIGN.md §2,
+/// `POST /api/uploads/{id}/complete`: hands the DEK to the server for processing (docs/format.md,
 /// "Server custody of a DEK").
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompleteUploadRequest {

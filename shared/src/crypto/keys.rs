@@ -1,4 +1,4 @@
-//! Key hierarchy (DESIGN.md §2): passphrase key → library key → per-video DEK.
+//! Key hierarchy (docs/format.md): passphrase key → library key → per-video DEK.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! Key hierarchy and the sealed-stream format (DESIGN.md §2).
+//! Key hierarchy and the sealed-stream format (docs/format.md).
 
 mod error;
 pub mod fingerprint;

@@ -42,7 +42,7 @@ impl fmt::Display for PurposeId {
     }
 }
 
-/// Names the object a sealed stream holds, exactly (DESIGN.md §2).
+/// Names the object a sealed stream holds, exactly (docs/format.md).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Purpose {
     Original,

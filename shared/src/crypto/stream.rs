@@ -1,4 +1,4 @@
-//! The sealed stream: the one format for every encrypted byte (DESIGN.md §2).
+//! The sealed stream: the one format for every encrypted byte (docs/format.md).
 //!
 //! `header ‖ chunk 0 ‖ chunk 1 ‖ …` where each chunk is AES-256-GCM under a
 //! per-stream subkey, with the chunk index and a last-chunk flag in the

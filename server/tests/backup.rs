@@ -12,19 +12,17 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cloister::storage::PARTIAL_FILE;
-use common::cli::{client, cloister, port_of, run, serve, serve_with, set_up};
+use common::cli::{client, cloister, gate_open_with, port_of, run, serve, serve_with, set_up};
 use common::uploads::CHUNK;
 use fixtures::Fixture;
 
 /// A gate that lets the job through whatever else the test machine runs.
-const QUICK: &[(&str, &str)] = &[
-    ("CLOISTER_MAX_LOAD", "1000"),
-    ("CLOISTER_MAX_RAM_PERCENT", "100"),
-    ("CLOISTER_MIN_AVAILABLE_RAM_MB", "0"),
-    ("CLOISTER_MAX_SWAP_USED_MB", "1000000"),
-    ("CLOISTER_DISK_RESERVE_BYTES", "0"),
-    ("CLOISTER_WORKER_POLL_SECS", "1"),
-];
+fn quick() -> Vec<(&'static str, &'static str)> {
+    gate_open_with(&[
+        ("CLOISTER_DISK_RESERVE_BYTES", "0"),
+        ("CLOISTER_WORKER_POLL_SECS", "1"),
+    ])
+}
 
 fn backup(data: &Path, to: &Path) -> tokio::process::Command {
     let mut command = cloister();
@@ -91,7 +89,7 @@ async fn assert_restored_ready(url: &str, id: &str, original: &Path, out: &Path)
 async fn a_backup_taken_while_serving_restores_to_a_server_that_lists_and_returns_the_video() {
     let data = tempfile::tempdir().expect("data");
     let files = tempfile::tempdir().expect("files");
-    let (server, url) = serve_with(data.path(), 0, QUICK).await;
+    let (server, url) = serve_with(data.path(), 0, &quick()).await;
     set_up(data.path(), &url).await;
     let clip = fixtures::make(Fixture::H264AacMp4, files.path());
     let id = upload_ready_clip(&url, &clip).await;
@@ -135,7 +133,7 @@ async fn a_backup_taken_while_serving_restores_to_a_server_that_lists_and_return
     // Restored into a fresh data directory and served on another port.
     let restored = tempfile::tempdir().expect("restored");
     copy_dir(&dest, restored.path());
-    let (_restored_server, restored_url) = serve_with(restored.path(), 0, QUICK).await;
+    let (_restored_server, restored_url) = serve_with(restored.path(), 0, &quick()).await;
     assert_ne!(port_of(&restored_url), port_of(&url));
     let out = files.path().join("downloaded.mp4");
     assert_restored_ready(&restored_url, &id, &clip, &out).await;
@@ -158,7 +156,7 @@ async fn uploading_videos(data: &Path) -> Vec<(String, i64)> {
 async fn a_backup_taken_with_an_upload_cut_off_midway_restores_and_the_upload_resumes() {
     let data = tempfile::tempdir().expect("data");
     let files = tempfile::tempdir().expect("files");
-    let (server, url) = serve_with(data.path(), 0, QUICK).await;
+    let (server, url) = serve_with(data.path(), 0, &quick()).await;
     set_up(data.path(), &url).await;
     let clip = fixtures::make(Fixture::H264AacMp4, files.path());
     let ready = upload_ready_clip(&url, &clip).await;
@@ -234,7 +232,7 @@ async fn a_backup_taken_with_an_upload_cut_off_midway_restores_and_the_upload_re
 #[tokio::test]
 async fn a_backup_refuses_a_destination_that_is_not_empty_or_is_inside_the_data_directory() {
     let data = tempfile::tempdir().expect("data");
-    let (server, url) = serve_with(data.path(), 0, QUICK).await;
+    let (server, url) = serve_with(data.path(), 0, &quick()).await;
     set_up(data.path(), &url).await;
     drop(server);
 

@@ -200,16 +200,14 @@ async fn a_file_write_that_finds_the_disk_full_is_refused_as_storage_low_not_a_s
 }
 
 /// A quick worker and a gate that only the disk can close.
-const SERVER_ENV: &[(&str, &str)] = &[
-    ("CLOISTER_MAX_LOAD", "1000"),
-    ("CLOISTER_MAX_RAM_PERCENT", "100"),
-    ("CLOISTER_MIN_AVAILABLE_RAM_MB", "0"),
-    ("CLOISTER_MAX_SWAP_USED_MB", "1000000"),
-    ("CLOISTER_DISK_RESERVE_BYTES", "4194304"),
-    ("CLOISTER_DISK_FLOOR_BYTES", "4194304"),
-    ("CLOISTER_WORKER_POLL_SECS", "1"),
-    ("CLOISTER_GATE_RECHECK_SECS", "1"),
-];
+fn server_env() -> Vec<(&'static str, &'static str)> {
+    common::cli::gate_open_with(&[
+        ("CLOISTER_DISK_RESERVE_BYTES", "4194304"),
+        ("CLOISTER_DISK_FLOOR_BYTES", "4194304"),
+        ("CLOISTER_WORKER_POLL_SECS", "1"),
+        ("CLOISTER_GATE_RECHECK_SECS", "1"),
+    ])
+}
 
 /// The JSON API as the browser uses it, signed in by cookie.
 struct Api {
@@ -287,7 +285,7 @@ async fn on_a_nearly_full_disk_only_what_fits_is_admitted_and_the_server_recover
     let logs = tempfile::tempdir().expect("log dir");
     let log_path = logs.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log");
-    let (_server, url) = common::cli::serve_logging_to(&data, 0, SERVER_ENV, log).await;
+    let (_server, url) = common::cli::serve_logging_to(&data, 0, &server_env(), log).await;
     common::cli::set_up(&data, &url).await;
     let api = Api::new(&url);
     assert_eq!(api.sign_in().await, 200);

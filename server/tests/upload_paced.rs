@@ -3,25 +3,23 @@
 
 mod common;
 
-use common::cli::{client, run, serve_with, set_up};
+use common::cli::{client, gate_open_with, run, serve_with, set_up};
 use common::processing::small_clip;
 
 /// The gate open, quick worker polling, and room for one job per member.
-const ONE_JOB_AT_A_TIME: &[(&str, &str)] = &[
-    ("CLOISTER_MAX_LOAD", "1000"),
-    ("CLOISTER_MAX_RAM_PERCENT", "100"),
-    ("CLOISTER_MIN_AVAILABLE_RAM_MB", "0"),
-    ("CLOISTER_MAX_SWAP_USED_MB", "1000000"),
-    ("CLOISTER_DISK_RESERVE_BYTES", "0"),
-    ("CLOISTER_WORKER_POLL_SECS", "1"),
-    ("CLOISTER_MAX_QUEUED_JOBS_PER_MEMBER", "1"),
-];
+fn one_job_at_a_time() -> Vec<(&'static str, &'static str)> {
+    gate_open_with(&[
+        ("CLOISTER_DISK_RESERVE_BYTES", "0"),
+        ("CLOISTER_WORKER_POLL_SECS", "1"),
+        ("CLOISTER_MAX_QUEUED_JOBS_PER_MEMBER", "1"),
+    ])
+}
 
 #[tokio::test]
 async fn a_batch_upload_waits_for_a_full_queue_and_completes_every_file() {
     let data = tempfile::tempdir().expect("data dir");
     let files = tempfile::tempdir().expect("files dir");
-    let (_server, url) = serve_with(data.path(), 0, ONE_JOB_AT_A_TIME).await;
+    let (_server, url) = serve_with(data.path(), 0, &one_job_at_a_time()).await;
     set_up(data.path(), &url).await;
     let first = files.path().join("first.mp4");
     let second = files.path().join("second.mp4");

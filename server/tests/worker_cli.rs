@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::cli::{client, cloister, run, serve_with, set_up, PASSWORD};
+use common::cli::{client, cloister, gate_open_with, run, serve_with, set_up, PASSWORD};
 use common::processing::{slow_clip, small_clip, work_dir_of};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::SqlitePool;
@@ -16,16 +16,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Quick timings, and a gate that lets everything through: these tests are about the queue
 /// surviving processes, not about how busy the test machine is (the gate has its own tests).
-const QUICK: &[(&str, &str)] = &[
-    ("CLOISTER_MAX_LOAD", "1000"),
-    ("CLOISTER_MAX_RAM_PERCENT", "100"),
-    ("CLOISTER_MIN_AVAILABLE_RAM_MB", "0"),
-    ("CLOISTER_MAX_SWAP_USED_MB", "1000000"),
-    ("CLOISTER_DISK_RESERVE_BYTES", "0"),
-    ("CLOISTER_JOB_LEASE_SECS", "3"),
-    ("CLOISTER_WORKER_POLL_SECS", "1"),
-    ("CLOISTER_RETRY_BACKOFF_SECS", "1"),
-];
+fn quick() -> Vec<(&'static str, &'static str)> {
+    gate_open_with(&[
+        ("CLOISTER_DISK_RESERVE_BYTES", "0"),
+        ("CLOISTER_JOB_LEASE_SECS", "3"),
+        ("CLOISTER_WORKER_POLL_SECS", "1"),
+        ("CLOISTER_RETRY_BACKOFF_SECS", "1"),
+    ])
+}
 
 async fn database(data: &Path) -> SqlitePool {
     let options = SqliteConnectOptions::new()
@@ -93,7 +91,7 @@ fn tmp_entries(data: &Path) -> Vec<String> {
 async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart() {
     let data = tempfile::tempdir().expect("data");
     let files = tempfile::tempdir().expect("files");
-    let (mut server, url) = serve_with(data.path(), 0, QUICK).await;
+    let (mut server, url) = serve_with(data.path(), 0, &quick()).await;
     set_up(data.path(), &url).await;
     let path = files.path().join("long walk.webm");
     std::fs::write(&path, slow_clip(30)).expect("clip");
@@ -127,7 +125,7 @@ async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart()
         .next()
         .and_then(|p| p.parse().ok())
         .expect("port");
-    let (_server, url) = serve_with(data.path(), port, QUICK).await;
+    let (_server, url) = serve_with(data.path(), port, &quick()).await;
     // The restarted server saw the job's process was gone: browsers and `cloister jobs` were told
     // "interrupted, resuming" instead of the dead attempt's last phase.
     let start = Instant::now();
@@ -180,7 +178,7 @@ async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart()
 async fn a_separate_worker_process_does_the_processing_and_upload_waits_for_it() {
     let data = tempfile::tempdir().expect("data");
     let files = tempfile::tempdir().expect("files");
-    let mut env = QUICK.to_vec();
+    let mut env = quick();
     env.push(("CLOISTER_WORKERS", "0"));
     let (_server, url) = serve_with(data.path(), 0, &env).await;
     set_up(data.path(), &url).await;
@@ -206,7 +204,7 @@ async fn a_separate_worker_process_does_the_processing_and_upload_waits_for_it()
     worker
         .arg("worker")
         .env("CLOISTER_DATA_DIR", data.path())
-        .envs(QUICK.iter().copied())
+        .envs(quick())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let _worker = worker.spawn().expect("spawn worker");
@@ -277,7 +275,7 @@ async fn stalled_download(url: &str, cookie: &str, video: &str) -> tokio::net::T
 async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_streams() {
     let data = tempfile::tempdir().expect("data");
     let files = tempfile::tempdir().expect("files");
-    let (mut server, url) = serve_with(data.path(), 0, QUICK).await;
+    let (mut server, url) = serve_with(data.path(), 0, &quick()).await;
     set_up(data.path(), &url).await;
     // 16 MiB to download: far more than socket buffers hold. (Not a video: its job fails at once,
     // its original stays.)

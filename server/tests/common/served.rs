@@ -6,18 +6,8 @@ use std::path::Path;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
-use super::cli::{cloister, run, serve_with, set_up, PASSWORD};
+use super::cli::{cloister, gate_open_with, run, serve_with, set_up, PASSWORD};
 use super::uploads::SealedFile;
-
-/// The gate always open: tests run on a busy machine, and are not about the gate.
-pub const OPEN_GATE: &[(&str, &str)] = &[
-    ("CLOISTER_WORKERS", "0"),
-    ("CLOISTER_MAX_LOAD", "1000"),
-    ("CLOISTER_MAX_RAM_PERCENT", "100"),
-    ("CLOISTER_MIN_AVAILABLE_RAM_MB", "0"),
-    ("CLOISTER_MAX_SWAP_USED_MB", "1000000"),
-    ("CLOISTER_DISK_RESERVE_BYTES", "0"),
-];
 
 /// `cloister serve` with the gate open on a fresh data directory, an admin "root" signed in.
 pub struct Served {
@@ -31,7 +21,15 @@ pub struct Served {
 impl Served {
     pub async fn start() -> Self {
         let data = tempfile::tempdir().expect("data dir");
-        let (server, base) = serve_with(data.path(), 0, OPEN_GATE).await;
+        let (server, base) = serve_with(
+            data.path(),
+            0,
+            &gate_open_with(&[
+                ("CLOISTER_WORKERS", "0"),
+                ("CLOISTER_DISK_RESERVE_BYTES", "0"),
+            ]),
+        )
+        .await;
         set_up(data.path(), &base).await;
         let pid = server.id().expect("pid");
         let root = Member::sign_in(&base, "root", PASSWORD).await;

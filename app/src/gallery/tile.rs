@@ -6,7 +6,7 @@ use cloister_shared::api::utc_date;
 use super::listing::title_text;
 use super::thumb::Thumbnail;
 use crate::components::{JobControls, ProcessingBar};
-use crate::live::words::{status_name, tile_line, tile_stage};
+use crate::live::words::{failure_detail, status_name, tile_line, tile_stage};
 use crate::live::{LiveJobs, Stage};
 use crate::session::Session;
 use crate::upload::progress::human_bytes;
@@ -61,6 +61,13 @@ pub fn VideoTile(video: VideoSummary, can_cancel: bool, is_admin: bool) -> impl 
             <p class="tile-status" data-testid="tile-status" aria-live="polite">
                 {move || tile_line(stage.get().as_ref())}
             </p>
+            // Why it failed, on demand: the status itself stays a word or two.
+            {move || failure_detail(stage.get().as_ref()).map(|detail| view! {
+                <details class="tile-detail" data-testid="tile-detail">
+                    <summary>"Why?"</summary>
+                    <p>{detail}</p>
+                </details>
+            })}
             <JobControls video=id stage can_cancel is_admin/>
         </li>
     }

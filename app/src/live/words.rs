@@ -1,9 +1,7 @@
-//! Processing states in plain words: the compact line on a gallery tile and the fuller banner on
-//! the Upload page. The seed's messages come from `cloister_shared::api::jobs`.
+//! Processing states in plain words, short: the status on a gallery tile and on an upload card.
+//! Why videos wait is told once, by the busy banner (docs/architecture.md, "Messages members
+//! see"); these never show the machine's figures.
 
-use cloister_shared::api::jobs::{
-    deferred_message, describe_wait, failed_message, OVERDUE_MESSAGE,
-};
 use cloister_shared::api::{JobPhase, VideoStatus};
 
 use super::state::Stage;
@@ -52,81 +50,62 @@ pub fn whole_percent(percent: f32) -> u32 {
     percent.clamp(0.0, 100.0).floor() as u32
 }
 
-/// The tile's status line, e.g. "Converting — 42 % · about 2 minutes left".
+/// The tile's status: a word or two ("Waiting", "Processing 40%", "Ready", "Failed"). Why a video
+/// waits is said once, by the busy banner (docs/architecture.md, "Messages members see").
 pub fn tile_line(stage: Option<&Stage>) -> String {
     let Some(stage) = stage else {
-        return "Uploading…".to_owned();
+        return "Uploading".to_owned();
     };
     match stage {
-        Stage::Queued {
-            position: Some(position),
-        } => format!("Queued — position {position}"),
-        Stage::Queued { position: None } => "Queued".to_owned(),
-        Stage::Waiting {
-            reasons,
-            eta_seconds,
-            overdue,
-        } => {
-            let mut line = "Waiting for resources".to_owned();
-            if !reasons.is_empty() {
-                line.push_str(": ");
-                line.push_str(&reasons.join("; "));
-            }
-            line.push('.');
-            if let Some(eta) = eta_seconds {
-                line.push_str(&format!(" Estimated wait: {}.", describe_wait(*eta)));
-            }
-            if *overdue {
-                line.push(' ');
-                line.push_str(OVERDUE_MESSAGE);
-            }
-            line
-        }
+        Stage::Queued { .. } | Stage::Waiting { .. } => "Waiting".to_owned(),
         Stage::Processing { .. } => progress_line(stage),
         Stage::Ready => "Ready".to_owned(),
-        Stage::Failed { reason, will_retry } => {
-            let mut line = if reason.is_empty() {
-                "Failed".to_owned()
-            } else {
-                format!("Failed: {reason}")
-            };
-            if *will_retry {
-                line.push_str(" — will retry automatically");
-            }
-            line
-        }
+        Stage::Failed {
+            will_retry: true, ..
+        } => "Failed, will retry".to_owned(),
+        Stage::Failed { .. } => "Failed".to_owned(),
         Stage::Cancelled => "Processing cancelled".to_owned(),
     }
 }
 
-/// The Upload page's banner once the file is stored: the seed's messages in full.
+/// Why processing failed, for a "details on demand" under the short status; `None` when the
+/// server did not say or nothing failed.
+pub fn failure_detail(stage: Option<&Stage>) -> Option<String> {
+    match stage {
+        Some(Stage::Failed { reason, will_retry }) if !reason.is_empty() => {
+            let mut line = upper_first(reason);
+            line.push('.');
+            line.push_str(if *will_retry {
+                " It will be tried again automatically."
+            } else {
+                " The original is kept; an admin can look into it."
+            });
+            Some(line)
+        }
+        _ => None,
+    }
+}
+
+/// The upload card's line once the file is stored: short, like the tile's.
 pub fn banner_line(stage: &Stage) -> String {
     match stage {
-        Stage::Queued {
-            position: Some(position),
-        } => format!("Waiting in the processing queue — position {position}."),
-        Stage::Queued { position: None } => "Waiting in the processing queue.".to_owned(),
-        Stage::Waiting {
-            reasons,
-            eta_seconds,
-            overdue,
-        } => {
-            let mut message = deferred_message(reasons, *eta_seconds);
-            if *overdue {
-                message.push(' ');
-                message.push_str(OVERDUE_MESSAGE);
-            }
-            message
+        Stage::Queued { .. } | Stage::Waiting { .. } => {
+            "Stored — waiting to be processed.".to_owned()
         }
-        Stage::Processing { .. } => format!("{}.", progress_line(stage)),
+        Stage::Processing { .. } => format!("Stored — {}.", lower_first(&progress_line(stage))),
         Stage::Ready => "Ready to watch.".to_owned(),
         Stage::Failed { reason, will_retry } => {
-            let reason = if reason.is_empty() {
-                "the server did not say why"
+            let mut line = "Stored, but processing failed".to_owned();
+            if !reason.is_empty() {
+                line.push_str(": ");
+                line.push_str(reason);
+            }
+            line.push_str(if *will_retry {
+                ". It will be tried again automatically."
             } else {
-                reason
-            };
-            failed_message(reason, *will_retry)
+                ". The original is kept; an admin can look into it."
+            });
+            line
         }
         Stage::Cancelled => {
             "Processing was cancelled. The encrypted original is still stored.".to_owned()
@@ -134,25 +113,31 @@ pub fn banner_line(stage: &Stage) -> String {
     }
 }
 
+/// "Processing 40%", or "Resuming" after the process running the job stopped (its percentage
+/// means nothing then: the job starts over).
 fn progress_line(stage: &Stage) -> String {
-    let Stage::Processing {
-        phase,
-        percent,
-        eta_seconds,
-    } = stage
-    else {
-        return String::new();
-    };
-    // The interrupted attempt's percentage means nothing: the job starts over.
-    if let Some(interrupted @ JobPhase::Interrupted) = phase {
-        return interrupted.label().to_owned();
+    match stage {
+        Stage::Processing {
+            phase: Some(JobPhase::Interrupted),
+            ..
+        } => "Resuming".to_owned(),
+        Stage::Processing { percent, .. } => format!("Processing {}%", whole_percent(*percent)),
+        _ => String::new(),
     }
-    let label = phase.map_or("Processing", |phase| phase.label());
-    let mut line = format!("{label} — {} %", whole_percent(*percent));
-    if let Some(eta) = eta_seconds {
-        line.push_str(&format!(" · {} left", describe_wait(*eta)));
-    }
-    line
+}
+
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
 }
 
 #[cfg(test)]
@@ -160,39 +145,58 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tiles_say_where_processing_is() {
-        assert_eq!(tile_line(None), "Uploading…");
+    fn tiles_say_a_word_or_two() {
+        assert_eq!(tile_line(None), "Uploading");
         assert_eq!(
             tile_line(Some(&Stage::Queued { position: Some(2) })),
-            "Queued — position 2"
+            "Waiting"
         );
         let waiting = Stage::Waiting {
             reasons: vec!["RAM in use 90 % (limit 72 %)".to_owned()],
             eta_seconds: Some(600),
-            overdue: false,
+            overdue: true,
         };
-        assert_eq!(
-            tile_line(Some(&waiting)),
-            "Waiting for resources: RAM in use 90 % (limit 72 %). Estimated wait: about 10 minutes."
-        );
+        assert_eq!(tile_line(Some(&waiting)), "Waiting");
         let processing = Stage::Processing {
             phase: Some(JobPhase::Transcoding),
             percent: 42.7,
             eta_seconds: Some(130),
         };
-        assert_eq!(
-            tile_line(Some(&processing)),
-            "Converting — 42 % · about 2 minutes left"
-        );
+        assert_eq!(tile_line(Some(&processing)), "Processing 42%");
         assert_eq!(tile_line(Some(&Stage::Ready)), "Ready");
         let failed = Stage::Failed {
             reason: "the file is not a video".to_owned(),
             will_retry: true,
         };
+        assert_eq!(tile_line(Some(&failed)), "Failed, will retry");
         assert_eq!(
-            tile_line(Some(&failed)),
-            "Failed: the file is not a video — will retry automatically"
+            failure_detail(Some(&failed)).as_deref(),
+            Some("The file is not a video. It will be tried again automatically.")
         );
+        assert_eq!(failure_detail(Some(&Stage::Ready)), None);
+    }
+
+    #[test]
+    fn no_status_shows_numbers_of_the_machine_or_a_decrypting_step() {
+        let stages = [
+            Stage::Waiting {
+                reasons: vec!["load 2.6 over the last minute (limit 2.0 on 2 cores)".to_owned()],
+                eta_seconds: Some(600),
+                overdue: false,
+            },
+            Stage::Processing {
+                phase: Some(JobPhase::Decrypting),
+                percent: 3.0,
+                eta_seconds: None,
+            },
+        ];
+        for stage in &stages {
+            for line in [tile_line(Some(stage)), banner_line(stage)] {
+                assert!(!line.contains("load"), "{line}");
+                assert!(!line.contains("limit"), "{line}");
+                assert!(!line.to_lowercase().contains("decrypt"), "{line}");
+            }
+        }
     }
 
     #[test]
@@ -202,8 +206,8 @@ mod tests {
             percent: 37.0,
             eta_seconds: Some(100),
         };
-        assert_eq!(tile_line(Some(&interrupted)), "Interrupted, resuming");
-        assert_eq!(banner_line(&interrupted), "Interrupted, resuming.");
+        assert_eq!(tile_line(Some(&interrupted)), "Resuming");
+        assert_eq!(banner_line(&interrupted), "Stored — resuming.");
         let event = cloister_shared::api::Event::JobProgress {
             job_id: 4,
             video_id: cloister_shared::VideoId::from_bytes([1; 16]),
@@ -216,41 +220,30 @@ mod tests {
         let view = jobs
             .get(&cloister_shared::VideoId::from_bytes([1; 16]))
             .expect("a view");
-        assert_eq!(tile_line(Some(&view.stage)), "Interrupted, resuming");
+        assert_eq!(tile_line(Some(&view.stage)), "Resuming");
     }
 
     #[test]
-    fn an_overdue_wait_says_an_admin_can_start_it() {
-        let waiting = Stage::Waiting {
-            reasons: Vec::new(),
-            eta_seconds: None,
-            overdue: true,
-        };
-        assert_eq!(
-            tile_line(Some(&waiting)),
-            format!("Waiting for resources. {OVERDUE_MESSAGE}")
-        );
-        assert!(banner_line(&waiting).starts_with("Processing delayed: server busy."));
-    }
-
-    #[test]
-    fn the_banner_uses_the_seed_messages() {
+    fn the_upload_card_is_short_too() {
         let waiting = Stage::Waiting {
             reasons: vec!["RAM in use 74 % (limit 72 %)".to_owned()],
             eta_seconds: Some(720),
             overdue: false,
         };
-        assert_eq!(
-            banner_line(&waiting),
-            deferred_message(&["RAM in use 74 % (limit 72 %)".to_owned()], Some(720))
-        );
+        assert_eq!(banner_line(&waiting), "Stored — waiting to be processed.");
+        let processing = Stage::Processing {
+            phase: Some(JobPhase::Sealing),
+            percent: 80.2,
+            eta_seconds: None,
+        };
+        assert_eq!(banner_line(&processing), "Stored — processing 80%.");
         let failed = Stage::Failed {
             reason: "ffmpeg stopped".to_owned(),
             will_retry: false,
         };
         assert_eq!(
             banner_line(&failed),
-            failed_message("ffmpeg stopped", false)
+            "Stored, but processing failed: ffmpeg stopped. The original is kept; an admin can look into it."
         );
     }
 

@@ -1,11 +1,22 @@
-//! The server-busy banner at the top of the app: shown while the resource gate is closed, with the
-//! gate's reasons. It reads `GET /api/status/load` every 15 s while someone is signed in, and at
-//! once when a job was deferred (the event says the gate just said no).
+//! The server-busy banner at the top of the app, the one place that says the server is busy
+//! (docs/architecture.md, "Messages members see"): one plain sentence with the server's honest
+//! estimate, and the reasons in plain words on demand; the figures are on the admin page only.
+//! It reads `GET /api/status/load` every 15 s while someone is signed in, and at once when a job
+//! was deferred (the event says the gate just said no).
 
 use leptos::prelude::*;
 
+use cloister_shared::api::Role;
+
 use super::{words, Notices};
 use crate::session::{Auth, Session};
+
+/// What the banner shows while the gate is closed.
+#[derive(Debug, Clone, PartialEq)]
+struct Busy {
+    plain_reasons: Vec<String>,
+    estimate_seconds: Option<u64>,
+}
 
 #[cfg(feature = "hydrate")]
 /// How often the load is read while nothing else asks.
@@ -21,8 +32,10 @@ const TICK_MS: u32 = 250;
 pub fn ServerBusyBanner() -> impl IntoView {
     let session = Session::get();
     let notices = Notices::get();
-    // `Some(reasons)` while the gate is closed.
-    let busy = RwSignal::new(None::<Vec<String>>);
+    // `Some` while the gate is closed.
+    let busy = RwSignal::new(None::<Busy>);
+    let is_admin =
+        move || matches!(session.auth.get(), Auth::SignedIn(me) if me.role == Role::Admin);
     // Each sign-in starts a new polling loop; an older loop sees the number change and ends.
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
@@ -34,10 +47,19 @@ pub fn ServerBusyBanner() -> impl IntoView {
         }
     });
     move || {
-        busy.get().map(|reasons| {
+        busy.get().map(|busy| {
+            let reasons = busy.plain_reasons.join(" ");
             view! {
                 <div class="server-busy" role="status" data-testid="server-busy">
-                    {words::server_busy(&reasons)}
+                    <p class="server-busy-text">{words::server_busy(busy.estimate_seconds)}</p>
+                    <details class="server-busy-details">
+                        <summary>"Details"</summary>
+                        <p data-testid="server-busy-reasons">{reasons}</p>
+                        <p>{words::SERVER_BUSY_STILL_WORKS}</p>
+                        <Show when=is_admin>
+                            <p>"Admins: the readings and limits are on the " <a href="/admin">"admin page"</a>"."</p>
+                        </Show>
+                    </details>
                 </div>
             }
         })
@@ -45,7 +67,7 @@ pub fn ServerBusyBanner() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-fn poll(generation: StoredValue<u64>, busy: RwSignal<Option<Vec<String>>>, notices: Notices) {
+fn poll(generation: StoredValue<u64>, busy: RwSignal<Option<Busy>>, notices: Notices) {
     let mine = generation.get_value();
     leptos::task::spawn_local(async move {
         let current = move || generation.try_get_value() == Some(mine);
@@ -55,7 +77,10 @@ fn poll(generation: StoredValue<u64>, busy: RwSignal<Option<Vec<String>>>, notic
                 if !current() {
                     break;
                 }
-                busy.try_set((!status.gate_open).then_some(status.reasons));
+                busy.try_set((!status.gate_open).then(|| Busy {
+                    plain_reasons: status.plain_reasons,
+                    estimate_seconds: status.busy_estimate_seconds,
+                }));
             }
             // An unreadable answer (503: the machine could not be read) leaves the banner as is.
             let mut waited = 0;
@@ -71,4 +96,4 @@ fn poll(generation: StoredValue<u64>, busy: RwSignal<Option<Vec<String>>>, notic
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn poll(_generation: StoredValue<u64>, _busy: RwSignal<Option<Vec<String>>>, _notices: Notices) {}
+fn poll(_generation: StoredValue<u64>, _busy: RwSignal<Option<Busy>>, _notices: Notices) {}

@@ -1,17 +1,18 @@
 //! Live events turned into toasts: a download that became ready or expired (personal frames), and
-//! the processing of the signed-in member's own videos (done, failed, deferred). Events do not say
-//! whose a video is, so the first event about a video asks `GET /api/videos/{id}` once and keeps
-//! the answer (and the title, opened with the library key when the tab holds it).
+//! the processing of the signed-in member's own videos: done, or failed for good. A deferral is
+//! no toast: the member just uploaded, and the busy banner says it once for everyone
+//! (docs/architecture.md, "Messages members see"). Events do not say whose a video is, so the first
+//! event about a video asks `GET /api/videos/{id}` once and keeps the answer (and the title,
+//! opened with the library key when the tab holds it).
 
 use std::collections::HashMap;
 
-use cloister_shared::api::jobs::{deferred_message, failed_message};
 use cloister_shared::api::Event;
 use cloister_shared::VideoId;
 use leptos::prelude::*;
 
 use super::words;
-use super::{Notice, Notices, ToastAction, Tone};
+use super::{Grouping, Notice, Notices, ToastAction, Tone};
 use crate::session::Auth;
 
 /// What this tab learnt about a video: whether it is the member's, and its title if it opened.
@@ -77,11 +78,12 @@ impl Notices {
                 );
                 Self::bump(self.downloads_changed);
             }
-            Event::JobDeferred { .. } => {
-                Self::bump(self.load_poke);
-                self.about_own_video(event.clone());
-            }
-            Event::JobDone { .. } | Event::JobFailed { .. } => {
+            // The banner reads the load now; the tile says "Waiting".
+            Event::JobDeferred { .. } => Self::bump(self.load_poke),
+            Event::JobDone { .. }
+            | Event::JobFailed {
+                will_retry: false, ..
+            } => {
                 self.about_own_video(event.clone());
             }
             _ => {}
@@ -124,43 +126,37 @@ impl Notices {
         }
         let title = owned.title.as_deref();
         match event {
-            Event::JobDone { job_id, video_id } => {
-                self.dismiss_key(&format!("deferred:{job_id}"));
-                self.push(
-                    Notice::new(
-                        format!("job:{job_id}"),
-                        "processing-done",
-                        Tone::Success,
-                        words::processing_done(title),
-                    )
-                    .with(watch_link("Watch", video_id)),
-                );
-            }
-            Event::JobFailed {
-                job_id,
-                reason,
-                will_retry,
-                ..
-            } => self.push(Notice::new(
-                format!("job:{job_id}"),
-                "processing-failed",
-                Tone::Error,
-                words::about_video(title, &failed_message(reason, *will_retry)),
-            )),
-            // Once per job: the gate re-checks often, and each check that fails is an event. Not
-            // after the job ended: the owner lookups of a deferral and of a later "done" may
-            // answer in either order.
-            Event::JobDeferred {
-                job_id,
-                reasons,
-                eta_seconds,
-                ..
-            } if !self.was_shown(&format!("job:{job_id}")) => self.push_once(Notice::new(
-                format!("deferred:{job_id}"),
-                "processing-deferred",
-                Tone::Warning,
-                words::about_video(title, &deferred_message(reasons, *eta_seconds)),
-            )),
+            Event::JobDone { job_id, video_id } => self.push(
+                Notice::new(
+                    "videos-ready",
+                    "processing-done",
+                    Tone::Success,
+                    words::processing_done(title),
+                )
+                .with(watch_link("Watch", video_id))
+                .grouped(Grouping {
+                    item: format!("ready:{job_id}"),
+                    many: words::videos_ready,
+                    many_actions: vec![ToastAction::Link {
+                        label: "Open the library",
+                        href: "/".to_owned(),
+                        download: false,
+                    }],
+                }),
+            ),
+            Event::JobFailed { job_id, reason, .. } => self.push(
+                Notice::new(
+                    "videos-failed",
+                    "processing-failed",
+                    Tone::Error,
+                    words::processing_failed(title, reason),
+                )
+                .grouped(Grouping {
+                    item: format!("failed:{job_id}"),
+                    many: words::videos_failed,
+                    many_actions: Vec::new(),
+                }),
+            ),
             _ => {}
         }
     }

@@ -22,9 +22,17 @@ pub fn Toasts(
         });
     }
     let active = move || in_dialog || notices.dialog_hosts.get() == 0;
+    // A region that goes away cannot report the pointer leaving it.
+    on_cleanup(move || notices.release());
+    // While the pointer is over the toasts or focus is in them, none closes by itself: a toast
+    // being read or reached for stays (WCAG 2.2.1).
     view! {
         <Show when=active>
-            <section class="toasts" aria-label="Notifications" data-testid="toasts">
+            <section class="toasts" aria-label="Notifications" data-testid="toasts"
+                on:pointerenter=move |_| notices.hold(true, true)
+                on:pointerleave=move |_| notices.hold(true, false)
+                on:focusin=move |_| notices.hold(false, true)
+                on:focusout=move |_| notices.hold(false, false)>
                 <For each=move || notices.toasts.get() key=|toast| toast.id let:toast>
                     <ToastItem toast/>
                 </For>
@@ -67,7 +75,8 @@ fn ToastItem(toast: Toast) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class=toast.tone.class() role=toast.tone.role() data-testid="toast" data-kind=toast.kind>
+        <div class=toast.tone.class() role=toast.tone.role() data-testid="toast" data-kind=toast.kind
+            data-closes=if toast.closes_after_ms.is_some() { "self" } else { "on-dismiss" }>
             <p class="toast-text">{toast.text}</p>
             <div class="toast-actions">
                 {actions}

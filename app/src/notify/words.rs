@@ -21,27 +21,55 @@ pub fn processing_done(title: Option<&str>) -> String {
     }
 }
 
-/// Prefixes a seed message with the video it is about, when the title is known.
-pub fn about_video(title: Option<&str>, message: &str) -> String {
-    match title {
-        Some(title) if !title.is_empty() => format!("“{title}”: {message}"),
-        _ => message.to_owned(),
+/// Several of the member's videos became ready while the first toast was still up.
+pub fn videos_ready(count: usize) -> String {
+    format!("{count} videos are ready.")
+}
+
+/// The member's own video could not be processed, for good (a retry is not news yet).
+pub fn processing_failed(title: Option<&str>, reason: &str) -> String {
+    let video = match title {
+        Some(title) if !title.is_empty() => format!("“{title}”"),
+        _ => "Your video".to_owned(),
+    };
+    if reason.is_empty() {
+        format!("{video} could not be processed. The original is kept.")
+    } else {
+        format!("{video} could not be processed: {reason}. The original is kept.")
     }
 }
 
-/// The server-busy banner: why the gate is closed, and what still works.
-pub fn server_busy(reasons: &[String]) -> String {
-    let mut line = "The server is busy".to_owned();
-    if !reasons.is_empty() {
-        line.push_str(": ");
-        line.push_str(&reasons.join("; "));
-    }
-    line.push_str(
-        ". New processing and server-side downloads wait until it has room; watching and saving \
-         (decrypted in this browser) still work.",
-    );
-    line
+/// Several of the member's videos failed while the first toast was still up.
+pub fn videos_failed(count: usize) -> String {
+    format!("{count} videos could not be processed. The originals are kept.")
 }
+
+/// The busy banner: one sentence, with an estimate only when the server gave one (it gives none
+/// when it cannot say honestly; docs/decisions.md, "One place for each piece of news").
+pub fn server_busy(estimate_seconds: Option<u64>) -> String {
+    let when = estimate_seconds.map_or_else(
+        || " when the server is less busy".to_owned(),
+        |seconds| format!(", {}", probably_within(seconds)),
+    );
+    format!(
+        "The server is busy right now; your videos are safe and will be processed \
+         automatically{when}."
+    )
+}
+
+/// "probably within 5 minutes": rounded up, never "0 minutes".
+pub fn probably_within(seconds: u64) -> String {
+    let minutes = seconds.div_ceil(60).max(1);
+    match minutes {
+        1 => "probably within a minute".to_owned(),
+        2..=90 => format!("probably within {minutes} minutes"),
+        _ => format!("probably within {} hours", minutes.div_ceil(60)),
+    }
+}
+
+/// The banner's details, after the plain reasons: what still works meanwhile.
+pub const SERVER_BUSY_STILL_WORKS: &str = "Uploading, watching and saving a video (decrypted in \
+     this browser) still work. Downloads the server prepares wait, like processing.";
 
 /// A queued download's line: the brief's words, with the position when known.
 pub fn download_queued(position: Option<u64>) -> String {
@@ -90,19 +118,37 @@ mod tests {
         );
         assert_eq!(processing_done(None), "Your video is ready to watch.");
         assert_eq!(processing_done(Some("")), "Your video is ready to watch.");
-        assert_eq!(about_video(Some("Beach"), "Failed."), "“Beach”: Failed.");
-        assert_eq!(about_video(None, "Failed."), "Failed.");
+        assert_eq!(videos_ready(3), "3 videos are ready.");
+        assert_eq!(
+            processing_failed(Some("Beach"), "the file is not a video"),
+            "“Beach” could not be processed: the file is not a video. The original is kept."
+        );
+        assert_eq!(
+            processing_failed(None, ""),
+            "Your video could not be processed. The original is kept."
+        );
+        assert_eq!(
+            videos_failed(2),
+            "2 videos could not be processed. The originals are kept."
+        );
     }
 
     #[test]
-    fn the_busy_banner_gives_the_reasons() {
-        let reasons = vec![
-            "only 100 MB of RAM available".to_owned(),
-            "RAM in use 90 %".to_owned(),
-        ];
-        assert!(server_busy(&reasons)
-            .starts_with("The server is busy: only 100 MB of RAM available; RAM in use 90 %."));
-        assert!(server_busy(&[]).starts_with("The server is busy. "));
+    fn the_busy_banner_gives_a_number_only_when_the_server_does() {
+        assert_eq!(
+            server_busy(Some(290)),
+            "The server is busy right now; your videos are safe and will be processed \
+             automatically, probably within 5 minutes."
+        );
+        assert_eq!(
+            server_busy(None),
+            "The server is busy right now; your videos are safe and will be processed \
+             automatically when the server is less busy."
+        );
+        assert_eq!(probably_within(0), "probably within a minute");
+        assert_eq!(probably_within(61), "probably within 2 minutes");
+        assert_eq!(probably_within(90 * 60), "probably within 90 minutes");
+        assert_eq!(probably_within(91 * 60), "probably within 2 hours");
     }
 
     #[test]

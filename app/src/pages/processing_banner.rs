@@ -1,4 +1,5 @@
-//! The Upload page's note under a stored file: its processing, live, from queued to ready.
+//! The Upload page's note under a stored file: its processing, live and short, from "Stored —
+//! waiting to be processed" to "Ready to watch".
 
 use cloister_shared::api::Role;
 use cloister_shared::VideoId;
@@ -31,17 +32,12 @@ pub fn ProcessingBanner(
         Some(Stage::Waiting { .. }) => "banner warning",
         _ => "banner",
     };
-    let mut receipt = format!(
-        "Processing queued (job {job_id}, position {queue_position} in the queue). \
-         Your video is stored encrypted."
-    );
-    if let Some(note) = note {
-        receipt.push(' ');
-        receipt.push_str(&note);
-    }
     view! {
-        <div class=tone data-testid="processing-queued" data-status=move || status_name(stage.get().as_ref())>
-            <p class="receipt">{receipt}</p>
+        <div class=tone data-testid="processing-queued" data-job-id=job_id.to_string()
+            data-status=move || status_name(stage.get().as_ref())>
+            // A long queue is this upload's own news ("3 videos are ahead of yours"); a busy
+            // server is the banner's, so it is not repeated here.
+            {note.map(|note| view! { <p class="receipt">{note}</p> })}
             <ProcessingBar stage testid="processing-progress"/>
             <p class="processing-line" role="status" aria-live="polite" data-testid="processing-status">
                 {move || stage.get().map(|stage| banner_line(&stage)).unwrap_or_default()}

@@ -29,17 +29,13 @@ impl Snapshot {
         Some(self.bytes_total.saturating_sub(self.bytes_done) as f64 / rate)
     }
 
-    /// e.g. "42 % · 12.3 MB/s · chunk 5 of 12 · about 20 s left".
+    /// e.g. "Uploading 42% · 12.3 MB/s · about 20 s left". Chunks are the engine's business,
+    /// not the member's (docs/architecture.md, "Messages members see").
     pub fn describe(&self) -> String {
-        let mut parts = vec![format!("{:.0} %", self.percent().floor())];
+        let mut parts = vec![format!("Uploading {:.0}%", self.percent().floor())];
         if let Some(rate) = self.rate {
             parts.push(format!("{:.1} MB/s", rate / 1e6));
         }
-        parts.push(format!(
-            "chunk {} of {}",
-            self.chunks_done.min(self.chunks_total),
-            self.chunks_total
-        ));
         if let Some(left) = self.seconds_left() {
             parts.push(format!("{} left", human_duration(left)));
         }
@@ -112,7 +108,7 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_describes_percent_rate_chunk_and_time_left() {
+    fn snapshot_describes_percent_rate_and_time_left() {
         let snapshot = Snapshot {
             bytes_done: 25_000_000,
             bytes_total: 100_000_000,
@@ -122,7 +118,7 @@ mod tests {
         };
         assert_eq!(
             snapshot.describe(),
-            "25 % · 5.0 MB/s · chunk 6 of 24 · about 15 s left"
+            "Uploading 25% · 5.0 MB/s · about 15 s left"
         );
         let empty = Snapshot {
             bytes_done: 0,

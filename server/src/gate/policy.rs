@@ -1,5 +1,7 @@
-//! The thresholds of docs/architecture.md (the seed's numbers, all configurable), each failure told in
-//! words and numbers a member can understand: "RAM in use 74 % (limit 72 %)".
+//! The thresholds of docs/architecture.md (the seed's numbers, all configurable). Each broken
+//! threshold is a [`Shortage`], told two ways: in numbers for the admin page and the logs ("RAM in
+//! use 74 % (limit 72 %)"), and in plain words for members ("It is short of memory"), who are
+//! never shown load averages (docs/architecture.md, "Messages members see").
 
 use cloister_shared::api::ResourceReadings;
 
@@ -12,60 +14,144 @@ fn mb(bytes: u64) -> u64 {
     bytes / MIB
 }
 
+/// One threshold the readings break, with the figures that break it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shortage {
+    FewRamAvailable { available: u64, needs_mb: u64 },
+    RamInUse { percent: f64, limit: f64 },
+    SwapInUse { used: u64, limit_mb: u64 },
+    Load { load: f64, ceiling: f64, cores: u32 },
+    Disk { free: u64, needed: u64 },
+}
+
+impl Shortage {
+    /// For admins and logs: the reading and its limit.
+    pub fn in_numbers(&self) -> String {
+        match self {
+            Self::FewRamAvailable {
+                available,
+                needs_mb,
+            } => format!(
+                "only {} MB of RAM available (needs more than {needs_mb} MB)",
+                mb(*available)
+            ),
+            Self::RamInUse { percent, limit } => {
+                format!("RAM in use {percent:.0} % (limit {limit:.0} %)")
+            }
+            Self::SwapInUse { used, limit_mb } => {
+                format!("swap in use {} MB (limit {limit_mb} MB)", mb(*used))
+            }
+            Self::Load {
+                load,
+                ceiling,
+                cores,
+            } => {
+                format!("load {load:.1} over the last minute (limit {ceiling:.1} on {cores} cores)")
+            }
+            Self::Disk { free, needed } => format!(
+                "disk free {}, needs more than {} for this video",
+                human_bytes(*free),
+                human_bytes(*needed)
+            ),
+        }
+    }
+
+    /// For members: what is short, without figures. Memory and swap are one thing to a member.
+    pub const fn in_plain_words(&self) -> &'static str {
+        match self {
+            Self::FewRamAvailable { .. } | Self::RamInUse { .. } | Self::SwapInUse { .. } => {
+                "It is short of memory."
+            }
+            Self::Load { .. } => "It is busy with other work.",
+            Self::Disk { .. } => "It is short of disk space.",
+        }
+    }
+}
+
+/// What members read when the machine could not be read at all.
+pub const UNREADABLE_IN_PLAIN_WORDS: &str = "It cannot check its own memory and load right now.";
+
 /// Every threshold `readings` break for a job of `job_size` bytes; empty means go.
+pub fn shortages_for_job(
+    config: &GateConfig,
+    readings: &ResourceReadings,
+    job_size: u64,
+) -> Vec<Shortage> {
+    let mut found = machine_shortages(config, readings);
+    let needed = job_size
+        .saturating_mul(2)
+        .saturating_add(config.disk_reserve_bytes);
+    if readings.disk_free_bytes <= needed {
+        found.push(Shortage::Disk {
+            free: readings.disk_free_bytes,
+            needed,
+        });
+    }
+    found
+}
+
+/// The thresholds on memory, swap and load: what a decrypting download needs (it writes nothing
+/// to disk, so free space does not hold it back).
+pub fn machine_shortages(config: &GateConfig, readings: &ResourceReadings) -> Vec<Shortage> {
+    let mut found = Vec::new();
+    if readings.available_ram_bytes <= config.min_available_ram_mb.saturating_mul(MIB) {
+        found.push(Shortage::FewRamAvailable {
+            available: readings.available_ram_bytes,
+            needs_mb: config.min_available_ram_mb,
+        });
+    }
+    if readings.ram_percent >= config.max_ram_percent {
+        found.push(Shortage::RamInUse {
+            percent: readings.ram_percent,
+            limit: config.max_ram_percent,
+        });
+    }
+    if readings.swap_used_bytes >= config.max_swap_used_mb.saturating_mul(MIB) {
+        found.push(Shortage::SwapInUse {
+            used: readings.swap_used_bytes,
+            limit_mb: config.max_swap_used_mb,
+        });
+    }
+    let cores = usize::try_from(readings.cores).unwrap_or(1);
+    let ceiling = config.load_ceiling(cores);
+    if readings.load_1m >= ceiling {
+        found.push(Shortage::Load {
+            load: readings.load_1m,
+            ceiling,
+            cores: readings.cores,
+        });
+    }
+    found
+}
+
+/// Every threshold `readings` break for a job of `job_size` bytes, in numbers; empty means go.
 pub fn reasons_against(
     config: &GateConfig,
     readings: &ResourceReadings,
     job_size: u64,
 ) -> Vec<String> {
-    let mut reasons = machine_reasons(config, readings);
-    let disk_needed = job_size
-        .saturating_mul(2)
-        .saturating_add(config.disk_reserve_bytes);
-    if readings.disk_free_bytes <= disk_needed {
-        reasons.push(format!(
-            "disk free {}, needs more than {} for this video",
-            human_bytes(readings.disk_free_bytes),
-            human_bytes(disk_needed)
-        ));
-    }
-    reasons
+    in_numbers(&shortages_for_job(config, readings, job_size))
 }
 
-/// The thresholds on memory, swap and load: what a decrypting download needs (it writes nothing
-/// to disk, so free space does not hold it back).
+/// The memory, swap and load thresholds `readings` break, in numbers.
 pub fn machine_reasons(config: &GateConfig, readings: &ResourceReadings) -> Vec<String> {
-    let mut reasons = Vec::new();
-    let min_available = config.min_available_ram_mb.saturating_mul(MIB);
-    if readings.available_ram_bytes <= min_available {
-        reasons.push(format!(
-            "only {} MB of RAM available (needs more than {} MB)",
-            mb(readings.available_ram_bytes),
-            config.min_available_ram_mb
-        ));
+    in_numbers(&machine_shortages(config, readings))
+}
+
+fn in_numbers(shortages: &[Shortage]) -> Vec<String> {
+    shortages.iter().map(Shortage::in_numbers).collect()
+}
+
+/// The shortages in plain words, each said once.
+pub fn in_plain_words(shortages: &[Shortage]) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for shortage in shortages {
+        let said = shortage.in_plain_words();
+        if !words.iter().any(|w| w == said) {
+            words.push(said.to_owned());
+        }
     }
-    if readings.ram_percent >= config.max_ram_percent {
-        reasons.push(format!(
-            "RAM in use {:.0} % (limit {:.0} %)",
-            readings.ram_percent, config.max_ram_percent
-        ));
-    }
-    if readings.swap_used_bytes >= config.max_swap_used_mb.saturating_mul(MIB) {
-        reasons.push(format!(
-            "swap in use {} MB (limit {} MB)",
-            mb(readings.swap_used_bytes),
-            config.max_swap_used_mb
-        ));
-    }
-    let cores = usize::try_from(readings.cores).unwrap_or(1);
-    let ceiling = config.load_ceiling(cores);
-    if readings.load_1m >= ceiling {
-        reasons.push(format!(
-            "load {:.1} over the last minute (limit {ceiling:.1} on {} cores)",
-            readings.load_1m, readings.cores
-        ));
-    }
-    reasons
+    words
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{eta, store, transitions};
 use crate::accounts::{AdminUser, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::gate::estimate;
 use crate::http::json::ApiJson;
 use crate::state::AppState;
 
@@ -134,8 +135,17 @@ pub(crate) async fn load_status(
             retry_after_secs: Some(30),
         })?;
     let (queue_length, running_jobs) = store::counts(&state.db).await?;
+    let seconds_per_gb = eta::seconds_per_gb(&state.db).await?;
+    let gate_open = verdict.open();
+    let busy_estimate_seconds = if gate_open {
+        None
+    } else {
+        busy_estimate(&state, &verdict, seconds_per_gb).await?
+    };
     Ok(ApiJson(LoadStatus {
-        gate_open: verdict.open(),
+        plain_reasons: verdict.plain_reasons,
+        busy_estimate_seconds,
+        gate_open,
         reasons: verdict.reasons,
         readings,
         queue_length,
@@ -144,6 +154,25 @@ pub(crate) async fn load_status(
         active_downloads: u32::try_from(crate::downloads::holding_slots(&state.db).await?)
             .unwrap_or(u32::MAX),
         max_downloads: state.config.limits.max_downloads,
-        seconds_per_gb: eta::seconds_per_gb(&state.db).await?,
+        seconds_per_gb,
+    }))
+}
+
+/// The members' "probably within N minutes", by the rule of `crate::gate::estimate`.
+async fn busy_estimate(
+    state: &AppState,
+    verdict: &crate::gate::Verdict,
+    seconds_per_gb: Option<f64>,
+) -> AppResult<Option<u64>> {
+    let active = store::list(&state.db, None, true, rules(state)).await?;
+    let (job_etas, any_overdue, busy_for_secs) =
+        estimate::queue_facts(&state.db, &active, crate::accounts::unix_now()).await?;
+    Ok(estimate::busy_estimate(&estimate::BusyFacts {
+        measured_seconds_per_gb: seconds_per_gb,
+        job_etas,
+        any_overdue,
+        busy_for_secs,
+        disk_short: verdict.disk_short,
+        readable: verdict.readings.is_some(),
     }))
 }

@@ -104,10 +104,12 @@ impl JobPhase {
         })
     }
 
-    /// Words for people: "Transcoding".
+    /// Words for people: "Converting". The first phase opens the original for ffmpeg but is
+    /// called "Preparing": the server's own work is not what "decrypting" means to a member of an
+    /// end-to-end-encrypted library (docs/architecture.md, "Messages members see").
     pub const fn label(self) -> &'static str {
         match self {
-            Self::Decrypting => "Decrypting",
+            Self::Decrypting => "Preparing",
             Self::Probing => "Reading the video",
             Self::Remuxing => "Preparing for streaming",
             Self::Transcoding => "Converting",
@@ -208,6 +210,14 @@ pub struct LoadStatus {
     /// Median seconds of processing per GB of video over recent jobs, if any finished yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds_per_gb: Option<f64>,
+    /// For members: why the gate is closed in plain words, without figures ("It is short of
+    /// memory."); empty when open. `reasons` keeps the numbers for admins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plain_reasons: Vec<String>,
+    /// For members, while the gate is closed: seconds until what is queued now is probably
+    /// processed, only when the server can say so honestly (docs/decisions.md); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_estimate_seconds: Option<u64>,
 }
 
 /// "about 3 minutes", "less than a minute", "about 2 hours": an estimate, never exact.

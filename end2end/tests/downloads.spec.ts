@@ -160,8 +160,8 @@ test('a busy server shows the banner; Download from server offers Queue download
   setGate('busy');
   await openClip(page);
   const banner = page.getByTestId('server-busy');
-  await expect(banner).toContainText('The server is busy: ');
-  await expect(banner).toContainText('RAM');
+  await expect(banner).toContainText('The server is busy right now; ');
+  await expect(banner.getByTestId('server-busy-reasons')).toHaveText('It is short of memory.', { useInnerText: false });
 
   const view = page.getByTestId('video-view');
   await view.getByTestId('download-from-server').click();
@@ -215,7 +215,7 @@ test('a queued download can be cancelled', async ({ page }) => {
   expect(mine.downloads.filter((d: any) => d.state === 'queued')).toEqual([]);
 });
 
-test('the uploader is told when their video is deferred and when it is ready, with a link that opens it', async ({ page }) => {
+test('the uploader is told when their video is ready, with a link that opens it; a deferral is the banner\'s news, not a toast', async ({ page }) => {
   test.setTimeout(90_000);
   const title = `Toast clip ${Date.now()}`;
   setGate('busy');
@@ -227,12 +227,12 @@ test('the uploader is told when their video is deferred and when it is ready, wi
   await item.getByLabel('Description').fill('Told by a toast.');
   await page.getByTestId('start-upload').click();
 
-  const deferred = page.locator('[data-testid="toast"][data-kind="processing-deferred"]');
-  await expect(deferred).toContainText(`“${title}”: Processing delayed: server busy`, { timeout: 30_000 });
+  await expect(page.getByTestId('processing-queued')).toHaveAttribute('data-status', 'waiting', { timeout: 30_000 });
+  await expect(page.getByTestId('server-busy')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('toast')).toHaveCount(0);
   setGate('idle');
   const done = page.locator('[data-testid="toast"][data-kind="processing-done"]');
   await expect(done).toContainText(`Your video “${title}” is ready to watch.`, { timeout: 60_000 });
-  await expect(deferred).toHaveCount(0);
   await done.getByRole('link', { name: 'Watch' }).click();
   const view = page.getByTestId('video-view');
   await expect(view.getByRole('heading', { name: title })).toBeVisible();

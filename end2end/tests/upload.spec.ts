@@ -51,7 +51,8 @@ test('a real video uploads through the page, encrypted, with moving progress, an
 
   await page.getByTestId('start-upload').click();
   await expect(item.getByTestId('processing-queued')).toBeVisible({ timeout: 120_000 });
-  await expect(item.getByTestId('processing-queued')).toContainText(/Processing queued \(job \d+, position \d+/);
+  await expect(item.getByTestId('processing-status')).toHaveText(
+    /^(Stored — (waiting to be processed|processing \d+%)\.|Ready to watch\. Open the library)$/);
 
   const seen: string[] = await page.evaluate(() => (window as any).__progressSeen);
   const distinct = new Set(seen.filter((v) => v !== '0' && v !== '100'));

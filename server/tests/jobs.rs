@@ -101,6 +101,13 @@ async fn the_load_status_tells_the_verdict_and_the_queue() {
         body["reasons"].as_array().is_some_and(|r| r.len() == 2),
         "{body}"
     );
+    // Members get the same news without figures, said once, and no estimate: no job has
+    // finished yet, so the server has no measured pace to estimate from.
+    assert_eq!(
+        body["plain_reasons"],
+        serde_json::json!(["It is short of memory."])
+    );
+    assert!(body.get("busy_estimate_seconds").is_none(), "{body}");
     let (status, _, _) = app.call(Method::GET, "/api/status/load", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

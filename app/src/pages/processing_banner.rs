@@ -29,7 +29,6 @@ pub fn ProcessingBanner(
     let tone = move || match stage.get() {
         Some(Stage::Ready) => "banner success",
         Some(Stage::Failed { .. } | Stage::Cancelled) => "banner failure",
-        Some(Stage::Waiting { .. }) => "banner warning",
         _ => "banner",
     };
     view! {

@@ -161,7 +161,7 @@ test('a busy server shows the banner; Download from server offers Queue download
   await openClip(page);
   const banner = page.getByTestId('server-busy');
   await expect(banner).toContainText('The server is busy right now; ');
-  await expect(banner.getByTestId('server-busy-reasons')).toHaveText('It is short of memory.', { useInnerText: false });
+  await expect(banner.getByTestId('server-busy-reasons')).toHaveText('It is short of memory.');
 
   const view = page.getByTestId('video-view');
   await view.getByTestId('download-from-server').click();

@@ -1,5 +1,6 @@
 import { expect, Page } from '@playwright/test';
 import { ensureUser } from './cli';
+import { clearGate, setGate } from './gate';
 import { tinyClips, uploadWithCli, waitForIdleQueue } from './library';
 import { PASSPHRASE, signInAndUnlock } from './session';
 
@@ -60,9 +61,15 @@ export async function tourEveryPage(page: Page, stop: Stop) {
   await stop('not-found-signed-out');
 
   await signInAndUnlock(page, tourAdmin.name, tourAdmin.password);
-  // A few ready videos with pictures, so the library shows a real grid.
-  uploadWithCli(page, tourAdmin, tinyClips('tour clip', 5));
-  await waitForIdleQueue(page, 60_000);
+  // A few ready videos with pictures, so the library shows a real grid (processed whatever else
+  // the machine is doing).
+  setGate('idle');
+  try {
+    uploadWithCli(page, tourAdmin, tinyClips('tour clip', 5));
+    await waitForIdleQueue(page, 90_000);
+  } finally {
+    clearGate();
+  }
   await page.reload();
   await hydrated(page);
   // Reloading keeps the sign-in; the key is asked for again unless it was kept for the tab.

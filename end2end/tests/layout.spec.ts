@@ -46,13 +46,19 @@ async function smallTapTargets(page: Page): Promise<string[]> {
   });
 }
 
-/** Looks at the page at one size: a full-page screenshot, the overflow, on the phone the targets. */
+/** Looks at the page at one size: screenshots light and dark, the overflow, on the phone the targets. */
 async function look(page: Page, name: string, size: { width: number; height: number }) {
   await page.setViewportSize(size);
   // Let layout, fonts and pictures settle at the new size.
   await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   const label = `${name}-${size.width}`;
-  await page.screenshot({ path: path.join(shots, `${label}.png`), fullPage: true });
+  // A modal covers the viewport: the page beneath it is not what a person sees.
+  const fullPage = (await page.locator('dialog[open]').count()) === 0;
+  await page.screenshot({ path: path.join(shots, `${label}.png`), fullPage });
+  // The same in the dark colour scheme, for people to compare (axe checks its contrast).
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(shots, `${label}-dark.png`), fullPage });
+  await page.emulateMedia({ colorScheme: 'light' });
   expect.soft(await sidewaysOverflow(page), `${label}: the page scrolls sideways`).toBeLessThanOrEqual(0);
   if (size.width === PHONE.width) {
     expect.soft(await smallTapTargets(page), `${label}: tap targets under 44 px`).toEqual([]);

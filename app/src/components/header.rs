@@ -17,14 +17,15 @@ pub fn SiteHeader() -> impl IntoView {
     let session = Session::get();
     let navigate = use_navigate();
     let location = use_location();
+    let (pathname, search) = (location.pathname, location.search);
     let menu_open = RwSignal::new(false);
     // Following a link (or Back) closes the menu.
     Effect::new(move |_| {
-        location.pathname.track();
+        pathname.track();
         menu_open.set(false);
     });
     // Signing in from here comes back here (a shared video link, say).
-    let sign_in_href = move || login_href(&location.pathname.get(), &location.search.get());
+    let sign_in_href = move || login_href(&pathname.get(), &search.get());
     let sign_out = move |_| {
         let navigate = navigate.clone();
         menu_open.set(false);
@@ -36,6 +37,9 @@ pub fn SiteHeader() -> impl IntoView {
         });
     };
     let signed_in = move || matches!(session.auth.get(), Auth::SignedIn(_));
+    // The link to the page on screen says so (and is marked for the eye).
+    let current = move |path: &'static str| move || (pathname.get() == path).then_some("page");
+    let on_login_page = move || pathname.get() == "/login";
     view! {
         <header class="site-header" class:menu-open=move || menu_open.get()>
             <a class="brand" href="/">
@@ -61,10 +65,10 @@ pub fn SiteHeader() -> impl IntoView {
                         let is_admin = me.role == Role::Admin;
                         view! {
                             <span class="who" data-testid="signed-in-as">{me.username.clone()}</span>
-                            <a class="nav-link" href="/">"Library"</a>
-                            <a class="nav-link" href="/upload">"Upload"</a>
+                            <a class="nav-link" href="/" aria-current=current("/")>"Library"</a>
+                            <a class="nav-link" href="/upload" aria-current=current("/upload")>"Upload"</a>
                             <Show when=move || is_admin>
-                                <a class="nav-link" href="/admin">"Admin"</a>
+                                <a class="nav-link" href="/admin" aria-current=current("/admin")>"Admin"</a>
                             </Show>
                             <Show when=move || session.unlocked()>
                                 <button
@@ -81,6 +85,8 @@ pub fn SiteHeader() -> impl IntoView {
                         }
                             .into_any()
                     }
+                    // On the sign-in page itself the form is the way in.
+                    Auth::SignedOut if on_login_page() => ().into_any(),
                     Auth::SignedOut => {
                         view! { <a class="button secondary" href=sign_in_href>"Sign in"</a> }.into_any()
                     }

@@ -1,9 +1,7 @@
 use cloister_shared::api::Role;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_location;
 
-use crate::api;
 use crate::components::{ChoosePassphrase, UnlockLibrary};
 use crate::gallery::Gallery;
 use crate::return_to::login_href;
@@ -67,60 +65,29 @@ fn Welcome() -> impl IntoView {
         <Show when=for_a_video>
             <p class="banner" data-testid="sign-in-to-watch">"Sign in to watch the video you were sent."</p>
         </Show>
-        <section class="hero">
+        <section class="hero" data-testid="welcome">
             <h1>"Private videos for your group"</h1>
-            <p>
-                "Cloister keeps your family's, club's or friends' videos on your own server, "
-                "encrypted in your browser before they leave it. The server stores and prepares them, "
-                "but only members who know the library passphrase can watch them."
+            <p class="lead">
+                "Cloister is private, encrypted video sharing for your family, club or friends, "
+                "on a server your group runs."
             </p>
+            <ul class="hero-points">
+                <li>
+                    <strong>"Encrypted in your browser."</strong>
+                    " Your videos are encrypted on your device before they are uploaded. "
+                    "The server stores them and prepares them for playback, but cannot watch them."
+                </li>
+                <li>
+                    <strong>"Only for your group."</strong>
+                    " Members watch with the library passphrase your group shares; nobody else can."
+                </li>
+                <li>
+                    <strong>"How to get an account."</strong>
+                    " Ask your group's admin for an invite link. Opening it lets you choose a "
+                    "username and password."
+                </li>
+            </ul>
             <a class="button" href=sign_in_href>"Sign in"</a>
-        </section>
-        <ServerStatus/>
-    }
-}
-
-#[derive(Clone)]
-enum Status {
-    Unchecked,
-    Checking,
-    Up(api::Health),
-    Down(String),
-}
-
-#[component]
-fn ServerStatus() -> impl IntoView {
-    let status = RwSignal::new(Status::Unchecked);
-    let check = move |_| {
-        status.set(Status::Checking);
-        spawn_local(async move {
-            status.set(match api::health().await {
-                Ok(health) => Status::Up(health),
-                Err(err) => Status::Down(err.message),
-            });
-        });
-    };
-    view! {
-        <section class="card" aria-live="polite">
-            <h2>"Server status"</h2>
-            <p class="status-line" data-testid="server-status">
-                {move || match status.get() {
-                    Status::Unchecked => "Not checked yet.".to_owned(),
-                    Status::Checking => "Checking…".to_owned(),
-                    Status::Up(health) => format!(
-                        "Server is up (version {}), database {}.",
-                        health.version, health.database
-                    ),
-                    Status::Down(reason) => reason,
-                }}
-            </p>
-            <button
-                class="button"
-                on:click=check
-                disabled=move || matches!(status.get(), Status::Checking)
-            >
-                "Check server"
-            </button>
         </section>
     }
 }

@@ -11,7 +11,8 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. " <a href="/">"Go to the start page"</a> "."</p>
+            <p>"There is nothing at this address: the link may be mistyped, or what it pointed to is gone."</p>
+            <a class="button" href="/">"Go to the start page"</a>
         </section>
     }
 }

@@ -141,7 +141,7 @@ pub fn JobsPanel() -> impl IntoView {
                 <p class="muted">"No jobs yet."</p>
             </Show>
             <div class="table-scroll">
-                <table class="table admin-table" hidden=move || jobs.with(Vec::is_empty)>
+                <table class="table admin-table reflow" hidden=move || jobs.with(Vec::is_empty)>
                     <thead><tr>
                         <th>"Job"</th><th>"Owner, size"</th><th>"Status"</th>
                         <th>"Attempts"</th><th>"Priority"</th><th>"Times"</th><th></th>
@@ -221,13 +221,13 @@ fn JobRow(job: AdminJob, ask: impl Fn(AdminJob, Action) + Copy + 'static) -> imp
     view! {
         <tr data-testid="admin-job" data-job-id=info.job_id.to_string()
             data-status=status_name(Some(&stage))>
-            <td>{info.job_id}</td>
-            <td>{info.owner.clone()}<br/><span class="muted">{bytes(info.size_bytes)}</span></td>
-            <td class="job-status" data-testid="admin-job-status">{status}</td>
-            <td>{format!("{}/{}", info.attempts, info.max_attempts)}</td>
-            <td>{info.priority}</td>
-            <td class="job-times">{times}</td>
-            <td><div class="row-actions">{buttons}</div></td>
+            <td data-label="Job">{info.job_id}</td>
+            <td data-label="Owner, size">{info.owner.clone()}<br/><span class="muted">{bytes(info.size_bytes)}</span></td>
+            <td class="job-status" data-label="Status" data-testid="admin-job-status">{status}</td>
+            <td data-label="Attempts">{format!("{}/{}", info.attempts, info.max_attempts)}</td>
+            <td data-label="Priority">{info.priority}</td>
+            <td class="job-times" data-label="Times">{times}</td>
+            <td class="row-actions-cell"><div class="row-actions">{buttons}</div></td>
         </tr>
     }
 }

@@ -35,7 +35,7 @@ pub(super) fn Users() -> impl IntoView {
         <section class="card">
             <h2>"Members"</h2>
             <ErrorLine error/>
-            <table class="table">
+            <table class="table reflow">
                 <thead><tr><th>"Username"</th><th>"Role"</th><th>"Quota"</th><th></th></tr></thead>
                 <tbody>
                     <For each=move || users.get() key=|user| user.username.clone() let:user>
@@ -43,10 +43,10 @@ pub(super) fn Users() -> impl IntoView {
                             let name = user.username.clone();
                             view! {
                                 <tr>
-                                    <td>{user.username.clone()}</td>
-                                    <td>{user.role.to_string()}</td>
-                                    <td>{format_gib(user.quota_bytes)}</td>
-                                    <td><button class="button secondary small" on:click=move |_| remove(name.clone())>"Remove"</button></td>
+                                    <td data-label="Username">{user.username.clone()}</td>
+                                    <td data-label="Role">{user.role.to_string()}</td>
+                                    <td data-label="Quota">{format_gib(user.quota_bytes)}</td>
+                                    <td class="row-actions-cell"><button class="button secondary small" on:click=move |_| remove(name.clone())>"Remove"</button></td>
                                 </tr>
                             }
                         }

@@ -24,23 +24,29 @@ use crate::session::{Auth, Library, Session};
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let session = Session::get();
-    move || match session.auth.get() {
+    move || {
+        match session.auth.get() {
         Auth::SignedIn(me) if me.role == Role::Admin => view! {
-            <h1>"Admin"</h1>
-            <jobs::JobsPanel/>
-            <machine::MachinePanel/>
-            <speed::SpeedPanel/>
-            <storage::StoragePanel/>
-            <members::Users/>
-            {move || match session.library.get() {
-                Library::Locked(status) => view! { <ChoosePassphrase current=status/> }.into_any(),
-                _ => ().into_any(),
-            }}
+            <div class="admin-page">
+                <h1>"Admin"</h1>
+                <jobs::JobsPanel/>
+                <div class="admin-columns">
+                    <machine::MachinePanel/>
+                    <speed::SpeedPanel/>
+                </div>
+                <storage::StoragePanel/>
+                <members::Users/>
+                {move || match session.library.get() {
+                    Library::Locked(status) => view! { <ChoosePassphrase current=status/> }.into_any(),
+                    _ => ().into_any(),
+                }}
+            </div>
         }
         .into_any(),
         Auth::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
         _ => view! { <p class="error" role="alert">"Only an admin can see this page."</p> }
             .into_any(),
+    }
     }
 }
 

@@ -61,7 +61,7 @@ pub fn StoragePanel() -> impl IntoView {
                     <button class="button secondary small" on:click=move |_| asking.set(None)>"Keep"</button>
                 </div>
             })}
-            <table class="table">
+            <table class="table reflow">
                 <thead><tr><th>"What"</th><th>"Items"</th><th>"Frees"</th><th></th></tr></thead>
                 <tbody>
                     {move || report.get().map(|r| r.categories.into_iter().map(|c| view! {
@@ -87,9 +87,9 @@ fn Usage(report: StorageReport) -> impl IntoView {
             let over = share >= 1.0;
             view! {
                 <tr data-testid="storage-user">
-                    <th scope="row">{user.username}</th>
-                    <td>{user.videos}</td>
-                    <td>
+                    <th scope="row" data-label="Member">{user.username}</th>
+                    <td data-label="Videos">{user.videos}</td>
+                    <td data-label="Quota used">
                         <div class="gauge small" class:over=over role="meter"
                             aria-label="Quota used" aria-valuemin="0" aria-valuemax="100"
                             aria-valuenow=format!("{:.0}", share * 100.0)>
@@ -97,13 +97,13 @@ fn Usage(report: StorageReport) -> impl IntoView {
                         </div>
                         {format!("{} of {}", bytes(user.quota_used_bytes), bytes(user.quota_bytes))}
                     </td>
-                    <td>{bytes(user.stored_bytes)}</td>
+                    <td data-label="On disk">{bytes(user.stored_bytes)}</td>
                 </tr>
             }
         })
         .collect_view();
     view! {
-        <table class="table">
+        <table class="table reflow">
             <thead><tr><th>"Member"</th><th>"Videos"</th><th>"Quota used"</th><th>"On disk"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
@@ -122,10 +122,10 @@ fn Category(
     let kind = category.kind;
     view! {
         <tr data-testid="cleanup" data-kind=kind.as_str()>
-            <td><strong>{kind.label()}</strong><br/><span class="muted">{category.description}</span></td>
-            <td data-testid="cleanup-items">{category.items}</td>
-            <td data-testid="cleanup-bytes">{bytes(category.bytes)}</td>
-            <td>
+            <td class="reflow-head"><strong>{kind.label()}</strong><br/><span class="muted">{category.description}</span></td>
+            <td data-label="Items" data-testid="cleanup-items">{category.items}</td>
+            <td data-label="Frees" data-testid="cleanup-bytes">{bytes(category.bytes)}</td>
+            <td class="row-actions-cell">
                 <button class="button small secondary" disabled=category.items == 0
                     on:click=move |_| ask(kind)>"Clean"</button>
             </td>

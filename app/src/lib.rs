@@ -1,3 +1,6 @@
+// The views of lazy routes hydrate asynchronously; laying out those nested futures needs more
+// than the default query depth.
+#![recursion_limit = "512"]
 //! The Cloister web application. The same components render on the server (`ssr`) and hydrate in
 //! the browser (`hydrate`); browser-only code sits behind `hydrate`.
 
@@ -23,8 +26,8 @@ use leptos_router::{Lazy, ParamSegment, StaticSegment};
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Who is signed in, as the server found it: the browser's first render starts from it.
-    let known_session = session::ServerSession::current()
-        .and_then(|known| serde_json::to_string(&known).ok());
+    let known_session =
+        session::ServerSession::current().and_then(|known| serde_json::to_string(&known).ok());
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -32,12 +32,17 @@ async fn app_with_site() -> (TestApp, tempfile::TempDir, Vec<u8>) {
     (app, site, wasm)
 }
 
-async fn get_with(app: &TestApp, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
+async fn get_with(
+    app: &TestApp,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut request = Request::get(uri).header("host", "localhost:3000");
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    app.send(request.body(Body::empty()).expect("request")).await
+    app.send(request.body(Body::empty()).expect("request"))
+        .await
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> &'a str {
@@ -67,12 +72,23 @@ fn gzip_decode(bytes: &[u8]) -> Vec<u8> {
 async fn built_files_come_in_the_encoding_the_browser_accepts() {
     let (app, _site, wasm) = app_with_site().await;
 
-    let (status, headers, body) =
-        get_with(&app, HASHED_WASM, &[("accept-encoding", "gzip, deflate, br")]).await;
+    let (status, headers, body) = get_with(
+        &app,
+        HASHED_WASM,
+        &[("accept-encoding", "gzip, deflate, br")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header_str(&headers, header::CONTENT_ENCODING), "br");
-    assert_eq!(header_str(&headers, header::CONTENT_TYPE), "application/wasm");
-    assert!(body.len() < wasm.len() / 2, "Brotli copy is {} bytes", body.len());
+    assert_eq!(
+        header_str(&headers, header::CONTENT_TYPE),
+        "application/wasm"
+    );
+    assert!(
+        body.len() < wasm.len() / 2,
+        "Brotli copy is {} bytes",
+        body.len()
+    );
     assert_eq!(brotli_decode(&body), wasm);
 
     let (status, headers, body) = get_with(&app, HASHED_WASM, &[("accept-encoding", "gzip")]).await;
@@ -108,7 +124,10 @@ async fn hashed_names_are_cached_for_a_year_and_the_rest_revalidated() {
     let (status, headers, _) = get_with(&app, "/favicon.png", &[("accept-encoding", "br")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header_str(&headers, header::CACHE_CONTROL), "no-cache");
-    assert!(headers.get(header::CONTENT_ENCODING).is_none(), "a PNG has no compressed copy");
+    assert!(
+        headers.get(header::CONTENT_ENCODING).is_none(),
+        "a PNG has no compressed copy"
+    );
 
     let (status, headers, body) = get_with(&app, "/login", &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -127,7 +146,9 @@ async fn hashed_names_are_cached_for_a_year_and_the_rest_revalidated() {
 fn only_content_hashes_count_as_hashed_names() {
     use cloister::http::static_files::is_hashed_name;
     assert!(is_hashed_name("/pkg/cloister.AbCdEfGhIjKlMnOpQrSt_-.wasm"));
-    assert!(is_hashed_name("/pkg/cloister.AbCdEfGhIjKlMnOpQrSt_-.wasm.br"));
+    assert!(is_hashed_name(
+        "/pkg/cloister.AbCdEfGhIjKlMnOpQrSt_-.wasm.br"
+    ));
     assert!(!is_hashed_name("/pkg/cloister.wasm"));
     assert!(!is_hashed_name("/favicon.png"));
     assert!(!is_hashed_name("/sw.js"));
@@ -143,16 +164,28 @@ async fn pages_are_rendered_for_the_session_in_the_cookie() {
     let (status, _, body) = get_with(&app, "/", &[]).await;
     assert_eq!(status, StatusCode::OK);
     let page = String::from_utf8_lossy(&body);
-    assert!(page.contains("Sign in"), "a visitor sees the welcome: {page}");
+    assert!(
+        page.contains("Sign in"),
+        "a visitor sees the welcome: {page}"
+    );
     assert!(!page.contains("Loading…"));
-    assert!(page.contains(r#"content="{&quot;user&quot;:null}""#), "{page}");
+    assert!(
+        page.contains(r#"content="{&quot;user&quot;:null}""#),
+        "{page}"
+    );
     assert!(!page.contains("ada"));
 
     let (status, _, body) = get_with(&app, "/", &[("cookie", &cookie)]).await;
     assert_eq!(status, StatusCode::OK);
     let page = String::from_utf8_lossy(&body);
-    assert!(page.contains("&quot;username&quot;:&quot;ada&quot;"), "{page}");
-    assert!(!page.contains(">Loading…<"), "the signed-in frame, not a placeholder: {page}");
+    assert!(
+        page.contains("&quot;username&quot;:&quot;ada&quot;"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(">Loading…<"),
+        "the signed-in frame, not a placeholder: {page}"
+    );
 
     // A session that is no longer valid renders the visitor's page.
     let (_, _, body) = get_with(&app, "/", &[("cookie", "cloister_session=forged")]).await;
@@ -173,10 +206,14 @@ async fn large_json_is_compressed_and_small_json_is_not() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers.get(header::CONTENT_ENCODING).is_none(), "a small answer: {headers:?}");
+    assert!(
+        headers.get(header::CONTENT_ENCODING).is_none(),
+        "a small answer: {headers:?}"
+    );
 
     for i in 0..40 {
-        app.add_user(&format!("member-number-{i:02}"), Role::Member).await;
+        app.add_user(&format!("member-number-{i:02}"), Role::Member)
+            .await;
     }
     let (status, headers, body) = get_with(
         &app,

@@ -110,5 +110,6 @@ fn write_beside(path: &Path, extension: &str, bytes: &[u8]) -> anyhow::Result<()
     let mut name = path.as_os_str().to_owned();
     name.push(".");
     name.push(extension);
-    std::fs::write(&name, bytes).with_context(|| format!("cannot write {}", Path::new(&name).display()))
+    std::fs::write(&name, bytes)
+        .with_context(|| format!("cannot write {}", Path::new(&name).display()))
 }

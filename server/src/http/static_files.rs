@@ -101,10 +101,7 @@ pub fn hash_file_beside_binary() -> bool {
 }
 
 /// The router's fallback: a static file if there is one, else the app's "Page not found" page.
-pub async fn fallback_handler(
-    State(state): State<AppState>,
-    request: Request,
-) -> Response {
+pub async fn fallback_handler(State(state): State<AppState>, request: Request) -> Response {
     if let Some(probe) = probe_of(&request) {
         if let Some(response) = serve_probe(&state.leptos.site_root, probe).await {
             return response;
@@ -117,8 +114,10 @@ async fn not_found_page(state: AppState, request: Request) -> Response {
     let request = crate::http::page_session::with_session(&state, request).await;
     let accounts = state.config.accounts.clone();
     let context = move || crate::http::page_context(&accounts);
-    let handler =
-        leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, cloister_app::shell);
+    let handler = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        context,
+        cloister_app::shell,
+    );
     let uri = request.uri().clone();
     handler(uri, State(state), request).await
 }

@@ -1,3 +1,6 @@
+// The views of lazy routes hydrate asynchronously; laying out those nested futures needs more
+// than the default query depth.
+#![recursion_limit = "512"]
 //! The Cloister web application. The same components render on the server (`ssr`) and hydrate in
 //! the browser (`hydrate`); browser-only code sits behind `hydrate`.
 
@@ -16,12 +19,15 @@ pub mod session;
 pub mod upload;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{ParamSegment, StaticSegment};
+use leptos_router::{Lazy, ParamSegment, StaticSegment};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Who is signed in, as the server found it: the browser's first render starts from it.
+    let known_session =
+        session::ServerSession::current().and_then(|known| serde_json::to_string(&known).ok());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -30,6 +36,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/png" href="/favicon.png"/>
+                <meta name=session::SESSION_META content=known_session/>
+                // The stylesheet and scripts by their content-hashed names (docs/decisions.md,
+                // "The first visit").
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -50,7 +60,6 @@ pub fn App() -> impl IntoView {
     // Effects run only in the browser, once the page is hydrated.
     Effect::new(|_| browser::mark_hydrated());
     view! {
-        <Stylesheet id="leptos" href="/pkg/cloister.css"/>
         <Title text="Cloister"/>
         <Router>
             <components::SiteHeader/>
@@ -58,15 +67,16 @@ pub fn App() -> impl IntoView {
             <main class="site-main">
                 <Routes fallback=pages::NotFound>
                     // The video view opens over the library: one parent route, so the gallery
-                    // stays mounted while `/videos/:id` comes and goes.
+                    // stays mounted while `/videos/:id` comes and goes. Lazy routes load their
+                    // code when first opened (pages/lazy.rs).
                     <ParentRoute path=StaticSegment("") view=pages::LibraryWithVideo>
                         <Route path=StaticSegment("") view=|| ()/>
-                        <Route path=(StaticSegment("videos"), ParamSegment("id")) view=pages::VideoView/>
+                        <Route path=(StaticSegment("videos"), ParamSegment("id")) view={Lazy::<pages::VideoRoute>::new()}/>
                     </ParentRoute>
                     <Route path=StaticSegment("login") view=pages::LoginPage/>
                     <Route path=StaticSegment("invite") view=pages::InvitePage/>
-                    <Route path=StaticSegment("admin") view=pages::AdminPage/>
-                    <Route path=StaticSegment("upload") view=pages::UploadPage/>
+                    <Route path=StaticSegment("admin") view={Lazy::<pages::AdminRoute>::new()}/>
+                    <Route path=StaticSegment("upload") view={Lazy::<pages::UploadRoute>::new()}/>
                 </Routes>
             </main>
             <notify::Toasts/>

@@ -63,18 +63,27 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::csrf::guard,
         ));
-    // Each page gets a Content-Security-Policy with the nonce Leptos puts on its inline scripts.
+    // Large JSON answers travel compressed (never media, downloads or the live events).
+    let api = api.layer(http::compression::json_layer());
+    // Each page gets a Content-Security-Policy with the nonce Leptos puts on its inline scripts,
+    // and is revalidated on every visit; the server already knows who is signed in when it
+    // renders one (docs/decisions.md, "The first visit").
     let accounts = state.config.accounts.clone();
-    let page_policy = move || http::security_headers::set_page_policy(&accounts);
-    let mut router = Router::new()
-        .merge(api)
-        .leptos_routes_with_context(&state, routes, page_policy.clone(), move || {
+    let page_context = move || http::page_context(&accounts);
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, routes, page_context, move || {
             shell(leptos_options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(page_policy, shell));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::page_session::attach,
+        ));
+    // Anything else: a built file (pre-compressed, cached by its hashed name), or the app's
+    // "Page not found" page.
+    let mut router = Router::new()
+        .merge(api)
+        .merge(pages)
+        .fallback(http::static_files::fallback_handler);
     for layer in http::security_headers::layers() {
         router = router.layer(layer);
     }

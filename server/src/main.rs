@@ -53,6 +53,8 @@ enum Command {
         #[command(subcommand)]
         command: cli::admin::AdminCommand,
     },
+    /// Write Brotli and gzip copies beside the built site's files (run after `cargo leptos build`).
+    CompressSite(cloister::http::precompress::CompressSiteArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -114,6 +116,7 @@ async fn run() -> std::process::ExitCode {
         Command::Jobs(args) => cli::jobs::run(args).await,
         Command::Backup(args) => cli::backup::run(args).await,
         Command::Admin { command } => cli::admin::run(command).await,
+        Command::CompressSite(args) => cloister::http::precompress::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -80,6 +80,9 @@ impl AppState {
             .site_root(config.site_root.to_string_lossy().as_ref())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
+            // The built file names carry content hashes when cargo-leptos left `hash.txt` beside
+            // this binary (docs/decisions.md, "The first visit").
+            .hash_files(crate::http::static_files::hash_file_beside_binary())
             .build();
         let login_limiter = Arc::new(LoginLimiter::new(
             config.accounts.login_burst,

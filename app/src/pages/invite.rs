@@ -48,7 +48,7 @@ pub fn InvitePage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Join the library"</h1>
             <p class="muted">"Choose your username and password. You will also need the library passphrase from your group to watch videos."</p>
-            <form on:submit=submit>
+            <form method="post" on:submit=submit>
                 <TextField id="invite-username" label="Username" autocomplete="username" value=username/>
                 <TextField id="invite-password" label="Password (8 characters or more)" kind="password" autocomplete="new-password" value=password/>
                 <ErrorLine error/>

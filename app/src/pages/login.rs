@@ -51,7 +51,8 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Sign in"</h1>
-            <form on:submit=submit>
+            // POST, so a form sent before the page is interactive never puts the password in a URL.
+            <form method="post" on:submit=submit>
                 <TextField id="username" label="Username" autocomplete="username" value=username/>
                 <TextField id="password" label="Password" kind="password" autocomplete="current-password" value=password/>
                 <ErrorLine error/>

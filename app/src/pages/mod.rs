@@ -3,6 +3,7 @@
 mod admin;
 mod home;
 mod invite;
+mod lazy;
 mod login;
 mod not_found;
 mod processing_banner;
@@ -12,6 +13,7 @@ mod video;
 pub use admin::AdminPage;
 pub use home::HomePage;
 pub use invite::InvitePage;
+pub use lazy::{AdminRoute, UploadRoute, VideoRoute};
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use upload::UploadPage;

@@ -1,0 +1,50 @@
+//! Pages a first visit does not need, as lazy routes: with `cargo leptos build --split` their
+//! code (the admin console, the upload engine, the player and the download panel) is a separate
+//! WebAssembly file that the browser fetches when the page is first opened, keeping the first
+//! visit's download small (docs/decisions.md, "The first visit"). Without `--split` they are
+//! ordinary routes.
+
+use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
+
+#[derive(Debug)]
+pub struct AdminRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::AdminPage/> }.into_any()
+    }
+}
+
+#[derive(Debug)]
+pub struct UploadRoute;
+
+#[lazy_route]
+impl LazyRoute for UploadRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::UploadPage/> }.into_any()
+    }
+}
+
+#[derive(Debug)]
+pub struct VideoRoute;
+
+#[lazy_route]
+impl LazyRoute for VideoRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::VideoView/> }.into_any()
+    }
+}

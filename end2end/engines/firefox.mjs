@@ -1,13 +1,20 @@
 // Firefox (Debian's firefox-esr), headless, driven over WebDriver BiDi by puppeteer-core: no
 // geckodriver. The same small driver interface as webkit.mjs, so one scenario runs in both.
 
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { adopt } from './processes.mjs';
+import { adopt, removeAtCleanup } from './processes.mjs';
 
 export const FIREFOX = process.env.CLOISTER_FIREFOX ?? '/usr/bin/firefox-esr';
 
 export async function launchFirefox() {
+  // A profile of our own, so it is deleted even if Firefox has to be killed.
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'cloister-engines-firefox-'));
+  removeAtCleanup(profile);
   const browser = await puppeteer.launch({
+    userDataDir: profile,
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,

@@ -3,8 +3,20 @@
 // browser, or a browser's content processes, go with it.
 
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 const started = new Set();
+const directories = new Set();
+
+/** A temporary directory to delete once everything started here has stopped. */
+export function removeAtCleanup(dir) {
+  directories.add(dir);
+}
+
+function removeDirectories() {
+  for (const dir of directories) rmSync(dir, { recursive: true, force: true });
+  directories.clear();
+}
 
 /** Starts `command` in its own process group; its output goes to `log` (a writable stream) if given. */
 export function start(name, command, args, { env, log, stdio } = {}) {
@@ -51,11 +63,13 @@ export async function stop(child, graceMs = 3_000) {
 /** Stops every process still running, newest first. */
 export async function stopAll() {
   for (const entry of [...started].reverse()) await stop(entry.child);
+  removeDirectories();
 }
 
 /** Last resort on an abrupt exit (an uncaught error, Ctrl-C): no waiting possible, so KILL. */
 export function killAllNow() {
   for (const entry of started) signalGroup(entry, 'SIGKILL');
+  removeDirectories();
 }
 
 /** Tracks a process another library started (a browser puppeteer launched), to stop it like ours. */

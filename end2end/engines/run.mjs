@@ -18,7 +18,7 @@ import { REMOVE_MEDIA_SOURCE, startPreloadProxy } from './preload-proxy.mjs';
 import { killAllNow, stopAll } from './processes.mjs';
 import { playStep, problemsOnPage, signInSteps, thumbnailStep, uploadStep } from './scenario.mjs';
 import { makeClip, PASSPHRASE, PASSWORD, root, SEEDED_TITLE, startServer, USER } from './server.mjs';
-import { startWebKitDriver } from './webkit.mjs';
+import { launchWebKit, startDisplay } from './webkit.mjs';
 
 const CASES = ['firefox', 'webkit', 'webkit-no-mse'];
 const only = [];
@@ -102,11 +102,12 @@ async function main() {
       ]));
     }
     if (wanted('webkit') || wanted('webkit-no-mse')) {
-      const webkit = await startWebKitDriver(basePort + 2, outDir);
+      const display = await startDisplay(outDir);
+      const launchMiniBrowser = () => launchWebKit(display, basePort + 2);
       try {
         if (wanted('webkit')) {
           const upload = await uploadClip('webkit');
-          await timed('WebKit', () => runCase('WebKit', webkit.launch, (d) => [
+          await timed('WebKit', () => runCase('WebKit', launchMiniBrowser, (d) => [
             ...signInSteps(d, session),
             thumbnailStep(d, { title: SEEDED_TITLE }),
             playStep(d, { title: SEEDED_TITLE }),
@@ -117,7 +118,7 @@ async function main() {
           const proxy = await startPreloadProxy(basePort + 1, basePort, REMOVE_MEDIA_SOURCE);
           try {
             const viaProxy = { ...session, url: proxy.url };
-            await timed('WebKit without MediaSource', () => runCase('WebKit without MediaSource', webkit.launch, (d) => [
+            await timed('WebKit without MediaSource', () => runCase('WebKit without MediaSource', launchMiniBrowser, (d) => [
               ...signInSteps(d, viaProxy),
               thumbnailStep(d, { title: SEEDED_TITLE }),
               playStep(d, { title: SEEDED_TITLE, managedMediaSource: true }),
@@ -127,7 +128,7 @@ async function main() {
           }
         }
       } finally {
-        await webkit.stop();
+        await display.stop();
       }
     }
   } finally {

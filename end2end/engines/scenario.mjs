@@ -95,11 +95,15 @@ export function playStep(driver, { title, managedMediaSource = false }) {
     await waitUntil(driver, 'the Play button', 30_000, visible, '[data-testid="play"]');
     await act('clicking Play', driver.click('[data-testid="play"]'));
     const state = await waitUntil(driver, 'currentTime to pass 1.5 s', 45_000, () => {
+      // The player's own failure message ends the wait at once.
+      const error = document.querySelector('[data-testid="player-error"], [data-testid="video-error"]');
+      if (error && error.getClientRects().length > 0) return { playerFailed: error.textContent.trim() };
       const v = document.querySelector('video[data-testid="video"]');
       return v && v.currentTime > 1.5 && !v.paused && v.videoWidth > 0
         ? { currentTime: v.currentTime, width: v.videoWidth, height: v.videoHeight, remote: v.disableRemotePlayback }
         : null;
     });
+    if (state.playerFailed !== undefined) throw new Error(`the player failed: "${state.playerFailed}"`);
     if (state.width !== 640) throw new Error(`the video plays at ${state.width}×${state.height}, not 640×360`);
     if (managedMediaSource) {
       const shape = await driver.evaluate(() => ({
@@ -110,6 +114,9 @@ export function playStep(driver, { title, managedMediaSource = false }) {
       if (!(shape.constructed >= 1)) throw new Error(`it played, but not through a ManagedMediaSource (constructed: ${shape.constructed})`);
       if (state.remote !== true) throw new Error('the <video> of a ManagedMediaSource must set disableRemotePlayback');
     }
+    // The video opens over the library; Close goes back to it.
+    await act('clicking Close', driver.click('[data-testid="close-video"]'));
+    await waitUntil(driver, 'the video view to close', 15_000, () => !document.querySelector('[data-testid="video-view"]'));
   }];
 }
 

@@ -7,7 +7,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSy
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { start, stop } from './processes.mjs';
+import { removeAtCleanup, start, stop } from './processes.mjs';
 
 const run = promisify(execFile);
 const MIB = 1024 * 1024;
@@ -64,6 +64,7 @@ export async function startServer(port, logDir) {
     if (!existsSync(needed)) throw new Error(`${needed} is missing: run \`cargo leptos build --release\` first`);
   }
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cloister-engines-'));
+  removeAtCleanup(dataDir);
   // The resource gate reads these instead of the machine, so a busy test machine does not hold
   // processing back (as end2end/support/gate.ts does for Playwright).
   const gateFile = path.join(dataDir, 'gate-readings.json');

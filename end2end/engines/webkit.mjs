@@ -33,7 +33,7 @@ export function findMiniBrowser() {
 
 /** Starts Xvfb on a free display number (it tells which through -displayfd). */
 async function startXvfb(log) {
-  const xvfb = start('Xvfb', 'Xvfb', ['-displayfd', '3', '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], {
+  const xvfb = start('Xvfb', 'Xvfb', ['-displayfd', '3', '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset'], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
   xvfb.stderr.on('data', (d) => log.write(d));
@@ -70,38 +70,40 @@ async function waitForDriver(port, child, timeoutMs) {
   throw new Error(`${DRIVER} did not answer on port ${port} within ${timeoutMs / 1000} s`);
 }
 
-/** Xvfb and WebKitWebDriver, shared by the WebKit sessions of a run. */
-export async function startWebKitDriver(port, logDir) {
-  const miniBrowser = findMiniBrowser();
-  if (!miniBrowser) throw new Error('MiniBrowser not found under /usr/lib/*/webkit2gtk-4.*/ (apt install webkit2gtk-driver)');
+/** The virtual display the WebKit cases share. */
+export async function startDisplay(logDir) {
   const log = createWriteStream(path.join(logDir, 'webkit.log'));
   const { xvfb, display } = await startXvfb(log);
-  const driver = start('WebKitWebDriver', DRIVER, [`--port=${port}`], { env: { DISPLAY: display }, log });
-  try {
-    await waitForDriver(port, driver, 15_000);
-  } catch (err) {
-    await stop(driver);
-    await stop(xvfb);
-    throw err;
-  }
-  return {
-    miniBrowser,
-    display,
-    stop: async () => {
-      await stop(driver);
-      await stop(xvfb);
-    },
-    launch: () => launchMiniBrowser(port, miniBrowser),
-  };
+  return { display, log, stop: () => stop(xvfb) };
 }
 
-/** A fresh MiniBrowser (its own cookies and storage) in a new WebDriver session. */
-async function launchMiniBrowser(port, miniBrowser) {
+/**
+ * A fresh WebKitWebDriver and MiniBrowser (its own cookies and storage) for one case; closing
+ * the session stops both. A session that does not start is tried once more with a new driver:
+ * on a loaded machine MiniBrowser has, rarely, failed to come up for a second session.
+ */
+export async function launchWebKit({ display, log }, port) {
+  const miniBrowser = findMiniBrowser();
+  if (!miniBrowser) throw new Error('MiniBrowser not found under /usr/lib/*/webkit2gtk-4.*/ (apt install webkit2gtk-driver)');
+  for (let attempt = 1; ; attempt++) {
+    const driver = start('WebKitWebDriver', DRIVER, [`--port=${port}`], { env: { DISPLAY: display }, log });
+    try {
+      await waitForDriver(port, driver, 15_000);
+      return await launchMiniBrowser(port, miniBrowser, () => stop(driver));
+    } catch (err) {
+      await stop(driver);
+      if (attempt >= 2) throw err;
+      log.write(`\n[cross-engine] the WebKit session did not start (${err.message}); trying once more\n`);
+    }
+  }
+}
+
+async function launchMiniBrowser(port, miniBrowser, stopDriver) {
   const browser = await remote({
     hostname: '127.0.0.1',
     port,
-    logLevel: 'error',
-    connectionRetryTimeout: 90_000,
+    logLevel: 'silent',
+    connectionRetryTimeout: 45_000,
     connectionRetryCount: 0,
     capabilities: {
       // webdriverio would ask for BiDi (webSocketUrl), which this driver does not offer.
@@ -122,6 +124,9 @@ async function launchMiniBrowser(port, miniBrowser) {
     // WebDriver's Element Send Keys with a path is how a file input is given a file.
     setFile: async (selector, file) => (await browser.$(selector)).addValue(file),
     screenshot: (file) => browser.saveScreenshot(file),
-    close: () => browser.deleteSession(),
+    close: async () => {
+      await browser.deleteSession().catch(() => {});
+      await stopDriver();
+    },
   };
 }

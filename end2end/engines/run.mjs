@@ -97,7 +97,7 @@ async function main() {
       await timed('Firefox', () => runCase('Firefox', launchFirefox, (d) => [
         ...signInSteps(d, session),
         thumbnailStep(d, { title: SEEDED_TITLE }),
-        playStep(d, { title: SEEDED_TITLE }),
+        playStep(d, { title: SEEDED_TITLE, screenshotTo: path.join(outDir, 'firefox-playing.png') }),
         uploadStep(d, upload),
       ]));
     }
@@ -110,7 +110,7 @@ async function main() {
           await timed('WebKit', () => runCase('WebKit', launchMiniBrowser, (d) => [
             ...signInSteps(d, session),
             thumbnailStep(d, { title: SEEDED_TITLE }),
-            playStep(d, { title: SEEDED_TITLE }),
+            playStep(d, { title: SEEDED_TITLE, screenshotTo: path.join(outDir, 'webkit-playing.png') }),
             uploadStep(d, upload),
           ]));
         }
@@ -121,7 +121,7 @@ async function main() {
             await timed('WebKit without MediaSource', () => runCase('WebKit without MediaSource', launchMiniBrowser, (d) => [
               ...signInSteps(d, viaProxy),
               thumbnailStep(d, { title: SEEDED_TITLE }),
-              playStep(d, { title: SEEDED_TITLE, managedMediaSource: true }),
+              playStep(d, { title: SEEDED_TITLE, managedMediaSource: true, screenshotTo: path.join(outDir, 'webkit-no-mse-playing.png') }),
             ]));
           } finally {
             await proxy.stop();

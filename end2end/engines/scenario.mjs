@@ -85,7 +85,7 @@ export function thumbnailStep(driver, { title }) {
 }
 
 /** Opens the video from the gallery, presses Play and waits for `currentTime` to pass 1.5 s. */
-export function playStep(driver, { title, managedMediaSource = false }) {
+export function playStep(driver, { title, managedMediaSource = false, screenshotTo }) {
   const name = managedMediaSource
     ? 'without window.MediaSource, Play advances currentTime through ManagedMediaSource'
     : 'opening the video and pressing Play advances currentTime';
@@ -114,6 +114,8 @@ export function playStep(driver, { title, managedMediaSource = false }) {
       if (!(shape.constructed >= 1)) throw new Error(`it played, but not through a ManagedMediaSource (constructed: ${shape.constructed})`);
       if (state.remote !== true) throw new Error('the <video> of a ManagedMediaSource must set disableRemotePlayback');
     }
+    // What the player looks like in this engine, for a person to look at (not compared).
+    if (screenshotTo) await within(15_000, 'a screenshot', driver.screenshot(screenshotTo));
     // The video opens over the library; Close goes back to it.
     await act('clicking Close', driver.click('[data-testid="close-video"]'));
     await waitUntil(driver, 'the video view to close', 15_000, () => !document.querySelector('[data-testid="video-view"]'));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Cross-engine tests (docs/architecture.md, "Tests"): the member's path — sign in, unlock, a
+// Cross-engine tests (docs/decisions.md, "Cross-engine tests"): the member's path — sign in, unlock, a
 // decoded thumbnail, Play advancing currentTime, an upload through the Upload page — in Firefox
 // (firefox-esr over WebDriver BiDi) and WebKit (MiniBrowser under WebKitWebDriver and Xvfb), and
 // in WebKit once more without window.MediaSource (the iOS 17.1+ shape: ManagedMediaSource only),

@@ -1,6 +1,10 @@
 //! The feed behind Play: the init segment, then media segments in order, each fetched, checked
 //! against the manifest, opened and appended ahead of the playhead; media far from the playhead
 //! removed; seeks followed. One loop per Play, stopped when the view closes.
+//!
+//! The same loop feeds Safari's `ManagedMediaSource` (see `support`): it fetches only while the
+//! source says it wants data, and it plans from what the buffer really holds, so media the browser
+//! dropped on its own (it tells with `bufferedchange`) is fetched again when needed.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
@@ -24,15 +28,24 @@ use super::media::{self, AppendRefused};
 use super::plan::{self, Span};
 use super::retry::{with_retries, FetchError};
 use super::sealed::{has_named_length, is_named_file};
+use super::support::{self, Streaming};
 use super::{Failure, Source};
 use crate::api;
 use crate::browser::sleep_ms;
 
 /// What the feed tells the page.
 pub enum Report {
-    /// Seconds buffered ahead of the playhead, after every step.
-    Buffered(f64),
-    /// The first media segment is in: the picture can start.
+    /// Seconds buffered ahead of the playhead, and what remains of the video, after every step.
+    Ahead {
+        ahead_s: f64,
+        remaining_s: f64,
+    },
+    /// Playing whole: this many of the video's files (init segment first) are in.
+    Preparing {
+        done: usize,
+        total: usize,
+    },
+    /// The first media segment is in (or the whole file): the picture can start.
     FirstSegment,
     /// A fetch failed for a network reason and is tried again.
     Retrying,
@@ -51,6 +64,10 @@ struct Shared {
     retry_asked: Cell<bool>,
     in_flight: RefCell<Option<InFlight>>,
     wake: UnboundedSender<()>,
+    /// Calls `wake`: the listener for the media source's events that call for planning afresh.
+    waker: js_sys::Function,
+    /// Where `waker` listens, so that stopping removes it everywhere.
+    listening: RefCell<Vec<(web_sys::EventTarget, &'static str)>>,
 }
 
 /// The fetch under way.
@@ -80,6 +97,16 @@ impl Shared {
         let _ = self.wake.unbounded_send(());
     }
 
+    /// Wakes the loop on every `name` event of `target`, until playback stops.
+    fn wake_on(&self, target: &web_sys::EventTarget, name: &'static str) {
+        if target
+            .add_event_listener_with_callback(name, &self.waker)
+            .is_ok()
+        {
+            self.listening.borrow_mut().push((target.clone(), name));
+        }
+    }
+
     fn abandoned(&self) -> bool {
         self.stopped.get()
             || self
@@ -96,6 +123,8 @@ pub struct Playback {
     video: HtmlVideoElement,
     object_url: String,
     on_seeking: Closure<dyn FnMut()>,
+    /// Owns the function behind `Shared::waker`.
+    _on_wake: Closure<dyn FnMut()>,
     detached: Cell<bool>,
 }
 
@@ -105,21 +134,33 @@ impl Playback {
     pub fn start(
         video: HtmlVideoElement,
         source: Arc<Source>,
+        kind: Streaming,
         report: Reporter,
     ) -> Result<Self, Failure> {
         let unplayable =
             |_| Failure::Unplayable("This browser could not start a media stream.".to_owned());
-        let media_source = MediaSource::new().map_err(unplayable)?;
+        let media_source = support::new_media_source(kind).map_err(unplayable)?;
+        support::prepare_element(&video, kind);
         let object_url =
             web_sys::Url::create_object_url_with_source(&media_source).map_err(unplayable)?;
         let (wake, woken) = unbounded();
+        let on_wake = {
+            let wake = wake.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let _ = wake.unbounded_send(());
+            })
+        };
         let shared = Rc::new(Shared {
             stopped: Cell::new(false),
             seeks: Cell::new(0),
             retry_asked: Cell::new(false),
             in_flight: RefCell::new(None),
             wake,
+            waker: on_wake.as_ref().unchecked_ref::<js_sys::Function>().clone(),
+            listening: RefCell::new(Vec::new()),
         });
+        // Data wanted again: fetch at once rather than at the next tick.
+        shared.wake_on(&media_source, "startstreaming");
         let on_seeking = {
             let (shared, video, source) = (shared.clone(), video.clone(), source.clone());
             Closure::<dyn FnMut()>::new(move || shared.seeked(&source, video.current_time()))
@@ -142,6 +183,7 @@ impl Playback {
             video,
             object_url,
             on_seeking,
+            _on_wake: on_wake,
             detached: Cell::new(false),
         })
     }
@@ -168,6 +210,9 @@ impl Playback {
             "seeking",
             self.on_seeking.as_ref().unchecked_ref(),
         );
+        for (target, name) in self.shared.listening.borrow_mut().drain(..) {
+            let _ = target.remove_event_listener_with_callback(name, &self.shared.waker);
+        }
         let _ = self.video.pause();
         let _ = self.video.remove_attribute("src");
         self.video.load();
@@ -246,6 +291,8 @@ impl Feed {
                     manifest.mime_codec
                 ))
             })?;
+        // A `ManagedSourceBuffer` tells when the browser dropped media on its own.
+        self.shared.wake_on(&buffer, "bufferedchange");
         // The whole timeline is seekable before it is buffered.
         self.media_source
             .set_duration(manifest.duration_ms as f64 / 1000.0);
@@ -262,8 +309,8 @@ impl Feed {
         self.append(&buffer, &mut init).await?;
         drop(init);
 
-        // Appended since the last seek (see `plan::next_segment`).
-        let mut appended = BTreeSet::new();
+        // Appended since the last seek, yet not where the manifest puts them (see `plan::held`).
+        let mut misplaced = BTreeSet::new();
         let mut seeks_seen = self.shared.seeks.get();
         let mut started = false;
         loop {
@@ -272,24 +319,34 @@ impl Feed {
             }
             if self.shared.seeks.get() != seeks_seen {
                 seeks_seen = self.shared.seeks.get();
-                appended.clear();
+                misplaced.clear();
             }
             let now = self.video.current_time();
             let mut buffered = media::spans(&buffer);
-            (self.report)(Report::Buffered(plan::ahead_of(now, &buffered)));
+            (self.report)(Report::Ahead {
+                ahead_s: plan::ahead_of(now, &buffered),
+                remaining_s: manifest.duration_ms as f64 / 1000.0 - now,
+            });
 
             let removals = plan::to_remove(manifest, now, &buffered);
             if !removals.is_empty() {
                 for span in removals {
                     self.remove(&buffer, span).await?;
                     for index in plan::segments_in(manifest, span) {
-                        appended.remove(&index);
+                        misplaced.remove(&index);
                     }
                 }
                 buffered = media::spans(&buffer);
             }
 
-            if let Some(index) = plan::next_segment(manifest, now, &buffered, &appended) {
+            let next = plan::next_segment(manifest, now, &buffered, &misplaced);
+            // A `ManagedMediaSource` that has enough (or is saving power) says so: wait for its
+            // `startstreaming`, which wakes this loop.
+            if next.is_some() && !support::wants_data(&self.media_source) {
+                self.idle(1_000).await;
+                continue;
+            }
+            if let Some(index) = next {
                 let Ok(number) = u32::try_from(index) else {
                     return Err(Failure::Undecryptable.into());
                 };
@@ -311,7 +368,9 @@ impl Feed {
                     }
                     Err(stop) => return Err(stop),
                 }
-                appended.insert(index);
+                if !plan::in_buffer(manifest, index, &media::spans(&buffer)) {
+                    misplaced.insert(index);
+                }
                 if !started {
                     started = true;
                     (self.report)(Report::FirstSegment);
@@ -319,7 +378,7 @@ impl Feed {
                 continue;
             }
 
-            if plan::complete(manifest, now, &buffered, &appended)
+            if plan::complete(manifest, now, &buffered, &misplaced)
                 && self.media_source.ready_state() == MediaSourceReadyState::Open
                 && !buffer.updating()
             {

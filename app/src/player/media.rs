@@ -1,5 +1,5 @@
-//! Small wrappers over Media Source Extensions: whether the browser has them, its events as
-//! futures, buffered ranges as spans, appends that say why they failed.
+//! Small wrappers over Media Source Extensions: events as futures, buffered ranges as spans,
+//! appends that say why they failed. Which media source the browser has is `support`'s business.
 
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
@@ -7,25 +7,6 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AddEventListenerOptions, EventTarget, SourceBuffer};
 
 use super::plan::Span;
-
-/// Why the browser cannot play a video here, or `Ok` when it can.
-pub fn check_supported(mime_codec: &str) -> Result<(), String> {
-    // Calling `MediaSource.isTypeSupported` where there is no `MediaSource` would throw.
-    let has_mse =
-        js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("MediaSource")).unwrap_or(false);
-    if !has_mse {
-        return Err(
-            "This browser cannot stream videos: it has no Media Source Extensions. Try a current Firefox, Chrome, Edge or Safari."
-                .to_owned(),
-        );
-    }
-    if !web_sys::MediaSource::is_type_supported(mime_codec) {
-        return Err(format!(
-            "This browser cannot play this video's format ({mime_codec})."
-        ));
-    }
-    Ok(())
-}
 
 /// Resolves on the next `name` event of `target`.
 pub async fn next_event(target: &EventTarget, name: &str) {

@@ -1,7 +1,8 @@
 //! Encrypted streaming playback (docs/architecture.md, "Gallery and playback"). The server sends sealed
-//! files as stored; this tab opens them with the video's DEK and feeds a `MediaSource`: the init
-//! segment, then media segments in order, about 30 s ahead of the playhead, letting go of what is
-//! far behind it so memory stays flat however long the video is.
+//! files as stored; this tab opens them with the video's DEK and feeds a `MediaSource` (or Safari's
+//! `ManagedMediaSource`): the init segment, then media segments in order, about 30 s ahead of the
+//! playhead, letting go of what is far behind it so memory stays flat however long the video is.
+//! Where the browser has neither, a short video is opened whole and played natively (`whole`).
 //!
 //! The planning (what to fetch, what to let go) and the checks on sealed files are pure and tested
 //! natively; the MSE plumbing and the fetch loop run only in the browser.
@@ -13,7 +14,12 @@ mod media;
 pub mod plan;
 pub mod retry;
 pub mod sealed;
+#[cfg(feature = "hydrate")]
+mod support;
 mod view;
+pub mod whole;
+#[cfg(feature = "hydrate")]
+mod whole_feed;
 
 use cloister_shared::manifest::Manifest;
 use cloister_shared::{Dek, VideoId};
@@ -46,6 +52,8 @@ pub enum Failure {
     Refused(String),
     /// The browser cannot play it.
     Unplayable(String),
+    /// The browser cannot stream, and the video is too large to play whole: saving it is the way.
+    TooLarge { size: u64, limit: u64 },
 }
 
 impl Failure {
@@ -57,6 +65,7 @@ impl Failure {
                 format!("Playback stopped: {words} Close the video and open it again.")
             }
             Self::Unplayable(words) => words.clone(),
+            Self::TooLarge { size, limit } => whole::too_large_message(*size, *limit),
         }
     }
 }

@@ -47,14 +47,21 @@ fn covered(segment: &Segment, buffered: &[Span]) -> bool {
         .any(|span| span.start <= middle && middle <= span.end)
 }
 
-/// Held: in the buffer, or appended since the last seek. The second keeps a segment whose
-/// timestamps do not cover its manifest times from being fetched over and over.
-fn held(manifest: &Manifest, index: usize, buffered: &[Span], appended: &BTreeSet<usize>) -> bool {
-    appended.contains(&index)
-        || manifest
-            .segments
-            .get(index)
-            .is_some_and(|segment| covered(segment, buffered))
+/// Whether the buffer holds segment `index` (covers its middle).
+pub fn in_buffer(manifest: &Manifest, index: usize, buffered: &[Span]) -> bool {
+    manifest
+        .segments
+        .get(index)
+        .is_some_and(|segment| covered(segment, buffered))
+}
+
+/// Held: in the buffer, or among `misplaced`: segments appended since the last seek whose media
+/// did not cover their manifest times even right after the append, which would otherwise be
+/// fetched over and over. Nothing else is trusted: a segment the browser dropped from the buffer
+/// on its own (a `ManagedMediaSource` may, and any `MediaSource` may while appending) is no longer
+/// held, and is fetched again when the playhead needs it.
+fn held(manifest: &Manifest, index: usize, buffered: &[Span], misplaced: &BTreeSet<usize>) -> bool {
+    misplaced.contains(&index) || in_buffer(manifest, index, buffered)
 }
 
 /// The next segment to fetch: the first one from the playhead on, starting within the
@@ -63,13 +70,13 @@ pub fn next_segment(
     manifest: &Manifest,
     now_s: f64,
     buffered: &[Span],
-    appended: &BTreeSet<usize>,
+    misplaced: &BTreeSet<usize>,
 ) -> Option<usize> {
     let now_ms = ms(now_s);
     let from = manifest.segment_at(now_ms)?;
     (from..manifest.segments.len())
         .take_while(|&i| manifest.segments[i].start_ms < now_ms + LOOKAHEAD_MS)
-        .find(|&i| !held(manifest, i, buffered, appended))
+        .find(|&i| !held(manifest, i, buffered, misplaced))
 }
 
 /// Still worth fetching after the playhead moved to `now_s` (a seek): in the new look-ahead.
@@ -90,10 +97,10 @@ pub fn complete(
     manifest: &Manifest,
     now_s: f64,
     buffered: &[Span],
-    appended: &BTreeSet<usize>,
+    misplaced: &BTreeSet<usize>,
 ) -> bool {
     manifest.segment_at(ms(now_s)).is_some_and(|from| {
-        (from..manifest.segments.len()).all(|i| held(manifest, i, buffered, appended))
+        (from..manifest.segments.len()).all(|i| held(manifest, i, buffered, misplaced))
     })
 }
 
@@ -162,11 +169,26 @@ pub fn ahead_of(now_s: f64, buffered: &[Span]) -> f64 {
     reach.map_or(0.0, |end| (end - now_s).max(0.0))
 }
 
-/// "Buffered 12 s / 30 s": whole seconds ahead of the playhead against the look-ahead.
-pub fn buffered_label(ahead_s: f64) -> String {
-    let target = LOOKAHEAD_MS / 1000;
-    let shown = (ahead_s.max(0.0).floor() as u64).min(target);
-    format!("Buffered {shown} s / {target} s")
+/// What the player says about its look-ahead: "12 s ready ahead", never more than what remains
+/// of the video; "Ready to the end" once all of the rest is in; nothing in the last second.
+pub fn lookahead_label(ahead_s: f64, remaining_s: f64) -> Option<String> {
+    let remaining = if remaining_s.is_finite() {
+        remaining_s.max(0.0)
+    } else {
+        0.0
+    };
+    if remaining < 1.0 {
+        return None;
+    }
+    let ahead = if ahead_s.is_finite() {
+        ahead_s.clamp(0.0, remaining)
+    } else {
+        0.0
+    };
+    if remaining - ahead < 0.5 {
+        return Some("Ready to the end".to_owned());
+    }
+    Some(format!("{} s ready ahead", ahead.floor() as u64))
 }
 
 #[cfg(test)]
@@ -237,11 +259,11 @@ mod tests {
     }
 
     #[test]
-    fn a_segment_appended_since_the_seek_is_not_fetched_again() {
+    fn a_segment_appended_outside_its_manifest_times_is_not_fetched_again() {
         let m = manifest(10);
         // Appended, yet its timestamps left it outside the buffered ranges.
-        let appended = BTreeSet::from([0]);
-        assert_eq!(next_segment(&m, 0.0, &[], &appended), Some(1));
+        let misplaced = BTreeSet::from([0]);
+        assert_eq!(next_segment(&m, 0.0, &[], &misplaced), Some(1));
     }
 
     #[test]
@@ -331,8 +353,51 @@ mod tests {
         assert_eq!(ahead_of(5.0, &[span(0.0, 8.0), span(8.02, 20.0)]), 15.0);
         assert_eq!(ahead_of(5.0, &[span(0.0, 8.0), span(9.0, 20.0)]), 3.0);
         assert_eq!(ahead_of(30.0, &[span(0.0, 8.0)]), 0.0);
-        assert_eq!(buffered_label(12.7), "Buffered 12 s / 30 s");
-        assert_eq!(buffered_label(33.0), "Buffered 30 s / 30 s");
-        assert_eq!(buffered_label(-1.0), "Buffered 0 s / 30 s");
+    }
+
+    #[test]
+    fn the_lookahead_label_never_exceeds_what_remains() {
+        assert_eq!(
+            lookahead_label(12.7, 60.0).as_deref(),
+            Some("12 s ready ahead")
+        );
+        assert_eq!(
+            lookahead_label(-1.0, 60.0).as_deref(),
+            Some("0 s ready ahead")
+        );
+        // 34 s buffered of a video with 20 s left: all of the rest is in.
+        assert_eq!(
+            lookahead_label(34.0, 20.0).as_deref(),
+            Some("Ready to the end")
+        );
+        assert_eq!(
+            lookahead_label(19.7, 20.0).as_deref(),
+            Some("Ready to the end")
+        );
+        assert_eq!(
+            lookahead_label(8.0, 20.0).as_deref(),
+            Some("8 s ready ahead")
+        );
+        // At the end, nothing odd: no label at all.
+        assert_eq!(lookahead_label(0.0, 0.4), None);
+        assert_eq!(lookahead_label(3.0, -2.0), None);
+        assert_eq!(lookahead_label(f64::NAN, f64::NAN), None);
+    }
+
+    #[test]
+    fn a_segment_the_browser_dropped_is_fetched_again() {
+        let m = manifest(100);
+        let none = BTreeSet::new();
+        assert_eq!(next_segment(&m, 5.0, &[span(0.0, 32.0)], &none), None);
+        // The browser evicted 8–12 s (segment 2) on its own: it is the next fetch.
+        let evicted = [span(0.0, 8.0), span(12.0, 32.0)];
+        assert_eq!(next_segment(&m, 5.0, &evicted, &none), Some(2));
+        assert!(!complete(&m, 5.0, &evicted, &none));
+        // Everything from the playhead on gone: fetched from the playhead.
+        assert_eq!(next_segment(&m, 5.0, &[span(0.0, 4.0)], &none), Some(1));
+        // Only a segment that never showed up where the manifest put it is trusted as held.
+        assert!(!in_buffer(&m, 2, &evicted));
+        assert!(in_buffer(&m, 3, &evicted));
+        assert_eq!(next_segment(&m, 5.0, &evicted, &BTreeSet::from([2])), None);
     }
 }

@@ -114,10 +114,18 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
         }
         .into_any(),
         ViewState::Opened(opened) => {
+            // The Download section's "Save (decrypt here)", which the player offers when this
+            // browser cannot play the video.
+            let save_here = StoredValue::new(None::<Callback<()>>);
+            let on_save = Callback::new(move |()| {
+                if let Some(save) = save_here.get_value() {
+                    save.run(());
+                }
+            });
             let player = match &opened.playable {
                 Ok(source) => {
                     let title = opened.title.clone().unwrap_or_else(str::to_owned);
-                    view! { <Player source=source.clone() title/> }.into_any()
+                    view! { <Player source=source.clone() title on_save/> }.into_any()
                 }
                 Err(why) => view! {
                     <p class="muted" data-testid="video-not-ready">{why.clone()}</p>
@@ -132,7 +140,7 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
                 {description}
                 {player}
                 <Facts opened=opened.clone()/>
-                <DownloadPanel opened/>
+                <DownloadPanel opened save_here/>
                 <Comments video_id dek/>
             }
             .into_any()

@@ -29,8 +29,12 @@ enum SaveState {
     Failed(String),
 }
 
+/// `save_here` receives what starts "Save (decrypt here)", for the player to offer too.
 #[component]
-pub fn DownloadPanel(opened: Arc<Opened>) -> impl IntoView {
+pub fn DownloadPanel(
+    opened: Arc<Opened>,
+    save_here: StoredValue<Option<Callback<()>>>,
+) -> impl IntoView {
     let notices = Notices::get();
     let summary = &opened.summary;
     let video = summary.video_id;
@@ -52,7 +56,7 @@ pub fn DownloadPanel(opened: Arc<Opened>) -> impl IntoView {
     let list_refresh = RwSignal::new(0u64);
     let available = summary.status != VideoStatus::Uploading;
 
-    let on_save = move |_| {
+    let start_save = move || {
         if matches!(save.get_untracked(), SaveState::Running { .. }) {
             return;
         }
@@ -88,6 +92,15 @@ pub fn DownloadPanel(opened: Arc<Opened>) -> impl IntoView {
             });
         });
     };
+    let on_save = move |_| start_save();
+    save_here.set_value(Some(Callback::new(move |()| {
+        start_save();
+        // Started from the player: the progress shows here.
+        #[cfg(feature = "hydrate")]
+        if let Some(host) = host.get_untracked() {
+            host.scroll_into_view();
+        }
+    })));
 
     let ask_server = move |queue: bool| {
         server.set(ServerState::Asking);

@@ -103,3 +103,11 @@ export const REMOVE_MEDIA_SOURCE = `
   Object.defineProperty(window, '__crossEngine', { value: seen });
 })();
 `;
+
+/** Older iPhones (before iOS 17.1): neither `MediaSource` nor `ManagedMediaSource`. */
+export const REMOVE_ALL_MEDIA_SOURCES = `
+(() => {
+  const seen = { managedMediaSources: 0, removed: delete window.MediaSource && delete window.ManagedMediaSource };
+  Object.defineProperty(window, '__crossEngine', { value: seen });
+})();
+`;

@@ -2,11 +2,11 @@
 // Cross-engine tests (docs/decisions.md, "Cross-engine tests"): the member's path — sign in, unlock, a
 // decoded thumbnail, Play advancing currentTime, an upload through the Upload page — in Firefox
 // (firefox-esr over WebDriver BiDi) and WebKit (MiniBrowser under WebKitWebDriver and Xvfb), and
-// in WebKit once more without window.MediaSource (the iOS 17.1+ shape: ManagedMediaSource only),
-// against a real server of its own. Every check is reported by name; the exit code is non-zero
+// in WebKit without window.MediaSource (the iOS 17.1+ shape: ManagedMediaSource only) and
+// without either (older iPhones: a short video is played whole), against a real server of its own. Every check is reported by name; the exit code is non-zero
 // if any failed; every process started here is stopped on the way out, whatever happened.
 //
-// Usage: node end2end/engines/run.mjs [--only firefox|webkit|webkit-no-mse]...
+// Usage: node end2end/engines/run.mjs [--only firefox|webkit|webkit-no-mse|webkit-no-streaming]...
 // Ports: CLOISTER_ENGINES_PORT (default 3110) for the server, +1 for the WebKit page proxy,
 // +2 for WebKitWebDriver. Needs target/release/cloister and target/site (cargo leptos build --release).
 
@@ -14,13 +14,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createReport, within } from './checks.mjs';
 import { launchFirefox } from './firefox.mjs';
-import { REMOVE_MEDIA_SOURCE, startPreloadProxy } from './preload-proxy.mjs';
+import { REMOVE_ALL_MEDIA_SOURCES, REMOVE_MEDIA_SOURCE, startPreloadProxy } from './preload-proxy.mjs';
 import { killAllNow, stopAll } from './processes.mjs';
 import { playStep, problemsOnPage, signInSteps, thumbnailStep, uploadStep } from './scenario.mjs';
 import { makeClip, PASSPHRASE, PASSWORD, root, SEEDED_TITLE, startServer, USER } from './server.mjs';
 import { launchWebKit, startDisplay } from './webkit.mjs';
 
-const CASES = ['firefox', 'webkit', 'webkit-no-mse'];
+const CASES = ['firefox', 'webkit', 'webkit-no-mse', 'webkit-no-streaming'];
 const only = [];
 for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i] === '--only' && CASES.includes(process.argv[i + 1])) only.push(process.argv[++i]);
@@ -101,7 +101,7 @@ async function main() {
         uploadStep(d, upload),
       ]));
     }
-    if (wanted('webkit') || wanted('webkit-no-mse')) {
+    if (CASES.filter((c) => c.startsWith('webkit')).some(wanted)) {
       const display = await startDisplay(outDir);
       const launchMiniBrowser = () => launchWebKit(display, basePort + 2);
       try {
@@ -114,14 +114,19 @@ async function main() {
             uploadStep(d, upload),
           ]));
         }
-        if (wanted('webkit-no-mse')) {
-          const proxy = await startPreloadProxy(basePort + 1, basePort, REMOVE_MEDIA_SOURCE);
+        // The phone shapes: a proxy adds a script that runs before the app's (preload-proxy.mjs).
+        const shapes = [
+          ['webkit-no-mse', 'WebKit without MediaSource', REMOVE_MEDIA_SOURCE, 'MediaSource'],
+          ['webkit-no-streaming', 'WebKit without any media source', REMOVE_ALL_MEDIA_SOURCES, 'any media source'],
+        ];
+        for (const [id, caseName, preload, without] of shapes.filter(([id]) => wanted(id))) {
+          const proxy = await startPreloadProxy(basePort + 1, basePort, preload);
           try {
             const viaProxy = { ...session, url: proxy.url };
-            await timed('WebKit without MediaSource', () => runCase('WebKit without MediaSource', launchMiniBrowser, (d) => [
+            await timed(caseName, () => runCase(caseName, launchMiniBrowser, (d) => [
               ...signInSteps(d, viaProxy),
               thumbnailStep(d, { title: SEEDED_TITLE }),
-              playStep(d, { title: SEEDED_TITLE, managedMediaSource: true, screenshotTo: path.join(outDir, 'webkit-no-mse-playing.png') }),
+              playStep(d, { title: SEEDED_TITLE, without, screenshotTo: path.join(outDir, `${id}-playing.png`) }),
             ]));
           } finally {
             await proxy.stop();

@@ -1,5 +1,6 @@
 // Named checks, reported one line each as they finish; a failure stops the rest of its case
-// (they depend on it), which are then reported as not run.
+// (they depend on it), which are then reported as not run, unless the failed check is marked
+// `{ independent: true }` (nothing after it depends on it).
 
 export function createReport() {
   const results = [];
@@ -8,7 +9,7 @@ export function createReport() {
     /** Runs the checks of one case in order: `steps` is a list of [name, async fn]. */
     async runCase(caseName, steps, onFailure) {
       let failed = false;
-      for (const [name, fn] of steps) {
+      for (const [name, fn, { independent = false } = {}] of steps) {
         const label = `${caseName}: ${name}`;
         if (failed) {
           results.push({ label, status: 'not run' });
@@ -22,7 +23,7 @@ export function createReport() {
           results.push({ label, status: 'passed', seconds });
           console.log(`  ok  ${label} (${seconds} s)`);
         } catch (err) {
-          failed = true;
+          if (!independent) failed = true;
           const seconds = ((Date.now() - started) / 1000).toFixed(1);
           results.push({ label, status: 'failed', seconds, error: err });
           console.log(`  FAIL ${label} (${seconds} s)\n       ${String(err?.message ?? err).replace(/\n/g, '\n       ')}`);

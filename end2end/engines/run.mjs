@@ -16,8 +16,8 @@ import { createReport, within } from './checks.mjs';
 import { launchFirefox } from './firefox.mjs';
 import { REMOVE_ALL_MEDIA_SOURCES, REMOVE_MEDIA_SOURCE, startPreloadProxy } from './preload-proxy.mjs';
 import { killAllNow, stopAll } from './processes.mjs';
-import { playStep, problemsOnPage, signInSteps, thumbnailStep, uploadStep } from './scenario.mjs';
-import { makeClip, PASSPHRASE, PASSWORD, root, SEEDED_TITLE, startServer, USER } from './server.mjs';
+import { closeVideoStep, lengthStep, playStep, problemsOnPage, signInSteps, thumbnailStep, uploadStep } from './scenario.mjs';
+import { makeClip, PASSPHRASE, PASSWORD, root, SEEDED_SECONDS, SEEDED_TITLE, startServer, USER } from './server.mjs';
 import { launchWebKit, startDisplay } from './webkit.mjs';
 
 const CASES = ['firefox', 'webkit', 'webkit-no-mse', 'webkit-no-streaming'];
@@ -98,6 +98,8 @@ async function main() {
         ...signInSteps(d, session),
         thumbnailStep(d, { title: SEEDED_TITLE }),
         playStep(d, { title: SEEDED_TITLE, screenshotTo: path.join(outDir, 'firefox-playing.png') }),
+        lengthStep(d, { seconds: SEEDED_SECONDS }),
+        closeVideoStep(d),
         uploadStep(d, upload),
       ]));
     }
@@ -111,6 +113,8 @@ async function main() {
             ...signInSteps(d, session),
             thumbnailStep(d, { title: SEEDED_TITLE }),
             playStep(d, { title: SEEDED_TITLE, screenshotTo: path.join(outDir, 'webkit-playing.png') }),
+            lengthStep(d, { seconds: SEEDED_SECONDS }),
+            closeVideoStep(d),
             uploadStep(d, upload),
           ]));
         }
@@ -127,6 +131,7 @@ async function main() {
               ...signInSteps(d, viaProxy),
               thumbnailStep(d, { title: SEEDED_TITLE }),
               playStep(d, { title: SEEDED_TITLE, without, screenshotTo: path.join(outDir, `${id}-playing.png`) }),
+              lengthStep(d, { seconds: SEEDED_SECONDS }),
             ]));
           } finally {
             await proxy.stop();

@@ -122,7 +122,31 @@ export function playStep(driver, { title, without = null, screenshotTo }) {
     }
     // What the player looks like in this engine, for a person to look at (not compared).
     if (screenshotTo) await within(15_000, 'a screenshot', driver.screenshot(screenshotTo));
-    // The video opens over the library; Close goes back to it.
+  }];
+}
+
+/**
+ * While it plays, the `<video>` knows the whole length (its controls show it and seek within it),
+ * not only what has arrived so far. Independent: the checks after it do not need it.
+ */
+export function lengthStep(driver, { seconds }) {
+  return [`the playing <video> knows the whole length (${seconds} s)`, async () => {
+    await waitUntil(driver, `the <video>'s duration to be ${seconds} s`, 5_000, (s) => {
+      const v = document.querySelector('video[data-testid="video"]');
+      return v && Math.abs(v.duration - s) < 0.5;
+    }, seconds).catch(async (err) => {
+      const seen = await driver.evaluate(() => {
+        const v = document.querySelector('video[data-testid="video"]');
+        return v && { duration: v.duration, currentTime: v.currentTime, ended: v.ended };
+      });
+      throw new Error(`${err.message.split(' (last answer')[0]}; the <video> says ${JSON.stringify(seen)}`);
+    });
+  }, { independent: true }];
+}
+
+/** The video opens over the library; Close goes back to it. */
+export function closeVideoStep(driver) {
+  return ['Close goes back to the library', async () => {
     await act('clicking Close', driver.click('[data-testid="close-video"]'));
     await waitUntil(driver, 'the video view to close', 15_000, () => !document.querySelector('[data-testid="video-view"]'));
   }];

@@ -21,6 +21,7 @@ export const USER = 'engines';
 export const PASSWORD = 'engines password, not secret';
 export const PASSPHRASE = 'cross engine library passphrase words';
 export const SEEDED_TITLE = 'Cross-engine clip';
+export const SEEDED_SECONDS = 12;
 
 /**
  * A real H.264/AAC MP4 made by ffmpeg, once: 640×360, a keyframe every 2 s (so the server cuts
@@ -111,7 +112,7 @@ export async function startServer(port, logDir) {
   try {
     await waitForHealth(url, server, 30_000);
     await cli(['library', 'init']);
-    const clip = await makeClip('engines-12s.mp4', 12);
+    const clip = await makeClip(`engines-${SEEDED_SECONDS}s.mp4`, SEEDED_SECONDS);
     await cli(['upload', clip, '--title', SEEDED_TITLE, '--wait'], { timeout: 180_000 });
   } catch (err) {
     await stopServer();

@@ -99,6 +99,14 @@ async function noMediaSource(page: Page, deviceMemoryGb?: number) {
   }, deviceMemoryGb ?? null);
 }
 
+/** Phone and desktop screenshots of the view as it is, for a person to look at (test-results/screens). */
+async function screenshots(page: Page, name: string) {
+  for (const [width, height] of [[390, 844], [1280, 800]]) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: `test-results/screens/${name}-${width}.png` });
+  }
+}
+
 const times = (seen: (string | number)[], segment: number) => segmentsIn(seen).filter((n) => n === segment).length;
 
 test('with only ManagedMediaSource (iOS 17.1+), Play streams through it, fetches only while it wants data, and fetches again what it evicted', async ({ page }) => {
@@ -140,6 +148,7 @@ test('with only ManagedMediaSource (iOS 17.1+), Play streams through it, fetches
   await expect.poll(async () => (await videoState(page)).currentTime, { timeout: 30_000 }).toBeGreaterThan(21);
   expect((await videoState(page)).paused).toBe(false);
   await expect(page.getByTestId('player-error')).toHaveCount(0);
+  await screenshots(page, 'player-managed');
   expect(pageErrors).toEqual([]);
 });
 
@@ -164,6 +173,7 @@ test('with no MediaSource at all (older iPhones), a short video is opened whole 
   expect(seen).toEqual(['manifest', 'init', 0, 1, 2]);
   // Played whole, there is no look-ahead to speak of.
   await expect(page.getByTestId('buffered')).toHaveCount(0);
+  await screenshots(page, 'player-whole');
 
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('video-view')).toHaveCount(0);
@@ -190,6 +200,7 @@ test('with no MediaSource, a video over the limit says so plainly, shows no empt
   await expect(video).toBeHidden();
   expect(await video.evaluate((v: HTMLVideoElement) => v.controls)).toBe(false);
   expect(segmentsIn(seen)).toEqual([]);
+  await screenshots(page, 'player-too-large');
 
   await page.getByTestId('player-save').click();
   await expect(page.getByTestId('save-status')).toHaveText('Saved.', { timeout: 60_000 });
@@ -211,4 +222,5 @@ test('a failure before playback starts leaves no empty video controls', async ({
   const video = page.getByTestId('video');
   await expect(video).toBeHidden();
   expect(await video.evaluate((v: HTMLVideoElement) => v.controls)).toBe(false);
+  await screenshots(page, 'player-early-failure');
 });

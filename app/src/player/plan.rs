@@ -388,9 +388,10 @@ mod tests {
     fn a_segment_the_browser_dropped_is_fetched_again() {
         let m = manifest(100);
         let none = BTreeSet::new();
-        assert_eq!(next_segment(&m, 5.0, &[span(0.0, 32.0)], &none), None);
+        // At 5 s the look-ahead wants segments up to the one starting at 32 s.
+        assert_eq!(next_segment(&m, 5.0, &[span(0.0, 36.0)], &none), None);
         // The browser evicted 8–12 s (segment 2) on its own: it is the next fetch.
-        let evicted = [span(0.0, 8.0), span(12.0, 32.0)];
+        let evicted = [span(0.0, 8.0), span(12.0, 36.0)];
         assert_eq!(next_segment(&m, 5.0, &evicted, &none), Some(2));
         assert!(!complete(&m, 5.0, &evicted, &none));
         // Everything from the playhead on gone: fetched from the playhead.

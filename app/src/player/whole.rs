@@ -110,7 +110,7 @@ mod tests {
         assert_eq!(
             decide(&manifest(1_499_990, 101), None),
             Decision::TooLarge {
-                size: 151_500_990,
+                size: 151_499_990,
                 limit: WHOLE_FILE_LIMIT_BYTES
             }
         );

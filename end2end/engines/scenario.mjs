@@ -24,7 +24,7 @@ export async function waitUntil(driver, what, timeoutMs, fn, ...args) {
   }
 }
 
-/** In the page: the first element matching `selector` that takes up space on screen. */
+/** In the page: whether an element matching `selector` takes up space on screen. */
 function visible(selector) {
   return [...document.querySelectorAll(selector)].some((el) => {
     const style = getComputedStyle(el);

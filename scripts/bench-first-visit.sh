@@ -5,7 +5,8 @@
 # WebAssembly on the wire, and time to interactive at 1.6 Mbit/s with 150 ms latency.
 #   scripts/bench-first-visit.sh [BASELINE_COMMIT]
 # BENCH_DIR (default /tmp/cloister-bench-first-visit) keeps the baseline build between runs;
-# PORT_BASE (default 3131) and PORT_BASE+1 are the two servers' ports.
+# PORT_BASE (default 3131) and PORT_BASE+1 are the two servers' ports; BUILT=1 measures the site
+# already built in target/ (after `cargo leptos build --release --split` and `compress-site`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -27,9 +28,11 @@ if [ ! -x "$base_tree/target/release/cloister" ] || [ ! -d "$base_tree/target/si
   (cd "$base_tree" && cargo leptos build --release)
 fi
 
-echo "==> building this tree"
-cargo leptos build --release --split
-target/release/cloister compress-site --site-root target/site
+if [ "${BUILT:-0}" != 1 ]; then
+  echo "==> building this tree"
+  cargo leptos build --release --split
+  target/release/cloister compress-site --site-root target/site
+fi
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -50,7 +53,7 @@ serve() { # tree port
 serve "$base_tree" "$port"
 serve "$root" "$((port + 1))"
 
-echo "==> measuring ($runs runs each, alternating)"
+echo "==> measuring ($runs runs each, baseline first)"
 before=$(cd end2end && node bench/first-visit.mjs "http://127.0.0.1:$port" "baseline $baseline" "$runs")
 after=$(cd end2end && node bench/first-visit.mjs "http://127.0.0.1:$((port + 1))" "this tree $(git rev-parse --short HEAD)" "$runs")
 echo "$before"

@@ -7,6 +7,8 @@ const passphrase = PASSPHRASE;
 
 async function signIn(page: Page, name: string, password: string) {
   await page.goto('/login');
+  // The form is in the server's HTML; typing before hydration would be undone by it.
+  await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
   await page.getByLabel('Username').fill(name);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -55,6 +55,12 @@ test('the first visit to the sign-in page stays within the bytes budget', async 
 });
 
 test('the code of pages a first visit does not need arrives when the page is opened', async ({ page }) => {
+  // A page opened directly on a lazy route must hydrate without a panic (hydrate_lazy).
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
   const cdp = await page.context().newCDPSession(page);
   const fetched = await recordTransfers(cdp);
   await page.goto('/login');
@@ -70,4 +76,13 @@ test('the code of pages a first visit does not need arrives when the page is ope
   await page.waitForLoadState('networkidle');
   const later = wasmFiles().filter((path) => !atFirst.includes(path));
   expect(later.length, `first: ${atFirst.join(', ')}; then: ${wasmFiles().join(', ')}`).toBeGreaterThan(0);
+  await expect(page.getByRole('heading', { name: 'Upload' })).toBeVisible();
+
+  // The other lazy routes, opened directly, hydrate as well.
+  for (const path of ['/admin', '/videos/00000000000000000000000000000000']) {
+    await page.goto(path);
+    await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
+    await page.waitForLoadState('networkidle');
+  }
+  expect(problems).toEqual([]);
 });

@@ -5,5 +5,6 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(cloister_app::App);
+    // `hydrate_lazy`: a page opened on a lazy route (pages/lazy.rs) waits for its code first.
+    leptos::mount::hydrate_lazy(cloister_app::App);
 }

@@ -77,7 +77,14 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::page_session::attach,
-        ));
+        ))
+        // A sign-in or invite form sent before the page is interactive (a POST, never a URL with
+        // the password) comes back to the same page, now interactive.
+        .route("/login", axum::routing::post(http::static_files::same_page))
+        .route(
+            "/invite",
+            axum::routing::post(http::static_files::same_page),
+        );
     // Anything else: a built file (pre-compressed, cached by its hashed name), or the app's
     // "Page not found" page.
     let mut router = Router::new()

@@ -45,7 +45,7 @@ async fn get_with(
         .await
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> &'a str {
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> &str {
     headers
         .get(name)
         .and_then(|value| value.to_str().ok())
@@ -271,4 +271,24 @@ async fn media_and_event_streams_are_never_compressed() {
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_sign_in_form_posted_before_hydration_comes_back_to_the_page() {
+    let app = TestApp::spawn().await;
+    let request = Request::post("/login?next=%2Fupload")
+        .header("host", "localhost:3000")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("username=ada&password=secret"))
+        .expect("request");
+    let (status, headers, _) = app.send(request).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        header_str(&headers, header::LOCATION),
+        "/login?next=%2Fupload"
+    );
+    // The page itself still answers GET.
+    let (status, _, body) = get_with(&app, "/login", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&body).contains("Sign in"));
 }

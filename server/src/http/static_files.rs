@@ -121,3 +121,11 @@ async fn not_found_page(state: AppState, request: Request) -> Response {
     let uri = request.uri().clone();
     handler(uri, State(state), request).await
 }
+
+/// `303 See Other` to the same page: the body of a form posted before hydration is dropped unread.
+pub async fn same_page(uri: axum::http::Uri) -> axum::response::Redirect {
+    let target = uri
+        .path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    axum::response::Redirect::to(&target)
+}

@@ -77,7 +77,7 @@ fn poll(generation: StoredValue<u64>, busy: RwSignal<Option<Busy>>, notices: Not
                 if !current() {
                     break;
                 }
-                busy.try_set((!status.gate_open).then(|| Busy {
+                busy.try_set((!status.gate_open).then_some(Busy {
                     plain_reasons: status.plain_reasons,
                     estimate_seconds: status.busy_estimate_seconds,
                 }));

@@ -194,6 +194,32 @@ mod tests {
     }
 
     #[test]
+    fn members_get_each_shortage_once_in_plain_words_without_figures() {
+        let busy = ResourceReadings {
+            available_ram_bytes: 512 * MIB,
+            ram_percent: 74.4,
+            swap_used_bytes: 350 * MIB,
+            load_1m: 3.125,
+            cores: 2,
+            disk_free_bytes: 2 << 30,
+            ..FixedReadings::idle()
+        };
+        let words = in_plain_words(&shortages_for_job(&config(), &busy, 1 << 30));
+        assert_eq!(
+            words,
+            vec![
+                "It is short of memory.",
+                "It is busy with other work.",
+                "It is short of disk space.",
+            ]
+        );
+        assert!(words.iter().all(|w| !w.chars().any(|c| c.is_ascii_digit())));
+        assert!(
+            in_plain_words(&shortages_for_job(&config(), &FixedReadings::idle(), 0)).is_empty()
+        );
+    }
+
+    #[test]
     fn the_disk_check_scales_with_the_job() {
         let r = ResourceReadings {
             disk_free_bytes: 5 << 30,

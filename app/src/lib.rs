@@ -11,6 +11,7 @@ pub mod live;
 pub mod notify;
 pub mod pages;
 pub mod player;
+pub mod pwa;
 pub mod return_to;
 pub mod session;
 pub mod upload;
@@ -30,6 +31,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/png" href="/favicon.png"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <meta name="theme-color" content="#2f5d8a"/>
+                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -49,6 +53,7 @@ pub fn App() -> impl IntoView {
     live::LiveJobs::provide(session, notices);
     // Effects run only in the browser, once the page is hydrated.
     Effect::new(|_| browser::mark_hydrated());
+    Effect::new(|_| pwa::register_service_worker());
     view! {
         <Stylesheet id="leptos" href="/pkg/cloister.css"/>
         <Title text="Cloister"/>

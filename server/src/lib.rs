@@ -22,6 +22,7 @@ pub mod key_check;
 pub mod library;
 pub mod media;
 pub mod member_limiter;
+pub mod share_target;
 pub mod state;
 pub mod storage;
 pub mod tools;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
     let page_policy = move || http::security_headers::set_page_policy(&accounts);
     let mut router = Router::new()
         .merge(api)
+        .merge(share_target::router())
         .leptos_routes_with_context(&state, routes, page_policy.clone(), move || {
             shell(leptos_options.clone())
         })
@@ -75,6 +77,9 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(page_policy, shell));
+    router = router.layer(axum::middleware::from_fn(
+        http::security_headers::worker_policy,
+    ));
     for layer in http::security_headers::layers() {
         router = router.layer(layer);
     }

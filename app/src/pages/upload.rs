@@ -129,6 +129,7 @@ pub fn UploadPage() -> impl IntoView {
         add_files(ev.data_transfer().and_then(|d| d.files()));
     };
 
+    let unfinished_cards = RwSignal::new(Vec::<ResumeCard>::new());
     let start = move || {
         if running.get_untracked() {
             return;
@@ -165,7 +166,7 @@ pub fn UploadPage() -> impl IntoView {
                         .find(|item| matches!(item.state.get_untracked(), UploadState::Ready))
                 });
                 let Some(item) = next else { break };
-                run_item(item, &key, &user, live).await;
+                run_item(item, &key, &user, live, unfinished_cards).await;
                 notify_failure(notices, &item.state.get_untracked(), retry_action);
             }
             running.set(false);
@@ -177,7 +178,6 @@ pub fn UploadPage() -> impl IntoView {
     crate::pwa::hold_while_busy(running.into());
 
     // Coming back: unfinished uploads of this browser, and videos shared from the share sheet.
-    let unfinished_cards = RwSignal::new(Vec::<ResumeCard>::new());
     let looked = StoredValue::new(false);
     Effect::new(move |_| {
         let Auth::SignedIn(me) = session.auth.get() else {
@@ -352,6 +352,7 @@ async fn run_item(
     key: &cloister_shared::crypto::keys::LibraryKey,
     user: &str,
     live: LiveJobs,
+    cards: RwSignal<Vec<ResumeCard>>,
 ) {
     use crate::upload::engine::{self, Upload};
     let Some(file) = item.file.with_value(Clone::clone) else {
@@ -365,6 +366,9 @@ async fn run_item(
     let video = std::cell::RefCell::new(None::<String>);
     let started = |id: &cloister_shared::VideoId| {
         video.replace(Some(id.to_string()));
+        // This file is under way again: its card (if it had one) has done its job.
+        let (name, size, modified) = (item.name.get_value(), item.size, item.modified);
+        cards.update(|cards| cards.retain(|card| !card.record.matches(&name, size, modified)));
         unfinished::remember(Unfinished {
             user: user.to_owned(),
             video_id: id.to_string(),
@@ -414,6 +418,7 @@ async fn run_item(
     _key: &cloister_shared::crypto::keys::LibraryKey,
     _user: &str,
     _live: LiveJobs,
+    _cards: RwSignal<Vec<ResumeCard>>,
 ) {
 }
 

@@ -70,7 +70,11 @@ pub fn remember(record: Unfinished) {
     #[cfg(feature = "hydrate")]
     {
         let mut list = load_all();
-        list.retain(|u| u.video_id != record.video_id);
+        // One record per file: an older upload of it was replaced (its record failed the checks).
+        list.retain(|u| {
+            u.video_id != record.video_id
+                && !(u.user == record.user && u.matches(&record.name, record.size, record.modified))
+        });
         list.push(record);
         save_all(&list);
     }
@@ -106,7 +110,7 @@ mod tests {
             modified: 5,
             shared: None,
         };
-        let text = serde_json::to_string(&[record.clone()]).expect("json");
+        let text = serde_json::to_string(std::slice::from_ref(&record)).expect("json");
         assert_eq!(decode(Some(text)), vec![record.clone()]);
         assert!(record.matches("clip.mp4", 10, 5));
         assert!(!record.matches("clip.mp4", 10, 6));

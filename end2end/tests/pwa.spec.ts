@@ -1,4 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { ensureUser } from '../support/cli';
 import { tinyClips, uploadWithCli, waitForIdleQueue } from '../support/library';
 import { signInAndUnlock } from '../support/session';
@@ -6,8 +8,11 @@ import { signInAndUnlock } from '../support/session';
 // The installable app: the web app manifest and its icons, and the service worker that keeps the
 // app shell (docs/decisions.md, "Installable app, share target and uploads on a phone").
 
+/** The worker the test server serves (playwright.config.ts: --site-root ../target/site). */
+const siteWorker = path.resolve(__dirname, '../../target/site/sw.js');
+
 const user = { name: 'e2e-pwa', password: 'pwa member password' };
-test.beforeAll(() => ensureUser(user.name, user.password, false));
+test.beforeAll(() => ensureUser(user.name, user.password, true));
 
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(bytes: Buffer): [number, number] {
@@ -127,41 +132,38 @@ test('a second visit opens the app with no network, and the worker never keeps a
   await context.setOffline(false);
 });
 
-test('a new version of the worker takes over an open page and deletes the old caches', async ({ page, context }) => {
+test('a new version of the worker takes over an open page and deletes the old caches', async ({ page }) => {
   test.setTimeout(120_000);
   await page.goto('/');
   await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
   await controlled(page);
   await expect.poll(async () => Object.keys(await cached(page))).toContain('cloister-shell-v1');
 
-  // The server now has a new version of the worker (as after an upgrade).
-  const current = await (await page.request.get('/sw.js')).text();
+  // The server now has a new version of the worker, as after an upgrade: the built site's sw.js
+  // with a new VERSION (restored afterwards).
+  const current = readFileSync(siteWorker, 'utf8');
   expect(current).toContain("const VERSION = 'v1';");
-  await context.route('**/sw.js', (route) =>
-    route.fulfill({
-      status: 200,
-      contentType: 'text/javascript',
-      headers: { 'cache-control': 'no-cache' },
-      body: current.replace("const VERSION = 'v1';", "const VERSION = 'v2-test';"),
-    }),
-  );
-  const before = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
-  await page.evaluate(async () => {
-    (window as any).__controllerChanged = false;
-    navigator.serviceWorker.addEventListener('controllerchange', () => ((window as any).__controllerChanged = true));
-    const registration = await navigator.serviceWorker.getRegistration();
-    await registration!.update();
-  });
-  // The open page is taken over without a reload, and only the new version's cache is left.
-  await expect.poll(() => page.evaluate(() => (window as any).__controllerChanged), { timeout: 30_000 }).toBe(true);
-  await expect
-    .poll(async () => Object.keys(await cached(page)).filter((n) => n.startsWith('cloister-shell-')), { timeout: 30_000 })
-    .toEqual(['cloister-shell-v2-test']);
-  expect(await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL)).toBe(before);
-  // The page still works: it navigates within the app, and a reload loads it through the new worker.
-  await page.getByRole('link', { name: 'Cloister' }).first().click();
-  const reloaded = await page.reload();
-  expect(reloaded?.status()).toBe(200);
-  await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
-  await context.unroute('**/sw.js');
+  writeFileSync(siteWorker, current.replace("const VERSION = 'v1';", "const VERSION = 'v2-test';"));
+  try {
+    const before = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
+    await page.evaluate(async () => {
+      (window as any).__controllerChanged = false;
+      navigator.serviceWorker.addEventListener('controllerchange', () => ((window as any).__controllerChanged = true));
+      const registration = await navigator.serviceWorker.getRegistration();
+      await registration!.update();
+    });
+    // The open page is taken over without a reload, and only the new version's cache is left.
+    await expect.poll(() => page.evaluate(() => (window as any).__controllerChanged), { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(async () => Object.keys(await cached(page)).filter((n) => n.startsWith('cloister-shell-')), { timeout: 30_000 })
+      .toEqual(['cloister-shell-v2-test']);
+    expect(await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL)).toBe(before);
+    // The page still works: it navigates within the app, and a reload loads it through the new worker.
+    await page.getByRole('link', { name: 'Cloister' }).first().click();
+    const reloaded = await page.reload();
+    expect(reloaded?.status()).toBe(200);
+    await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
+  } finally {
+    writeFileSync(siteWorker, current);
+  }
 });

@@ -10,7 +10,7 @@ import { PASSPHRASE, signInAndUnlock } from '../support/session';
 // run, and resuming an unfinished upload when coming back (docs/uploads.md, "From a phone").
 
 const user = { name: 'e2e-phone', password: 'phone member password' };
-test.beforeAll(() => ensureUser(user.name, user.password, false));
+test.beforeAll(() => ensureUser(user.name, user.password, true));
 
 const screenshots = path.resolve(__dirname, '../test-results/screenshots');
 

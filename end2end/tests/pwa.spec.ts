@@ -2,7 +2,7 @@ import { test, expect, Page } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureUser } from '../support/cli';
-import { tinyClips, uploadWithCli, waitForIdleQueue } from '../support/library';
+import { tinyClips, uploadWithCli } from '../support/library';
 import { signInAndUnlock } from '../support/session';
 
 // The installable app: the web app manifest and its icons, and the service worker that keeps the
@@ -88,8 +88,8 @@ test('the app is installable: a manifest with real icons, standalone display and
 test('a second visit opens the app with no network, and the worker never keeps an API answer or media', async ({ page, context }) => {
   test.setTimeout(180_000);
   await signInAndUnlock(page, user.name, user.password);
+  // Videos in the library, so browsing it asks the API for listings (and thumbnails once ready).
   uploadWithCli(page, user, tinyClips('pwa clip', 2));
-  await waitForIdleQueue(page, 120_000);
   await controlled(page);
   // The library under the worker: the listing, thumbnails (sealed, from /api/) all pass through it.
   await page.goto('/');

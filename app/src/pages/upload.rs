@@ -69,6 +69,10 @@ pub fn UploadPage() -> impl IntoView {
     let session = Session::get();
     let live = LiveJobs::get();
     let items = RwSignal::new(Vec::<Item>::new());
+    // Items and resume cards are made in event handlers and tasks (a card's button, the look for
+    // unfinished uploads): their signals must belong to the page, not to the card that goes away.
+    #[cfg(feature = "hydrate")]
+    let page_owner = StoredValue::new_local(Owner::current());
     let next_key = StoredValue::new(0u32);
     let running = RwSignal::new(false);
     let notices = Notices::get();
@@ -88,7 +92,11 @@ pub fn UploadPage() -> impl IntoView {
     let add_file = move |file: web_sys::File, shared: Option<String>| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
-        items.update(|list| list.push(Item::new(key, file, shared)));
+        let item = match page_owner.get_value() {
+            Some(owner) => owner.with(|| Item::new(key, file, shared)),
+            None => Item::new(key, file, shared),
+        };
+        items.update(|list| list.push(item));
     };
     #[cfg(feature = "hydrate")]
     let add_files = move |files: Option<web_sys::FileList>| {
@@ -189,7 +197,24 @@ pub fn UploadPage() -> impl IntoView {
         looked.set_value(true);
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            let (cards, shared) = look_for_unfinished(&me.username).await;
+            let (found, shared) = look_for_unfinished(&me.username).await;
+            let cards = found
+                .into_iter()
+                .enumerate()
+                .map(|(at, (record, held, file))| {
+                    let card = move || ResumeCard {
+                        key: at as u32,
+                        record,
+                        held,
+                        file: StoredValue::new_local(file),
+                        problem: RwSignal::new(None),
+                    };
+                    match page_owner.get_value() {
+                        Some(owner) => owner.with(card),
+                        None => card(),
+                    }
+                })
+                .collect();
             unfinished_cards.set(cards);
             for waiting in shared {
                 add_file(waiting.file, Some(waiting.key));
@@ -467,10 +492,16 @@ struct ResumeCard {
     problem: RwSignal<Option<String>>,
 }
 
+/// An unfinished upload as found: the record, chunks held and chunk count, the shared file if kept.
+#[cfg(feature = "hydrate")]
+type FoundUnfinished = (Unfinished, Option<(u64, u64)>, Option<web_sys::File>);
+
 /// The member's unfinished uploads that the server still holds (others are forgotten), and the
 /// shared videos waiting that no unfinished upload covers.
 #[cfg(feature = "hydrate")]
-async fn look_for_unfinished(user: &str) -> (Vec<ResumeCard>, Vec<crate::pwa::shared::SharedFile>) {
+async fn look_for_unfinished(
+    user: &str,
+) -> (Vec<FoundUnfinished>, Vec<crate::pwa::shared::SharedFile>) {
     use cloister_shared::api::VideoStatus;
     let mut shared = crate::pwa::shared::waiting().await;
     let mut cards = Vec::new();
@@ -491,13 +522,7 @@ async fn look_for_unfinished(user: &str) -> (Vec<ResumeCard>, Vec<crate::pwa::sh
             .as_ref()
             .and_then(|key| shared.iter().position(|s| &s.key == key))
             .map(|at| shared.remove(at).file);
-        cards.push(ResumeCard {
-            key: cards.len() as u32,
-            record,
-            held,
-            file: StoredValue::new_local(file),
-            problem: RwSignal::new(None),
-        });
+        cards.push((record, held, file));
     }
     (cards, shared)
 }

@@ -14,6 +14,7 @@ pub mod live;
 pub mod notify;
 pub mod pages;
 pub mod player;
+pub mod pwa;
 pub mod return_to;
 pub mod session;
 pub mod upload;
@@ -40,6 +41,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The stylesheet and scripts by their content-hashed names (docs/decisions.md,
                 // "The first visit").
                 <HashedStylesheet options=options.clone() id="leptos"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <meta name="theme-color" content="#2f5d8a"/>
+                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -59,6 +63,7 @@ pub fn App() -> impl IntoView {
     live::LiveJobs::provide(session, notices);
     // Effects run only in the browser, once the page is hydrated.
     Effect::new(|_| browser::mark_hydrated());
+    Effect::new(|_| pwa::register_service_worker());
     view! {
         <Title text="Cloister"/>
         <Router>

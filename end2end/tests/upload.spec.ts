@@ -97,6 +97,8 @@ async function leaveUnfinished(page: Page, video: string): Promise<{ oldId: stri
       return state.received.length;
     }, { timeout: 60_000 })
     .toBe(chunks - 1);
+  // Leaving mid-upload asks first (the leave-page guard); the member leaves anyway.
+  page.once('dialog', (dialog) => dialog.accept());
   await page.reload();
   await page.unroute('**/api/uploads/*/chunks/2');
   // The reload forgot the library key: the upload page asks for the passphrase in place.

@@ -22,6 +22,7 @@ pub mod key_check;
 pub mod library;
 pub mod media;
 pub mod member_limiter;
+pub mod share_target;
 pub mod state;
 pub mod storage;
 pub mod tools;
@@ -89,8 +90,12 @@ pub fn router(state: AppState) -> Router {
     // "Page not found" page.
     let mut router = Router::new()
         .merge(api)
+        .merge(share_target::router())
         .merge(pages)
         .fallback(http::static_files::fallback_handler);
+    router = router.layer(axum::middleware::from_fn(
+        http::security_headers::worker_policy,
+    ));
     for layer in http::security_headers::layers() {
         router = router.layer(layer);
     }

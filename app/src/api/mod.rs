@@ -100,6 +100,15 @@ pub async fn find_upload(fingerprint_hex: &str) -> Result<Option<UploadState>, A
     }
 }
 
+/// One of the caller's uploads by id (`Ok(None)` once it is gone: removed, swept, or not theirs).
+pub async fn upload_state(video_id: &str) -> Result<Option<UploadState>, ApiError> {
+    match get::<UploadState>(&format!("/api/uploads/{video_id}")).await {
+        Ok(state) => Ok(Some(state)),
+        Err(err) if err.status == 404 => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 pub async fn put_chunk(video_id: &str, index: u64, sealed: &[u8]) -> Result<ChunkStored, ApiError> {
     put_bytes(&format!("/api/uploads/{video_id}/chunks/{index}"), sealed).await
 }

@@ -31,6 +31,9 @@ pub struct Upload<'a> {
     /// Tells the member something they should know but that does not stop the upload (an
     /// unfinished upload that could not be resumed).
     pub notice: &'a dyn Fn(String),
+    /// Called once the server holds the upload (created or found to resume), with its id: from
+    /// then on it can be resumed, so the page remembers it (docs/uploads.md, "From a phone").
+    pub started: &'a dyn Fn(&VideoId),
 }
 
 /// Why an upload stopped early.
@@ -140,6 +143,7 @@ async fn send(
     let size = upload.file.size() as u64;
     let prepared = prepare(upload, size).await?;
     *video_id = Some(prepared.video.to_string());
+    (upload.started)(&prepared.video);
     let id = prepared.video.to_string();
 
     let chunk_size = u64::from(DEFAULT_CHUNK_SIZE);

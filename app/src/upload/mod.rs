@@ -5,6 +5,7 @@
 #[cfg(feature = "hydrate")]
 pub mod engine;
 pub mod progress;
+pub mod unfinished;
 
 /// The seed's words for a failed upload; the page offers Retry next to them.
 pub const NETWORK_FAILURE: &str = "Upload failed — network error. Please retry.";

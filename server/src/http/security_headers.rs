@@ -14,6 +14,29 @@ use crate::http::request_info::served_over_https;
 pub const NON_PAGE_POLICY: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/// The service worker (`/sw.js`): a worker's own fetches obey the policy its script came with, and
+/// it fetches pages and built files from this server to keep them (docs/decisions.md, "Installable
+/// app"). Nothing else may load.
+pub const WORKER_POLICY: &str =
+    "default-src 'none'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Gives `/sw.js` the worker policy instead of the strictest one (set before `layers`, which only
+/// fill in what is missing).
+pub async fn worker_policy(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_worker = request.uri().path() == "/sw.js";
+    let mut response = next.run(request).await;
+    if is_worker {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(WORKER_POLICY),
+        );
+    }
+    response
+}
+
 /// Layers that forbid framing and MIME sniffing, keep URLs out of Referer headers, and give
 /// every response without a policy of its own (all but pages) the strictest one.
 pub fn layers() -> [SetResponseHeaderLayer<HeaderValue>; 4] {

@@ -7,7 +7,7 @@
 // navigations (the server's HTML), /pkg/* (the built scripts, WebAssembly and CSS) and the icons.
 
 // Bump on every change to this file: the old caches are deleted when the new worker activates.
-const VERSION = 'v1';
+const VERSION = 'v2';
 const SHELL = `cloister-shell-${VERSION}`;
 // Videos shared to Cloister, kept until they are uploaded or removed. Not versioned: a file shared
 // just before an update must survive it.
@@ -41,12 +41,21 @@ self.addEventListener('activate', (event) => {
 });
 
 // The page tells the worker which page it is on, so that page (not only '/') opens offline.
+// On sign-out it asks the worker to forget every kept page: they were rendered for that member.
 self.addEventListener('message', (event) => {
   const path = event.data && event.data.keepPage;
   if (typeof path === 'string' && path.startsWith('/') && !path.startsWith('//')) {
     event.waitUntil(keepPage(path));
   }
+  if (event.data && event.data.forgetPages === true) event.waitUntil(forgetPages());
 });
+
+async function forgetPages() {
+  const cache = await caches.open(SHELL);
+  for (const kept of await cache.keys()) {
+    if (!new URL(kept.url).pathname.startsWith('/pkg/') && !isIcon(kept.url)) await cache.delete(kept);
+  }
+}
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;

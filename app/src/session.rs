@@ -153,6 +153,7 @@ impl Session {
 
     pub fn signed_out(self) {
         self.forget_key();
+        crate::pwa::forget_kept_pages();
         self.auth.set(Auth::SignedOut);
         self.library.set(Library::Loading);
     }

@@ -130,6 +130,17 @@ test('a second visit opens the app with no network, and the worker never keeps a
   await page.goto('/admin');
   await expect(page.getByText('You are offline')).toBeVisible();
   await context.setOffline(false);
+
+  // Signing out forgets every kept page (they were rendered for this member); built files stay.
+  await page.goto('/');
+  await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
+  await controlled(page);
+  await page.getByRole('button', { name: 'Sign out' }).first().evaluate((b: HTMLElement) => b.click());
+  await expect(page).toHaveURL(/\/login/);
+  await expect
+    .poll(async () => Object.values(await cached(page)).flat().filter((p) => !p.startsWith('/pkg/') && !p.startsWith('/icons/') && p !== '/favicon.png'), { timeout: 15_000 })
+    .toEqual([]);
+  expect(Object.values(await cached(page)).flat().some((p) => p.startsWith('/pkg/'))).toBe(true);
 });
 
 test('a new version of the worker takes over an open page and deletes the old caches', async ({ page }) => {
@@ -137,16 +148,17 @@ test('a new version of the worker takes over an open page and deletes the old ca
   await page.goto('/');
   await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
   await controlled(page);
-  await expect.poll(async () => Object.keys(await cached(page))).toContain('cloister-shell-v1');
+  const current = readFileSync(siteWorker, 'utf8');
+  const version = /const VERSION = '([^']+)';/.exec(current)?.[1];
+  expect(version).toBeTruthy();
+  await expect.poll(async () => Object.keys(await cached(page))).toContain(`cloister-shell-${version}`);
 
   // The server now has a new version of the worker, as after an upgrade: the built site's sw.js
   // with a new VERSION (restored afterwards).
   // Its build-time .br/.gz copies are set aside, or the server would keep sending the old one.
-  const current = readFileSync(siteWorker, 'utf8');
-  expect(current).toContain("const VERSION = 'v1';");
   const compressed = ['.br', '.gz'].map((ext) => siteWorker + ext).filter((file) => existsSync(file));
   for (const file of compressed) renameSync(file, file + '.aside');
-  writeFileSync(siteWorker, current.replace("const VERSION = 'v1';", "const VERSION = 'v2-test';"));
+  writeFileSync(siteWorker, current.replace(`const VERSION = '${version}';`, "const VERSION = 'next-test';"));
   try {
     const before = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
     await page.evaluate(async () => {
@@ -159,7 +171,7 @@ test('a new version of the worker takes over an open page and deletes the old ca
     await expect.poll(() => page.evaluate(() => (window as any).__controllerChanged), { timeout: 30_000 }).toBe(true);
     await expect
       .poll(async () => Object.keys(await cached(page)).filter((n) => n.startsWith('cloister-shell-')), { timeout: 30_000 })
-      .toEqual(['cloister-shell-v2-test']);
+      .toEqual(['cloister-shell-next-test']);
     expect(await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL)).toBe(before);
     // The page still works: it navigates within the app, and a reload loads it through the new worker.
     await page.getByRole('link', { name: 'Cloister' }).first().click();

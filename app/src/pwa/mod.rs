@@ -47,6 +47,24 @@ pub fn register_service_worker() {
     });
 }
 
+/// Asks the service worker to forget the pages it kept for a revisit with no network: they were
+/// rendered for the member who just signed out, and this device may be shared.
+pub fn forget_kept_pages() {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(worker) = js::window()
+            .and_then(|w| js::get(&w, "navigator"))
+            .and_then(|n| js::get(&n, "serviceWorker"))
+            .and_then(|c| js::get(&c, "controller"))
+        else {
+            return;
+        };
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"forgetPages".into(), &true.into());
+        let _ = js::call(&worker, "postMessage", &[message.into()]);
+    }
+}
+
 /// While `busy` is true: the screen stays on (Screen Wake Lock, taken again when the page comes
 /// back into view, since the browser drops it when the page is hidden), and leaving the page asks
 /// first. Both end when `busy` turns false or the component using this goes away.

@@ -75,7 +75,7 @@ test('every page fits a phone and a laptop, with thumb-sized targets on the phon
   });
 });
 
-test('on a phone the header folds into a menu that opens, reaches Sign out and closes', async ({ page }) => {
+test('on a phone the header folds into a menu that opens, reaches Sign out and closes (Escape, a link)', async ({ page }) => {
   test.setTimeout(120_000);
   mkdirSync(shots, { recursive: true });
   await page.setViewportSize(DESKTOP);
@@ -98,6 +98,14 @@ test('on a phone the header folds into a menu that opens, reaches Sign out and c
   await page.screenshot({ path: path.join(shots, 'menu-open-390.png') });
   expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
   expect(await smallTapTargets(page)).toEqual([]);
+
+  // Escape closes it and leaves the focus on the button.
+  await page.keyboard.press('Escape');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await expect(signOut).toBeHidden();
+  await expect(toggle).toBeFocused();
+  await toggle.click();
+  await expect(signOut).toBeVisible();
 
   // Following a link closes the menu.
   await page.getByRole('banner').getByRole('link', { name: 'Upload' }).click();

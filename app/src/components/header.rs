@@ -19,6 +19,16 @@ pub fn SiteHeader() -> impl IntoView {
     let location = use_location();
     let (pathname, search) = (location.pathname, location.search);
     let menu_open = RwSignal::new(false);
+    let toggle = NodeRef::<leptos::html::Button>::new();
+    // Escape closes the open menu and puts the focus back on its button.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && menu_open.get_untracked() {
+            menu_open.set(false);
+            if let Some(button) = toggle.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
     // Following a link (or Back) closes the menu.
     Effect::new(move |_| {
         pathname.track();
@@ -41,7 +51,7 @@ pub fn SiteHeader() -> impl IntoView {
     let current = move |path: &'static str| move || (pathname.get() == path).then_some("page");
     let on_login_page = move || pathname.get() == "/login";
     view! {
-        <header class="site-header" class:menu-open=move || menu_open.get()>
+        <header class="site-header" class:menu-open=move || menu_open.get() on:keydown=on_key>
             <a class="brand" href="/">
                 <span class="brand-mark" aria-hidden="true"></span>
                 "Cloister"
@@ -50,6 +60,7 @@ pub fn SiteHeader() -> impl IntoView {
                 <button
                     class="menu-toggle"
                     type="button"
+                    node_ref=toggle
                     aria-controls="site-nav"
                     aria-expanded=move || menu_open.get().to_string()
                     data-testid="menu-toggle"

@@ -126,7 +126,10 @@ pub fn Player(
                 </Show>
             </div>
             {move || stopped().map(|(message, can_retry, can_save)| view! {
-                <p class="error" role="alert" data-testid="player-error">{message}</p>
+                // Too large to play here is no fault: said calmly, beside the way to watch it.
+                <p class=if can_save { "player-notice" } else { "error" } role="alert" data-testid="player-error">
+                    {message}
+                </p>
                 <Show when=move || can_retry>
                     <button class="button secondary" on:click=move |_| controls.retry()>"Try again"</button>
                 </Show>

@@ -32,6 +32,12 @@ export default defineConfig({
       ],
     },
   },
+  // The accounts story begins with the very first admin on an empty library, so it runs before
+  // anything that sets the library up (the page tour of the layout and accessibility specs does).
+  projects: [
+    { name: 'first-admin', testMatch: /accounts\.spec\.ts/ },
+    { name: 'everything else', testIgnore: /accounts\.spec\.ts/, dependencies: ['first-admin'] },
+  ],
   webServer: {
     command:
       `rm -rf ${dataDir} ${gateReadingsFile} && mkdir -p ${dataDir} && ` +

@@ -21,6 +21,7 @@ test('first admin: sign in, choose the passphrase, sign out, sign in, unlock wro
 
   // A wrong password is refused with a message, and nothing else happens.
   await page.goto('/login');
+  await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
   await page.getByLabel('Username').fill(admin.name);
   await page.getByLabel('Password').fill('not the password');
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -31,7 +31,10 @@ fn find_box(bytes: &[u8], start: usize, end: usize, name: &[u8; 4]) -> Option<Sp
             0 => (8, end - at),
             1 => {
                 let large = bytes.get(at + 8..at + 16)?;
-                (16, usize::try_from(u64::from_be_bytes(large.try_into().ok()?)).ok()?)
+                (
+                    16,
+                    usize::try_from(u64::from_be_bytes(large.try_into().ok()?)).ok()?,
+                )
             }
             size => (8, size),
         };
@@ -71,7 +74,9 @@ fn set_duration(mvhd: &mut [u8], duration_ms: u64) {
         }
     } else if let Some(field) = mvhd.get_mut(duration_at..duration_at + 4) {
         // u32::MAX would mean "unknown"; a longer video keeps the largest length that fits.
-        let fits = u32::try_from(duration).unwrap_or(u32::MAX - 1).min(u32::MAX - 1);
+        let fits = u32::try_from(duration)
+            .unwrap_or(u32::MAX - 1)
+            .min(u32::MAX - 1);
         field.copy_from_slice(&fits.to_be_bytes());
     }
 }
@@ -118,7 +123,9 @@ mod tests {
     fn only_the_duration_changes() {
         let before = init_with(mvhd_v0(1000));
         let after = with_length(before.clone(), 4_000);
-        let changed: Vec<usize> = (0..before.len()).filter(|&i| before[i] != after[i]).collect();
+        let changed: Vec<usize> = (0..before.len())
+            .filter(|&i| before[i] != after[i])
+            .collect();
         assert!(changed.iter().all(|i| (48..52).contains(i)), "{changed:?}");
     }
 

@@ -9,6 +9,7 @@
 
 #[cfg(feature = "hydrate")]
 mod engine;
+pub mod init_length;
 #[cfg(feature = "hydrate")]
 mod media;
 pub mod plan;

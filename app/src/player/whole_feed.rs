@@ -14,6 +14,7 @@ use js_sys::{Array, Uint8Array};
 use web_sys::{Blob, BlobPropertyBag, HtmlVideoElement};
 
 use super::engine::{request_play, Report, Reporter};
+use super::init_length;
 use super::media;
 use super::retry::{with_retries, FetchError};
 use super::sealed::{has_named_length, is_named_file};
@@ -131,6 +132,12 @@ impl Load {
             if !has_named_length(entry, &plain) {
                 return Err(undecryptable());
             }
+            // A whole file's length comes from its init segment, which says 0 (see init_length).
+            let plain = if part == 0 {
+                init_length::with_length(plain, manifest.duration_ms)
+            } else {
+                plain
+            };
             parts.push(&Uint8Array::from(plain.as_slice()));
             (self.report)(Report::Preparing {
                 done: part + 1,

@@ -162,6 +162,12 @@ fn JobRow(job: AdminJob, ask: impl Fn(AdminJob, Action) + Copy + 'static) -> imp
     let stage = Stage::from_job(info);
     let now = unix_now();
     let mut status = tile_line(Some(&stage));
+    // Members see a word; the admin sees why the gate holds the job back, in figures.
+    if let Stage::Waiting { reasons, .. } = &stage {
+        if !reasons.is_empty() {
+            status = format!("Waiting: {}", reasons.join("; "));
+        }
+    }
     if info.status == JobStatus::Queued && info.attempts > 0 {
         if let Some(error) = &info.error {
             status = format!("Queued again after: {error}");

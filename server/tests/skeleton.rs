@@ -51,9 +51,10 @@ async fn the_home_page_is_rendered_on_the_server_with_hydration_scripts() {
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     let html = String::from_utf8(body).expect("utf-8");
-    // Who is signed in is asked after hydration; the server renders the shell and a placeholder.
+    // The server knows nobody is signed in and renders the welcome page, not a placeholder.
     assert!(html.contains("<title>Cloister</title>"), "{html}");
-    assert!(html.contains("Loading…"), "{html}");
+    assert!(html.contains("Private videos for your group"), "{html}");
+    assert!(!html.contains("Loading…"), "{html}");
     assert!(
         html.contains("/pkg/cloister.js"),
         "hydration script missing: {html}"

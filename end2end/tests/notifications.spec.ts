@@ -1,4 +1,4 @@
-import { test, expect, Locator, Page } from '@playwright/test';
+import { test, expect, Browser, Locator, Page } from '@playwright/test';
 import { ensureUser } from '../support/cli';
 import { clearGate, setGate } from '../support/gate';
 import { makeVideo } from '../support/media';
@@ -23,9 +23,12 @@ test.beforeAll(() => {
 });
 test.afterAll(() => clearGate());
 
-async function libraryReady(page: Page) {
-  // Sets the library passphrase on a fresh server; otherwise just checks the admin can unlock.
-  await signInAndUnlock(page, admin.name, admin.password);
+/** In a context of its own, the admin sets the library passphrase on a fresh server (otherwise
+ * just unlocks), so the member's page under test starts from a set-up library. */
+async function libraryReadyElsewhere(browser: Browser) {
+  const setup = await (await browser.newContext()).newPage();
+  await signInAndUnlock(setup, admin.name, admin.password);
+  await setup.context().close();
 }
 
 /** Every toast lies wholly below the header: none covers it. */
@@ -45,9 +48,7 @@ test.describe('on a phone (390×844)', () => {
 
   test('a busy server is said once in plain words, tiles say "Waiting", and videos that become ready are told in one toast that closes itself', async ({ page, browser }) => {
     test.setTimeout(150_000);
-    const setup = await (await browser.newContext()).newPage();
-    await libraryReady(setup);
-    await setup.context().close();
+    await libraryReadyElsewhere(browser);
 
     setGate('busy');
     await signInAndUnlock(page, member.name, member.password);
@@ -100,9 +101,7 @@ test.describe('on a desktop (1280×800)', () => {
 
   test('a toast that holds an action stays until dismissed, clear of the header; the upload card says it is stored and waiting', async ({ page, browser }) => {
     test.setTimeout(150_000);
-    const setup = await (await browser.newContext()).newPage();
-    await libraryReady(setup);
-    await setup.context().close();
+    await libraryReadyElsewhere(browser);
 
     setGate('busy');
     await signInAndUnlock(page, member.name, member.password);

@@ -5,6 +5,7 @@ import { ensureUser } from '../support/cli';
 import { makeVideo } from '../support/media';
 import { tinyClips } from '../support/library';
 import { PASSPHRASE, signInAndUnlock } from '../support/session';
+import { chunksSent } from '../support/uploads';
 
 // Uploading from a phone: the share target, the wake lock and the leave-page guard while uploads
 // run, and resuming an unfinished upload when coming back (docs/uploads.md, "From a phone").
@@ -54,16 +55,6 @@ async function sharedKept(page: Page): Promise<string[]> {
     const cache = await caches.open('cloister-shared');
     return (await cache.keys()).map((r) => new URL(r.url).pathname);
   });
-}
-
-/** Indexes of the chunks the page PUTs from now on. */
-function chunksSent(page: Page): number[] {
-  const sent: number[] = [];
-  page.on('request', (r) => {
-    const m = r.url().match(/\/chunks\/(\d+)$/);
-    if (m && r.method() === 'PUT') sent.push(Number(m[1]));
-  });
-  return sent;
 }
 
 /** Starts the upload with chunk 2 failing, waits until the server holds all others, leaves the page. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { cloister, ensureUser } from '../support/cli';
 import { makeVideo, sha256 } from '../support/media';
 import { PASSPHRASE, signInAndUnlock } from '../support/session';
+import { chunksSent } from '../support/uploads';
 
 const user = { name: 'e2e-uploader', password: 'uploader password' };
 test.beforeAll(() => ensureUser(user.name, user.password, true));
@@ -105,16 +106,6 @@ async function leaveUnfinished(page: Page, video: string): Promise<{ oldId: stri
   await page.getByLabel('Library passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Unlock' }).click();
   return { oldId, chunks };
-}
-
-/** Indexes of the chunks the page PUTs from now on. */
-function chunksSent(page: Page): number[] {
-  const sent: number[] = [];
-  page.on('request', (r) => {
-    const m = r.url().match(/\/chunks\/(\d+)$/);
-    if (m && r.method() === 'PUT') sent.push(Number(m[1]));
-  });
-  return sent;
 }
 
 test('a reload in the middle of an upload resumes from the chunks the server holds', async ({ page }) => {

@@ -160,6 +160,19 @@ mod tests {
     use crate::config::Config;
     use crate::gate::FixedReadings;
 
+    /// Readings past every threshold of `config()` at once (for a 1 GiB video).
+    fn short_of_everything() -> ResourceReadings {
+        ResourceReadings {
+            available_ram_bytes: 512 * MIB,
+            ram_percent: 74.4,
+            swap_used_bytes: 350 * MIB,
+            load_1m: 3.125,
+            cores: 2,
+            disk_free_bytes: 2 << 30,
+            ..FixedReadings::idle()
+        }
+    }
+
     fn config() -> GateConfig {
         Config::with_data_dir("/tmp/x").gate
     }
@@ -171,15 +184,7 @@ mod tests {
 
     #[test]
     fn each_threshold_is_told_in_numbers() {
-        let busy = ResourceReadings {
-            available_ram_bytes: 512 * MIB,
-            ram_percent: 74.4,
-            swap_used_bytes: 350 * MIB,
-            load_1m: 3.125,
-            cores: 2,
-            disk_free_bytes: 2 << 30,
-            ..FixedReadings::idle()
-        };
+        let busy = short_of_everything();
         let reasons = reasons_against(&config(), &busy, 1 << 30);
         assert_eq!(
             reasons,
@@ -195,15 +200,7 @@ mod tests {
 
     #[test]
     fn members_get_each_shortage_once_in_plain_words_without_figures() {
-        let busy = ResourceReadings {
-            available_ram_bytes: 512 * MIB,
-            ram_percent: 74.4,
-            swap_used_bytes: 350 * MIB,
-            load_1m: 3.125,
-            cores: 2,
-            disk_free_bytes: 2 << 30,
-            ..FixedReadings::idle()
-        };
+        let busy = short_of_everything();
         let words = in_plain_words(&shortages_for_job(&config(), &busy, 1 << 30));
         assert_eq!(
             words,

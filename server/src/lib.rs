@@ -23,9 +23,11 @@ pub mod library;
 pub mod media;
 pub mod member_limiter;
 pub mod share_target;
+pub mod shares;
 pub mod state;
 pub mod storage;
 pub mod tools;
+pub mod trash;
 pub mod uploads;
 pub mod videos;
 
@@ -53,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .merge(library::router())
         .merge(uploads::router())
         .merge(videos::router())
+        .merge(trash::router())
+        .merge(shares::router())
         .merge(comments::router())
         .merge(jobs::router())
         .merge(downloads::router())

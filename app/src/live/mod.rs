@@ -58,6 +58,9 @@ pub struct LiveJobs {
     /// Bumped when the library listing may have changed (an upload nobody here knew of, a
     /// reconnect): the gallery fetches its first page again.
     pub library_changed: RwSignal<u64>,
+    /// The latest trash, restore, purge or edit event, for an open video view to follow its own
+    /// video (close when it is trashed, show the new title when it is edited).
+    pub library_event: RwSignal<Option<Event>>,
     resyncs: StoredValue<ResyncQueue>,
     socket: StoredValue<Option<SocketHandle>, LocalStorage>,
     /// Toasts for the events that concern the member (downloads, their own videos' processing).
@@ -71,6 +74,7 @@ impl LiveJobs {
             jobs: RwSignal::new(Jobs::default()),
             connection: RwSignal::new(Connection::Off),
             library_changed: RwSignal::new(0),
+            library_event: RwSignal::new(None),
             resyncs: StoredValue::new(ResyncQueue::default()),
             socket: StoredValue::new_local(None),
             notices,
@@ -152,6 +156,14 @@ impl LiveJobs {
         match event {
             // Someone uploaded: the gallery should list it.
             Event::JobQueued { .. } if !known => self.bump_library(),
+            // Trashed, restored, deleted or retitled: the gallery fetches what it shows again.
+            Event::VideoTrashed { .. }
+            | Event::VideoRestored { .. }
+            | Event::VideoPurged { .. }
+            | Event::VideoEdited { .. } => {
+                self.library_event.set(Some(event.clone()));
+                self.bump_library();
+            }
             // A job left the queue, so the others moved up: fetch their new positions.
             Event::JobStarted { .. } | Event::JobCancelled { .. } | Event::JobDone { .. }
                 if self.any_queued() =>

@@ -171,8 +171,14 @@ impl Jobs {
                 overdue: *overdue,
             },
             Event::JobCancelled { .. } => Stage::Cancelled,
-            // Downloads are not processing stages; the notifications handle them.
-            Event::DownloadReady { .. } | Event::DownloadExpired { .. } => return,
+            // Downloads are not processing stages; the notifications handle them. Library changes
+            // reach the gallery through `LiveJobs::library_changed`.
+            Event::DownloadReady { .. }
+            | Event::DownloadExpired { .. }
+            | Event::VideoTrashed { .. }
+            | Event::VideoRestored { .. }
+            | Event::VideoPurged { .. }
+            | Event::VideoEdited { .. } => return,
         };
         let Some(job_id) = event.job_id() else {
             return;

@@ -81,6 +81,22 @@ pub enum Event {
         job_id: i64,
         video_id: VideoId,
     },
+    /// The video went to the trash: it leaves every gallery (docs/decisions.md, "Trash").
+    VideoTrashed {
+        video_id: VideoId,
+    },
+    /// The video came back from the trash.
+    VideoRestored {
+        video_id: VideoId,
+    },
+    /// The video was deleted for good.
+    VideoPurged {
+        video_id: VideoId,
+    },
+    /// The video's title or description changed: open views and tiles fetch it again.
+    VideoEdited {
+        video_id: VideoId,
+    },
     /// Personal: the member's queued download can be fetched now (until `expires_at`).
     DownloadReady {
         download_id: String,
@@ -107,12 +123,16 @@ impl Event {
             | Self::JobFailed { video_id, .. }
             | Self::JobDeferred { video_id, .. }
             | Self::JobCancelled { video_id, .. }
+            | Self::VideoTrashed { video_id }
+            | Self::VideoRestored { video_id }
+            | Self::VideoPurged { video_id }
+            | Self::VideoEdited { video_id }
             | Self::DownloadReady { video_id, .. }
             | Self::DownloadExpired { video_id, .. } => *video_id,
         }
     }
 
-    /// The processing job the event is about (`None` for download events).
+    /// The processing job the event is about (`None` for download and library events).
     pub fn job_id(&self) -> Option<i64> {
         Some(match self {
             Self::JobQueued { job_id, .. }
@@ -122,7 +142,12 @@ impl Event {
             | Self::JobFailed { job_id, .. }
             | Self::JobDeferred { job_id, .. }
             | Self::JobCancelled { job_id, .. } => *job_id,
-            Self::DownloadReady { .. } | Self::DownloadExpired { .. } => return None,
+            Self::VideoTrashed { .. }
+            | Self::VideoRestored { .. }
+            | Self::VideoPurged { .. }
+            | Self::VideoEdited { .. }
+            | Self::DownloadReady { .. }
+            | Self::DownloadExpired { .. } => return None,
         })
     }
 }

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
+use super::actions::VideoActions;
 use super::details::{Facts, Opened};
 use super::download::DownloadPanel;
 use super::CameFromLibrary;
@@ -140,6 +141,7 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
                 {description}
                 {player}
                 <Facts opened=opened.clone()/>
+                <VideoActions opened=opened.clone()/>
                 <DownloadPanel opened save_here/>
                 <Comments video_id dek/>
             }

@@ -3,6 +3,7 @@
 //! and Back closes it. The library page is the parent route and the view its child, so moving
 //! between `/` and `/videos/:id` only mounts and unmounts the dialog.
 
+mod actions;
 mod details;
 mod dialog;
 mod download;

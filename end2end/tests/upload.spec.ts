@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { statSync, mkdtempSync } from 'node:fs';
+import { statSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cloister, ensureUser } from '../support/cli';
@@ -12,14 +12,19 @@ test.beforeAll(() => ensureUser(user.name, user.password, true));
 
 /** Downloads the video with the CLI (which decrypts locally) and hashes what it wrote. */
 function downloadedHash(page: Page, videoId: string): string {
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'cloister-e2e-')), 'download.mp4');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cloister-e2e-'));
+  const out = path.join(dir, 'download.mp4');
   cloister(['download', videoId, '-o', out], undefined, {
     CLOISTER_SERVER: new URL(page.url()).origin,
     CLOISTER_USER: user.name,
     CLOISTER_PASSWORD: user.password,
     CLOISTER_PASSPHRASE: PASSPHRASE,
   });
-  return sha256(out);
+  try {
+    return sha256(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test('a real video uploads through the page, encrypted, with moving progress, and decrypts to the same bytes', async ({ page }) => {

@@ -107,7 +107,12 @@ pub async fn list_of_video(
 
 /// Withdraws a share: its maker, the video's owner or an admin. Withdrawing twice is fine.
 #[tracing::instrument(skip(db), fields(user = user.id))]
-pub async fn revoke(db: &SqlitePool, user: &User, share: &ShareId, now: i64) -> AppResult<ShareInfo> {
+pub async fn revoke(
+    db: &SqlitePool,
+    user: &User,
+    share: &ShareId,
+    now: i64,
+) -> AppResult<ShareInfo> {
     let found = store::one(db, share)
         .await?
         .ok_or_else(|| AppError::NotFound("No such share link.".to_owned()))?;
@@ -161,9 +166,7 @@ pub async fn facts(db: &SqlitePool, share: &ShareId, now: i64) -> AppResult<Shar
         allow_download: allow,
         rendition: rendition.to_string(),
         has_thumb: video.has_thumb,
-        size_bytes: allow
-            .then(|| u64::try_from(live.size_bytes).ok())
-            .flatten(),
+        size_bytes: allow.then(|| u64::try_from(live.size_bytes).ok()).flatten(),
         file_name_sealed: allow
             .then(|| live.file_name_sealed.as_deref().map(hex::encode))
             .flatten(),

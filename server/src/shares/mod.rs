@@ -19,5 +19,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(routes::router()).merge(public::router())
+    Router::new()
+        .merge(routes::router())
+        .merge(public::router())
 }

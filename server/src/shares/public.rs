@@ -94,7 +94,15 @@ async fn manifest(
 ) -> AppResult<Response> {
     let (_, open) = admit(&state, &limiter, ip, &raw).await?;
     let object = StoredObject::Manifest;
-    top_level(&state, Viewer::ShareHolder, open.video.id, pin, object, &headers).await
+    top_level(
+        &state,
+        Viewer::ShareHolder,
+        open.video.id,
+        pin,
+        object,
+        &headers,
+    )
+    .await
 }
 
 async fn thumb(
@@ -107,7 +115,15 @@ async fn thumb(
 ) -> AppResult<Response> {
     let (_, open) = admit(&state, &limiter, ip, &raw).await?;
     let object = StoredObject::Thumb;
-    top_level(&state, Viewer::ShareHolder, open.video.id, pin, object, &headers).await
+    top_level(
+        &state,
+        Viewer::ShareHolder,
+        open.video.id,
+        pin,
+        object,
+        &headers,
+    )
+    .await
 }
 
 async fn init(
@@ -118,7 +134,14 @@ async fn init(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let (_, open) = admit(&state, &limiter, ip, &raw).await?;
-    init_of(&state, Viewer::ShareHolder, open.video.id, &rendition, &headers).await
+    init_of(
+        &state,
+        Viewer::ShareHolder,
+        open.video.id,
+        &rendition,
+        &headers,
+    )
+    .await
 }
 
 async fn segment(
@@ -130,7 +153,14 @@ async fn segment(
 ) -> AppResult<Response> {
     let (_, open) = admit(&state, &limiter, ip, &raw).await?;
     let video = open.video.id;
-    segment_of(&state, Viewer::ShareHolder, video, (&rendition, &index), &headers).await
+    segment_of(
+        &state,
+        Viewer::ShareHolder,
+        video,
+        (&rendition, &index),
+        &headers,
+    )
+    .await
 }
 
 async fn original(

@@ -153,15 +153,13 @@ pub async fn one(db: &SqlitePool, share: &ShareId) -> AppResult<Option<ManagedSh
         .bind(share.to_string())
         .fetch_optional(db)
         .await?;
-    row.map(info)
-        .transpose()
-        .map(|found| {
-            found.map(|info| ManagedShare {
-                info,
-                created_by_id,
-                video_owner_id,
-            })
+    row.map(info).transpose().map(|found| {
+        found.map(|info| ManagedShare {
+            info,
+            created_by_id,
+            video_owner_id,
         })
+    })
 }
 
 /// Withdraws the share at `now`; one already withdrawn keeps its first time.
@@ -191,7 +189,11 @@ pub struct LiveShare {
 /// not withdrawn, has not expired, and its video is there to be seen. Any other answer is `None`,
 /// which every route turns into the same 410, so ids cannot be probed.
 #[tracing::instrument(skip(db))]
-pub async fn live_share(db: &SqlitePool, share: &ShareId, now: i64) -> AppResult<Option<LiveShare>> {
+pub async fn live_share(
+    db: &SqlitePool,
+    share: &ShareId,
+    now: i64,
+) -> AppResult<Option<LiveShare>> {
     Ok(sqlx::query_as(
         "SELECT s.video_id, s.wrapped_key, s.allow_download, v.title_sealed, v.duration_ms,
                 v.size_bytes, v.file_name_sealed

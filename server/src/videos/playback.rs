@@ -74,7 +74,14 @@ pub async fn init(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let video = parse_video_id(&raw_id)?;
-    init_of(&state, Viewer::Member(&user), video, &raw_rendition, &headers).await
+    init_of(
+        &state,
+        Viewer::Member(&user),
+        video,
+        &raw_rendition,
+        &headers,
+    )
+    .await
 }
 
 /// The init segment of `video`'s current rendition, for `viewer` (the member and share routes).

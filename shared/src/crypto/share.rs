@@ -172,9 +172,13 @@ pub fn unwrap_dek_for_share(
     video: &VideoId,
     wrapped: &WrappedKey,
 ) -> Result<Dek, CryptoError> {
-    keys::unwrap(&secret.wrapping_key(), wrapped, &share_dek_aad(share, video))
-        .map(|bytes| Dek::from_bytes(*Zeroizing::new(bytes)))
-        .ok_or(CryptoError::Decrypt)
+    keys::unwrap(
+        &secret.wrapping_key(),
+        wrapped,
+        &share_dek_aad(share, video),
+    )
+    .map(|bytes| Dek::from_bytes(*Zeroizing::new(bytes)))
+    .ok_or(CryptoError::Decrypt)
 }
 
 /// The fragment of a share link (`#<secret>`), read from `location.hash` with or without its `#`.
@@ -263,10 +267,14 @@ mod tests {
         assert_eq!(text.len(), ShareSecret::ENCODED_LEN);
         let again = secret_from_fragment(&format!("#{text}")).unwrap();
         assert_eq!(again.0, secret.0);
-        for bad in ["", "#", "abc", &text[..42], &format!("{text}A"), &text.replace(
-            |c: char| c.is_ascii_alphanumeric(),
-            "+",
-        )] {
+        for bad in [
+            "",
+            "#",
+            "abc",
+            &text[..42],
+            &format!("{text}A"),
+            &text.replace(|c: char| c.is_ascii_alphanumeric(), "+"),
+        ] {
             assert_eq!(
                 secret_from_fragment(bad).err(),
                 Some(CryptoError::BadShareSecret),

@@ -109,6 +109,39 @@ impl ShareInfo {
     }
 }
 
+impl ShareInfo {
+    /// The video's title, when it opens under the library `key` (trimmed; possibly empty).
+    pub fn open_title(&self, key: &crate::LibraryKey) -> Option<String> {
+        let dek = crate::unwrap_dek(key, &self.video_id, &self.wrapped_dek).ok()?;
+        let sealed = hex::decode(&self.title_sealed).ok()?;
+        let plain =
+            crate::crypto::stream::open_all(&dek, &self.video_id, &crate::Purpose::Title, &sealed)
+                .ok()?;
+        Some(String::from_utf8_lossy(&plain).trim().to_owned())
+    }
+
+    /// One line for people: "Works until 2026-12-14 (UTC) · 3 views · can be saved",
+    /// "Withdrawn on 2026-12-08 · 1 view", "Expired on …", "Never expires · …".
+    pub fn status_line(&self, now: i64) -> String {
+        let state = match (self.revoked_at, self.expires_at) {
+            (Some(at), _) => format!("Withdrawn on {}", crate::api::utc_date(at)),
+            (None, Some(at)) if now >= at => format!("Expired on {}", crate::api::utc_date(at)),
+            (None, Some(at)) => format!("Works until {} (UTC)", crate::api::utc_date(at)),
+            (None, None) => "Never expires".to_owned(),
+        };
+        let views = match self.view_count {
+            1 => "1 view".to_owned(),
+            n => format!("{n} views"),
+        };
+        let saving = if self.allow_download {
+            "can be saved"
+        } else {
+            "watch only"
+        };
+        format!("{state} · {views} · {saving}")
+    }
+}
+
 /// `GET /api/shares` and `GET /api/videos/{id}/shares`, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareList {
@@ -195,5 +228,43 @@ mod tests {
         assert_eq!(ShareExpiry::Never.seconds(), None);
         assert_eq!(ShareExpiry::OneDay.seconds(), Some(86_400));
         assert_eq!(ShareExpiry::parse("2d"), None);
+    }
+
+    #[test]
+    fn a_status_line_says_whether_the_link_works() {
+        let mut info = ShareInfo {
+            share_id: ShareId::from_bytes([1; 16]),
+            video_id: VideoId::from_bytes([2; 16]),
+            created_by: "alice".into(),
+            created_at: 1_795_996_800,
+            expires_at: Some(1_795_996_800 + 86_400),
+            allow_download: true,
+            view_count: 1,
+            revoked_at: None,
+            title_sealed: String::new(),
+            wrapped_dek: WrappedKey::from_bytes(&[0; WrappedKey::LEN]).unwrap(),
+        };
+        let now = 1_795_996_900;
+        assert_eq!(
+            info.status_line(now),
+            "Works until 2026-12-01 (UTC) · 1 view · can be saved"
+        );
+        assert!(info.is_live(now));
+        assert!(!info.is_live(now + 86_400));
+        assert_eq!(
+            info.status_line(now + 86_400),
+            "Expired on 2026-12-01 · 1 view · can be saved"
+        );
+        info.revoked_at = Some(now);
+        info.allow_download = false;
+        info.view_count = 3;
+        assert_eq!(
+            info.status_line(now),
+            "Withdrawn on 2026-11-30 · 3 views · watch only"
+        );
+        assert!(!info.is_live(now));
+        info.revoked_at = None;
+        info.expires_at = None;
+        assert!(info.status_line(now).starts_with("Never expires"));
     }
 }

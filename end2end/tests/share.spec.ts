@@ -70,7 +70,12 @@ async function smallTapTargets(page: Page): Promise<string[]> {
     )) {
       if (!el.checkVisibility({ checkVisibilityCSS: true } as any)) continue;
       if (el.tagName === 'A' && getComputedStyle(el).display === 'inline' && el.closest('p, li, dd')) continue;
-      const box = (el.tagName === 'INPUT' && el.closest('label') ? el.closest('label')! : el).getBoundingClientRect();
+      let box = (el.tagName === 'INPUT' && el.closest('label') ? el.closest('label')! : el).getBoundingClientRect();
+      // A link stretched over its card by an absolutely placed ::after counts as the card (a tile).
+      const after = getComputedStyle(el, '::after');
+      if (after.content !== 'none' && after.position === 'absolute' && el.offsetParent) {
+        box = el.offsetParent.getBoundingClientRect();
+      }
       if (box.width < 43.5 || box.height < 43.5) {
         small.push(`${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 30)}" ${Math.round(box.width)}×${Math.round(box.height)}`);
       }

@@ -41,7 +41,15 @@ pub fn SharePage() -> impl IntoView {
     let params = use_params_map();
     let share = params.with_untracked(|p| p.get("id").and_then(|raw| ShareId::parse(&raw).ok()));
     let state = RwSignal::new(PageState::Opening);
+    // A link pasted over this one in the same tab changes only the fragment: open it afresh.
+    let attempt = RwSignal::new(0u32);
+    let on_hash = window_event_listener(leptos::ev::hashchange, move |_| {
+        state.set(PageState::Opening);
+        attempt.update(|n| *n = n.wrapping_add(1));
+    });
+    on_cleanup(move || on_hash.remove());
     Effect::new(move |_| {
+        attempt.track();
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
             let opened = browser::open(share).await;
@@ -58,6 +66,7 @@ pub fn SharePage() -> impl IntoView {
         PageState::Gone(message) => view! {
             <h1>"Shared video"</h1>
             <p class="error" role="alert" data-testid="share-gone">{message}</p>
+            <p class="muted">"Ask whoever sent it to you for a new link."</p>
         }
         .into_any(),
         PageState::Failed(message) => view! {
@@ -75,6 +84,9 @@ pub fn SharePage() -> impl IntoView {
                 <h1 data-testid="share-title">{title.clone()}</h1>
                 <Player source=opened.source.clone() title/>
                 {save}
+                <p class="muted share-note">
+                    "Shared with you through Cloister. The video is decrypted in this browser; the server cannot see it."
+                </p>
             }
             .into_any()
         }
@@ -83,9 +95,6 @@ pub fn SharePage() -> impl IntoView {
         <Title text="Shared video · Cloister"/>
         <div class="share-page" data-testid="share-page">
             {body}
-            <p class="muted share-note">
-                "Shared with you through Cloister. The video is decrypted in this browser; the server cannot see it."
-            </p>
         </div>
     }
 }

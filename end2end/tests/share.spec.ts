@@ -149,6 +149,15 @@ test('a share link plays for a stranger with no cookies, saves the very original
   const share = (await views.json()).shares.find((s: any) => s.share_id === shareId);
   expect(share.view_count).toBe(1);
 
+  // The admin page lists every link, with the video's title (the owner here is an admin).
+  const admin = await page.context().newPage();
+  await admin.goto('/admin');
+  await hydrated(admin);
+  const adminItem = admin.getByTestId('admin-share-item').filter({ hasText: 'Made by e2e-sharer' }).first();
+  await expect(adminItem).toContainText('view', { timeout: 30_000 });
+  await admin.getByTestId('admin-shares').screenshot({ path: path.join(shots, 'admin-shares-1280.png') });
+  await admin.close();
+
   // Withdraw it from the video view; the stranger's link now says so.
   const item = page.locator(`[data-testid="share-item"][data-share-id="${shareId}"]`);
   await item.getByTestId('share-revoke').click();

@@ -449,6 +449,17 @@ async fn unknown_expired_and_withdrawn_links_answer_alike_and_saving_needs_permi
     // The expired link still shows in its owner's list, with its expiry.
     let (_, list) = app.list(&alice, "/api/shares").await;
     assert_eq!(ids(&list).len(), 3);
+
+    // Once the video's row is gone, its links go with it, and answer like any dead link.
+    sqlx::query("DELETE FROM videos WHERE id = ?")
+        .bind(file.id.to_string())
+        .execute(&app.state.db)
+        .await
+        .expect("delete the video");
+    let (status, _, body) = app.anonymous(&paths::facts(&watch_only.id)).await;
+    gone_body(status, &body);
+    let (_, list) = app.list(&alice, "/api/shares").await;
+    assert!(ids(&list).is_empty(), "{list}");
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
-//! How often one member may do something costly: a burst, then one more per refill period
-//! (governor's GCRA, keyed by user id), charged before the work so requests in flight together
+//! How often one member (or one client address) may do something costly: a burst, then one more
+//! per refill period (governor's GCRA, keyed by user id or any other key), charged before the work so requests in flight together
 //! cannot all slip through. Beyond it, 429 saying when to try again.
 
+use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -13,14 +14,14 @@ use crate::error::{AppError, AppResult};
 /// Forget members whose allowance is full again once this many are tracked.
 const SWEEP_ABOVE: usize = 1024;
 
-pub struct MemberLimiter {
-    by_user: DefaultKeyedRateLimiter<i64>,
+pub struct MemberLimiter<K: Hash + Eq + Clone = i64> {
+    by_user: DefaultKeyedRateLimiter<K>,
     clock: DefaultClock,
     /// The first sentence of the 429, e.g. "You are posting comments too quickly."
     too_quickly: &'static str,
 }
 
-impl MemberLimiter {
+impl<K: Hash + Eq + Clone> MemberLimiter<K> {
     pub fn new(burst: u32, refill: Duration, too_quickly: &'static str) -> Self {
         let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(refill)
@@ -34,7 +35,7 @@ impl MemberLimiter {
     }
 
     /// Spends one of `user_id`'s allowance, or answers 429 with how long to wait.
-    pub fn check(&self, user_id: i64) -> AppResult<()> {
+    pub fn check(&self, user_id: K) -> AppResult<()> {
         if self.by_user.len() > SWEEP_ABOVE {
             self.by_user.retain_recent();
         }

@@ -122,6 +122,12 @@ pub async fn delete(url: &str) -> Result<(), ApiError> {
     .map(|_| ())
 }
 
+/// DELETE that answers a JSON body.
+#[cfg(feature = "hydrate")]
+pub async fn delete_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    browser::send(browser::mutating(gloo_net::http::Request::delete(url)).build()).await
+}
+
 // On the server nothing calls these: pages only call the API from event handlers and effects,
 // which run in the browser after hydration.
 #[cfg(not(feature = "hydrate"))]
@@ -146,5 +152,10 @@ pub async fn put_bytes<T: DeserializeOwned>(_url: &str, _body: &[u8]) -> Result<
 
 #[cfg(not(feature = "hydrate"))]
 pub async fn delete(_url: &str) -> Result<(), ApiError> {
+    Err(ApiError::local(UNREACHABLE))
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub async fn delete_json<T: DeserializeOwned>(_url: &str) -> Result<T, ApiError> {
     Err(ApiError::local(UNREACHABLE))
 }

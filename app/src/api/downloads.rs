@@ -40,15 +40,16 @@ pub async fn cancel_download(download_id: &str) -> Result<DownloadInfo, ApiError
     .await
 }
 
-/// Bytes `start..=end` of the video's sealed original (a `Range` request).
+/// Bytes `start..=end` of the sealed file at `url` (a `Range` request): the original through a
+/// member's route or a share's.
 #[cfg(feature = "hydrate")]
-pub async fn original_range(
-    video: &VideoId,
+pub async fn sealed_range(
+    url: &str,
     start: u64,
     end: u64,
     abort: Option<&web_sys::AbortSignal>,
 ) -> Result<Vec<u8>, ApiError> {
-    let request = gloo_net::http::Request::get(&format!("/api/videos/{video}/original"))
-        .header("range", &format!("bytes={start}-{end}"));
+    let request =
+        gloo_net::http::Request::get(url).header("range", &format!("bytes={start}-{end}"));
     super::fetch_bytes(request, abort).await
 }

@@ -5,6 +5,7 @@ mod admin;
 mod client;
 mod comments;
 mod downloads;
+mod shares;
 
 use cloister_shared::api::{
     AcceptInviteRequest, ChangePassphraseRequest, ChunkStored, CompleteUploadRequest,
@@ -20,8 +21,9 @@ pub use client::ApiError;
 use client::{delete, get, post, put, put_bytes};
 pub use comments::{comments, delete_comment, post_comment};
 #[cfg(feature = "hydrate")]
-pub use downloads::original_range;
+pub use downloads::sealed_range;
 pub use downloads::{cancel_download, download, downloads, load_status, start_download};
+pub use shares::*;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Health {

@@ -49,7 +49,8 @@ pub fn SiteHeader() -> impl IntoView {
     let signed_in = move || matches!(session.auth.get(), Auth::SignedIn(_));
     // The link to the page on screen says so (and is marked for the eye).
     let current = move |path: &'static str| move || (pathname.get() == path).then_some("page");
-    let on_login_page = move || pathname.get() == "/login";
+    // A shared video's page is for people without an account: no sign-in button there either.
+    let no_sign_in_button = move || pathname.get() == "/login" || pathname.get().starts_with("/s/");
     view! {
         <header class="site-header" class:menu-open=move || menu_open.get() on:keydown=on_key>
             <a class="brand" href="/">
@@ -96,8 +97,8 @@ pub fn SiteHeader() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    // On the sign-in page itself the form is the way in.
-                    Auth::SignedOut if on_login_page() => ().into_any(),
+                    // On the sign-in page itself the form is the way in; a shared video needs no account.
+                    Auth::SignedOut if no_sign_in_button() => ().into_any(),
                     Auth::SignedOut => {
                         view! { <a class="button secondary" href=sign_in_href>"Sign in"</a> }.into_any()
                     }

@@ -48,3 +48,18 @@ impl LazyRoute for VideoRoute {
         view! { <super::VideoView/> }.into_any()
     }
 }
+
+/// `/s/:id`: a shared video's page, for people without an account.
+#[derive(Debug)]
+pub struct ShareRoute;
+
+#[lazy_route]
+impl LazyRoute for ShareRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::SharePage/> }.into_any()
+    }
+}

@@ -7,14 +7,16 @@ mod lazy;
 mod login;
 mod not_found;
 mod processing_banner;
+mod share;
 mod upload;
 mod video;
 
 pub use admin::AdminPage;
 pub use home::HomePage;
 pub use invite::InvitePage;
-pub use lazy::{AdminRoute, UploadRoute, VideoRoute};
+pub use lazy::{AdminRoute, ShareRoute, UploadRoute, VideoRoute};
 pub use login::LoginPage;
 pub use not_found::NotFound;
+pub use share::SharePage;
 pub use upload::UploadPage;
 pub use video::{LibraryWithVideo, VideoView};

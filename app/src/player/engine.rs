@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use cloister_shared::api::videos::paths;
 use cloister_shared::crypto::webcrypto;
 use cloister_shared::manifest::SealedFile;
 use cloister_shared::{CryptoError, Purpose};
@@ -297,7 +296,7 @@ impl Feed {
         self.media_source
             .set_duration(manifest.duration_ms as f64 / 1000.0);
 
-        let init_url = paths::init(&source.video, &manifest.rendition);
+        let init_url = source.init_url();
         let sealed = loop {
             if let Some(sealed) = self.fetch(&init_url, None).await? {
                 break sealed;
@@ -350,7 +349,7 @@ impl Feed {
                 let Ok(number) = u32::try_from(index) else {
                     return Err(Failure::Undecryptable.into());
                 };
-                let url = paths::segment(&source.video, &manifest.rendition, number);
+                let url = source.segment_url(number);
                 // `None`: a seek made it unwanted, or the connection came back: plan again.
                 let Some(sealed) = self.fetch(&url, Some(index)).await? else {
                     continue;

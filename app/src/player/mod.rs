@@ -22,6 +22,8 @@ pub mod whole;
 #[cfg(feature = "hydrate")]
 mod whole_feed;
 
+use cloister_shared::api::shares::{self, ShareId};
+use cloister_shared::api::videos::paths;
 use cloister_shared::manifest::Manifest;
 use cloister_shared::{Dek, VideoId};
 
@@ -32,6 +34,35 @@ pub struct Source {
     pub video: VideoId,
     pub dek: Dek,
     pub manifest: Manifest,
+    /// Which routes serve its sealed files.
+    pub files: Files,
+}
+
+/// Where a video's sealed files are fetched from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Files {
+    /// A member's: `/api/videos/{id}/…` with the session.
+    Library,
+    /// A share link's holder: `/api/s/{share}/…`, authorised by the share id alone.
+    Share(ShareId),
+}
+
+impl Source {
+    /// The init segment's URL.
+    pub fn init_url(&self) -> String {
+        match &self.files {
+            Files::Library => paths::init(&self.video, &self.manifest.rendition),
+            Files::Share(share) => shares::paths::init(share, &self.manifest.rendition),
+        }
+    }
+
+    /// Media segment `index`'s URL.
+    pub fn segment_url(&self, index: u32) -> String {
+        match &self.files {
+            Files::Library => paths::segment(&self.video, &self.manifest.rendition, index),
+            Files::Share(share) => shares::paths::segment(share, &self.manifest.rendition, index),
+        }
+    }
 }
 
 /// docs/architecture.md: what a manifest that does not open says. Exactly these words.

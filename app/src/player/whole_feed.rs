@@ -6,7 +6,6 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use cloister_shared::api::videos::paths;
 use cloister_shared::crypto::webcrypto;
 use cloister_shared::Purpose;
 use futures::future::{select, Either};
@@ -108,7 +107,7 @@ impl Load {
         for part in 0..total {
             let (url, entry, purpose) = if part == 0 {
                 (
-                    paths::init(&source.video, &manifest.rendition),
+                    source.init_url(),
                     &manifest.init,
                     Purpose::init(&manifest.rendition),
                 )
@@ -116,7 +115,7 @@ impl Load {
                 let index = part - 1;
                 let number = u32::try_from(index).map_err(|_| undecryptable())?;
                 (
-                    paths::segment(&source.video, &manifest.rendition, number),
+                    source.segment_url(number),
                     &manifest.segments[index].file,
                     Purpose::segment(&manifest.rendition, number),
                 )

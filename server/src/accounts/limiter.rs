@@ -201,7 +201,7 @@ fn too_many(wait: Duration) -> AppError {
 }
 
 /// IPv6 clients usually hold a whole /64, so that is what one address means here.
-fn address_key(address: IpAddr) -> IpAddr {
+pub(crate) fn address_key(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(_) => address,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -4,7 +4,7 @@
 pub(crate) mod delivery;
 pub mod list;
 pub mod original;
-mod playback;
+pub(crate) mod playback;
 pub(crate) mod published;
 pub mod routes;
 

@@ -9,7 +9,7 @@ use cloister_shared::api::VideoStatus;
 use cloister_shared::StreamHeader;
 
 use super::delivery::{blocking, respond, Caching, ETag, Source, StoredFile};
-use super::published::{find, parse_video_id};
+use super::published::{find_for, parse_video_id, Viewer};
 use crate::accounts::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -21,7 +21,17 @@ pub async fn sealed_original(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let video = parse_video_id(&raw_id)?;
-    let found = find(&state.db, &user, video).await?;
+    original_of(&state, Viewer::Member(&user), video, &headers).await
+}
+
+/// The sealed original of `video` for `viewer` (the member route, and a share that allows saving).
+pub(crate) async fn original_of(
+    state: &AppState,
+    viewer: Viewer<'_>,
+    video: cloister_shared::VideoId,
+    headers: &HeaderMap,
+) -> AppResult<Response> {
+    let found = find_for(&state.db, viewer, video).await?;
     if found.status == VideoStatus::Uploading {
         return Err(AppError::Conflict(
             "This video is still being uploaded.".to_owned(),
@@ -42,7 +52,7 @@ pub async fn sealed_original(
         len,
     };
     respond(
-        &headers,
+        headers,
         &ETag::from_salt(&header.salt),
         Caching::Immutable,
         source,

@@ -18,8 +18,8 @@ use cloister_shared::StreamHeader;
 use serde::Deserialize;
 
 use super::delivery::{blocking, respond, Caching, ETag, Source, StoredFile};
-use super::published::{find, parse_rendition, parse_video_id, VisibleVideo};
-use crate::accounts::{CurrentUser, User};
+use super::published::{find_for, parse_rendition, parse_video_id, Viewer, VisibleVideo};
+use crate::accounts::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::{RenditionId, StoredObject};
@@ -36,10 +36,11 @@ pub async fn manifest(
     pin: Result<Query<Pin>, QueryRejection>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    let video = parse_video_id(&raw_id)?;
     top_level(
         &state,
-        &user,
-        &raw_id,
+        Viewer::Member(&user),
+        video,
         pin,
         StoredObject::Manifest,
         &headers,
@@ -54,7 +55,16 @@ pub async fn thumb(
     pin: Result<Query<Pin>, QueryRejection>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    top_level(&state, &user, &raw_id, pin, StoredObject::Thumb, &headers).await
+    let video = parse_video_id(&raw_id)?;
+    top_level(
+        &state,
+        Viewer::Member(&user),
+        video,
+        pin,
+        StoredObject::Thumb,
+        &headers,
+    )
+    .await
 }
 
 pub async fn init(
@@ -63,16 +73,35 @@ pub async fn init(
     Path((raw_id, raw_rendition)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (video, rendition) = (parse_video_id(&raw_id)?, parse_rendition(&raw_rendition)?);
-    let found = find(&state.db, &user, video).await?;
+    let video = parse_video_id(&raw_id)?;
+    init_of(
+        &state,
+        Viewer::Member(&user),
+        video,
+        &raw_rendition,
+        &headers,
+    )
+    .await
+}
+
+/// The init segment of `video`'s current rendition, for `viewer` (the member and share routes).
+pub(crate) async fn init_of(
+    state: &AppState,
+    viewer: Viewer<'_>,
+    video: cloister_shared::VideoId,
+    raw_rendition: &str,
+    headers: &HeaderMap,
+) -> AppResult<Response> {
+    let rendition = parse_rendition(raw_rendition)?;
+    let found = find_for(&state.db, viewer, video).await?;
     let rendition = found.current(&rendition)?;
     let etag = ETag::new(&format!("{rendition}-init"));
     rendition_file(
-        &state,
+        state,
         &found,
         StoredObject::Init { rendition },
         etag,
-        &headers,
+        headers,
     )
     .await
 }
@@ -84,13 +113,31 @@ pub async fn segment(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let video = parse_video_id(&raw_id)?;
-    let rendition = parse_rendition(&raw_rendition)?;
-    let index = parse_segment_index(&raw_index)?;
-    let found = find(&state.db, &user, video).await?;
+    segment_of(
+        &state,
+        Viewer::Member(&user),
+        video,
+        (&raw_rendition, &raw_index),
+        &headers,
+    )
+    .await
+}
+
+/// Media segment `raw_index` of `video`'s current rendition `raw_rendition`, for `viewer`.
+pub(crate) async fn segment_of(
+    state: &AppState,
+    viewer: Viewer<'_>,
+    video: cloister_shared::VideoId,
+    (raw_rendition, raw_index): (&str, &str),
+    headers: &HeaderMap,
+) -> AppResult<Response> {
+    let rendition = parse_rendition(raw_rendition)?;
+    let index = parse_segment_index(raw_index)?;
+    let found = find_for(&state.db, viewer, video).await?;
     let rendition = found.current(&rendition)?;
     let etag = ETag::new(&format!("{rendition}-{index}"));
     let object = StoredObject::Segment { rendition, index };
-    match rendition_file(&state, &found, object, etag, &headers).await {
+    match rendition_file(state, &found, object, etag, headers).await {
         Err(AppError::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => Err(
             AppError::NotFound(format!("This video has no segment {index}.")),
         ),
@@ -131,20 +178,20 @@ async fn rendition_file(
 }
 
 /// The manifest or thumbnail: small, read whole so the ETag is taken from the very bytes sent.
-async fn top_level(
+/// For `viewer` (the member and share routes).
+pub(crate) async fn top_level(
     state: &AppState,
-    user: &User,
-    raw_id: &str,
+    viewer: Viewer<'_>,
+    video: cloister_shared::VideoId,
     pin: Result<Query<Pin>, QueryRejection>,
     object: StoredObject,
     headers: &HeaderMap,
 ) -> AppResult<Response> {
-    let video = parse_video_id(raw_id)?;
     let Query(pin) = pin.map_err(|_| {
         AppError::BadRequest("The only query this takes is ?rendition=<id>.".to_owned())
     })?;
     let pin = pin.rendition.as_deref().map(parse_rendition).transpose()?;
-    let found = find(&state.db, user, video).await?;
+    let found = find_for(&state.db, viewer, video).await?;
     let rendition = match &pin {
         Some(asked) => found.current(asked)?,
         None => found.playable()?,
@@ -165,7 +212,7 @@ async fn top_level(
         )
     })
     .await?;
-    still_published(state, user, video, &rendition).await?;
+    still_published(state, viewer, video, &rendition).await?;
     let header = StreamHeader::parse(&bytes).map_err(|err| {
         AppError::Internal(format!(
             "a stored file of video {video} has no header: {err}"
@@ -189,11 +236,11 @@ async fn top_level(
 /// after the read, what was read belongs to that rendition and may be cached under its URL.
 async fn still_published(
     state: &AppState,
-    user: &User,
+    viewer: Viewer<'_>,
     video: cloister_shared::VideoId,
     rendition: &RenditionId,
 ) -> AppResult<()> {
-    let again = find(&state.db, user, video).await?;
+    let again = find_for(&state.db, viewer, video).await?;
     if &again.playable()? == rendition {
         Ok(())
     } else {

@@ -36,9 +36,26 @@ pub fn parse_rendition(raw: &str) -> AppResult<RenditionId> {
     })
 }
 
+/// Who asks for a video's files: a signed-in member, or someone holding a live share link for
+/// this video (the `shares` module checks the link first; docs/api.md, "Share links").
+#[derive(Debug, Clone, Copy)]
+pub enum Viewer<'a> {
+    Member(&'a User),
+    ShareHolder,
+}
+
 /// The video `id` as `viewer` may see it. One that does not exist and another member's
 /// unfinished upload are both "No such video.", as in the listing.
 pub async fn find(db: &SqlitePool, viewer: &User, id: VideoId) -> AppResult<VisibleVideo> {
+    find_for(db, Viewer::Member(viewer), id).await
+}
+
+/// `find` for either kind of viewer: a share holder sees no unfinished upload at all.
+pub async fn find_for(db: &SqlitePool, viewer: Viewer<'_>, id: VideoId) -> AppResult<VisibleVideo> {
+    let member_id = match viewer {
+        Viewer::Member(user) => Some(user.id),
+        Viewer::ShareHolder => None,
+    };
     #[derive(sqlx::FromRow)]
     struct Row {
         status: String,
@@ -51,7 +68,7 @@ pub async fn find(db: &SqlitePool, viewer: &User, id: VideoId) -> AppResult<Visi
          WHERE id = ? AND (status <> 'uploading' OR owner_id = ?)",
     )
     .bind(id.to_string())
-    .bind(viewer.id)
+    .bind(member_id)
     .fetch_optional(db)
     .await?;
     let row = row.ok_or_else(|| AppError::NotFound("No such video.".to_owned()))?;

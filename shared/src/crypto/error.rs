@@ -31,6 +31,8 @@ pub enum CryptoError {
     Random,
     #[error("wrapped key is malformed")]
     BadWrappedKey,
+    #[error("share link secret is malformed (cut off or altered)")]
+    BadShareSecret,
     #[error("invalid purpose name (must be 1 to 64 lowercase letters or digits)")]
     BadPurpose,
 }

@@ -175,7 +175,11 @@ impl<'de> Deserialize<'de> for WrappedKey {
     }
 }
 
-fn wrap(kek: &[u8; KEY_LEN], key: &[u8; KEY_LEN], aad: &[u8]) -> Result<WrappedKey, CryptoError> {
+pub(super) fn wrap(
+    kek: &[u8; KEY_LEN],
+    key: &[u8; KEY_LEN],
+    aad: &[u8],
+) -> Result<WrappedKey, CryptoError> {
     // A random 96-bit nonce is safe here: each KEK wraps few keys.
     let nonce: [u8; NONCE_LEN] = random::array()?;
     let ct = Aes256Gcm::new(&(*kek).into())
@@ -191,7 +195,11 @@ fn wrap(kek: &[u8; KEY_LEN], key: &[u8; KEY_LEN], aad: &[u8]) -> Result<WrappedK
 }
 
 /// Opens a wrapped key; `None` when authentication fails.
-fn unwrap(kek: &[u8; KEY_LEN], wrapped: &WrappedKey, aad: &[u8]) -> Option<[u8; KEY_LEN]> {
+pub(super) fn unwrap(
+    kek: &[u8; KEY_LEN],
+    wrapped: &WrappedKey,
+    aad: &[u8],
+) -> Option<[u8; KEY_LEN]> {
     let (nonce, ct) = wrapped.0.split_at(NONCE_LEN);
     let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
     let pt = Aes256Gcm::new(&(*kek).into())

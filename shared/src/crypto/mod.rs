@@ -5,6 +5,7 @@ pub mod fingerprint;
 pub mod keys;
 mod purpose;
 pub mod random;
+pub mod share;
 pub mod stream;
 pub mod upload;
 #[cfg(target_arch = "wasm32")]

@@ -6,6 +6,7 @@ mod format;
 mod jobs;
 mod machine;
 mod members;
+mod shares;
 mod speed;
 mod storage;
 
@@ -36,6 +37,7 @@ pub fn AdminPage() -> impl IntoView {
                 </div>
                 <storage::StoragePanel/>
                 <members::Users/>
+                <shares::SharesPanel/>
                 {move || match session.library.get() {
                     Library::Locked(status) => view! { <ChoosePassphrase current=status/> }.into_any(),
                     _ => ().into_any(),

@@ -152,6 +152,7 @@ mod browser {
             video: id,
             dek: dek.clone(),
             manifest,
+            files: crate::player::Files::Library,
         };
         Ok(Opened {
             summary,

@@ -4,9 +4,9 @@
 //! between `/` and `/videos/:id` only mounts and unmounts the dialog.
 
 mod actions;
-mod details;
+pub(crate) mod details;
 mod dialog;
-mod download;
+pub(crate) mod download;
 
 use cloister_shared::VideoId;
 use leptos::prelude::*;

@@ -3,7 +3,7 @@
 
 mod mine;
 #[cfg(feature = "hydrate")]
-mod save;
+pub(crate) mod save;
 mod server;
 #[cfg(feature = "hydrate")]
 mod sink;
@@ -72,6 +72,7 @@ pub fn DownloadPanel(
             };
             let request = save::SaveRequest {
                 video,
+                original_url: format!("/api/videos/{video}/original"),
                 dek: dek.get_value(),
                 size,
                 file_name: name.get_value(),

@@ -15,6 +15,8 @@ use crate::player::retry::{with_retries, FetchError};
 /// What the save needs; the key never leaves this tab.
 pub struct SaveRequest {
     pub video: VideoId,
+    /// Where the sealed original is fetched from: the member's route or a share's.
+    pub original_url: String,
     pub dek: Dek,
     /// Plaintext size (`VideoSummary::size_bytes`).
     pub size: u64,
@@ -97,11 +99,15 @@ async fn write_all(
     progress: &impl Fn(u64),
 ) -> Result<(), SaveEnd> {
     let SaveRequest {
-        video, dek, size, ..
+        video,
+        original_url,
+        dek,
+        size,
+        ..
     } = request;
     let fetch = |start: u64, len: u64| {
         with_retries(
-            move || api::original_range(video, start, start + len - 1, None),
+            move || api::sealed_range(original_url, start, start + len - 1, None),
             cancelled,
             |_| {},
         )

@@ -10,6 +10,7 @@ pub mod downloads;
 pub mod events;
 pub mod jobs;
 pub mod library;
+pub mod trash;
 pub mod uploads;
 pub mod users;
 pub mod videos;

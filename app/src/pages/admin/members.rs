@@ -103,6 +103,13 @@ fn RemoveMember(
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let name = StoredValue::new(username.clone());
+    // The question appears above the list: take the focus (and the eye) there.
+    let bar = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(bar) = bar.get() {
+            let _ = bar.focus();
+        }
+    });
     let confirm = move |_| {
         busy.set(true);
         error.set(None);
@@ -147,7 +154,8 @@ fn RemoveMember(
         }
     });
     view! {
-        <div class="confirm-bar remove-member" role="group" aria-label="Confirm removing the member">
+        <div class="confirm-bar remove-member" role="group" aria-label="Confirm removing the member"
+            tabindex="-1" node_ref=bar>
             <span>{question}</span>
             {select}
             <button class="button danger small" data-testid="confirm-remove-member"

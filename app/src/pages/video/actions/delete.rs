@@ -18,6 +18,9 @@ use crate::pages::video::details::Opened;
 use crate::pages::video::CameFromLibrary;
 use crate::session::{Auth, Session};
 
+/// The key of this part's toasts.
+const TOAST_KEY: &str = "trash";
+
 #[component]
 pub fn DeleteAction(opened: Arc<Opened>) -> impl IntoView {
     let session = Session::get();
@@ -105,13 +108,14 @@ pub fn DeleteAction(opened: Arc<Opened>) -> impl IntoView {
     }
 }
 
-/// The one place the news goes: a toast that stays (it holds Undo) with a link to the trash.
+/// The one place the news goes: a toast that stays (it holds Undo) with a link to the trash. One
+/// key for every such toast, so a second delete replaces the first instead of piling up.
 fn announce(id: VideoId, title: Option<String>, days: u32, purged: bool) {
     let notices = Notices::get();
     let named = title.map_or_else(|| "The video".to_owned(), |t| format!("“{t}”"));
     if purged {
         notices.push(Notice::new(
-            format!("trash:{id}"),
+            TOAST_KEY,
             "video-trashed",
             Tone::Info,
             format!("{named} was an unfinished upload: it was removed."),
@@ -132,7 +136,7 @@ fn announce(id: VideoId, title: Option<String>, days: u32, purged: bool) {
     });
     notices.push(
         Notice::new(
-            format!("trash:{id}"),
+            TOAST_KEY,
             "video-trashed",
             Tone::Info,
             format!("{named} is in the trash for {days} days."),
@@ -189,7 +193,7 @@ fn follow_library_events(id: VideoId, deleted_here: StoredValue<bool>, close: Ca
             return;
         }
         Notices::get().push(Notice::new(
-            format!("trash:{id}"),
+            TOAST_KEY,
             "video-gone",
             Tone::Info,
             format!("The video you had open was {gone}."),

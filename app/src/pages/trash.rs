@@ -30,6 +30,13 @@ pub fn TrashPage() -> impl IntoView {
             </section>
         }
         .into_any(),
+        (Auth::SignedIn(_), Library::Uninitialized) => view! {
+            <section class="card narrow">
+                <h1>"Trash"</h1>
+                <p>"The library is not set up yet, so nothing has been deleted."</p>
+            </section>
+        }
+        .into_any(),
         (Auth::SignedOut, _) => view! {
             <section class="card narrow">
                 <h1>"Trash"</h1>

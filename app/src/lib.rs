@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("admin") view={Lazy::<pages::AdminRoute>::new()}/>
                     <Route path=StaticSegment("upload") view={Lazy::<pages::UploadRoute>::new()}/>
                     <Route path=(StaticSegment("s"), ParamSegment("id")) view={Lazy::<pages::ShareRoute>::new()}/>
+                    <Route path=StaticSegment("trash") view={Lazy::<pages::TrashRoute>::new()}/>
                 </Routes>
             </main>
             <notify::Toasts/>

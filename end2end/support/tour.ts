@@ -1,8 +1,23 @@
 import { expect, Page } from '@playwright/test';
-import { ensureUser } from './cli';
+import { cloister, ensureUser } from './cli';
 import { clearGate, setGate } from './gate';
 import { tinyClips, uploadWithCli, waitForIdleQueue } from './library';
 import { PASSPHRASE, signInAndUnlock } from './session';
+
+/** Something in the trash, so its page shows a real list: one of the tour's clips, deleted with
+ *  the CLI unless the trash already holds something. */
+async function somethingInTheTrash(page: Page) {
+  const trash = await (await page.request.get('/api/trash')).json();
+  if (trash.videos.length > 0) return;
+  const videos = (await (await page.request.get('/api/videos?limit=200')).json()).videos;
+  const mine = videos.find((v: { owner: string; status: string }) => v.owner === tourAdmin.name && v.status === 'ready');
+  if (!mine) throw new Error('the tour has no video of its own to delete');
+  cloister(['rm', mine.video_id], undefined, {
+    CLOISTER_SERVER: new URL(page.url()).origin,
+    CLOISTER_USER: tourAdmin.name,
+    CLOISTER_PASSWORD: tourAdmin.password,
+  });
+}
 
 /** An admin, so the tour reaches every page (and can set up the library on a fresh server). */
 export const tourAdmin = { name: 'e2e-tour-admin', password: 'tour admin password' };
@@ -33,7 +48,7 @@ export type Stop = (name: string) => Promise<void>;
 
 /**
  * Walks every page, signed out and signed in — start page, sign-in, invite, not-found, library,
- * the video view, upload, admin — calling `stop` at each once it has settled. The tour drives the
+ * the video view, upload, trash, admin — calling `stop` at each once it has settled. The tour drives the
  * app at whatever viewport the page has; `stop` may resize and look.
  */
 export async function tourEveryPage(page: Page, stop: Stop) {
@@ -100,6 +115,11 @@ export async function tourEveryPage(page: Page, stop: Stop) {
   await followHeaderLink(page, 'Upload');
   await expect(page.getByTestId('file-input')).toBeAttached();
   await stop('upload');
+
+  await somethingInTheTrash(page);
+  await followHeaderLink(page, 'Trash');
+  await expect(page.getByTestId('trash-item').first()).toBeVisible({ timeout: 30_000 });
+  await stop('trash');
 
   await followHeaderLink(page, 'Admin');
   await expect(page.getByRole('heading', { name: 'Jobs' })).toBeVisible();

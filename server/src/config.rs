@@ -43,6 +43,18 @@ pub struct Config {
 
     #[command(flatten)]
     pub http: HttpConfig,
+
+    #[command(flatten)]
+    pub trash: TrashConfig,
+}
+
+/// How long deleted videos wait in the trash (docs/operations.md, "Trash").
+#[derive(Debug, Clone, Args)]
+pub struct TrashConfig {
+    /// Days a deleted video stays in the trash, restorable, before it is purged for good.
+    #[arg(long, env = "CLOISTER_TRASH_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub trash_days: u32,
 }
 
 /// Connections: how long a client may take, and how many it may hold (docs/operations.md).
@@ -272,5 +284,6 @@ mod tests {
         assert_eq!(config.http.header_timeout_secs, 30);
         assert_eq!(config.http.body_timeout_secs, 60);
         assert_eq!(config.http.max_connections, 512);
+        assert_eq!(config.trash.trash_days, 30);
     }
 }

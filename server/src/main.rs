@@ -46,6 +46,12 @@ enum Command {
     Download(cli::download::DownloadArgs),
     /// The processing queue and the server's load.
     Jobs(cli::jobs::JobsArgs),
+    /// Move videos to the trash (`--purge`: delete them for good).
+    Rm(cli::trash::RmArgs),
+    /// List the trash, with titles decrypted here.
+    Trash(cli::trash::TrashArgs),
+    /// Bring videos back from the trash.
+    Restore(cli::trash::RestoreArgs),
     /// Copy the data directory consistently, while the server runs: `--to DIR`.
     Backup(cli::backup::BackupArgs),
     /// The admin console: jobs and their overrides, the machine, storage and housekeeping.
@@ -114,6 +120,9 @@ async fn run() -> std::process::ExitCode {
         Command::Ls(args) => cli::ls::run(args).await,
         Command::Download(args) => cli::download::run(args).await,
         Command::Jobs(args) => cli::jobs::run(args).await,
+        Command::Rm(args) => cli::trash::rm(args).await,
+        Command::Trash(args) => cli::trash::list(args).await,
+        Command::Restore(args) => cli::trash::restore(args).await,
         Command::Backup(args) => cli::backup::run(args).await,
         Command::Admin { command } => cli::admin::run(command).await,
         Command::CompressSite(args) => cloister::http::precompress::run(args),
@@ -143,6 +152,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     accounts::spawn_sweeper(state.clone());
     uploads::spawn_sweeper(state.clone());
     jobs::spawn_sweeper(state.clone());
+    cloister::trash::purge::spawn_sweeper(state.clone());
     state.events.spawn_tail(state.db.clone());
     downloads::spawn_dispatcher(state.clone());
     let stop_workers = CancellationToken::new();

@@ -450,6 +450,23 @@ async fn unknown_expired_and_withdrawn_links_answer_alike_and_saving_needs_permi
     let (_, list) = app.list(&alice, "/api/shares").await;
     assert_eq!(ids(&list).len(), 3);
 
+    // In the trash, a video's links answer like any dead link; restored, they work again.
+    let trash = format!("/api/videos/{}/trash", file.id);
+    let (status, _, body) = app.call(Method::POST, &trash, Some(&alice), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for uri in [
+        paths::facts(&watch_only.id),
+        paths::segment(&watch_only.id, &manifest.rendition, 0),
+    ] {
+        let (status, _, body) = app.anonymous(&uri).await;
+        gone_body(status, &body);
+    }
+    let restore = format!("/api/videos/{}/restore", file.id);
+    let (status, _, body) = app.call(Method::POST, &restore, Some(&alice), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, _) = app.anonymous(&paths::facts(&watch_only.id)).await;
+    assert_eq!(status, StatusCode::OK);
+
     // Once the video's row is gone, its links go with it, and answer like any dead link.
     sqlx::query("DELETE FROM videos WHERE id = ?")
         .bind(file.id.to_string())

@@ -6,6 +6,7 @@ mod client;
 mod comments;
 mod downloads;
 mod shares;
+mod trash;
 
 use cloister_shared::api::{
     AcceptInviteRequest, ChangePassphraseRequest, ChunkStored, CompleteUploadRequest,
@@ -24,6 +25,7 @@ pub use comments::{comments, delete_comment, post_comment};
 pub use downloads::sealed_range;
 pub use downloads::{cancel_download, download, downloads, load_status, start_download};
 pub use shares::*;
+pub use trash::*;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Health {

@@ -79,6 +79,7 @@ pub fn SiteHeader() -> impl IntoView {
                             <span class="who" data-testid="signed-in-as">{me.username.clone()}</span>
                             <a class="nav-link" href="/" aria-current=current("/")>"Library"</a>
                             <a class="nav-link" href="/upload" aria-current=current("/upload")>"Upload"</a>
+                            <a class="nav-link" href="/trash" aria-current=current("/trash")>"Trash"</a>
                             <Show when=move || is_admin>
                                 <a class="nav-link" href="/admin" aria-current=current("/admin")>"Admin"</a>
                             </Show>

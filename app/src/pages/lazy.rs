@@ -63,3 +63,18 @@ impl LazyRoute for ShareRoute {
         view! { <super::SharePage/> }.into_any()
     }
 }
+
+/// `/trash`: videos deleted to the trash, to restore or delete for good.
+#[derive(Debug)]
+pub struct TrashRoute;
+
+#[lazy_route]
+impl LazyRoute for TrashRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::TrashPage/> }.into_any()
+    }
+}

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod invites;
 pub mod limiter;
 pub mod passwords;
+pub mod removal;
 pub mod routes;
 pub mod sessions;
 pub mod users;

@@ -165,14 +165,22 @@ async fn create_user(
     Ok((StatusCode::CREATED, ApiJson(user.info())))
 }
 
+/// `?videos=move&to=<member>` or `?videos=trash` says where a member's videos go
+/// (docs/api.md, "Trash").
 async fn remove_user(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(username): Path<String>,
+    query: Result<
+        axum::extract::Query<cloister_shared::api::trash::RemoveUserQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
 ) -> AppResult<StatusCode> {
-    users::remove(&state.db, &username).await?;
-    state.live_sessions.recheck();
-    tracing::info!(by = %admin.username, username = %username.to_ascii_lowercase(), "user removed");
+    let axum::extract::Query(query) = query.map_err(|_| {
+        AppError::BadRequest("videos must be `move` (with `to`) or `trash`.".to_owned())
+    })?;
+    super::removal::remove_member(&state, &admin, &username, query.videos, query.to.as_deref())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -217,7 +217,7 @@ pub async fn set_password(
     Ok(())
 }
 
-fn no_such_user(username: &str) -> AppError {
+pub(crate) fn no_such_user(username: &str) -> AppError {
     AppError::NotFound(format!("There is no user named {username}."))
 }
 
@@ -225,27 +225,59 @@ fn no_such_user(username: &str) -> AppError {
 /// server from the web any more.
 pub async fn remove(pool: &SqlitePool, username: &str) -> AppResult<()> {
     let username = valid_username(username)?;
-    // One statement, so two admins removing each other at once cannot both succeed.
-    let removed = sqlx::query(
+    let mut conn = pool.acquire().await?;
+    let removed = delete_user(&mut conn, &username).await;
+    drop(conn);
+    removed_or_why(pool, &username, removed).await
+}
+
+/// The removal statement, in the caller's connection or transaction. One statement, so two
+/// admins removing each other at once cannot both succeed.
+pub(crate) async fn delete_user(
+    conn: &mut sqlx::SqliteConnection,
+    username: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
         "DELETE FROM users WHERE username = ?
            AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
     )
-    .bind(&username)
-    .execute(pool)
-    .await;
+    .bind(username)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected())
+}
+
+/// The words for what `delete_user` answered.
+pub(crate) async fn removed_or_why(
+    pool: &SqlitePool,
+    username: &str,
+    removed: Result<u64, sqlx::Error>,
+) -> AppResult<()> {
     match removed {
-        Ok(done) if done.rows_affected() == 1 => Ok(()),
-        Ok(_) => match find(pool, &username).await? {
-            None => Err(no_such_user(&username)),
+        Ok(1) => Ok(()),
+        Ok(_) => match find(pool, username).await? {
+            None => Err(no_such_user(username)),
             Some(_) => Err(AppError::Conflict(format!(
                 "{username} is the last admin and cannot be removed. Make another admin first."
             ))),
         },
         Err(sqlx::Error::Database(err)) if err.is_foreign_key_violation() => {
             Err(AppError::Conflict(format!(
-                "{username} still owns videos or comments; remove those first."
+                "{username} still owns videos; choose who gets them, or move them to the trash."
             )))
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// Removes the comments `author_id` wrote, in the caller's transaction (a member's removal).
+pub(crate) async fn delete_comments_by(
+    conn: &mut sqlx::SqliteConnection,
+    author_id: i64,
+) -> AppResult<u64> {
+    let done = sqlx::query("DELETE FROM comments WHERE author_id = ?")
+        .bind(author_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }

@@ -1,10 +1,10 @@
 //! `/api/admin/storage`: each account's quota, what the quota counts, and what its videos take on
-//! disk.
+//! disk, and what of it the trash holds (counted in the users' figures too until purged).
 
 use std::collections::HashMap;
 
 use axum::extract::State;
-use cloister_shared::api::admin::{StorageReport, UserStorage};
+use cloister_shared::api::admin::{StorageReport, TrashStorage, UserStorage};
 use cloister_shared::api::Role;
 use cloister_shared::VideoId;
 
@@ -33,8 +33,9 @@ async fn report(state: &AppState) -> AppResult<StorageReport> {
     let videos: Vec<(String, i64)> = sqlx::query_as("SELECT id, owner_id FROM videos")
         .fetch_all(&state.db)
         .await?;
+    let trashed = crate::trash::store::trashed_ids(&state.db).await?;
     let storage = state.storage.clone();
-    let stored = blocking(move || {
+    let (stored, trash) = blocking(move || {
         let mut by_owner: HashMap<i64, u64> = HashMap::new();
         for (raw, owner) in videos {
             let Ok(id) = VideoId::parse(&raw) else {
@@ -44,7 +45,18 @@ async fn report(state: &AppState) -> AppResult<StorageReport> {
             let total = by_owner.entry(owner).or_default();
             *total = total.saturating_add(bytes);
         }
-        Ok(by_owner)
+        let mut trash = TrashStorage::default();
+        for (raw, size) in trashed {
+            let Ok(id) = VideoId::parse(&raw) else {
+                continue;
+            };
+            trash.videos += 1;
+            trash.quota_bytes = trash
+                .quota_bytes
+                .saturating_add(u64::try_from(size).unwrap_or(0));
+            trash.stored_bytes = trash.stored_bytes.saturating_add(storage.video_bytes(&id)?);
+        }
+        Ok((by_owner, trash))
     })
     .await?;
     let disk = state.disk.clone();
@@ -69,5 +81,6 @@ async fn report(state: &AppState) -> AppResult<StorageReport> {
     Ok(StorageReport {
         users,
         disk_free_bytes,
+        trash,
     })
 }

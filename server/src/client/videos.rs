@@ -1,6 +1,7 @@
 //! Reading videos from the client's side: one video's metadata and its sealed original.
 
 use cloister_shared::api::downloads::{DownloadInfo, StartDownloadRequest};
+use cloister_shared::api::trash::{TrashList, TrashState};
 use cloister_shared::api::VideoSummary;
 use cloister_shared::VideoId;
 use reqwest::Method;
@@ -35,6 +36,39 @@ impl ApiClient {
     /// A ready download's decrypted bytes as a streaming response.
     pub async fn download_file(&self, url: &str) -> Result<reqwest::Response, ClientError> {
         self.stream(url).await
+    }
+
+    /// Moves `video` to the trash (docs/api.md, "Trash").
+    pub async fn trash_video(&self, video: &VideoId) -> Result<TrashState, ClientError> {
+        self.call(self.request(Method::POST, &format!("/api/videos/{video}/trash")))
+            .await
+    }
+
+    pub async fn restore_video(&self, video: &VideoId) -> Result<TrashState, ClientError> {
+        self.call(self.request(Method::POST, &format!("/api/videos/{video}/restore")))
+            .await
+    }
+
+    /// Deletes `video` for good (`DELETE`, answered with no body).
+    pub async fn purge_video(&self, video: &VideoId) -> Result<(), ClientError> {
+        let response = self
+            .request(Method::DELETE, &format!("/api/videos/{video}"))
+            .send()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        Err(self.api_error(status, &body))
+    }
+
+    pub async fn trash(&self) -> Result<TrashList, ClientError> {
+        self.call(self.request(Method::GET, "/api/trash")).await
     }
 
     async fn stream(&self, path: &str) -> Result<reqwest::Response, ClientError> {

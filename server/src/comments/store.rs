@@ -109,10 +109,12 @@ fn may_delete(viewer: &User, author_id: i64) -> bool {
     author_id == viewer.id || viewer.role == Role::Admin
 }
 
-/// 404 unless `viewer_id` may see `video`.
+/// 404 unless `viewer_id` may see `video` (a trashed video's comments are out of reach until it is
+/// restored).
 pub async fn ensure_visible(pool: &SqlitePool, viewer_id: i64, video: &VideoId) -> AppResult<()> {
     let visible: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM videos WHERE id = ? AND (status <> 'uploading' OR owner_id = ?)",
+        "SELECT 1 FROM videos
+         WHERE id = ? AND (status <> 'uploading' OR owner_id = ?) AND trashed_at IS NULL",
     )
     .bind(video.to_string())
     .bind(viewer_id)
@@ -213,7 +215,7 @@ pub async fn create(
     let inserted = sqlx::query(
         "INSERT INTO comments (id, video_id, author_id, body_sealed, created_at)
          SELECT ?, id, ?, ?, ? FROM videos
-         WHERE id = ? AND (status <> 'uploading' OR owner_id = ?)",
+         WHERE id = ? AND (status <> 'uploading' OR owner_id = ?) AND trashed_at IS NULL",
     )
     .bind(new.comment_id.to_string())
     .bind(author.id)

@@ -199,7 +199,7 @@ pub async fn live_share(
                 v.size_bytes, v.file_name_sealed
          FROM shares s JOIN videos v ON v.id = s.video_id
          WHERE s.id = ? AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)
-           AND v.status <> 'uploading'",
+           AND v.status <> 'uploading' AND v.trashed_at IS NULL",
     )
     .bind(share.to_string())
     .bind(now)

@@ -67,11 +67,13 @@ struct Row {
     rendition: Option<String>,
 }
 
+/// Trashed videos are in no listing (`crate::trash::NOT_TRASHED`).
 const SELECT: &str = "SELECT v.id, v.status, v.size_bytes, v.created_at, v.title_sealed,
                              v.wrapped_dek, u.username AS owner, v.duration_ms, v.thumb_path,
                              v.rendition
                       FROM videos v JOIN users u ON u.id = v.owner_id
-                      WHERE (v.status <> 'uploading' OR v.owner_id = ?)";
+                      WHERE (v.status <> 'uploading' OR v.owner_id = ?)
+                        AND v.trashed_at IS NULL";
 
 fn summary(row: Row) -> AppResult<VideoSummary> {
     let id = &row.id;

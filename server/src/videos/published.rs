@@ -20,6 +20,9 @@ pub struct VisibleVideo {
     pub original_header: Vec<u8>,
 }
 
+/// What every file route answers for a video in the trash (404).
+pub const TRASHED: &str = "This video was moved to the trash.";
+
 /// Parses a video id from a path.
 pub fn parse_video_id(raw: &str) -> AppResult<VideoId> {
     VideoId::parse(raw).map_err(|_| {
@@ -45,7 +48,8 @@ pub enum Viewer<'a> {
 }
 
 /// The video `id` as `viewer` may see it. One that does not exist and another member's
-/// unfinished upload are both "No such video.", as in the listing.
+/// unfinished upload are both "No such video.", as in the listing; one in the trash is
+/// [`TRASHED`].
 pub async fn find(db: &SqlitePool, viewer: &User, id: VideoId) -> AppResult<VisibleVideo> {
     find_for(db, Viewer::Member(viewer), id).await
 }
@@ -62,9 +66,11 @@ pub async fn find_for(db: &SqlitePool, viewer: Viewer<'_>, id: VideoId) -> AppRe
         rendition: Option<String>,
         thumb_path: Option<String>,
         stream_header: Vec<u8>,
+        trashed: bool,
     }
     let row: Option<Row> = sqlx::query_as(
-        "SELECT status, rendition, thumb_path, stream_header FROM videos
+        "SELECT status, rendition, thumb_path, stream_header, trashed_at IS NOT NULL AS trashed
+         FROM videos
          WHERE id = ? AND (status <> 'uploading' OR owner_id = ?)",
     )
     .bind(id.to_string())
@@ -72,6 +78,10 @@ pub async fn find_for(db: &SqlitePool, viewer: Viewer<'_>, id: VideoId) -> AppRe
     .fetch_optional(db)
     .await?;
     let row = row.ok_or_else(|| AppError::NotFound("No such video.".to_owned()))?;
+    // A trashed video plays and downloads nowhere (docs/decisions.md, "Delete, trash, restore").
+    if row.trashed {
+        return Err(AppError::NotFound(TRASHED.to_owned()));
+    }
     Ok(VisibleVideo {
         id,
         status: VideoStatus::parse(&row.status)

@@ -129,6 +129,19 @@ pub struct StorageReport {
     pub users: Vec<UserStorage>,
     /// Free space of the data directory's filesystem.
     pub disk_free_bytes: u64,
+    /// The trash, counted in the users' figures too until it is purged.
+    #[serde(default)]
+    pub trash: TrashStorage,
+}
+
+/// What the trash holds (docs/admin.md, "Storage").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrashStorage {
+    pub videos: u64,
+    /// Plaintext sizes, as quotas count them.
+    pub quota_bytes: u64,
+    /// What the trashed videos take on disk.
+    pub stored_bytes: u64,
 }
 
 /// What housekeeping can remove.

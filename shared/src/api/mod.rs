@@ -11,6 +11,7 @@ pub mod events;
 pub mod jobs;
 pub mod library;
 pub mod shares;
+pub mod trash;
 pub mod uploads;
 pub mod users;
 pub mod videos;

@@ -22,12 +22,23 @@ pub(super) fn Users() -> impl IntoView {
     };
     Effect::new(move |_| reload());
 
+    // The member being removed and how many videos they have (asked of the storage report).
+    let removing = RwSignal::new(None::<(String, u64)>);
     let remove = move |username: String| {
+        error.set(None);
         spawn_local(async move {
-            match api::remove_user(&username).await {
-                Ok(()) => reload(),
-                Err(err) => error.set(Some(err.message)),
-            }
+            let videos = match api::storage_report().await {
+                Ok(report) => report
+                    .users
+                    .iter()
+                    .find(|u| u.username == username)
+                    .map_or(0, |u| u.videos),
+                Err(err) => {
+                    error.try_set(Some(err.message));
+                    return;
+                }
+            };
+            removing.try_set(Some((username, videos)));
         })
     };
 
@@ -35,6 +46,14 @@ pub(super) fn Users() -> impl IntoView {
         <section class="card">
             <h2>"Members"</h2>
             <ErrorLine error/>
+            {move || removing.get().map(|(username, videos)| view! {
+                <RemoveMember username videos users on_done=move |removed| {
+                    removing.set(None);
+                    if removed {
+                        reload();
+                    }
+                }/>
+            })}
             <table class="table reflow">
                 <thead><tr><th>"Username"</th><th>"Role"</th><th>"Quota"</th><th></th></tr></thead>
                 <tbody>
@@ -46,7 +65,7 @@ pub(super) fn Users() -> impl IntoView {
                                     <td data-label="Username">{user.username.clone()}</td>
                                     <td data-label="Role">{user.role.to_string()}</td>
                                     <td data-label="Quota">{format_gib(user.quota_bytes)}</td>
-                                    <td class="row-actions-cell"><button class="button secondary small" on:click=move |_| remove(name.clone())>"Remove"</button></td>
+                                    <td class="row-actions-cell"><button class="button secondary small" data-testid="remove-member" on:click=move |_| remove(name.clone())>"Remove"</button></td>
                                 </tr>
                             }
                         }
@@ -56,6 +75,94 @@ pub(super) fn Users() -> impl IntoView {
             <AddMember on_added=reload/>
             <Invite/>
         </section>
+    }
+}
+
+/// Removing one member, asked first; with videos, the admin chooses who gets them or moves them
+/// to the trash (docs/admin.md, "Members").
+#[component]
+fn RemoveMember(
+    username: String,
+    videos: u64,
+    users: RwSignal<Vec<UserInfo>>,
+    on_done: impl Fn(bool) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let others: Vec<String> = users
+        .get_untracked()
+        .into_iter()
+        .map(|u| u.username)
+        .filter(|u| *u != username)
+        .collect();
+    // "trash", or the name of the member who gets the videos.
+    let choice = RwSignal::new(
+        others
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "trash".to_owned()),
+    );
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let name = StoredValue::new(username.clone());
+    // The question appears above the list: take the focus (and the eye) there.
+    let bar = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(bar) = bar.get() {
+            let _ = bar.focus();
+        }
+    });
+    let confirm = move |_| {
+        busy.set(true);
+        error.set(None);
+        let username = name.get_value();
+        let goes_to = match choice.get_untracked() {
+            c if c == "trash" => api::VideosGoTo::Trash,
+            member => api::VideosGoTo::Member(member),
+        };
+        spawn_local(async move {
+            match api::remove_member(&username, &goes_to).await {
+                Ok(()) => on_done(true),
+                Err(err) => {
+                    busy.try_set(false);
+                    error.try_set(Some(err.message));
+                }
+            }
+        });
+    };
+    let question = if videos == 0 {
+        format!("Remove {username}? They can no longer sign in.")
+    } else {
+        format!(
+            "Remove {username}? They can no longer sign in, and their comments are removed. Their {videos} video{}:",
+            if videos == 1 { "" } else { "s" }
+        )
+    };
+    let select = (videos > 0).then(|| {
+        let options = others
+            .into_iter()
+            .map(|other| {
+                let label = format!("Give them to {other}");
+                view! { <option value=other>{label}</option> }
+            })
+            .collect_view();
+        view! {
+            <label class="visually-hidden" for="remove-videos-to">"Where their videos go"</label>
+            <select id="remove-videos-to" data-testid="remove-videos-to"
+                on:change=move |ev| choice.set(event_target_value(&ev))>
+                {options}
+                <option value="trash">"Move them to the trash"</option>
+            </select>
+        }
+    });
+    view! {
+        <div class="confirm-bar remove-member" role="group" aria-label="Confirm removing the member"
+            tabindex="-1" node_ref=bar>
+            <span>{question}</span>
+            {select}
+            <button class="button danger small" data-testid="confirm-remove-member"
+                disabled=move || busy.get() on:click=confirm>"Remove"</button>
+            <button class="button secondary small" on:click=move |_| on_done(false)>"Keep"</button>
+            <ErrorLine error/>
+        </div>
     }
 }
 

@@ -2,7 +2,7 @@
 //! category of leftovers frees, with a Clean button (asked first).
 
 use cloister_shared::api::admin::{
-    CleanupCategory, CleanupKind, HousekeepingReport, StorageReport,
+    CleanupCategory, CleanupKind, HousekeepingReport, StorageReport, TrashStorage,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,6 +18,8 @@ pub fn StoragePanel() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
     let asking = RwSignal::new(None::<CleanupKind>);
+    // Kept here: the trash summary is drawn again with each new report.
+    let emptied = RwSignal::new(None::<Result<String, String>>);
     let reload = move || async move {
         match (api::storage_report().await, api::housekeeping().await) {
             (Ok(u), Ok(h)) => {
@@ -52,6 +54,7 @@ pub fn StoragePanel() -> impl IntoView {
             <h2>"Storage"</h2>
             <ErrorLine error/>
             {move || usage.get().map(|u| view! { <Usage report=u/> })}
+            {move || usage.get().map(|u| view! { <TrashSummary trash=u.trash reload emptied/> })}
             <h3>"Housekeeping"</h3>
             {move || notice.get().map(|n| view! { <p class="success" role="status">{n}</p> })}
             {move || asking.get().map(|kind| view! {
@@ -130,5 +133,73 @@ fn Category(
                     on:click=move |_| ask(kind)>"Clean"</button>
             </td>
         </tr>
+    }
+}
+
+/// The trash, apart from the rest (its videos still count in each member's figures above until
+/// purged), with "Empty trash" asked first.
+#[component]
+fn TrashSummary<F, Fut>(
+    trash: TrashStorage,
+    reload: F,
+    emptied: RwSignal<Option<Result<String, String>>>,
+) -> impl IntoView
+where
+    F: Fn() -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    let asking = RwSignal::new(false);
+    let empty = move |_| {
+        asking.set(false);
+        emptied.set(None);
+        spawn_local(async move {
+            let outcome = api::empty_trash()
+                .await
+                .map(|purged| {
+                    format!(
+                        "Emptied the trash: {} video{} deleted for good.",
+                        purged.purged,
+                        if purged.purged == 1 { "" } else { "s" }
+                    )
+                })
+                .map_err(|err| err.message);
+            emptied.try_set(Some(outcome));
+            reload().await;
+        });
+    };
+    let summary = if trash.videos == 0 {
+        "The trash is empty.".to_owned()
+    } else {
+        format!(
+            "{} video{} in the trash: {} of quota, {} on disk. They count in the figures above until they are deleted for good.",
+            trash.videos,
+            if trash.videos == 1 { "" } else { "s" },
+            bytes(trash.quota_bytes),
+            bytes(trash.stored_bytes)
+        )
+    };
+    view! {
+        <div class="trash-summary" data-testid="storage-trash"
+            data-videos=trash.videos.to_string() data-bytes=trash.stored_bytes.to_string()>
+            <h3>"Trash"</h3>
+            {move || emptied.get().map(|outcome| match outcome {
+                Ok(n) => view! { <p class="success" role="status">{n}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            })}
+            <p>{summary}" "<a href="/trash">"Open the trash"</a></p>
+            <Show
+                when=move || asking.get()
+                fallback=move || view! {
+                    <button class="button secondary" data-testid="empty-trash"
+                        disabled=trash.videos == 0 on:click=move |_| asking.set(true)>"Empty trash"</button>
+                }
+            >
+                <div class="confirm-bar" role="group" aria-label="Confirm emptying the trash">
+                    <span>"Delete every video in the trash for good? This cannot be undone."</span>
+                    <button class="button danger" data-testid="confirm-empty-trash" on:click=empty>"Empty trash"</button>
+                    <button class="button secondary" on:click=move |_| asking.set(false)>"Keep"</button>
+                </div>
+            </Show>
+        </div>
     }
 }

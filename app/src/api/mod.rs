@@ -5,6 +5,7 @@ mod admin;
 mod client;
 mod comments;
 mod downloads;
+mod edit;
 
 use cloister_shared::api::{
     AcceptInviteRequest, ChangePassphraseRequest, ChunkStored, CompleteUploadRequest,
@@ -22,6 +23,7 @@ pub use comments::{comments, delete_comment, post_comment};
 #[cfg(feature = "hydrate")]
 pub use downloads::original_range;
 pub use downloads::{cancel_download, download, downloads, load_status, start_download};
+pub use edit::{duplicates_of, edit_video};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Health {

@@ -6,6 +6,7 @@ use crate::live::LiveJobs;
 use crate::notify::{Notice, Notices, ToastAction, Tone};
 use crate::pages::processing_banner::ProcessingBanner;
 use crate::session::{Auth, Library, Session};
+use crate::upload::check::{Check, EMPTY_FILE};
 use crate::upload::progress::{human_bytes, Snapshot};
 use crate::upload::unfinished::{self, Unfinished};
 use crate::upload::{default_title, UploadState, NETWORK_FAILURE, STORAGE_LOW};
@@ -31,6 +32,8 @@ struct Item {
     title: RwSignal<String>,
     description: RwSignal<String>,
     state: RwSignal<UploadState>,
+    /// What the checks before sending found (empty, not a video, a duplicate).
+    check: RwSignal<Check>,
     /// Said once during the upload, e.g. that an unfinished upload was started over.
     notice: RwSignal<Option<String>>,
     cancel: RwSignal<bool>,
@@ -40,9 +43,15 @@ impl Item {
     #[cfg(feature = "hydrate")]
     fn new(key: u32, file: web_sys::File, shared: Option<String>) -> Self {
         let name = file.name();
+        let size = file.size() as u64;
         Item {
             key,
-            size: file.size() as u64,
+            size,
+            check: RwSignal::new(if size == 0 {
+                Check::Empty
+            } else {
+                Check::Checking
+            }),
             modified: file.last_modified().max(0.0) as u64,
             shared: StoredValue::new(shared),
             title: RwSignal::new(default_title(&name)),
@@ -97,6 +106,21 @@ pub fn UploadPage() -> impl IntoView {
             None => Item::new(key, file, shared),
         };
         items.update(|list| list.push(item));
+        // Checked at once, before anything is sent (docs/uploads.md, "Before sending").
+        if item.check.get_untracked() == Check::Checking {
+            let (Some(key), Auth::SignedIn(me)) =
+                (session.key.get_untracked(), session.auth.get_untracked())
+            else {
+                item.check.set(Check::Clear);
+                return;
+            };
+            if let Some(file) = item.file.with_value(Clone::clone) {
+                leptos::task::spawn_local(async move {
+                    let found = crate::upload::check::check_file(&file, &key, &me.username).await;
+                    item.check.try_set(found);
+                });
+            }
+        }
     };
     #[cfg(feature = "hydrate")]
     let add_files = move |files: Option<web_sys::FileList>| {
@@ -169,9 +193,10 @@ pub fn UploadPage() -> impl IntoView {
             // One file at a time: each already keeps several chunks in flight.
             loop {
                 let next = items.with_untracked(|list| {
-                    list.iter()
-                        .copied()
-                        .find(|item| matches!(item.state.get_untracked(), UploadState::Ready))
+                    list.iter().copied().find(|item| {
+                        matches!(item.state.get_untracked(), UploadState::Ready)
+                            && item.check.with_untracked(Check::may_send)
+                    })
                 });
                 let Some(item) = next else { break };
                 run_item(item, &key, &user, live, unfinished_cards).await;
@@ -336,7 +361,8 @@ pub fn UploadPage() -> impl IntoView {
                         <UploadRow item remove=remove_item/>
                     </For>
                 </ul>
-                <button class="button" on:click=move |_| start() disabled=move || running.get() data-testid="start-upload">
+                <button class="button" on:click=move |_| start() data-testid="start-upload"
+                    disabled=move || running.get() || items.with(|list| list.iter().any(|i| i.check.get() == Check::Checking))>
                     {move || if running.get() { "Uploading…" } else { "Upload" }}
                 </button>
             </Show>
@@ -612,8 +638,54 @@ fn ResumeCardView(
     }
 }
 
+/// What the checks before sending found, and the member's answer: "Upload anyway", or leave the
+/// file out ("Skip" for a duplicate, "Remove" otherwise).
+#[component]
+fn CheckNotice(item: Item, remove: Callback<u32>) -> impl IntoView {
+    move || match item.check.get() {
+        Check::Warn {
+            not_video,
+            duplicate,
+        } => {
+            let leave_out = if duplicate.is_some() {
+                "Skip"
+            } else {
+                "Remove"
+            };
+            view! {
+                <div class="upload-warning" role="alert">
+                    {not_video.map(|text| view! { <p data-testid="not-video-warning">{text}</p> })}
+                    {duplicate.map(|text| view! { <p data-testid="duplicate-warning">{text}</p> })}
+                    <div class="upload-warning-buttons">
+                        <button class="button secondary small" data-testid="skip-file"
+                            on:click=move |_| remove.run(item.key)>{leave_out}</button>
+                        <button class="button small" data-testid="upload-anyway"
+                            on:click=move |_| item.check.set(Check::Clear)>"Upload anyway"</button>
+                    </div>
+                </div>
+            }
+            .into_any()
+        }
+        _ => ().into_any(),
+    }
+}
+
 #[component]
 fn UploadRow(item: Item, remove: Callback<u32>) -> impl IntoView {
+    if item.check.get_untracked() == Check::Empty {
+        return view! {
+            <li class="upload-item" data-testid="upload-item">
+                <div class="upload-head">
+                    <strong>{item.name.get_value()}</strong>
+                    <span class="muted">{human_bytes(item.size)}</span>
+                </div>
+                <p class="status-line error" role="alert" data-testid="upload-refused">{EMPTY_FILE}</p>
+                <button class="button secondary small" data-testid="remove-file"
+                    on:click=move |_| remove.run(item.key)>"Remove"</button>
+            </li>
+        }
+        .into_any();
+    }
     let started = move || !matches!(item.state.get(), UploadState::Ready);
     let snapshot = move || match item.state.get() {
         UploadState::Sending(s) => Some(s),
@@ -640,8 +712,15 @@ fn UploadRow(item: Item, remove: Callback<u32>) -> impl IntoView {
                 <div style=move || format!("width: {:.1}%", percent_of(&item))></div>
             </div>
             <p class="status-line" data-testid="upload-status" aria-live="polite">
-                {move || status_text(&item.state.get(), snapshot())}
+                {move || match (item.state.get(), item.check.get()) {
+                    (UploadState::Ready, Check::Checking) => "Checking the file…".to_owned(),
+                    (UploadState::Ready, Check::Warn { .. }) => {
+                        "Waiting for your answer below: this file is not sent until you choose.".to_owned()
+                    }
+                    (state, _) => status_text(&state, snapshot()),
+                }}
             </p>
+            <CheckNotice item remove/>
             {move || item.notice.get().map(|text| view! {
                 <p class="status-line" data-testid="upload-notice" role="status">{text}</p>
             })}
@@ -654,11 +733,15 @@ fn UploadRow(item: Item, remove: Callback<u32>) -> impl IntoView {
             <Show when=move || item.active()>
                 <button class="button secondary small" on:click=move |_| item.cancel.set(true)>"Cancel"</button>
             </Show>
-            <Show when=move || matches!(item.state.get(), UploadState::Ready)>
-                <button class="button secondary small" on:click=move |_| remove.run(item.key)>"Remove"</button>
+            <Show when=move || {
+                matches!(item.state.get(), UploadState::Ready) && !matches!(item.check.get(), Check::Warn { .. })
+            }>
+                <button class="button secondary small" data-testid="remove-file"
+                    on:click=move |_| remove.run(item.key)>"Remove"</button>
             </Show>
         </li>
     }
+    .into_any()
 }
 
 fn percent_of(item: &Item) -> f64 {

@@ -98,13 +98,18 @@ pub fn UploadPage() -> impl IntoView {
     });
 
     #[cfg(feature = "hydrate")]
-    let add_file = move |file: web_sys::File, shared: Option<String>| {
+    // `resuming`: the file carries on an upload this member already started, so it was checked
+    // and decided on then; anything else is checked now.
+    let add_file = move |file: web_sys::File, shared: Option<String>, resuming: bool| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
         let item = match page_owner.get_value() {
             Some(owner) => owner.with(|| Item::new(key, file, shared)),
             None => Item::new(key, file, shared),
         };
+        if resuming {
+            item.check.set(Check::Clear);
+        }
         items.update(|list| list.push(item));
         // Checked at once, before anything is sent (docs/uploads.md, "Before sending").
         if item.check.get_untracked() == Check::Checking {
@@ -127,7 +132,7 @@ pub fn UploadPage() -> impl IntoView {
         let Some(files) = files else { return };
         for i in 0..files.length() {
             if let Some(file) = files.get(i) {
-                add_file(file, None);
+                add_file(file, None, false);
             }
         }
     };
@@ -192,13 +197,21 @@ pub fn UploadPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             // One file at a time: each already keeps several chunks in flight.
             loop {
+                // A file still being checked (chosen a moment ago, or to resume) is waited for;
+                // one refused or waiting for the member's answer is left as it is.
                 let next = items.with_untracked(|list| {
                     list.iter().copied().find(|item| {
                         matches!(item.state.get_untracked(), UploadState::Ready)
-                            && item.check.with_untracked(Check::may_send)
+                            && item
+                                .check
+                                .with_untracked(|c| c.may_send() || *c == Check::Checking)
                     })
                 });
                 let Some(item) = next else { break };
+                if item.check.get_untracked() == Check::Checking {
+                    crate::browser::sleep_ms(100).await;
+                    continue;
+                }
                 run_item(item, &key, &user, live, unfinished_cards).await;
                 notify_failure(notices, &item.state.get_untracked(), retry_action);
             }
@@ -242,7 +255,7 @@ pub fn UploadPage() -> impl IntoView {
                 .collect();
             unfinished_cards.set(cards);
             for waiting in shared {
-                add_file(waiting.file, Some(waiting.key));
+                add_file(waiting.file, Some(waiting.key), false);
             }
         });
         #[cfg(not(feature = "hydrate"))]
@@ -259,7 +272,7 @@ pub fn UploadPage() -> impl IntoView {
         unfinished_cards.update(|cards| cards.retain(|c| c.key != card_key));
         #[cfg(feature = "hydrate")]
         {
-            add_file(file, card.record.shared.clone());
+            add_file(file, card.record.shared.clone(), true);
             start();
         }
         #[cfg(not(feature = "hydrate"))]

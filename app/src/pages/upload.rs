@@ -710,6 +710,7 @@ fn UploadRow(item: Item, remove: Callback<u32>) -> impl IntoView {
                 <strong>{item.name.get_value()}</strong>
                 <span class="muted">{human_bytes(item.size)}</span>
             </div>
+            <CheckNotice item remove/>
             <label>
                 "Title"
                 <input prop:value=move || item.title.get() on:input=move |ev| item.title.set(event_target_value(&ev))
@@ -728,12 +729,11 @@ fn UploadRow(item: Item, remove: Callback<u32>) -> impl IntoView {
                 {move || match (item.state.get(), item.check.get()) {
                     (UploadState::Ready, Check::Checking) => "Checking the file…".to_owned(),
                     (UploadState::Ready, Check::Warn { .. }) => {
-                        "Waiting for your answer below: this file is not sent until you choose.".to_owned()
+                        "Waiting for your answer above: this file is not sent until you choose.".to_owned()
                     }
                     (state, _) => status_text(&state, snapshot()),
                 }}
             </p>
-            <CheckNotice item remove/>
             {move || item.notice.get().map(|text| view! {
                 <p class="status-line" data-testid="upload-notice" role="status">{text}</p>
             })}

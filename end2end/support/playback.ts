@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, Page } from '@playwright/test';
+import { keepBothIfAsked } from './uploads';
 
 const fixtures = path.resolve(__dirname, '../.cache/fixtures');
 
@@ -31,6 +32,7 @@ export async function uploadUntilReady(page: Page, file: string, title: string):
   await page.getByRole('link', { name: 'Upload' }).click();
   await page.getByTestId('file-input').setInputFiles(file);
   await page.getByTestId('upload-item').getByLabel('Title').fill(title);
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   await expect(page.getByTestId('processing-queued')).toBeVisible({ timeout: 60_000 });
   // Client-side, so the tab keeps the library key.

@@ -8,6 +8,7 @@ import { clearGate, setGate } from '../support/gate';
 import { uploadWithCli, waitForIdleQueue } from '../support/library';
 import { makeVideo, sha256 } from '../support/media';
 import { signInAndUnlock } from '../support/session';
+import { keepBothIfAsked } from '../support/uploads';
 
 // An admin, so the spec can set up the library on a fresh server by itself.
 const member = { name: 'e2e-downloader', password: 'downloader password' };
@@ -225,6 +226,7 @@ test('the uploader is told when their video is ready, with a link that opens it;
   const item = page.getByTestId('upload-item');
   await item.getByLabel('Title').fill(title);
   await item.getByLabel('Description').fill('Told by a toast.');
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
 
   await expect(page.getByTestId('processing-queued')).toHaveAttribute('data-status', 'waiting', { timeout: 30_000 });
@@ -248,6 +250,7 @@ test('an upload that loses the network is told in a toast, and its Retry resumes
   await page.getByTestId('upload-item').getByLabel('Title').fill(`Retry clip ${Date.now()}`);
   // Every chunk fails as if the network were down, through all the page's retries (about 30 s).
   await page.route('**/api/uploads/*/chunks/*', (route) => route.abort('internetdisconnected'));
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   const failed = page.locator('[data-testid="toast"][data-kind="upload-failed"]');
   await expect(failed).toHaveText(/Upload failed — network error\. Please retry\./, { timeout: 60_000 });

@@ -4,6 +4,7 @@ import { clearGate, setGate } from '../support/gate';
 import { makeVideo } from '../support/media';
 import { tinyClips, uploadWithCli } from '../support/library';
 import { signInAndUnlock } from '../support/session';
+import { keepBothIfAsked } from '../support/uploads';
 
 // One place for each piece of news (docs/architecture.md, "Messages members see"), with a real
 // server, real videos and the gate forced busy through its readings file (support/gate.ts).
@@ -110,6 +111,7 @@ test.describe('on a desktop (1280×800)', () => {
     await page.getByTestId('upload-item').getByLabel('Title').fill(`Calm retry ${Date.now()}`);
     // Every chunk fails as if the network were down, through all the page's retries.
     await page.route('**/api/uploads/*/chunks/*', (route) => route.abort('internetdisconnected'));
+    await keepBothIfAsked(page);
     await page.getByTestId('start-upload').click();
     const failed = page.locator('[data-testid="toast"][data-kind="upload-failed"]');
     await expect(failed).toBeVisible({ timeout: 60_000 });

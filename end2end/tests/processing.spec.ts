@@ -4,6 +4,7 @@ import { clearGate, setGate } from '../support/gate';
 import { makeVideo, makeWebm } from '../support/media';
 import { signInAndUnlock } from '../support/session';
 import { recordTiles, sameDocument, statusSequence, tileLog } from '../support/tiles';
+import { keepBothIfAsked } from '../support/uploads';
 
 // The uploader is an admin so that the spec can set up the library on a fresh server by itself.
 const uploader = { name: 'e2e-processor', password: 'processor password' };
@@ -21,6 +22,7 @@ async function upload(page: Page, file: string, title: string) {
   await page.getByRole('link', { name: 'Upload' }).click();
   await page.getByTestId('file-input').setInputFiles(file);
   await page.getByTestId('upload-item').getByLabel('Title').fill(title);
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   await expect(page.getByTestId('processing-queued')).toBeVisible({ timeout: 60_000 });
 }

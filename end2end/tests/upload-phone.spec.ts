@@ -5,7 +5,7 @@ import { ensureUser } from '../support/cli';
 import { makeVideo } from '../support/media';
 import { tinyClips } from '../support/library';
 import { PASSPHRASE, signInAndUnlock } from '../support/session';
-import { chunksSent } from '../support/uploads';
+import { chunksSent, keepBothIfAsked } from '../support/uploads';
 
 // Uploading from a phone: the share target, the wake lock and the leave-page guard while uploads
 // run, and resuming an unfinished upload when coming back (docs/uploads.md, "From a phone").
@@ -90,6 +90,7 @@ test('a video shared from the share sheet lands in the upload list and uploads t
   await expect(item).toHaveCount(1);
   await expect(item).toContainText('shared from phone 01.mp4');
   await expect(item.getByLabel('Title')).toHaveValue('shared from phone 01');
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   await expect(item.getByTestId('processing-queued')).toBeVisible({ timeout: 60_000 });
   // Uploaded, so the browser no longer keeps its copy.
@@ -175,6 +176,7 @@ test('while an upload runs the screen stays awake and leaving asks first; idle, 
     // A held chunk the page already gave up on (it retries) cannot be continued; that is fine.
     await route.continue().catch(() => {});
   });
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   await expect.poll(async () => (await wake()).requests).toBe(1);
   expect((await wake()).released).toBe(0);
@@ -220,6 +222,7 @@ test('coming back shows the unfinished upload; the re-chosen file is checked, th
   await openUpload(page);
   await interruptAt2(page, chunks, async () => {
     await page.getByTestId('file-input').setInputFiles(video);
+    await keepBothIfAsked(page);
     await page.getByTestId('start-upload').click();
   });
   await unlockHere(page);
@@ -275,6 +278,7 @@ test('a shared video left unfinished resumes with one button, without choosing i
   await unlockHere(page);
   await interruptAt2(page, chunks, async () => {
     await expect(page.getByTestId('upload-item')).toContainText('phone-shared-resume.mp4');
+    await keepBothIfAsked(page);
     await page.getByTestId('start-upload').click();
   });
   await unlockHere(page);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { cloister, ensureUser } from '../support/cli';
 import { makeVideo, sha256 } from '../support/media';
 import { PASSPHRASE, signInAndUnlock } from '../support/session';
-import { chunksSent } from '../support/uploads';
+import { chunksSent, keepBothIfAsked } from '../support/uploads';
 
 const user = { name: 'e2e-uploader', password: 'uploader password' };
 test.beforeAll(() => ensureUser(user.name, user.password, true));
@@ -55,6 +55,7 @@ test('a real video uploads through the page, encrypted, with moving progress, an
     }
   });
 
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   await expect(item.getByTestId('processing-queued')).toBeVisible({ timeout: 120_000 });
   await expect(item.getByTestId('processing-status')).toHaveText(
@@ -89,6 +90,7 @@ async function leaveUnfinished(page: Page, video: string): Promise<{ oldId: stri
   await page.route('**/api/uploads/*/chunks/2', (route) => route.abort('connectionreset'));
   const firstRun = chunksSent(page);
   await page.getByTestId('file-input').setInputFiles(video);
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   await expect.poll(() => firstRun.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(chunks);
   let oldId = '';
@@ -119,6 +121,7 @@ test('a reload in the middle of an upload resumes from the chunks the server hol
   const { oldId } = await leaveUnfinished(page, video);
   const secondRun = chunksSent(page);
   await page.getByTestId('file-input').setInputFiles(video);
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   await expect(page.getByTestId('processing-queued')).toBeVisible({ timeout: 120_000 });
   // Only the missing chunk went out again, into the same upload.
@@ -151,6 +154,7 @@ test('a resume record whose MAC fails is not resumed: the page says so and sends
   );
   const secondRun = chunksSent(page);
   await page.getByTestId('file-input').setInputFiles(video);
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   const item = page.getByTestId('upload-item');
   await expect(item.getByTestId('upload-notice')).toHaveText(
@@ -181,6 +185,7 @@ test('when the network stays down the page says so in plain words, and Cancel re
   await page.getByTestId('file-input').setInputFiles(video);
   const item = page.getByTestId('upload-item');
   await item.getByLabel('Title').fill('Never arrives');
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   await expect(item.getByTestId('upload-status')).toHaveText(
     'Upload failed — network error. Please retry. Press Upload to resume.',
@@ -189,6 +194,7 @@ test('when the network stays down the page says so in plain words, and Cancel re
 
   // Upload again retries it (resuming the same upload); Cancel while chunks are failing leaves
   // nothing on the server.
+  await keepBothIfAsked(page);
   await page.getByTestId('start-upload').click();
   await expect(item.getByRole('button', { name: 'Cancel' })).toBeVisible();
   await item.getByRole('button', { name: 'Cancel' }).click();

@@ -189,6 +189,7 @@ async fn upload(client: &ApiClient, n: u32, size: u64) -> anyhow::Result<Video> 
             file_name_sealed: None,
             fingerprint: hex::encode([n as u8; 32]),
             resume_mac: None,
+            content_fingerprint: None,
         })
         .await?;
     for index in 0..count {

@@ -853,6 +853,7 @@ async fn upload_sealed(
         file_name_sealed: None,
         fingerprint: hex::encode([0u8; 32]),
         resume_mac: None,
+        content_fingerprint: None,
     };
     create(state, user, &request)
         .await

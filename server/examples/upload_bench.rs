@@ -145,6 +145,7 @@ async fn upload(
             file_name_sealed: None,
             fingerprint: hex::encode([n as u8; 32]),
             resume_mac: None,
+            content_fingerprint: None,
         })
         .await?;
     let seal_one = |index: u64| -> anyhow::Result<Bytes> {

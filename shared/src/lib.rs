@@ -8,8 +8,11 @@ pub mod api;
 pub mod crypto;
 pub mod ids;
 pub mod manifest;
+pub mod sniff;
 
-pub use crypto::fingerprint::{sample_ranges, upload_fingerprint, ContentSample};
+pub use crypto::fingerprint::{
+    content_fingerprint, sample_ranges, upload_fingerprint, ContentSample,
+};
 pub use crypto::keys::{
     unwrap_dek, unwrap_library_key, wrap_dek, wrap_library_key, Dek, KdfParams, LibraryKey,
     PassphraseKey, WrappedKey,

@@ -104,6 +104,11 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Resu
     browser::send(browser::mutating(gloo_net::http::Request::put(url)).json(body)).await
 }
 
+#[cfg(feature = "hydrate")]
+pub async fn patch<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<T, ApiError> {
+    browser::send(browser::mutating(gloo_net::http::Request::patch(url)).json(body)).await
+}
+
 /// PUT of raw bytes (a sealed chunk).
 #[cfg(feature = "hydrate")]
 pub async fn put_bytes<T: DeserializeOwned>(url: &str, body: &[u8]) -> Result<T, ApiError> {
@@ -142,6 +147,14 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(_url: &str, _body: &B) -> R
 
 #[cfg(not(feature = "hydrate"))]
 pub async fn put<B: Serialize, T: DeserializeOwned>(_url: &str, _body: &B) -> Result<T, ApiError> {
+    Err(ApiError::local(UNREACHABLE))
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub async fn patch<B: Serialize, T: DeserializeOwned>(
+    _url: &str,
+    _body: &B,
+) -> Result<T, ApiError> {
     Err(ApiError::local(UNREACHABLE))
 }
 

@@ -5,6 +5,7 @@ mod admin;
 mod client;
 mod comments;
 mod downloads;
+mod edit;
 mod shares;
 mod trash;
 
@@ -24,6 +25,7 @@ pub use comments::{comments, delete_comment, post_comment};
 #[cfg(feature = "hydrate")]
 pub use downloads::sealed_range;
 pub use downloads::{cancel_download, download, downloads, load_status, start_download};
+pub use edit::{duplicates_of, edit_video};
 pub use shares::*;
 pub use trash::*;
 

@@ -129,7 +129,7 @@ pub fn Gallery() -> impl IntoView {
             <For
                 each=move || listing.with(|l| l.videos.clone())
                 // A new listing status (uploaded → ready) makes a new tile: the listing is its base.
-                key=|video| (video.video_id, video.status)
+                key=|video| (video.video_id, video.status, video.title_sealed.clone())
                 children=move |video| {
                     let can_cancel = is_admin || me.with_value(|me| *me == video.owner);
                     view! { <VideoTile video can_cancel is_admin/> }

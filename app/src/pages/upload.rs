@@ -6,6 +6,7 @@ use crate::live::LiveJobs;
 use crate::notify::{Notice, Notices, ToastAction, Tone};
 use crate::pages::processing_banner::ProcessingBanner;
 use crate::session::{Auth, Library, Session};
+use crate::upload::check::{Check, EMPTY_FILE};
 use crate::upload::progress::{human_bytes, Snapshot};
 use crate::upload::unfinished::{self, Unfinished};
 use crate::upload::{default_title, UploadState, NETWORK_FAILURE, STORAGE_LOW};
@@ -31,6 +32,8 @@ struct Item {
     title: RwSignal<String>,
     description: RwSignal<String>,
     state: RwSignal<UploadState>,
+    /// What the checks before sending found (empty, not a video, a duplicate).
+    check: RwSignal<Check>,
     /// Said once during the upload, e.g. that an unfinished upload was started over.
     notice: RwSignal<Option<String>>,
     cancel: RwSignal<bool>,
@@ -40,9 +43,15 @@ impl Item {
     #[cfg(feature = "hydrate")]
     fn new(key: u32, file: web_sys::File, shared: Option<String>) -> Self {
         let name = file.name();
+        let size = file.size() as u64;
         Item {
             key,
-            size: file.size() as u64,
+            size,
+            check: RwSignal::new(if size == 0 {
+                Check::Empty
+            } else {
+                Check::Checking
+            }),
             modified: file.last_modified().max(0.0) as u64,
             shared: StoredValue::new(shared),
             title: RwSignal::new(default_title(&name)),
@@ -89,21 +98,41 @@ pub fn UploadPage() -> impl IntoView {
     });
 
     #[cfg(feature = "hydrate")]
-    let add_file = move |file: web_sys::File, shared: Option<String>| {
+    // `resuming`: the file carries on an upload this member already started, so it was checked
+    // and decided on then; anything else is checked now.
+    let add_file = move |file: web_sys::File, shared: Option<String>, resuming: bool| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
         let item = match page_owner.get_value() {
             Some(owner) => owner.with(|| Item::new(key, file, shared)),
             None => Item::new(key, file, shared),
         };
+        if resuming {
+            item.check.set(Check::Clear);
+        }
         items.update(|list| list.push(item));
+        // Checked at once, before anything is sent (docs/uploads.md, "Before sending").
+        if item.check.get_untracked() == Check::Checking {
+            let (Some(key), Auth::SignedIn(me)) =
+                (session.key.get_untracked(), session.auth.get_untracked())
+            else {
+                item.check.set(Check::Clear);
+                return;
+            };
+            if let Some(file) = item.file.with_value(Clone::clone) {
+                leptos::task::spawn_local(async move {
+                    let found = crate::upload::check::check_file(&file, &key, &me.username).await;
+                    item.check.try_set(found);
+                });
+            }
+        }
     };
     #[cfg(feature = "hydrate")]
     let add_files = move |files: Option<web_sys::FileList>| {
         let Some(files) = files else { return };
         for i in 0..files.length() {
             if let Some(file) = files.get(i) {
-                add_file(file, None);
+                add_file(file, None, false);
             }
         }
     };
@@ -168,12 +197,21 @@ pub fn UploadPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             // One file at a time: each already keeps several chunks in flight.
             loop {
+                // A file still being checked (chosen a moment ago, or to resume) is waited for;
+                // one refused or waiting for the member's answer is left as it is.
                 let next = items.with_untracked(|list| {
-                    list.iter()
-                        .copied()
-                        .find(|item| matches!(item.state.get_untracked(), UploadState::Ready))
+                    list.iter().copied().find(|item| {
+                        matches!(item.state.get_untracked(), UploadState::Ready)
+                            && item
+                                .check
+                                .with_untracked(|c| c.may_send() || *c == Check::Checking)
+                    })
                 });
                 let Some(item) = next else { break };
+                if item.check.get_untracked() == Check::Checking {
+                    crate::browser::sleep_ms(100).await;
+                    continue;
+                }
                 run_item(item, &key, &user, live, unfinished_cards).await;
                 notify_failure(notices, &item.state.get_untracked(), retry_action);
             }
@@ -217,7 +255,7 @@ pub fn UploadPage() -> impl IntoView {
                 .collect();
             unfinished_cards.set(cards);
             for waiting in shared {
-                add_file(waiting.file, Some(waiting.key));
+                add_file(waiting.file, Some(waiting.key), false);
             }
         });
         #[cfg(not(feature = "hydrate"))]
@@ -234,7 +272,7 @@ pub fn UploadPage() -> impl IntoView {
         unfinished_cards.update(|cards| cards.retain(|c| c.key != card_key));
         #[cfg(feature = "hydrate")]
         {
-            add_file(file, card.record.shared.clone());
+            add_file(file, card.record.shared.clone(), true);
             start();
         }
         #[cfg(not(feature = "hydrate"))]
@@ -336,7 +374,8 @@ pub fn UploadPage() -> impl IntoView {
                         <UploadRow item remove=remove_item/>
                     </For>
                 </ul>
-                <button class="button" on:click=move |_| start() disabled=move || running.get() data-testid="start-upload">
+                <button class="button" on:click=move |_| start() data-testid="start-upload"
+                    disabled=move || running.get() || items.with(|list| list.iter().any(|i| i.check.get() == Check::Checking))>
                     {move || if running.get() { "Uploading…" } else { "Upload" }}
                 </button>
             </Show>
@@ -612,8 +651,54 @@ fn ResumeCardView(
     }
 }
 
+/// What the checks before sending found, and the member's answer: "Upload anyway", or leave the
+/// file out ("Skip" for a duplicate, "Remove" otherwise).
+#[component]
+fn CheckNotice(item: Item, remove: Callback<u32>) -> impl IntoView {
+    move || match item.check.get() {
+        Check::Warn {
+            not_video,
+            duplicate,
+        } => {
+            let leave_out = if duplicate.is_some() {
+                "Skip"
+            } else {
+                "Remove"
+            };
+            view! {
+                <div class="upload-warning" role="alert">
+                    {not_video.map(|text| view! { <p data-testid="not-video-warning">{text}</p> })}
+                    {duplicate.map(|text| view! { <p data-testid="duplicate-warning">{text}</p> })}
+                    <div class="upload-warning-buttons">
+                        <button class="button secondary small" data-testid="skip-file"
+                            on:click=move |_| remove.run(item.key)>{leave_out}</button>
+                        <button class="button small" data-testid="upload-anyway"
+                            on:click=move |_| item.check.set(Check::Clear)>"Upload anyway"</button>
+                    </div>
+                </div>
+            }
+            .into_any()
+        }
+        _ => ().into_any(),
+    }
+}
+
 #[component]
 fn UploadRow(item: Item, remove: Callback<u32>) -> impl IntoView {
+    if item.check.get_untracked() == Check::Empty {
+        return view! {
+            <li class="upload-item" data-testid="upload-item">
+                <div class="upload-head">
+                    <strong>{item.name.get_value()}</strong>
+                    <span class="muted">{human_bytes(item.size)}</span>
+                </div>
+                <p class="status-line error" role="alert" data-testid="upload-refused">{EMPTY_FILE}</p>
+                <button class="button secondary small" data-testid="remove-file"
+                    on:click=move |_| remove.run(item.key)>"Remove"</button>
+            </li>
+        }
+        .into_any();
+    }
     let started = move || !matches!(item.state.get(), UploadState::Ready);
     let snapshot = move || match item.state.get() {
         UploadState::Sending(s) => Some(s),
@@ -625,6 +710,7 @@ fn UploadRow(item: Item, remove: Callback<u32>) -> impl IntoView {
                 <strong>{item.name.get_value()}</strong>
                 <span class="muted">{human_bytes(item.size)}</span>
             </div>
+            <CheckNotice item remove/>
             <label>
                 "Title"
                 <input prop:value=move || item.title.get() on:input=move |ev| item.title.set(event_target_value(&ev))
@@ -640,7 +726,13 @@ fn UploadRow(item: Item, remove: Callback<u32>) -> impl IntoView {
                 <div style=move || format!("width: {:.1}%", percent_of(&item))></div>
             </div>
             <p class="status-line" data-testid="upload-status" aria-live="polite">
-                {move || status_text(&item.state.get(), snapshot())}
+                {move || match (item.state.get(), item.check.get()) {
+                    (UploadState::Ready, Check::Checking) => "Checking the file…".to_owned(),
+                    (UploadState::Ready, Check::Warn { .. }) => {
+                        "Waiting for your answer above: this file is not sent until you choose.".to_owned()
+                    }
+                    (state, _) => status_text(&state, snapshot()),
+                }}
             </p>
             {move || item.notice.get().map(|text| view! {
                 <p class="status-line" data-testid="upload-notice" role="status">{text}</p>
@@ -654,11 +746,15 @@ fn UploadRow(item: Item, remove: Callback<u32>) -> impl IntoView {
             <Show when=move || item.active()>
                 <button class="button secondary small" on:click=move |_| item.cancel.set(true)>"Cancel"</button>
             </Show>
-            <Show when=move || matches!(item.state.get(), UploadState::Ready)>
-                <button class="button secondary small" on:click=move |_| remove.run(item.key)>"Remove"</button>
+            <Show when=move || {
+                matches!(item.state.get(), UploadState::Ready) && !matches!(item.check.get(), Check::Warn { .. })
+            }>
+                <button class="button secondary small" data-testid="remove-file"
+                    on:click=move |_| remove.run(item.key)>"Remove"</button>
             </Show>
         </li>
     }
+    .into_any()
 }
 
 fn percent_of(item: &Item) -> f64 {

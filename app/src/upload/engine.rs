@@ -11,7 +11,9 @@ use cloister_shared::crypto::upload::{
     check_resume, new_upload, LocalFile, NotResumable, Resumable, UploadTexts,
 };
 use cloister_shared::crypto::webcrypto::WebSealer;
-use cloister_shared::{sample_ranges, upload_fingerprint, ContentSample, VideoId};
+use cloister_shared::{
+    content_fingerprint, sample_ranges, upload_fingerprint, ContentSample, VideoId,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -141,6 +143,13 @@ async fn send(
 ) -> Result<UploadState, Stop> {
     report(UploadState::Preparing);
     let size = upload.file.size() as u64;
+    if size == 0 {
+        // The page refuses an empty file before this; a guard all the same.
+        return Err(Stop::Failed {
+            message: super::check::EMPTY_FILE.to_owned(),
+            retryable: false,
+        });
+    }
     let prepared = prepare(upload, size).await?;
     *video_id = Some(prepared.video.to_string());
     (upload.started)(&prepared.video);
@@ -228,8 +237,9 @@ fn plain_len(size: u64, chunk_size: u64, index: u64) -> u64 {
 }
 
 /// What identifies the file: its size and its fingerprint (name, size, modification time and the
-/// sampled content, under the library key).
-async fn local_file(upload: &Upload<'_>, size: u64) -> Result<LocalFile, Stop> {
+/// sampled content, under the library key); and the content sample itself, for the duplicate
+/// fingerprint stored with a new upload.
+async fn local_file(upload: &Upload<'_>, size: u64) -> Result<(LocalFile, ContentSample), Stop> {
     let modified = upload.file.last_modified().max(0.0) as u64;
     let [first, middle, last] = sample_ranges(size);
     let first = read_slice(upload.file, first.start, first.end).await?;
@@ -237,7 +247,7 @@ async fn local_file(upload: &Upload<'_>, size: u64) -> Result<LocalFile, Stop> {
     let last = read_slice(upload.file, last.start, last.end).await?;
     let content =
         ContentSample::of(size, [&first, &middle, &last]).map_err(|_| unreadable_file())?;
-    Ok(LocalFile {
+    let local = LocalFile {
         size,
         fingerprint: upload_fingerprint(
             upload.library_key,
@@ -246,14 +256,15 @@ async fn local_file(upload: &Upload<'_>, size: u64) -> Result<LocalFile, Stop> {
             modified,
             &content,
         ),
-    })
+    };
+    Ok((local, content))
 }
 
 /// Finds this file's unfinished upload on the server and resumes it with its DEK and salt when its
 /// record passes every check (`check_resume`); otherwise tells the member why, removes that record
 /// and starts a new upload with a new DEK and salt.
 async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
-    let local = local_file(upload, size).await?;
+    let (local, content) = local_file(upload, size).await?;
     let fingerprint = hex::encode(local.fingerprint);
     if let Some(record) = with_retries(|| api::find_upload(&fingerprint)).await? {
         match check_resume(upload.library_key, &record, &local) {
@@ -275,7 +286,11 @@ async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
         description,
         file_name: &name,
     };
-    let new = new_upload(upload.library_key, &local, &texts).map_err(crypto)?;
+    let mut new = new_upload(upload.library_key, &local, &texts).map_err(crypto)?;
+    new.request.content_fingerprint = Some(hex::encode(content_fingerprint(
+        upload.library_key,
+        &content,
+    )));
     let video = new.request.video_id;
     let sealer = ChunkSealer::for_stream(&new.dek, &video, &new.header).await?;
     let created = with_retries(|| api::create_upload(&new.request)).await?;
@@ -334,6 +349,11 @@ async fn send_chunk(
     drop(plaintext);
     with_retries_unless(|| api::put_chunk(id, index, &sealed), cancelled).await?;
     Ok(end - start)
+}
+
+/// One slice of the file, or `None` when it cannot be read (for the checks before sending).
+pub async fn read_bytes(file: &web_sys::File, start: u64, end: u64) -> Option<Vec<u8>> {
+    read_slice(file, start, end).await.ok()
 }
 
 /// One slice of the file, read on its own: the whole file is never in memory.

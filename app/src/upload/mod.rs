@@ -2,6 +2,7 @@
 //! 4 MiB slices, each sealed here with the shared crypto and sent on its own; the server never
 //! sees plaintext, and after a reload the same file resumes from the chunks the server holds.
 
+pub mod check;
 #[cfg(feature = "hydrate")]
 pub mod engine;
 pub mod progress;

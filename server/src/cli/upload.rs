@@ -16,9 +16,10 @@ use cloister_shared::crypto::stream::{chunk_count, DEFAULT_CHUNK_SIZE};
 use cloister_shared::crypto::upload::{
     check_resume, new_upload, LocalFile, NotResumable, UploadTexts,
 };
+use cloister_shared::sniff::sniff;
 use cloister_shared::{
-    sample_ranges, upload_fingerprint, ContentSample, Dek, LibraryKey, Purpose, StreamHeader,
-    StreamSealer, VideoId,
+    content_fingerprint, sample_ranges, upload_fingerprint, ContentSample, Dek, LibraryKey,
+    Purpose, StreamHeader, StreamSealer, VideoId,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::task::JoinSet;
@@ -73,9 +74,18 @@ pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A file about to be sent: its name, what identifies it for resuming, and its duplicate
+/// fingerprint.
+struct Described {
+    name: String,
+    local: LocalFile,
+    content: [u8; 32],
+}
+
 /// The file's name and what identifies it: size, modification time and sampled content make its
-/// fingerprint (docs/uploads.md, "Upload fingerprint").
-fn describe(key: &LibraryKey, path: &Path) -> anyhow::Result<(String, LocalFile)> {
+/// fingerprint (docs/uploads.md, "Upload fingerprint"). An empty file is refused; one whose first
+/// bytes are not a video's is sent with a warning (docs/uploads.md, "Before sending").
+fn describe(key: &LibraryKey, path: &Path) -> anyhow::Result<Described> {
     let meta = std::fs::metadata(path).context("cannot read the file")?;
     if !meta.is_file() {
         bail!("not a regular file");
@@ -90,6 +100,9 @@ fn describe(key: &LibraryKey, path: &Path) -> anyhow::Result<(String, LocalFile)
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let size = meta.len();
+    if size == 0 {
+        bail!("the file is empty (0 bytes): there is nothing to upload");
+    }
     let file = File::open(path).context("cannot open the file")?;
     let [first, middle, last] = sample_ranges(size).map(|range| {
         let mut buf = vec![0u8; usize::try_from(range.end - range.start).unwrap_or(0)];
@@ -101,9 +114,16 @@ fn describe(key: &LibraryKey, path: &Path) -> anyhow::Result<(String, LocalFile)
         middle.context(unreadable)?,
         last.context(unreadable)?,
     );
+    if let Some(warning) = sniff(&first).warning() {
+        eprintln!("{name}: {warning} Uploading it anyway.");
+    }
     let content = ContentSample::of(size, [&first, &middle, &last]).context(unreadable)?;
     let fingerprint = upload_fingerprint(key, &name, size, modified, &content);
-    Ok((name, LocalFile { size, fingerprint }))
+    Ok(Described {
+        name,
+        local: LocalFile { size, fingerprint },
+        content: content_fingerprint(key, &content),
+    })
 }
 
 /// What a resumed or new upload needs: id, DEK, sealer and the chunks the server holds.
@@ -133,11 +153,11 @@ async fn resume_or_start(
     client: &ApiClient,
     key: &LibraryKey,
     args: &UploadArgs,
-    name: &str,
-    file: &LocalFile,
+    described: &Described,
 ) -> anyhow::Result<Session> {
+    let (name, file) = (&described.name, &described.local);
     let Some(record) = client.find_upload(&hex::encode(file.fingerprint)).await? else {
-        return start(client, key, args, name, file).await;
+        return start(client, key, args, described).await;
     };
     match check_resume(key, &record, file) {
         Ok(ok) => {
@@ -154,7 +174,7 @@ async fn resume_or_start(
                 // Its fingerprint would block the new upload (one unfinished upload per file).
                 client.abort_upload(&record.video_id).await?;
             }
-            start(client, key, args, name, file).await
+            start(client, key, args, described).await
         }
     }
 }
@@ -163,9 +183,9 @@ async fn start(
     client: &ApiClient,
     key: &LibraryKey,
     args: &UploadArgs,
-    name: &str,
-    file: &LocalFile,
+    described: &Described,
 ) -> anyhow::Result<Session> {
+    let (name, file) = (described.name.as_str(), &described.local);
     let default_title = Path::new(name)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -175,7 +195,8 @@ async fn start(
         description: args.description.as_deref(),
         file_name: name,
     };
-    let new = new_upload(key, file, &texts)?;
+    let mut new = new_upload(key, file, &texts)?;
+    new.request.content_fingerprint = Some(hex::encode(described.content));
     let created = client.create_upload(&new.request).await?;
     if let Some(note) = &created.processing_note {
         eprintln!("{note}");
@@ -257,9 +278,10 @@ async fn upload_one(
     path: &Path,
     args: &UploadArgs,
 ) -> anyhow::Result<()> {
-    let (name, local) = describe(key, path)?;
-    let size = local.size;
-    let session = resume_or_start(client, key, args, &name, &local).await?;
+    let described = describe(key, path)?;
+    let size = described.local.size;
+    let name = described.name.clone();
+    let session = resume_or_start(client, key, args, &described).await?;
     let count = chunk_count(size, DEFAULT_CHUNK_SIZE);
     let todo: Vec<u64> = (0..count).filter(|i| !session.held.contains(i)).collect();
     let held_bytes = (count - todo.len() as u64) * u64::from(DEFAULT_CHUNK_SIZE);

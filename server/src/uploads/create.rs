@@ -26,13 +26,18 @@ fn decode_hex(field: &str, value: &str, max_bytes: usize) -> AppResult<Vec<u8>> 
     hex::decode(value).map_err(|_| AppError::BadRequest(format!("{field} must be lowercase hex.")))
 }
 
-/// A sealed title or description: a valid stream header and at least one tag.
-fn sealed_blob(field: &str, value: &str, max_bytes: usize) -> AppResult<Vec<u8>> {
+/// A sealed title, description or file name: a valid stream header, then chunks whose lengths fit
+/// the header's chunk size (each a tag plus at most one chunk of text). The server cannot open it;
+/// this is the shape every client's sealing produces. Upload and edit both check with this.
+pub fn sealed_blob(field: &str, value: &str, max_bytes: usize) -> AppResult<Vec<u8>> {
     let bytes = decode_hex(field, value, max_bytes)?;
-    if bytes.len() < HEADER_LEN + TAG_LEN || StreamHeader::parse(&bytes).is_err() {
-        return Err(AppError::BadRequest(format!(
-            "{field} is not a sealed stream."
-        )));
+    let not_sealed = || AppError::BadRequest(format!("{field} is not a sealed stream."));
+    let header = StreamHeader::parse(&bytes).map_err(|_| not_sealed())?;
+    let body = bytes.len().checked_sub(HEADER_LEN).ok_or_else(not_sealed)?;
+    let full_chunk = header.chunk_size as usize + TAG_LEN;
+    let last = body % full_chunk;
+    if body < TAG_LEN || (last != 0 && last < TAG_LEN) {
+        return Err(not_sealed());
     }
     Ok(bytes)
 }
@@ -60,6 +65,7 @@ struct Checked {
     file_name: Option<Vec<u8>>,
     fingerprint: Vec<u8>,
     resume_mac: Option<Vec<u8>>,
+    content_fingerprint: Option<Vec<u8>>,
 }
 
 fn check_shape(req: &CreateUploadRequest, max_upload: u64) -> AppResult<Checked> {
@@ -92,13 +98,12 @@ fn check_shape(req: &CreateUploadRequest, max_upload: u64) -> AppResult<Checked>
             human_bytes(max_upload)
         )));
     }
-    let fingerprint = decode_hex("fingerprint", &req.fingerprint, FINGERPRINT_LEN)?;
-    if fingerprint.len() != FINGERPRINT_LEN {
-        return Err(AppError::BadRequest(format!(
-            "fingerprint must be {FINGERPRINT_LEN} bytes ({} hex digits).",
-            FINGERPRINT_LEN * 2
-        )));
-    }
+    let fingerprint = fingerprint_bytes("fingerprint", &req.fingerprint)?;
+    let content_fingerprint = req
+        .content_fingerprint
+        .as_deref()
+        .map(|fp| fingerprint_bytes("content_fingerprint", fp))
+        .transpose()?;
     let resume_mac = req
         .resume_mac
         .as_deref()
@@ -131,7 +136,20 @@ fn check_shape(req: &CreateUploadRequest, max_upload: u64) -> AppResult<Checked>
         file_name,
         fingerprint,
         resume_mac,
+        content_fingerprint,
     })
+}
+
+/// A 32-byte fingerprint written as 64 hex digits.
+pub fn fingerprint_bytes(field: &str, value: &str) -> AppResult<Vec<u8>> {
+    let bytes = decode_hex(field, value, FINGERPRINT_LEN)?;
+    if bytes.len() != FINGERPRINT_LEN {
+        return Err(AppError::BadRequest(format!(
+            "{field} must be {FINGERPRINT_LEN} bytes ({} hex digits).",
+            FINGERPRINT_LEN * 2
+        )));
+    }
+    Ok(bytes)
 }
 
 async fn used_bytes(state: &AppState, user: &User) -> AppResult<u64> {
@@ -210,8 +228,9 @@ pub async fn create(
     let inserted = sqlx::query(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, description_sealed, file_name_sealed, stream_header,
-                             chunk_size, chunk_count, upload_fingerprint, upload_mac)
-         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                             chunk_size, chunk_count, upload_fingerprint, upload_mac,
+                             content_fingerprint)
+         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
          WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = ?) + ? <= ?",
     )
     .bind(req.video_id.to_string())
@@ -228,6 +247,7 @@ pub async fn create(
     .bind(count)
     .bind(&checked.fingerprint)
     .bind(checked.resume_mac.as_deref())
+    .bind(checked.content_fingerprint.as_deref())
     .bind(user.id)
     .bind(size)
     .bind(quota)

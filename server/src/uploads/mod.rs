@@ -8,6 +8,7 @@
 pub mod chunks;
 pub mod complete;
 pub mod create;
+pub mod duplicates;
 mod locks;
 pub mod routes;
 pub mod space;

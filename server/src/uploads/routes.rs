@@ -6,6 +6,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::Router;
+use cloister_shared::api::uploads::DuplicateList;
 use cloister_shared::api::{
     ChunkStored, CompleteUploadRequest, CreateUploadRequest, UploadCompleted, UploadCreated,
     UploadState,
@@ -13,7 +14,7 @@ use cloister_shared::api::{
 use cloister_shared::crypto::stream::{DEFAULT_CHUNK_SIZE, TAG_LEN};
 use serde::Deserialize;
 
-use super::{chunks, complete, create, parse_id, space, status};
+use super::{chunks, complete, create, duplicates, parse_id, space, status};
 use crate::accounts::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
@@ -25,6 +26,7 @@ const CHUNK_BODY_LIMIT: usize = DEFAULT_CHUNK_SIZE as usize + TAG_LEN + 64 * 102
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/uploads", get(find).post(create_upload))
+        .route("/api/uploads/duplicates", get(duplicates_of))
         .route("/api/uploads/{id}", get(show).delete(abort))
         .route(
             "/api/uploads/{id}/chunks/{index}",
@@ -63,6 +65,20 @@ async fn find(
     status::find_by_fingerprint(&state.db, user.id, &fingerprint)
         .await
         .map(ApiJson)
+}
+
+async fn duplicates_of(
+    State(state): State<AppState>,
+    CurrentUser(_user): CurrentUser,
+    query: Result<Query<FindQuery>, QueryRejection>,
+) -> AppResult<ApiJson<DuplicateList>> {
+    let fingerprint = query
+        .ok()
+        .and_then(|Query(q)| q.fingerprint)
+        .ok_or_else(|| {
+            AppError::BadRequest("Say which content: ?fingerprint=<64 hex digits>.".to_owned())
+        })?;
+    duplicates::find(&state.db, &fingerprint).await.map(ApiJson)
 }
 
 async fn show(

@@ -21,3 +21,30 @@ pub async fn reserved_bytes(pool: &SqlitePool) -> AppResult<u64> {
     .await?;
     Ok(u64::try_from(reserved).unwrap_or(0))
 }
+
+/// Which videos a member sees in the library: finished ones, any member's, not in the trash (a
+/// trashed video is never called a duplicate).
+const LISTED: &str = "v.status <> 'uploading' AND v.trashed_at IS NULL";
+
+/// One video with this content fingerprint: `(id, created_at, owner, sealed title, wrapped DEK)`.
+pub type DuplicateRow = (String, i64, String, Vec<u8>, Vec<u8>);
+
+/// Listed videos with this content fingerprint, oldest first, at most `limit`.
+pub async fn videos_with_content(
+    pool: &SqlitePool,
+    fingerprint: &[u8],
+    limit: u32,
+) -> AppResult<Vec<DuplicateRow>> {
+    let rows = sqlx::query_as(&format!(
+        "SELECT v.id, v.created_at, u.username, v.title_sealed, v.wrapped_dek
+         FROM videos v JOIN users u ON u.id = v.owner_id
+         WHERE v.content_fingerprint = ? AND {LISTED}
+         ORDER BY v.created_at, v.id
+         LIMIT ?"
+    ))
+    .bind(fingerprint)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}

@@ -2,6 +2,7 @@
 //! decrypt on their own machines (the original, and what processing made for playback).
 
 pub(crate) mod delivery;
+pub mod edit;
 pub mod list;
 pub mod original;
 pub(crate) mod playback;

@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/videos", get(index))
-        .route("/api/videos/{id}", get(show))
+        .route("/api/videos/{id}", get(show).patch(super::edit::patch))
         .route("/api/videos/{id}/original", get(original::sealed_original))
         .route("/api/videos/{id}/manifest", get(playback::manifest))
         .route("/api/videos/{id}/thumb", get(playback::thumb))

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod comments;
 pub mod downloads;
+pub mod edit;
 pub mod events;
 pub mod jobs;
 pub mod library;

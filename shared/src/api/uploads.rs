@@ -44,7 +44,34 @@ pub struct CreateUploadRequest {
     /// returned as is; an upload created without one is never resumed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume_mac: Option<String>,
+    /// `crypto::fingerprint::content_fingerprint(..)`, hex: kept with the video so a later upload
+    /// of the same content can be recognised (`GET /api/uploads/duplicates`). Optional: older
+    /// clients do not send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_fingerprint: Option<String>,
 }
+
+/// `GET /api/uploads/duplicates?fingerprint=…`: the visible videos with this content
+/// fingerprint, oldest first. The browser opens the title to say "You already uploaded this on
+/// <date> as <title>".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateList {
+    pub videos: Vec<DuplicateVideo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateVideo {
+    pub video_id: VideoId,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub owner: String,
+    /// Hex of the sealed title.
+    pub title_sealed: String,
+    pub wrapped_dek: WrappedKey,
+}
+
+/// At most this many matches are listed.
+pub const MAX_DUPLICATES_LISTED: u32 = 10;
 
 /// `201` answer to `POST /api/uploads`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

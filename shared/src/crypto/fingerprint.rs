@@ -81,3 +81,27 @@ pub fn upload_fingerprint(
     }
     out
 }
+
+const CONTENT_LABEL: &[u8] = b"cloister/content-fingerprint/v1";
+
+/// The duplicate fingerprint (docs/format.md, "Content fingerprint"): HKDF-SHA256(ikm = library
+/// key, no salt, info = label ‖ 0 ‖ content sample). Unlike [`upload_fingerprint`] it leaves out the
+/// file's name and modification time, so the same video copied, renamed or shared from a phone
+/// gives the same value; the server stores it with the video and can only compare it for
+/// equality. It samples rather than hashes the whole file: see `ContentSample` and
+/// docs/decisions.md.
+pub fn content_fingerprint(library_key: &LibraryKey, content: &ContentSample) -> [u8; 32] {
+    let mut info = Vec::with_capacity(CONTENT_LABEL.len() + 33);
+    info.extend_from_slice(CONTENT_LABEL);
+    info.push(0);
+    info.extend_from_slice(&content.0);
+    let mut out = [0u8; 32];
+    // As above: 32 bytes cannot exceed HKDF's output limit.
+    if Hkdf::<Sha256>::new(None, library_key.as_bytes())
+        .expand(&info, &mut out)
+        .is_err()
+    {
+        out = [0u8; 32];
+    }
+    out
+}

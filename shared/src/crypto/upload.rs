@@ -115,6 +115,7 @@ pub fn new_upload(
         file_name_sealed: Some(seal(texts.file_name, Purpose::FileName)?),
         fingerprint: hex::encode(file.fingerprint),
         resume_mac: Some(hex::encode(resume_mac(library_key, &video, &header, file)?)),
+        content_fingerprint: None,
     };
     Ok(NewUpload {
         request,

@@ -18,11 +18,42 @@ pub struct Opened {
     /// `Err`: the title does not open with this library's key.
     pub title: Result<String, &'static str>,
     /// The uploader's description, when there is one (and it opens).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     pub description: Option<String>,
     /// The name the file had when it was uploaded, when recorded.
     pub file_name: Option<String>,
     /// What Play needs, or why it cannot be played (yet).
     pub playable: Result<Arc<Source>, String>,
+}
+
+/// The open view's title and description as they are now: set when the video opens, after an
+/// edit here, and when another tab's edit arrives (`VideoEdited`). Provided by the dialog as a
+/// context; the edit action reads and sets it.
+#[derive(Clone, Copy)]
+pub struct LiveTexts {
+    /// `None` until the video has opened.
+    pub title: RwSignal<Option<Result<String, &'static str>>>,
+    pub description: RwSignal<Option<String>>,
+}
+
+impl LiveTexts {
+    pub fn new() -> Self {
+        Self {
+            title: RwSignal::new(None),
+            description: RwSignal::new(None),
+        }
+    }
+
+    pub fn show(&self, title: Result<String, &'static str>, description: Option<String>) {
+        self.title.try_set(Some(title));
+        self.description.try_set(description);
+    }
+}
+
+impl Default for LiveTexts {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// "0:17", "4:05", "1:02:03".
@@ -84,7 +115,7 @@ pub fn Facts(opened: Arc<Opened>) -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-pub use browser::open;
+pub use browser::{open, reread_texts};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -105,6 +136,20 @@ mod browser {
             FetchError::Refused(message) => message,
             FetchError::Unreachable | FetchError::Abandoned => UNREACHABLE.to_owned(),
         }
+    }
+
+    /// The title and description as the server has them now, opened here (after an edit).
+    pub async fn reread_texts(
+        id: VideoId,
+        key: &LibraryKey,
+    ) -> Result<(Result<String, &'static str>, Option<String>), String> {
+        let summary = with_retries(|| api::video(&id), || false, |_| {})
+            .await
+            .map_err(fetch_failed)?;
+        let description = summary
+            .open_description(key)
+            .filter(|text| !text.is_empty());
+        Ok((title_text(key, &summary), description))
     }
 
     /// Fetches the summary and the manifest and opens them. `Err` is a message for the view.

@@ -11,10 +11,11 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 use super::actions::VideoActions;
-use super::details::{Facts, Opened};
+use super::details::{Facts, LiveTexts, Opened};
 use super::download::DownloadPanel;
 use super::CameFromLibrary;
 use crate::comments::Comments;
+use crate::live::LiveJobs;
 use crate::notify::Toasts;
 use crate::player::Player;
 use crate::session::Session;
@@ -31,6 +32,11 @@ enum ViewState {
 pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
     let session = Session::get();
     let state = RwSignal::new(ViewState::Loading);
+    // The title and description as they are now (an edit here or in another tab changes them).
+    let texts = LiveTexts::new();
+    provide_context(texts);
+    // Set when the video leaves the library while it is open: said plainly, once.
+    let gone = RwSignal::new(None::<&'static str>);
     let dialog_ref = NodeRef::<leptos::html::Dialog>::new();
     // Set once the view is being left, so a late `close` event does not navigate twice.
     let closing = StoredValue::new(false);
@@ -73,7 +79,10 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
             let opened = match super::details::open(id, key).await {
-                Ok(opened) => ViewState::Opened(Arc::new(opened)),
+                Ok(opened) => {
+                    texts.show(opened.title.clone(), opened.description.clone());
+                    ViewState::Opened(Arc::new(opened))
+                }
                 Err(message) => ViewState::Failed(message),
             };
             state.try_set(opened);
@@ -81,6 +90,8 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = (id, key);
     });
+
+    follow_library_events(id, texts, gone);
 
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
@@ -96,12 +107,15 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
         }
     };
     let title = move || match state.get() {
-        ViewState::Opened(opened) => match &opened.title {
-            Ok(title) => view! { <h2 id="video-view-title">{title.clone()}</h2> }.into_any(),
-            Err(words) => {
-                view! { <h2 id="video-view-title" class="undecryptable">{*words}</h2> }.into_any()
+        ViewState::Opened(opened) => {
+            match texts.title.get().unwrap_or_else(|| opened.title.clone()) {
+                Ok(title) => view! { <h2 id="video-view-title">{title}</h2> }.into_any(),
+                Err(words) => {
+                    view! { <h2 id="video-view-title" class="undecryptable">{words}</h2> }
+                        .into_any()
+                }
             }
-        },
+        }
         ViewState::Loading => view! { <h2 id="video-view-title">"Opening…"</h2> }.into_any(),
         ViewState::Failed(_) => view! { <h2 id="video-view-title">"Video"</h2> }.into_any(),
     };
@@ -134,9 +148,11 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
                 .into_any(),
             };
             let (video_id, dek) = (opened.summary.video_id, opened.dek.clone());
-            let description = opened.description.clone().map(|text| {
-                view! { <p class="video-description" data-testid="video-description">{text}</p> }
-            });
+            let description = move || {
+                texts.description.get().map(|text| {
+                    view! { <p class="video-description" data-testid="video-description">{text}</p> }
+                })
+            };
             view! {
                 {description}
                 {player}
@@ -167,12 +183,64 @@ pub fn VideoDialog(id: Option<VideoId>) -> impl IntoView {
                         "Close"
                     </button>
                 </header>
+                {move || gone.get().map(|words| view! {
+                    <p class="video-gone" role="alert" data-testid="video-gone">{words}</p>
+                })}
                 {body}
             </div>
             // Inside the dialog: a modal dialog makes the page's own toasts inert.
             <Toasts in_dialog=true/>
         </dialog>
     }
+}
+
+/// Follows the library's live events for this video: an edit (here or in another tab) reads the
+/// title and description again; a move to the trash or a deletion is said plainly.
+fn follow_library_events(
+    id: Option<VideoId>,
+    texts: LiveTexts,
+    gone: RwSignal<Option<&'static str>>,
+) {
+    use cloister_shared::api::Event;
+    let live = LiveJobs::get();
+    let session = Session::get();
+    // The event already there when the view opens is old news: only later ones count.
+    Effect::new(move |seen: Option<()>| {
+        let event = live.library_event.get();
+        if seen.is_none() {
+            return;
+        }
+        let (Some(id), Some(event)) = (id, event) else {
+            return;
+        };
+        match event {
+            Event::VideoEdited { video_id } if video_id == id => {
+                let Some(key) = session.key.get_untracked() else {
+                    return;
+                };
+                #[cfg(feature = "hydrate")]
+                leptos::task::spawn_local(async move {
+                    if let Ok((title, description)) = super::details::reread_texts(id, &key).await {
+                        texts.show(title, description);
+                    }
+                });
+                #[cfg(not(feature = "hydrate"))]
+                let _ = (key, texts);
+            }
+            Event::VideoTrashed { video_id } if video_id == id => {
+                gone.set(Some(
+                    "This video was moved to the trash. It is no longer in the library.",
+                ));
+            }
+            Event::VideoRestored { video_id } if video_id == id => gone.set(None),
+            Event::VideoPurged { video_id } if video_id == id => {
+                gone.set(Some(
+                    "This video was deleted. It cannot be played any more.",
+                ));
+            }
+            _ => {}
+        }
+    });
 }
 
 fn go_back() {

@@ -2,10 +2,12 @@
 //! decrypt on their own machines (the original, and what processing made for playback).
 
 pub(crate) mod delivery;
+pub mod index;
 pub mod list;
 pub mod original;
 mod playback;
 pub(crate) mod published;
 pub mod routes;
+pub mod store;
 
 pub use routes::router;

@@ -2,6 +2,7 @@
 //! with its thumbnail loaded once it nears the screen. Older pages load as the end of the list
 //! comes into view; "Load more" does the same by hand.
 
+pub mod index;
 pub mod listing;
 mod thumb;
 mod tile;

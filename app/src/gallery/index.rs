@@ -113,9 +113,7 @@ fn decompose(text: &str) -> String {
     if text.is_ascii() {
         return text.to_owned();
     }
-    js_sys::JsString::from(text)
-        .normalize(js_sys::JsString::from("NFD").as_ref())
-        .map_or_else(|_| text.to_owned(), String::from)
+    String::from(js_sys::JsString::from(text).normalize("NFD"))
 }
 
 #[cfg(not(feature = "hydrate"))]

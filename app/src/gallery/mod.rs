@@ -62,7 +62,9 @@ pub fn Gallery() -> impl IntoView {
                     let Some(key) = session.key.get_untracked() else {
                         return;
                     };
+                    mark("cloister-find-index-fetched");
                     let built = LibraryIndex::build(&key, answer.videos);
+                    mark("cloister-find-index-built");
                     end_in_view.recheck();
                     library.set(Arc::new(built));
                     error.set(None);
@@ -169,6 +171,17 @@ pub fn Gallery() -> impl IntoView {
             </button>
         </Show>
     }
+}
+
+/// A User Timing mark (`performance.mark`), for profiling the index build in the browser's tools
+/// and for `end2end/bench/search.mjs`.
+fn mark(name: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = name;
 }
 
 fn live_words(connection: Connection) -> String {

@@ -14,12 +14,12 @@ pub mod viewport;
 
 use std::sync::Arc;
 
-use cloister_shared::api::Role;
+use cloister_shared::api::{Role, VideoStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::live::{Connection, LiveJobs};
+use crate::live::{Connection, LiveJobs, Stage};
 use crate::session::{Auth, Session};
 use find_bar::FindBar;
 use index::{LibraryIndex, Query};
@@ -45,11 +45,15 @@ pub fn Gallery() -> impl IntoView {
     let end_in_view = in_view(end_of_list, NEXT_SLICE_MARGIN);
     // Only the newest request's answer is shown, if two fetches overlap.
     let fetches = StoredValue::new(0u64);
+    // Bumped when a listed video finished processing: its duration, shape and recording date are
+    // in the index only from then on.
+    let refetch = RwSignal::new(0u64);
 
     // The index now, and again whenever the library may have changed (an upload, an edit, a
     // video trashed or restored, a reconnect after which the list may be stale).
     Effect::new(move |_| {
         live.library_changed.track();
+        refetch.track();
         let this_fetch = fetches.get_value() + 1;
         fetches.set_value(this_fetch);
         spawn_local(async move {
@@ -73,6 +77,22 @@ pub fn Gallery() -> impl IntoView {
             }
             loaded.set(true);
         });
+    });
+
+    // Videos the index lists as unfinished that processing has made ready since (live events).
+    let became_ready = Memo::new(move |_| {
+        library.with(|l| {
+            l.videos
+                .iter()
+                .filter(|v| v.summary.status != VideoStatus::Ready)
+                .filter(|v| matches!(live.stage(&v.summary.video_id), Some(Stage::Ready)))
+                .count()
+        })
+    });
+    Effect::new(move |_| {
+        if became_ready.get() > 0 {
+            refetch.update(|n| *n += 1);
+        }
     });
 
     // What the query finds, in its order: positions in the index.

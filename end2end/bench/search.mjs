@@ -114,6 +114,7 @@ async function measure(browser, base, expected, keystrokes) {
     return { buildMs: done.startTime - fetched.startTime, wire: index?.encodedBodySize, body: index?.decodedBodySize };
   });
   const dom = [];
+  const counted = [];
   const frame = [];
   const found = [];
   let typed = 0;
@@ -125,26 +126,24 @@ async function measure(browser, base, expected, keystrokes) {
         const counter = document.querySelector('[data-testid="find-count"]');
         const before = counter.textContent;
         let changed = null;
-        const seen = new Promise((resolve) => {
-          const obs = new MutationObserver(() => {
-            if (counter.textContent !== before) {
-              changed = performance.now();
-              obs.disconnect();
-              resolve();
-            }
-          });
-          obs.observe(counter, { childList: true, characterData: true, subtree: true });
-          setTimeout(() => { obs.disconnect(); resolve(); }, 5_000);
+        const obs = new MutationObserver(() => {
+          if (changed === null && counter.textContent !== before) changed = performance.now();
         });
+        obs.observe(counter, { childList: true, characterData: true, subtree: true });
         const t0 = performance.now();
         input.value = text;
         input.dispatchEvent(new Event('input', { bubbles: true }));
-        await seen;
+        // Leptos runs its effects (the search, the new tiles) as microtasks: by the next task
+        // they are done and the DOM holds the results.
+        await new Promise((r) => setTimeout(r, 0));
+        const settled = performance.now();
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-        return { dom: changed === null ? null : changed - t0, frame: performance.now() - t0, text: counter.textContent };
+        obs.disconnect();
+        return { settled: settled - t0, changed: changed === null ? null : changed - t0, frame: performance.now() - t0, text: counter.textContent };
       }, word.slice(0, i));
-      // A keystroke that leaves the count unchanged has no DOM change to time.
-      if (r.dom !== null) dom.push(r.dom);
+      dom.push(r.settled);
+      // A keystroke that leaves the count unchanged has no count change to time.
+      if (r.changed !== null) counted.push(r.changed);
       frame.push(r.frame);
       found.push(r.text);
     }
@@ -153,7 +152,7 @@ async function measure(browser, base, expected, keystrokes) {
     await page.waitForFunction((n) => document.querySelector('[data-testid="find-count"]')?.textContent === `${n} videos`, expected);
   }
   await page.close();
-  return { ...built, dom, frame, found };
+  return { ...built, dom, counted, frame, found };
 }
 
 async function main() {
@@ -186,10 +185,10 @@ async function main() {
     row('Index build (decrypt + fold), once per fetch', small.buildMs, large.buildMs);
     row('Index answer on the wire', small.wire / 1024, large.wire / 1024, ' KB');
     row('Index answer decoded', small.body / 1024, large.body / 1024, ' KB');
-    row('Keystroke → results in the DOM, median', median(small.dom), median(large.dom));
-    row('Keystroke → results in the DOM, 90th percentile', pct(small.dom, 0.9), pct(large.dom, 0.9));
-    row('Keystroke → next frame, median', median(small.frame), median(large.frame));
-    console.log(`(${small.dom.length} and ${large.dom.length} keystrokes changed the count; ${o.keystrokes} typed each time)`);
+    row('Keystroke → results in the DOM, median', median(small.counted), median(large.counted));
+    row('Keystroke → results in the DOM, 90th percentile', pct(small.counted, 0.9), pct(large.counted, 0.9));
+    row('Keystroke → results in the DOM, slowest', Math.max(...small.counted), Math.max(...large.counted));
+    console.log(`(${o.keystrokes} keystrokes typed at each size; ${small.counted.length} and ${large.counted.length} changed the count)`);
   } finally {
     await browser.close();
     if (server) server.kill('SIGTERM');

@@ -13,7 +13,9 @@
 //! its real code. The rows have no media: `ready` ones have no rendition or thumbnail, so they
 //! cannot be played. Titles are `<prefix> 0001` … followed by a few words; descriptions are a
 //! dozen words from a fixed vocabulary (the same for a given `--seed`); `--unique` adds one more
-//! video whose description holds the given words, to be searched for.
+//! video whose description holds the given words, to be searched for. `--remove` deletes what
+//! it added for `--owner` before (rows whose original's header is all zeros, which no real upload
+//! has), so a test can leave the shared library as it found it.
 
 use anyhow::{ensure, Context};
 use clap::Parser;
@@ -31,8 +33,11 @@ struct Args {
     /// The member who "uploaded" them.
     #[arg(long)]
     owner: String,
-    #[arg(long)]
+    #[arg(long, default_value_t = 0)]
     count: u32,
+    /// Remove the owner's seeded videos instead of adding any.
+    #[arg(long)]
+    remove: bool,
     /// Titles start with this word.
     #[arg(long, default_value = "Clip")]
     prefix: String,
@@ -93,6 +98,15 @@ async fn main() -> anyhow::Result<()> {
         .fetch_optional(&pool)
         .await?;
     let owner = owner.context("no such member")?;
+    if args.remove {
+        let gone = sqlx::query("DELETE FROM videos WHERE owner_id = ? AND stream_header = ?")
+            .bind(owner)
+            .bind(vec![0u8; 41])
+            .execute(&pool)
+            .await?;
+        println!("removed {} seeded videos of {}", gone.rows_affected(), args.owner);
+        return Ok(());
+    }
 
     let mut rng = Rng(args.seed.max(1) * 0x9e37_79b9_7f4a_7c15);
     let now = unix_now();

@@ -49,12 +49,54 @@ struct Args {
 }
 
 const WORDS: &[&str] = &[
-    "garden", "birthday", "beach", "holiday", "school", "concert", "picnic", "grandma",
-    "grandpa", "football", "snow", "mountain", "river", "bicycle", "kitchen", "dinner",
-    "wedding", "rehearsal", "piano", "violin", "puppy", "kitten", "forest", "harbour",
-    "market", "village", "summer", "winter", "autumn", "spring", "morning", "evening",
-    "lake", "boat", "train", "airport", "museum", "castle", "festival", "parade",
-    "swimming", "dance", "play", "game", "party", "camping", "fireworks", "sunset",
+    "garden",
+    "birthday",
+    "beach",
+    "holiday",
+    "school",
+    "concert",
+    "picnic",
+    "grandma",
+    "grandpa",
+    "football",
+    "snow",
+    "mountain",
+    "river",
+    "bicycle",
+    "kitchen",
+    "dinner",
+    "wedding",
+    "rehearsal",
+    "piano",
+    "violin",
+    "puppy",
+    "kitten",
+    "forest",
+    "harbour",
+    "market",
+    "village",
+    "summer",
+    "winter",
+    "autumn",
+    "spring",
+    "morning",
+    "evening",
+    "lake",
+    "boat",
+    "train",
+    "airport",
+    "museum",
+    "castle",
+    "festival",
+    "parade",
+    "swimming",
+    "dance",
+    "play",
+    "game",
+    "party",
+    "camping",
+    "fireworks",
+    "sunset",
 ];
 
 /// A small deterministic generator (xorshift64*): the same library for the same seed.
@@ -104,7 +146,11 @@ async fn main() -> anyhow::Result<()> {
             .bind(vec![0u8; 41])
             .execute(&pool)
             .await?;
-        println!("removed {} seeded videos of {}", gone.rows_affected(), args.owner);
+        println!(
+            "removed {} seeded videos of {}",
+            gone.rows_affected(),
+            args.owner
+        );
         return Ok(());
     }
 
@@ -119,12 +165,31 @@ async fn main() -> anyhow::Result<()> {
             1 => "uploaded",
             _ => "ready",
         };
-        insert(&mut tx, &key, owner, &mut rng, now - i64::from(n) * 600, status, &title, &description)
-            .await?;
+        insert(
+            &mut tx,
+            &key,
+            owner,
+            &mut rng,
+            now - i64::from(n) * 600,
+            status,
+            &title,
+            &description,
+        )
+        .await?;
     }
     if let Some(words) = &args.unique {
         let title = format!("{} special", args.prefix);
-        insert(&mut tx, &key, owner, &mut rng, now + 1, "ready", &title, words).await?;
+        insert(
+            &mut tx,
+            &key,
+            owner,
+            &mut rng,
+            now + 1,
+            "ready",
+            &title,
+            words,
+        )
+        .await?;
     }
     tx.commit().await?;
     println!(
@@ -148,7 +213,8 @@ async fn insert(
 ) -> anyhow::Result<()> {
     let id = VideoId::random()?;
     let dek = Dek::generate()?;
-    let seal = |purpose: Purpose, bytes: &[u8]| seal_all(&dek, &id, &purpose, DEFAULT_CHUNK_SIZE, bytes);
+    let seal =
+        |purpose: Purpose, bytes: &[u8]| seal_all(&dek, &id, &purpose, DEFAULT_CHUNK_SIZE, bytes);
     let portrait = rng.below(5) == 0;
     let duration_ms = 1_000 + rng.below(600_000);
     let metadata = VideoMetadata {
@@ -181,7 +247,16 @@ async fn insert(
     .bind(i64::from(DEFAULT_CHUNK_SIZE))
     .bind(i64::try_from(size.div_ceil(u64::from(DEFAULT_CHUNK_SIZE)))?)
     .bind(ready.then_some(i64::try_from(duration_ms)?))
-    .bind(ready.then(|| seal(Purpose::Metadata, &serde_json::to_vec(&metadata).unwrap_or_default())).transpose()?)
+    .bind(
+        ready
+            .then(|| {
+                seal(
+                    Purpose::Metadata,
+                    &serde_json::to_vec(&metadata).unwrap_or_default(),
+                )
+            })
+            .transpose()?,
+    )
     .execute(&mut **tx)
     .await?;
     ensure!(done.rows_affected() == 1, "the row was not added");

@@ -430,9 +430,9 @@ pub(crate) mod tests {
                 wrapped_dek: wrap_dek(&key, &video_id, &dek).expect("wrap"),
                 title_sealed: seal(Purpose::Title, self.title.as_bytes()),
                 description_sealed: Some(seal(Purpose::Description, self.description.as_bytes())),
-                metadata_sealed: self.metadata.map(|m| {
-                    seal(Purpose::Metadata, &serde_json::to_vec(&m).expect("json"))
-                }),
+                metadata_sealed: self
+                    .metadata
+                    .map(|m| seal(Purpose::Metadata, &serde_json::to_vec(&m).expect("json"))),
                 rendition: None,
                 has_thumb: false,
             }
@@ -493,18 +493,37 @@ pub(crate) mod tests {
                 ..Entry::default()
             },
         ]);
-        assert_eq!(found(&index, &text("")), [3, 2, 1], "an empty query finds all");
+        assert_eq!(
+            found(&index, &text("")),
+            [3, 2, 1],
+            "an empty query finds all"
+        );
         assert_eq!(found(&index, &text("pic")), [1]);
         assert_eq!(found(&index, &text("bea pic")), [1], "words in any order");
-        assert_eq!(found(&index, &text("birthday")), [1], "from the description");
+        assert_eq!(
+            found(&index, &text("birthday")),
+            [1],
+            "from the description"
+        );
         assert_eq!(found(&index, &text("2019")), [1]);
         assert_eq!(found(&index, &text("ecole")), [2], "accents ignored");
-        assert_eq!(found(&index, &text("NOEL")), [2], "case and accents ignored");
+        assert_eq!(
+            found(&index, &text("NOEL")),
+            [2],
+            "case and accents ignored"
+        );
         assert_eq!(found(&index, &text("École")), [2]);
         assert_eq!(found(&index, &text("school")), [3]);
         assert!(found(&index, &text("each")).is_empty(), "not inside a word");
-        assert!(found(&index, &text("pic zebra")).is_empty(), "every word must match");
-        assert_eq!(found(&index, &text("  grandma's  ")), [1], "punctuation splits");
+        assert!(
+            found(&index, &text("pic zebra")).is_empty(),
+            "every word must match"
+        );
+        assert_eq!(
+            found(&index, &text("  grandma's  ")),
+            [1],
+            "punctuation splits"
+        );
     }
 
     #[test]
@@ -656,8 +675,14 @@ pub(crate) mod tests {
             status,
             sort: SortBy::TitleAz,
         };
-        assert_eq!(found(&index, &q(Some("bob"), StatusFilter::Any, "")), [3, 2]);
-        assert_eq!(found(&index, &q(None, StatusFilter::Processing, "")), [4, 3]);
+        assert_eq!(
+            found(&index, &q(Some("bob"), StatusFilter::Any, "")),
+            [3, 2]
+        );
+        assert_eq!(
+            found(&index, &q(None, StatusFilter::Processing, "")),
+            [4, 3]
+        );
         assert_eq!(found(&index, &q(None, StatusFilter::Failed, "")), [2]);
         assert_eq!(found(&index, &q(None, StatusFilter::Ready, "")), [1]);
         assert_eq!(

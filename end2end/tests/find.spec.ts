@@ -8,7 +8,7 @@ import { clearGate, setGate } from '../support/gate';
 import { uploadWithCli, waitForIdleQueue } from '../support/library';
 import { PASSPHRASE, signInAndUnlock } from '../support/session';
 
-// Find (docs/decisions.md, "Find"): search as you type over decrypted titles and descriptions,
+// Find (docs/decisions.md, "Finding"): search as you type over decrypted titles and descriptions,
 // sort, filter, and what tiles show. The viewer is in Tokyo with a German browser, so dates
 // must follow the viewer's own time zone and locale, not the server's.
 test.use({ timezoneId: 'Asia/Tokyo', locale: 'de-DE' });

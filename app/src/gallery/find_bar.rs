@@ -1,5 +1,5 @@
 //! The search box and the member, status and order choices above the gallery. Searching happens
-//! as the member types: the index is in memory (docs/decisions.md, "Find").
+//! as the member types: the index is in memory (docs/decisions.md, "Finding").
 
 use leptos::prelude::*;
 

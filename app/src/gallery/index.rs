@@ -1,6 +1,6 @@
 //! The find index: every visible video from `GET /api/videos/index`, decrypted in the browser once
 //! per fetch, then searched, filtered and sorted in memory as the member types
-//! (docs/decisions.md, "Find"). Pure, so it is tested natively; the benchmark in
+//! (docs/decisions.md, "Finding"). Pure, so it is tested natively; the benchmark in
 //! `end2end/bench/search.mjs` times this same code in Chromium.
 //!
 //! Search matches **word prefixes**, ignoring case and accents: every word of the query must

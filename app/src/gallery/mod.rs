@@ -1,6 +1,6 @@
 //! The library on the home page. The whole library's index is fetched once (and again whenever
 //! it may have changed), decrypted here, and searched, filtered and sorted in memory as the
-//! member types (docs/decisions.md, "Find"). Tiles are drawn in slices as the end of the list
+//! member types (docs/decisions.md, "Finding"). Tiles are drawn in slices as the end of the list
 //! nears the screen; each follows its processing live and loads its thumbnail once near the
 //! screen.
 

@@ -7,7 +7,7 @@ import { signInAndUnlock } from '../support/session';
 // An admin, so the spec can set up the library on a fresh server by itself.
 const member = { name: 'e2e-gallery', password: 'gallery password' };
 const VIDEOS = 60;
-/** The gallery's page size (app/src/gallery/mod.rs). */
+/** Tiles the gallery draws at first and adds per slice (`SLICE`, app/src/gallery/mod.rs). */
 const PAGE = 50;
 /** The thumbnails' rootMargin (app/src/gallery/thumb.rs), plus a little for rounding. */
 const NEAR_PX = 220;
@@ -24,12 +24,14 @@ test.beforeAll(async ({ browser }) => {
 });
 test.afterAll(() => clearGate());
 
-/** The gallery's own requests: listing pages (their query) and thumbnails (their video ids). */
+/** The gallery's own requests: the find index, listing pages, and thumbnails (their video ids). */
 function recordGalleryRequests(page: Page) {
+  const indexes: string[] = [];
   const listings: URLSearchParams[] = [];
   const thumbs: string[] = [];
   page.on('request', (request) => {
     const url = new URL(request.url());
+    if (url.pathname === '/api/videos/index') indexes.push(url.search);
     if (url.pathname === '/api/videos') listings.push(url.searchParams);
     const thumb = /^\/api\/videos\/([0-9a-f]{32})\/thumb$/.exec(url.pathname);
     if (thumb) {
@@ -37,7 +39,7 @@ function recordGalleryRequests(page: Page) {
       thumbs.push(thumb[1]);
     }
   });
-  return { listings, thumbs };
+  return { indexes, listings, thumbs };
 }
 
 /** Waits until every thumbnail asked for is on screen (or given up on), so the counts are final. */
@@ -63,19 +65,17 @@ async function thumbBoxes(page: Page, ids: string[]) {
   }), ids);
 }
 
-test('the gallery lists the first page only and fetches thumbnails only for tiles near the screen; scrolling loads the next page and its thumbnails', async ({ page }) => {
+test('the gallery draws the first slice of the index only and fetches thumbnails only for tiles near the screen; scrolling draws the next slice and its thumbnails', async ({ page }) => {
   const seen = recordGalleryRequests(page);
   await signInAndUnlock(page, member.name, member.password);
   const tiles = page.getByTestId('video-tile');
   await expect(tiles).toHaveCount(PAGE);
   await thumbnailsSettled(page, seen.thumbs);
 
-  // Only first pages (the live resync may ask for it again), of the app's page size.
-  expect(seen.listings.length).toBeGreaterThanOrEqual(1);
-  for (const query of seen.listings) {
-    expect(query.get('cursor')).toBeNull();
-    expect(query.get('limit')).toBe(String(PAGE));
-  }
+  // The whole index, once (the live resync may ask for it again), and no listing pages.
+  expect(seen.indexes.length).toBeGreaterThanOrEqual(1);
+  expect(seen.indexes.every((query) => query === '')).toBe(true);
+  expect(seen.listings).toHaveLength(0);
   // Thumbnails for the tiles in view, not the page: each asked for once, each near the screen.
   expect(seen.thumbs.length).toBeGreaterThan(0);
   expect(seen.thumbs.length).toBeLessThan(PAGE / 2);
@@ -89,25 +89,24 @@ test('the gallery lists the first page only and fetches thumbnails only for tile
   await expect(tiles.last().getByTestId('thumb')).toHaveAttribute('data-state', 'waiting');
   const firstScreen = seen.thumbs.length;
 
-  // Scrolling to the end asks for the next page once, and the thumbnails that come into view.
+  // Scrolling to the end draws the next slice from the index in memory (no request for it), and
+  // asks for the thumbnails that come into view.
+  const indexed = seen.indexes.length;
   await page.getByTestId('gallery-end').scrollIntoViewIfNeeded();
   await expect.poll(() => tiles.count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(VIDEOS);
-  const nextPages = seen.listings.filter((q) => q.get('cursor') !== null);
-  expect(nextPages.length).toBeGreaterThanOrEqual(1);
-  const cursors = nextPages.map((q) => q.get('cursor'));
-  expect(new Set(cursors).size).toBe(cursors.length);
+  expect(seen.indexes.length).toBe(indexed);
+  expect(seen.listings).toHaveLength(0);
   await page.getByTestId('gallery-end').scrollIntoViewIfNeeded();
   await expect.poll(() => seen.thumbs.length, { timeout: 15_000 }).toBeGreaterThan(firstScreen);
   await thumbnailsSettled(page, seen.thumbs);
   await expect(tiles.last().getByTestId('thumb')).toHaveAttribute('data-state', 'shown');
   expect(new Set(seen.thumbs).size).toBe(seen.thumbs.length);
-  // At the last page the button goes and nothing more is asked for.
+  // At the last slice the button goes and nothing more is asked for.
   await expect(page.getByTestId('load-more')).toHaveCount(0);
-  const listed = seen.listings.length;
   await page.mouse.wheel(0, -400);
   await page.getByTestId('gallery-end').scrollIntoViewIfNeeded();
   await expect(tiles.last().getByTestId('thumb')).toHaveAttribute('data-state', 'shown');
-  expect(seen.listings.length).toBe(listed);
+  expect(seen.indexes.length).toBe(indexed);
   await expect(page.locator('[data-testid="thumb"][data-state="unavailable"]')).toHaveCount(0);
 });
 

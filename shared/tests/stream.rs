@@ -322,6 +322,7 @@ fn purpose_labels_and_validation() {
     assert_eq!(Purpose::Thumb.label(), "thumb");
     assert_eq!(Purpose::Title.label(), "title");
     assert_eq!(Purpose::Description.label(), "description");
+    assert_eq!(Purpose::Metadata.label(), "metadata");
     assert_eq!(Purpose::init("720p").unwrap().label(), "init/720p");
     assert_eq!(
         Purpose::segment("720p", 12).unwrap().label(),

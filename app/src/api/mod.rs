@@ -140,6 +140,11 @@ pub async fn videos(limit: u32, cursor: Option<&str>) -> Result<VideoPage, ApiEr
     get(&url).await
 }
 
+/// Every video the member may see, sealed, for the gallery's search (docs/api.md, "Find").
+pub async fn video_index() -> Result<cloister_shared::api::VideoIndex, ApiError> {
+    get("/api/videos/index").await
+}
+
 /// One video, as the listing shows it (the published rendition included once it is ready).
 pub async fn video(id: &VideoId) -> Result<VideoSummary, ApiError> {
     get(&format!("/api/videos/{id}")).await

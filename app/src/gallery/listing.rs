@@ -1,61 +1,8 @@
-//! The gallery's list: merging a fresh first page into what is shown, and opening titles (dates are
-//! `cloister_shared::api::utc_date`, tested there).
+//! Opening a listed video's title as a tile or the video view shows it.
 //! Pure, so it is tested natively.
 
 use cloister_shared::api::VideoSummary;
 use cloister_shared::LibraryKey;
-
-/// The videos shown, newest first, and where the next page starts.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Listing {
-    pub videos: Vec<VideoSummary>,
-    pub next_cursor: Option<String>,
-    /// More than the first page was loaded ("Load more").
-    pub extended: bool,
-}
-
-fn newest_first(a: &VideoSummary, b: &VideoSummary) -> std::cmp::Ordering {
-    (b.created_at, b.video_id).cmp(&(a.created_at, a.video_id))
-}
-
-impl Listing {
-    /// Takes a freshly fetched first page. Videos older than the page's end that "Load more"
-    /// brought in are kept, with the cursor that follows them; everything the page covers is
-    /// replaced, so an aborted upload disappears.
-    pub fn replace_first_page(&mut self, videos: Vec<VideoSummary>, next_cursor: Option<String>) {
-        if !self.extended || next_cursor.is_none() {
-            *self = Self {
-                videos,
-                next_cursor,
-                extended: false,
-            };
-            return;
-        }
-        let Some(oldest) = videos.last().map(|v| (v.created_at, v.video_id)) else {
-            return;
-        };
-        let older: Vec<VideoSummary> = self
-            .videos
-            .drain(..)
-            .filter(|v| (v.created_at, v.video_id) < oldest)
-            .collect();
-        self.videos = videos;
-        self.videos.extend(older);
-        self.videos.sort_by(newest_first);
-    }
-
-    /// Appends the page after the last one shown.
-    pub fn append_page(&mut self, videos: Vec<VideoSummary>, next_cursor: Option<String>) {
-        for video in videos {
-            if !self.videos.iter().any(|v| v.video_id == video.video_id) {
-                self.videos.push(video);
-            }
-        }
-        self.videos.sort_by(newest_first);
-        self.next_cursor = next_cursor;
-        self.extended = true;
-    }
-}
 
 /// What a tile shows as the title.
 pub fn title_text(key: &LibraryKey, video: &VideoSummary) -> Result<String, &'static str> {
@@ -102,34 +49,6 @@ mod tests {
             description_sealed: None,
             file_name_sealed: None,
         }
-    }
-
-    fn ids(listing: &Listing) -> Vec<u8> {
-        listing
-            .videos
-            .iter()
-            .map(|v| v.video_id.as_bytes()[0])
-            .collect()
-    }
-
-    #[test]
-    fn a_fresh_first_page_replaces_a_single_page() {
-        let mut listing = Listing::default();
-        listing.replace_first_page(vec![summary(2, 20), summary(1, 10)], None);
-        listing.replace_first_page(vec![summary(3, 30), summary(1, 10)], None);
-        assert_eq!(ids(&listing), [3, 1], "video 2 was removed");
-    }
-
-    #[test]
-    fn loaded_older_pages_survive_a_refresh_of_the_first() {
-        let mut listing = Listing::default();
-        listing.replace_first_page(vec![summary(4, 40), summary(3, 30)], Some("c1".into()));
-        listing.append_page(vec![summary(2, 20), summary(1, 10)], Some("c2".into()));
-        assert_eq!(ids(&listing), [4, 3, 2, 1]);
-        // A new upload pushes video 3 off the first page.
-        listing.replace_first_page(vec![summary(5, 50), summary(4, 40)], Some("c0".into()));
-        assert_eq!(ids(&listing), [5, 4, 3, 2, 1]);
-        assert_eq!(listing.next_cursor.as_deref(), Some("c2"));
     }
 
     #[test]

@@ -40,8 +40,10 @@ impl Picture {
     }
 }
 
+/// `duration` is shown over the picture; a `portrait` video gets a portrait-shaped box, the
+/// picture letterboxed inside it (never cropped or stretched).
 #[component]
-pub fn Thumbnail(video: VideoSummary) -> impl IntoView {
+pub fn Thumbnail(video: VideoSummary, duration: Option<String>, portrait: bool) -> impl IntoView {
     let live = LiveJobs::get();
     let id = video.video_id;
     let listed = video.status;
@@ -76,13 +78,17 @@ pub fn Thumbnail(video: VideoSummary) -> impl IntoView {
     let _ = (visible, became_ready, thumb_url);
 
     view! {
-        <div class="tile-thumb" node_ref=node data-testid="thumb"
+        <div class=if portrait { "tile-thumb portrait" } else { "tile-thumb" } node_ref=node data-testid="thumb"
             data-state=move || picture.with(Picture::state_name)
+            data-shape=if portrait { "portrait" } else { "landscape" }
             title=move || picture.with(|p| (*p == Picture::Unavailable).then_some("Thumbnail unavailable"))>
             {move || match picture.get() {
                 Picture::Shown(src) => Some(view! { <img src=src alt="" decoding="async"/> }),
                 _ => None,
             }}
+            {duration.map(|d| view! {
+                <span class="tile-duration" data-testid="tile-duration" aria-label=format!("Duration {d}")>{d.clone()}</span>
+            })}
         </div>
     }
 }

@@ -1,27 +1,26 @@
-use cloister_shared::api::{VideoStatus, VideoSummary};
+use cloister_shared::api::VideoStatus;
 use leptos::prelude::*;
 
-use cloister_shared::api::utc_date;
-
-use super::listing::title_text;
+use super::dates::{local_date, local_date_time};
+use super::index::{clock_duration, IndexedVideo};
 use super::thumb::Thumbnail;
 use crate::components::{JobControls, ProcessingBar};
 use crate::live::words::{failure_detail, status_name, tile_line, tile_stage};
 use crate::live::{LiveJobs, Stage};
-use crate::session::Session;
 use crate::upload::progress::human_bytes;
 
-/// One video: its decrypted title, who uploaded it, size, date, and processing as it happens.
+/// One video: its decrypted title, who uploaded it, size, upload and recording dates, duration,
+/// and processing as it happens.
 #[component]
-pub fn VideoTile(video: VideoSummary, can_cancel: bool, is_admin: bool) -> impl IntoView {
-    let session = Session::get();
+pub fn VideoTile(video: IndexedVideo, can_cancel: bool, is_admin: bool) -> impl IntoView {
     let live = LiveJobs::get();
+    let recorded_at = video.recorded_at();
+    let duration = video.duration_ms().map(clock_duration);
+    let portrait = video.portrait();
+    let IndexedVideo { summary, title, .. } = video;
+    let video = summary;
     let id = video.video_id;
     let listed = video.status;
-    let title = session
-        .key
-        .with_untracked(|key| key.as_ref().map(|key| title_text(key, &video)))
-        .unwrap_or(Err("Cannot decrypt title"));
     if listed != VideoStatus::Uploading && listed != VideoStatus::Ready {
         // The listing says "failed" but not why, and "uploaded" both for a queued job and a
         // cancelled one: the video's jobs tell.
@@ -46,17 +45,26 @@ pub fn VideoTile(video: VideoSummary, can_cancel: bool, is_admin: bool) -> impl 
         }
     };
     let meta = format!(
-        "{} · {} · {}",
+        "{} · {} · uploaded {}",
         video.owner,
         human_bytes(video.size_bytes),
-        utc_date(video.created_at)
+        local_date(video.created_at)
     );
+    let recorded = recorded_at.map(|at| {
+        view! {
+            <p class="tile-meta tile-recorded" data-testid="tile-recorded">
+                {format!("Recorded {}", local_date_time(at))}
+            </p>
+        }
+    });
     view! {
         <li class="video-tile" data-testid="video-tile" data-video-id=id.to_string()
-            data-status=move || status_name(stage.get().as_ref())>
-            <Thumbnail video=video.clone()/>
+            data-status=move || status_name(stage.get().as_ref())
+            data-recorded-at=recorded_at.map(|at| at.to_string())>
+            <Thumbnail video=video.clone() duration portrait/>
             <h3 class=title_class>{heading}</h3>
             <p class="tile-meta">{meta}</p>
+            {recorded}
             <ProcessingBar stage testid="tile-progress"/>
             <p class="tile-status" data-testid="tile-status" aria-live="polite">
                 {move || tile_line(stage.get().as_ref())}

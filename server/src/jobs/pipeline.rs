@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use cloister_shared::api::jobs::JobPhase;
+use cloister_shared::api::videos::{VideoMetadata, METADATA_VERSION};
 use cloister_shared::manifest::{Manifest, Segment, MANIFEST_VERSION};
 use cloister_shared::{Dek, Purpose, VideoId};
 use tokio_util::sync::CancellationToken;
@@ -252,7 +253,7 @@ pub async fn process(
         cancel.clone(),
         progress.clone(),
     );
-    let (published, manifest) = blocking(move || {
+    let (published, manifest, metadata) = blocking(move || {
         std::fs::create_dir(&sealed_dir)?;
         seal_rendition(
             &*storage,
@@ -280,6 +281,9 @@ pub async fn process(
     if !holds {
         return Err(PipelineError::Superseded);
     }
+    crate::videos::store::save_metadata(&state.db, &job.video, &metadata)
+        .await
+        .map_err(|err| PipelineError::Internal(err.to_string()))?;
     let (storage, video) = (state.storage.clone(), job.video);
     blocking(move || Ok(storage.import_object(&video, &StoredObject::Manifest, &manifest)?))
         .await?;
@@ -290,7 +294,8 @@ pub async fn process(
 
 /// Seals every output into the rendition, then the thumbnail, then the manifest that names them
 /// into `sealed_dir`; returns the sealed manifest's path for the caller to publish (last, so a
-/// reader never finds a manifest naming a file not yet in place).
+/// reader never finds a manifest naming a file not yet in place), and the sealed metadata for the
+/// video's row.
 #[allow(clippy::too_many_arguments)]
 fn seal_rendition(
     storage: &dyn VideoStorage,
@@ -301,7 +306,7 @@ fn seal_rendition(
     sealed_dir: &Path,
     cancel: &CancellationToken,
     progress: &ProgressCell,
-) -> Result<(Published, PathBuf), PipelineError> {
+) -> Result<(Published, PathBuf, Vec<u8>), PipelineError> {
     let total = prepared.segments.len() + 2;
     let mut done = 0usize;
     let step = |done: &mut usize| {
@@ -378,12 +383,40 @@ fn seal_rendition(
         serde_json::to_vec(&manifest).map_err(|err| PipelineError::Internal(err.to_string()))?;
     let dst = sealed_dir.join("manifest");
     seal::seal_bytes(dek, video, &Purpose::Manifest, &json, &dst)?;
+    let metadata = seal_metadata(dek, video, prepared)?;
     let published = Published {
         rendition: rendition.clone(),
         duration_ms: prepared.duration_ms,
         has_thumb: manifest.thumb.is_some(),
     };
-    Ok((published, dst))
+    Ok((published, dst, metadata))
+}
+
+/// The video's recording time, duration and picture size, sealed under `Purpose::Metadata` for
+/// the browser's index (docs/format.md, "Sealed metadata"): the recording time never rests on
+/// the server in the clear.
+fn seal_metadata(
+    dek: &Dek,
+    video: &VideoId,
+    prepared: &PreparedMedia,
+) -> Result<Vec<u8>, PipelineError> {
+    let metadata = VideoMetadata {
+        version: METADATA_VERSION,
+        recorded_at: prepared.recorded_at.map(|at| at.0),
+        duration_ms: prepared.duration_ms,
+        width: prepared.width,
+        height: prepared.height,
+    };
+    let json =
+        serde_json::to_vec(&metadata).map_err(|err| PipelineError::Internal(err.to_string()))?;
+    cloister_shared::crypto::stream::seal_all(
+        dek,
+        video,
+        &Purpose::Metadata,
+        cloister_shared::crypto::stream::DEFAULT_CHUNK_SIZE,
+        &json,
+    )
+    .map_err(|err| PipelineError::Internal(err.to_string()))
 }
 
 /// Debug builds only (tests): processing a chosen video panics on purpose, to show that a panic

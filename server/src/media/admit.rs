@@ -138,6 +138,7 @@ mod tests {
                 ..VideoStream::example("h264", w, h)
             }),
             audio: None,
+            recorded_at: None,
         }
     }
 

@@ -22,6 +22,7 @@ mod fragments;
 mod hls;
 mod plan;
 mod probe;
+pub use probe::RecordedAt;
 mod run;
 mod thumb;
 
@@ -131,6 +132,8 @@ pub struct PreparedMedia {
     pub segments: Vec<PreparedSegment>,
     /// A JPEG fitting 320×180; None when it could not be made (not fatal).
     pub thumb: Option<PathBuf>,
+    /// When it was recorded (the container's creation time), Unix seconds; sealed by the worker.
+    pub recorded_at: Option<RecordedAt>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -296,6 +299,7 @@ pub async fn prepare(
         init: out.init,
         segments: out.segments,
         thumb,
+        recorded_at: probe.recorded_at,
     };
     tracing::info!(
         preparation = ?prepared.preparation,

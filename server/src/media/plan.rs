@@ -311,6 +311,7 @@ mod tests {
                 sample_rate: Some(48_000),
                 channels: Some(2),
             }),
+            recorded_at: None,
         }
     }
 

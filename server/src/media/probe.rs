@@ -24,6 +24,39 @@ pub(crate) struct Probe {
     pub duration: Option<f64>,
     pub video: Option<VideoStream>,
     pub audio: Option<AudioStream>,
+    /// When the video was recorded: the container's `creation_time` tag.
+    pub recorded_at: Option<RecordedAt>,
+}
+
+/// A recording time, Unix seconds. Its `Debug` does not print it: the probe is logged, and the
+/// recording time is sealed for the browser only (docs/format.md, "Sealed metadata").
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RecordedAt(pub i64);
+
+impl std::fmt::Debug for RecordedAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordedAt(…)")
+    }
+}
+
+/// Reads ffprobe's `creation_time` tag: RFC 3339 (`2024-05-01T10:00:00.000000Z`), or the older
+/// `2024-05-01 10:00:00` without a zone, taken as UTC. A time before 1971 is a camera that never
+/// had its clock set (MP4's zero is 1904, some write 1970) and counts as none.
+pub(crate) fn parse_creation_time(raw: &str) -> Option<RecordedAt> {
+    use time::format_description::well_known::Rfc3339;
+    let raw = raw.trim();
+    let with_t = raw.replacen(' ', "T", 1);
+    let has_zone = with_t
+        .get(19..)
+        .is_some_and(|rest| rest.contains(['Z', 'z', '+', '-']));
+    let candidate = if has_zone {
+        with_t
+    } else {
+        format!("{with_t}Z")
+    };
+    let at = time::OffsetDateTime::parse(&candidate, &Rfc3339).ok()?;
+    let seconds = at.unix_timestamp();
+    (seconds >= 31_536_000).then_some(RecordedAt(seconds))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -240,11 +273,18 @@ pub(crate) fn parse(json: &str) -> Result<Probe, MediaError> {
         .filter(|d| *d > 0.0)
         .or(stream_duration);
 
+    let recorded_at = format
+        .and_then(|f| f.get("tags"))
+        .and_then(|t| t.get("creation_time"))
+        .and_then(Value::as_str)
+        .and_then(parse_creation_time);
+
     Ok(Probe {
         format_name,
         duration,
         video,
         audio,
+        recorded_at,
     })
 }
 
@@ -381,5 +421,27 @@ mod tests {
             let _ = parse(json);
         }
         assert!(parse("not json").is_err());
+    }
+
+    #[test]
+    fn the_creation_time_is_the_recording_time_and_never_printed() {
+        let json = r#"{"streams": [], "format": {"format_name": "mov,mp4",
+            "tags": {"creation_time": "2021-06-15T08:30:00.000000Z"}}}"#;
+        let probe = parse(json).expect("parse");
+        assert_eq!(probe.recorded_at, Some(RecordedAt(1_623_745_800)));
+        assert!(!format!("{probe:?}").contains("1623745800"));
+    }
+
+    #[test]
+    fn creation_times_in_other_spellings_or_unset_clocks() {
+        let at = |raw: &str| parse_creation_time(raw).map(|at| at.0);
+        assert_eq!(at("2021-06-15 08:30:00"), Some(1_623_745_800));
+        assert_eq!(at("2021-06-15T10:30:00+02:00"), Some(1_623_745_800));
+        assert_eq!(at("1970-01-01T00:00:00.000000Z"), None);
+        assert_eq!(at("1904-01-01T00:00:00Z"), None);
+        assert_eq!(at("yesterday"), None);
+        assert_eq!(at(""), None);
+        let none = parse(r#"{"streams": [], "format": {"tags": {"creation_time": 5}}}"#);
+        assert_eq!(none.expect("parse").recorded_at, None);
     }
 }

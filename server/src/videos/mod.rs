@@ -3,10 +3,12 @@
 
 pub(crate) mod delivery;
 pub mod edit;
+pub mod index;
 pub mod list;
 pub mod original;
 pub(crate) mod playback;
 pub(crate) mod published;
 pub mod routes;
+pub mod store;
 
 pub use routes::router;

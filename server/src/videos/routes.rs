@@ -5,7 +5,7 @@ use axum::extract::Path;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::Router;
-use cloister_shared::api::{VideoPage, VideoSummary};
+use cloister_shared::api::{VideoIndex, VideoPage, VideoSummary};
 use serde::Deserialize;
 
 use super::{list, original, playback};
@@ -17,6 +17,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/videos", get(index))
+        .route("/api/videos/index", get(find_index))
         .route("/api/videos/{id}", get(show).patch(super::edit::patch))
         .route("/api/videos/{id}/original", get(original::sealed_original))
         .route("/api/videos/{id}/manifest", get(playback::manifest))
@@ -56,4 +57,12 @@ async fn show(
 ) -> AppResult<ApiJson<VideoSummary>> {
     let video = super::published::parse_video_id(&raw_id)?;
     list::one(&state.db, user.id, &video).await.map(ApiJson)
+}
+
+/// `GET /api/videos/index`: every visible video, sealed, for the browser's search (docs/api.md).
+async fn find_index(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<ApiJson<VideoIndex>> {
+    super::index::index(&state.db, user.id).await.map(ApiJson)
 }

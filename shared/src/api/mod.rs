@@ -31,7 +31,7 @@ pub use uploads::{
 pub use users::{
     AcceptInviteRequest, CreateInviteRequest, CreateUserRequest, InviteCreated, UserInfo, UserList,
 };
-pub use videos::{VideoPage, VideoStatus, VideoSummary};
+pub use videos::{IndexEntry, VideoIndex, VideoMetadata, VideoPage, VideoStatus, VideoSummary};
 
 /// Every mutating request (POST, PUT, PATCH, DELETE) under `/api` must carry this header with the
 /// value [`REQUEST_HEADER_VALUE`]. A cross-site form cannot set it, and a cross-origin `fetch` that

@@ -162,3 +162,96 @@ pub struct VideoPage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
+
+/// `GET /api/videos/index`: every video the viewer can see, in one compact answer, for the
+/// browser to decrypt and search (docs/api.md, "Find"). Newest upload first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoIndex {
+    pub videos: Vec<IndexEntry>,
+}
+
+/// One video of the index. Absent options are left out of the JSON, to keep 5,000 entries small.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub video_id: VideoId,
+    pub status: VideoStatus,
+    /// Username of the uploader.
+    pub owner: String,
+    /// Upload time, Unix seconds.
+    pub created_at: i64,
+    /// Plaintext size of the original.
+    pub size_bytes: u64,
+    /// Length of the processed video, once it is `ready`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    pub wrapped_dek: WrappedKey,
+    /// Hex of a sealed stream, `Purpose::Title`.
+    pub title_sealed: String,
+    /// Hex of a sealed stream, `Purpose::Description`, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_sealed: Option<String>,
+    /// Hex of a sealed stream, `Purpose::Metadata` ([`VideoMetadata`]), once processing made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_sealed: Option<String>,
+    /// The published rendition of a `ready` video (see [`VideoSummary::rendition`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendition: Option<String>,
+    /// A sealed thumbnail can be fetched (only when `ready`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_thumb: bool,
+}
+
+impl IndexEntry {
+    /// The entry as a listing summary (what a gallery tile takes); no description or file name.
+    pub fn summary(&self) -> VideoSummary {
+        VideoSummary {
+            video_id: self.video_id,
+            status: self.status,
+            size_bytes: self.size_bytes,
+            created_at: self.created_at,
+            title_sealed: self.title_sealed.clone(),
+            wrapped_dek: self.wrapped_dek.clone(),
+            owner: self.owner.clone(),
+            duration_ms: self.duration_ms,
+            has_thumb: self.has_thumb,
+            rendition: self.rendition.clone(),
+            description_sealed: None,
+            file_name_sealed: None,
+        }
+    }
+}
+
+/// The current [`VideoMetadata`] version.
+pub const METADATA_VERSION: u32 = 1;
+
+/// What processing learnt of a video, sealed under `Purpose::Metadata` by the worker (which holds
+/// the video's key while it processes) so the server keeps none of it in the clear
+/// (docs/format.md, "Sealed metadata").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoMetadata {
+    pub version: u32,
+    /// When the video was recorded, Unix seconds: the container's creation time, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<i64>,
+    /// Length of the processed video.
+    pub duration_ms: u64,
+    /// Display size of the processed picture (after rotation): `height > width` is portrait.
+    pub width: u32,
+    pub height: u32,
+}
+
+impl VideoMetadata {
+    /// Opens a sealed metadata stream (hex) of `video` with its DEK; `None` if it does not open
+    /// or is not metadata this version understands.
+    pub fn open(dek: &crate::Dek, video: &VideoId, sealed_hex: &str) -> Option<Self> {
+        let sealed = hex::decode(sealed_hex).ok()?;
+        let plain =
+            crate::crypto::stream::open_all(dek, video, &crate::Purpose::Metadata, &sealed).ok()?;
+        serde_json::from_slice(&plain).ok()
+    }
+
+    /// A picture taller than wide.
+    pub fn portrait(&self) -> bool {
+        self.height > self.width
+    }
+}

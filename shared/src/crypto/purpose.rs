@@ -52,6 +52,9 @@ pub enum Purpose {
     Description,
     /// The name the uploaded file had (for the saved file of a download).
     FileName,
+    /// What processing learnt of the video: recording time, duration, picture size
+    /// (`cloister_shared::api::videos::VideoMetadata`, docs/format.md).
+    Metadata,
     Init {
         rendition: PurposeId,
     },
@@ -84,7 +87,7 @@ impl Purpose {
         })
     }
 
-    /// `original`, `manifest`, `thumb`, `title`, `description`, `file-name`,
+    /// `original`, `manifest`, `thumb`, `title`, `description`, `file-name`, `metadata`,
     /// `init/<r>`, `segment/<r>/<n>` (decimal n) or `comment/<id>`.
     pub fn label(&self) -> String {
         match self {
@@ -94,6 +97,7 @@ impl Purpose {
             Self::Title => "title".into(),
             Self::Description => "description".into(),
             Self::FileName => "file-name".into(),
+            Self::Metadata => "metadata".into(),
             Self::Init { rendition } => format!("init/{rendition}"),
             Self::Segment { rendition, index } => format!("segment/{rendition}/{index}"),
             Self::Comment { id } => format!("comment/{id}"),

@@ -46,11 +46,11 @@ function recordedClip(clip: (typeof CLIPS)[number]): string {
  * library key, DEKs, sealed titles, descriptions and metadata, no media.
  */
 function seed(owner: string, args: string[]): void {
-  const seeder = path.join(root, 'target/release/examples/find_seed');
-  // Built once (`cargo build --release -p cloister --example find_seed`); an example build
-  // unifies dev-dependency features, so it recompiles the server crates: not on every run.
+  // The debug build, which `cargo test` (run before Playwright by scripts/test) already made; built
+  // here only when missing (`cargo build -p cloister --example find_seed`).
+  const seeder = path.join(root, 'target/debug/examples/find_seed');
   if (!existsSync(seeder)) {
-    execFileSync('cargo', ['build', '--release', '-p', 'cloister', '--example', 'find_seed'], { cwd: root, stdio: 'pipe' });
+    execFileSync('cargo', ['build', '-p', 'cloister', '--example', 'find_seed'], { cwd: root, stdio: 'pipe' });
   }
   execFileSync(
     seeder,

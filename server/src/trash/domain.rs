@@ -3,13 +3,14 @@
 
 use cloister_shared::api::trash::{TrashList, TrashState, TrashedVideo};
 use cloister_shared::api::{Event, Role, VideoStatus, VideoSummary};
-use cloister_shared::{VideoId, WrappedKey};
+use cloister_shared::VideoId;
 
 use super::{purge, store};
 use crate::accounts::unix_now;
 use crate::accounts::users::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::videos::list::RawRow;
 
 /// What is being done, for the refusal's words.
 #[derive(Debug, Clone, Copy)]
@@ -169,17 +170,25 @@ pub async fn list(state: &AppState, viewer: &User) -> AppResult<TrashList> {
 }
 
 fn trashed(row: store::TrashedRow, keep: i64) -> AppResult<TrashedVideo> {
-    let id = &row.id;
-    let corrupt = |what: &str| AppError::Internal(format!("video {id} has a bad {what}"));
+    // A trashed video plays nowhere: nothing of its rendition is given.
+    let checked = RawRow {
+        id: &row.id,
+        status: &row.status,
+        size_bytes: row.size_bytes,
+        wrapped_dek: &row.wrapped_dek,
+        duration_ms: None,
+        rendition: None,
+        has_thumb_file: false,
+    }
+    .check()?;
     Ok(TrashedVideo {
         video: VideoSummary {
-            video_id: VideoId::parse(id).map_err(|_| corrupt("id"))?,
-            status: VideoStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
-            size_bytes: u64::try_from(row.size_bytes).map_err(|_| corrupt("size"))?,
+            video_id: checked.video_id,
+            status: checked.status,
+            size_bytes: checked.size_bytes,
             created_at: row.created_at,
             title_sealed: hex::encode(&row.title_sealed),
-            wrapped_dek: WrappedKey::from_bytes(&row.wrapped_dek)
-                .map_err(|_| corrupt("wrapped DEK"))?,
+            wrapped_dek: checked.wrapped_dek,
             owner: row.owner,
             duration_ms: None,
             has_thumb: false,

@@ -2,12 +2,12 @@
 //! metadata, in one compact answer the browser decrypts and searches (docs/api.md, "Find"). The
 //! server never sees the words: it only hands over what it stores sealed.
 
-use cloister_shared::api::{IndexEntry, VideoIndex, VideoStatus};
-use cloister_shared::{VideoId, WrappedKey};
+use cloister_shared::api::{IndexEntry, VideoIndex};
 use sqlx::SqlitePool;
 
+use super::list::RawRow;
 use super::store::{self, IndexRow};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// The index for `viewer_id`, newest upload first.
 #[tracing::instrument(skip(pool))]
@@ -17,35 +17,30 @@ pub async fn index(pool: &SqlitePool, viewer_id: i64) -> AppResult<VideoIndex> {
     Ok(VideoIndex { videos })
 }
 
-/// One row as an entry. What describes the playable video (duration, rendition, thumbnail) is
-/// given only for a `ready` one, as in the paged listing.
+/// One row as an entry, checked as the paged listing checks its rows.
 fn entry(row: IndexRow) -> AppResult<IndexEntry> {
-    let id = &row.id;
-    let corrupt = |what: &str| AppError::Internal(format!("video {id} has a bad {what}"));
-    let status = VideoStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
-    let ready = status == VideoStatus::Ready;
-    let rendition = match row.rendition.filter(|_| ready) {
-        Some(r) if cloister_shared::manifest::is_rendition_id(&r) => Some(r),
-        Some(_) => return Err(corrupt("rendition")),
-        None => None,
-    };
+    let checked = RawRow {
+        id: &row.id,
+        status: &row.status,
+        size_bytes: row.size_bytes,
+        wrapped_dek: &row.wrapped_dek,
+        duration_ms: row.duration_ms,
+        rendition: row.rendition,
+        has_thumb_file: row.thumb_path.is_some(),
+    }
+    .check()?;
     Ok(IndexEntry {
-        video_id: VideoId::parse(id).map_err(|_| corrupt("id"))?,
-        status,
+        video_id: checked.video_id,
+        status: checked.status,
         owner: row.owner,
         created_at: row.created_at,
-        size_bytes: u64::try_from(row.size_bytes).map_err(|_| corrupt("size"))?,
-        duration_ms: row
-            .duration_ms
-            .filter(|_| ready)
-            .map(|ms| u64::try_from(ms).map_err(|_| corrupt("duration")))
-            .transpose()?,
-        wrapped_dek: WrappedKey::from_bytes(&row.wrapped_dek)
-            .map_err(|_| corrupt("wrapped DEK"))?,
+        size_bytes: checked.size_bytes,
+        duration_ms: checked.duration_ms,
+        wrapped_dek: checked.wrapped_dek,
         title_sealed: hex::encode(&row.title_sealed),
         description_sealed: row.description_sealed.map(hex::encode),
         metadata_sealed: row.metadata_sealed.map(hex::encode),
-        has_thumb: ready && row.thumb_path.is_some(),
-        rendition,
+        has_thumb: checked.has_thumb,
+        rendition: checked.rendition,
     })
 }

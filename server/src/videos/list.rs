@@ -75,32 +75,79 @@ const SELECT: &str = "SELECT v.id, v.status, v.size_bytes, v.created_at, v.title
                       WHERE (v.status <> 'uploading' OR v.owner_id = ?)
                         AND v.trashed_at IS NULL";
 
+/// The columns every listing shares, checked: a bad value is a corrupt row (500), and what
+/// describes the playable video (rendition, duration, thumbnail) is given only for a `ready` one.
+pub(crate) struct CheckedRow {
+    pub video_id: VideoId,
+    pub status: VideoStatus,
+    pub size_bytes: u64,
+    pub wrapped_dek: WrappedKey,
+    pub duration_ms: Option<u64>,
+    pub rendition: Option<String>,
+    pub has_thumb: bool,
+}
+
+/// Checks the shared columns of video `id`'s row (see [`CheckedRow`]).
+pub(crate) struct RawRow<'a> {
+    pub id: &'a str,
+    pub status: &'a str,
+    pub size_bytes: i64,
+    pub wrapped_dek: &'a [u8],
+    pub duration_ms: Option<i64>,
+    pub rendition: Option<String>,
+    pub has_thumb_file: bool,
+}
+
+impl RawRow<'_> {
+    pub fn check(self) -> AppResult<CheckedRow> {
+        let id = self.id;
+        let corrupt = |what: &str| AppError::Internal(format!("video {id} has a bad {what}"));
+        let status = VideoStatus::parse(self.status).ok_or_else(|| corrupt("status"))?;
+        let ready = status == VideoStatus::Ready;
+        let rendition = match self.rendition.filter(|_| ready) {
+            Some(r) if cloister_shared::manifest::is_rendition_id(&r) => Some(r),
+            Some(_) => return Err(corrupt("rendition")),
+            None => None,
+        };
+        Ok(CheckedRow {
+            video_id: VideoId::parse(id).map_err(|_| corrupt("id"))?,
+            status,
+            size_bytes: u64::try_from(self.size_bytes).map_err(|_| corrupt("size"))?,
+            wrapped_dek: WrappedKey::from_bytes(self.wrapped_dek)
+                .map_err(|_| corrupt("wrapped DEK"))?,
+            duration_ms: self
+                .duration_ms
+                .filter(|_| ready)
+                .map(|ms| u64::try_from(ms).map_err(|_| corrupt("duration")))
+                .transpose()?,
+            rendition,
+            has_thumb: ready && self.has_thumb_file,
+        })
+    }
+}
+
 fn summary(row: Row) -> AppResult<VideoSummary> {
-    let id = &row.id;
-    let corrupt = |what: &str| AppError::Internal(format!("video {id} has a bad {what}"));
-    let status = VideoStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
-    let ready = status == VideoStatus::Ready;
-    let rendition = match row.rendition.filter(|_| ready) {
-        Some(r) if cloister_shared::manifest::is_rendition_id(&r) => Some(r),
-        Some(_) => return Err(corrupt("rendition")),
-        None => None,
-    };
+    let checked = RawRow {
+        id: &row.id,
+        status: &row.status,
+        size_bytes: row.size_bytes,
+        wrapped_dek: &row.wrapped_dek,
+        duration_ms: row.duration_ms,
+        rendition: row.rendition,
+        has_thumb_file: row.thumb_path.is_some(),
+    }
+    .check()?;
     Ok(VideoSummary {
-        video_id: VideoId::parse(id).map_err(|_| corrupt("id"))?,
-        status,
-        size_bytes: u64::try_from(row.size_bytes).map_err(|_| corrupt("size"))?,
+        video_id: checked.video_id,
+        status: checked.status,
+        size_bytes: checked.size_bytes,
         created_at: row.created_at,
         title_sealed: hex::encode(&row.title_sealed),
-        wrapped_dek: WrappedKey::from_bytes(&row.wrapped_dek)
-            .map_err(|_| corrupt("wrapped DEK"))?,
+        wrapped_dek: checked.wrapped_dek,
         owner: row.owner,
-        duration_ms: row
-            .duration_ms
-            .filter(|_| ready)
-            .map(|ms| u64::try_from(ms).map_err(|_| corrupt("duration")))
-            .transpose()?,
-        has_thumb: ready && row.thumb_path.is_some(),
-        rendition,
+        duration_ms: checked.duration_ms,
+        has_thumb: checked.has_thumb,
+        rendition: checked.rendition,
         description_sealed: None,
         file_name_sealed: None,
     })

@@ -168,28 +168,38 @@ fn RemoveMember(
 
 #[component]
 fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let admin = RwSignal::new(false);
+    // Read from the inputs at submit, not bound to signals: hydration (the admin page is a lazy
+    // route, so it may come a moment after the page shows) then leaves alone what was typed.
+    let username = NodeRef::<leptos::html::Input>::new();
+    let password = NodeRef::<leptos::html::Input>::new();
+    let admin = NodeRef::<leptos::html::Input>::new();
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
+        let (Some(username), Some(password), Some(admin)) = (
+            username.get_untracked(),
+            password.get_untracked(),
+            admin.get_untracked(),
+        ) else {
+            return;
+        };
+        let request = CreateUserRequest {
+            username: username.value(),
+            password: password.value(),
+            role: Some(if admin.checked() {
+                Role::Admin
+            } else {
+                Role::Member
+            }),
+            quota_bytes: None,
+        };
         spawn_local(async move {
-            let request = CreateUserRequest {
-                username: username.get_untracked(),
-                password: password.get_untracked(),
-                role: Some(if admin.get_untracked() {
-                    Role::Admin
-                } else {
-                    Role::Member
-                }),
-                quota_bytes: None,
-            };
             match api::create_user(&request).await {
                 Ok(_) => {
-                    username.set(String::new());
-                    password.set(String::new());
+                    username.set_value("");
+                    password.set_value("");
+                    admin.set_checked(false);
                     on_added();
                 }
                 Err(err) => error.set(Some(err.message)),
@@ -199,12 +209,10 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     view! {
         <form class="inline-form" on:submit=submit>
             <h3>"Add a member"</h3>
-            <input placeholder="username" aria-label="New member's username" required
-                prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
+            <input placeholder="username" aria-label="New member's username" required node_ref=username/>
             <input type="password" placeholder="password" aria-label="New member's password" autocomplete="new-password" required
-                prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
-            <label class="checkbox"><input type="checkbox" prop:checked=move || admin.get()
-                on:change=move |ev| admin.set(event_target_checked(&ev))/>"admin"</label>
+                node_ref=password/>
+            <label class="checkbox"><input type="checkbox" node_ref=admin/>"admin"</label>
             <button class="button" type="submit">"Add"</button>
             <ErrorLine error/>
         </form>

@@ -25,7 +25,9 @@ export const SEEDED_SECONDS = 12;
 
 /**
  * A real H.264/AAC MP4 made by ffmpeg, once: 640×360, a keyframe every 2 s (so the server cuts
- * it into several segments), a tone, `seconds` long.
+ * it into several segments), a tone, `seconds` long. Its name goes into the container's title, so
+ * two clips of the same length are different files (the Upload page would otherwise say the second
+ * one is already in the library).
  */
 export async function makeClip(name, seconds) {
   mkdirSync(fixtures, { recursive: true });
@@ -38,7 +40,7 @@ export async function makeClip(name, seconds) {
     '-f', 'lavfi', '-i', `sine=frequency=660:duration=${seconds}`,
     '-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
     '-b:v', '400k', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '64k', '-shortest', partial,
+    '-c:a', 'aac', '-b:a', '64k', '-shortest', '-metadata', `title=${name}`, partial,
   ]);
   renameSync(partial, file);
   return file;

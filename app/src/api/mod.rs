@@ -81,10 +81,6 @@ pub async fn create_user(request: &CreateUserRequest) -> Result<UserInfo, ApiErr
     post("/api/admin/users", request).await
 }
 
-pub async fn remove_user(username: &str) -> Result<(), ApiError> {
-    delete(&format!("/api/admin/users/{username}")).await
-}
-
 pub async fn create_invite(request: &CreateInviteRequest) -> Result<InviteCreated, ApiError> {
     post("/api/admin/invites", request).await
 }

@@ -96,34 +96,59 @@ impl<'de> Deserialize<'de> for VideoId {
     }
 }
 
-/// A comment's id: 16 random bytes made by the client before it seals the comment (the purpose
-/// `comment/<id>` binds the sealed body to it), written like a `VideoId`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CommentId(VideoId);
+/// An id of 16 random bytes written like a `VideoId` (32 lowercase hex digits, one spelling), for
+/// things the client names before the server sees them.
+macro_rules! random_hex_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(VideoId);
 
-impl CommentId {
-    pub fn random() -> Result<Self, CryptoError> {
-        VideoId::random().map(Self)
-    }
+        impl $name {
+            pub fn random() -> Result<Self, CryptoError> {
+                VideoId::random().map(Self)
+            }
 
-    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(VideoId::from_bytes(bytes))
-    }
+            pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(VideoId::from_bytes(bytes))
+            }
 
-    pub fn parse(s: &str) -> Result<Self, IdError> {
-        VideoId::parse(s).map(Self)
-    }
+            /// Exactly 32 lowercase hex digits, so each id has one spelling.
+            pub fn parse(s: &str) -> Result<Self, IdError> {
+                VideoId::parse(s).map(Self)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                Self::parse(s)
+            }
+        }
+    };
 }
 
-impl fmt::Display for CommentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
+random_hex_id!(
+    /// A comment's id: made by the client before it seals the comment (the purpose
+    /// `comment/<id>` binds the sealed body to it).
+    CommentId
+);
 
-impl fmt::Debug for CommentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CommentId({})", self.0)
-    }
-}
+random_hex_id!(
+    /// A share link's id (128 bits): in the link's path, so it is all the server needs to serve the
+    /// share's sealed files (docs/format.md, "Share links").
+    ShareId
+);

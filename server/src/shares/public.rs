@@ -4,10 +4,12 @@
 //! Each is rate-limited per client address first, then passes `domain::open`. An id that is
 //! malformed, unknown, expired or withdrawn gets the same 410.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -42,27 +44,39 @@ pub fn router() -> Router<AppState> {
         .layer(Extension(Arc::new(ShareLimiter::default())))
 }
 
-/// Spends one request of the address's allowance, then checks the share: the video it opens.
-async fn admit(
-    state: &AppState,
-    limiter: &ShareLimiter,
-    ClientIp(ip): ClientIp,
-    raw_share: &str,
-) -> AppResult<(ShareId, domain::OpenShare)> {
-    limiter.check(ip)?;
-    let share = ShareId::parse(raw_share).map_err(|_| domain::gone())?;
-    let open = domain::open(&state.db, &share, unix_now()).await?;
-    Ok((share, open))
+/// A request that spent one of its address's allowance and names a well-formed share id (the
+/// route's `{share}`); a malformed id is the same 410 as a dead one.
+struct ShareRequest(ShareId);
+
+impl FromRequestParts<AppState> for ShareRequest {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        let limiter = parts
+            .extensions
+            .get::<Arc<ShareLimiter>>()
+            .ok_or_else(|| AppError::Internal("the share routes have no limiter".to_owned()))?;
+        limiter.check(ip)?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| domain::gone())?;
+        let raw = params.get("share").ok_or_else(domain::gone)?;
+        ShareId::parse(raw).map(Self).map_err(|_| domain::gone())
+    }
+}
+
+impl ShareRequest {
+    /// The live share and the video it opens, or 410.
+    async fn open(&self, state: &AppState) -> AppResult<domain::OpenShare> {
+        domain::open(&state.db, &self.0, unix_now()).await
+    }
 }
 
 async fn facts(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<ShareLimiter>>,
-    ip: ClientIp,
-    Path(raw): Path<String>,
+    ShareRequest(share): ShareRequest,
 ) -> AppResult<Response> {
-    limiter.check(ip.0)?;
-    let share = ShareId::parse(&raw).map_err(|_| domain::gone())?;
     let facts = domain::facts(&state.db, &share, unix_now()).await?;
     let mut response = ApiJson(facts).into_response();
     // Asked afresh on every opening: a withdrawn link must say so at once.
@@ -74,32 +88,25 @@ async fn facts(
 
 async fn view(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<ShareLimiter>>,
-    ip: ClientIp,
-    Path(raw): Path<String>,
+    ShareRequest(share): ShareRequest,
 ) -> AppResult<StatusCode> {
-    limiter.check(ip.0)?;
-    let share = ShareId::parse(&raw).map_err(|_| domain::gone())?;
     domain::record_view(&state.db, &share, unix_now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn manifest(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<ShareLimiter>>,
-    ip: ClientIp,
-    Path(raw): Path<String>,
+    share: ShareRequest,
     pin: Result<Query<Pin>, QueryRejection>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (_, open) = admit(&state, &limiter, ip, &raw).await?;
-    let object = StoredObject::Manifest;
+    let video = share.open(&state).await?.video.id;
     top_level(
         &state,
         Viewer::ShareHolder,
-        open.video.id,
+        video,
         pin,
-        object,
+        StoredObject::Manifest,
         &headers,
     )
     .await
@@ -107,20 +114,17 @@ async fn manifest(
 
 async fn thumb(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<ShareLimiter>>,
-    ip: ClientIp,
-    Path(raw): Path<String>,
+    share: ShareRequest,
     pin: Result<Query<Pin>, QueryRejection>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (_, open) = admit(&state, &limiter, ip, &raw).await?;
-    let object = StoredObject::Thumb;
+    let video = share.open(&state).await?.video.id;
     top_level(
         &state,
         Viewer::ShareHolder,
-        open.video.id,
+        video,
         pin,
-        object,
+        StoredObject::Thumb,
         &headers,
     )
     .await
@@ -128,31 +132,21 @@ async fn thumb(
 
 async fn init(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<ShareLimiter>>,
-    ip: ClientIp,
-    Path((raw, rendition)): Path<(String, String)>,
+    share: ShareRequest,
+    Path((_, rendition)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (_, open) = admit(&state, &limiter, ip, &raw).await?;
-    init_of(
-        &state,
-        Viewer::ShareHolder,
-        open.video.id,
-        &rendition,
-        &headers,
-    )
-    .await
+    let video = share.open(&state).await?.video.id;
+    init_of(&state, Viewer::ShareHolder, video, &rendition, &headers).await
 }
 
 async fn segment(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<ShareLimiter>>,
-    ip: ClientIp,
-    Path((raw, rendition, index)): Path<(String, String, String)>,
+    share: ShareRequest,
+    Path((_, rendition, index)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (_, open) = admit(&state, &limiter, ip, &raw).await?;
-    let video = open.video.id;
+    let video = share.open(&state).await?.video.id;
     segment_of(
         &state,
         Viewer::ShareHolder,
@@ -165,12 +159,10 @@ async fn segment(
 
 async fn original(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<ShareLimiter>>,
-    ip: ClientIp,
-    Path(raw): Path<String>,
+    share: ShareRequest,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (_, open) = admit(&state, &limiter, ip, &raw).await?;
+    let open = share.open(&state).await?;
     if !open.share.allow_download {
         return Err(AppError::Forbidden(
             "Whoever shared this video did not allow saving it.".to_owned(),

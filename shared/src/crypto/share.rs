@@ -6,74 +6,22 @@
 //! browser never sends. So whoever holds the whole link can open the video, and the server cannot.
 
 use std::fmt;
-use std::str::FromStr;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hkdf::Hkdf;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::keys::{self, Dek, WrappedKey, KEY_LEN};
 use super::{random, CryptoError};
-use crate::ids::{IdError, VideoId};
+pub use crate::ids::ShareId;
+use crate::ids::VideoId;
 
 /// HKDF info of the wrapping key: its own label, so a secret is never a key for anything else.
 const WRAPPING_KEY_INFO: &[u8] = b"cloister/share-wrapping-key/v1";
 /// Prefix of the associated data of a share's wrapped DEK.
 const SHARE_DEK_AAD_PREFIX: &[u8] = b"cloister/share-dek/v1";
-
-/// A share's id: 16 random bytes (128 bits), written as 32 lowercase hex digits like a `VideoId`.
-/// It is in the link's path, so it is all the server needs to serve the share's sealed files.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ShareId(VideoId);
-
-impl ShareId {
-    pub fn random() -> Result<Self, CryptoError> {
-        VideoId::random().map(Self)
-    }
-
-    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(VideoId::from_bytes(bytes))
-    }
-
-    /// Exactly 32 lowercase hex digits, so each id has one spelling.
-    pub fn parse(s: &str) -> Result<Self, IdError> {
-        VideoId::parse(s).map(Self)
-    }
-}
-
-impl fmt::Display for ShareId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Debug for ShareId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ShareId({})", self.0)
-    }
-}
-
-impl FromStr for ShareId {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, IdError> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for ShareId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for ShareId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        VideoId::deserialize(d).map(Self)
-    }
-}
 
 /// The secret in a share link's fragment: 32 random bytes (256 bits), written base64url without
 /// padding (43 characters). Made in the browser; never sent to the server.

@@ -190,6 +190,7 @@ async fn upload(client: &ApiClient, n: u32, size: u64) -> anyhow::Result<Video> 
             fingerprint: hex::encode([n as u8; 32]),
             resume_mac: None,
             content_fingerprint: None,
+            key_generation: 1,
         })
         .await?;
     for index in 0..count {

@@ -854,6 +854,7 @@ async fn upload_sealed(
         fingerprint: hex::encode([0u8; 32]),
         resume_mac: None,
         content_fingerprint: None,
+        key_generation: 1,
     };
     create(state, user, &request)
         .await

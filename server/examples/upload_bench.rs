@@ -146,6 +146,7 @@ async fn upload(
             fingerprint: hex::encode([n as u8; 32]),
             resume_mac: None,
             content_fingerprint: None,
+            key_generation: 1,
         })
         .await?;
     let seal_one = |index: u64| -> anyhow::Result<Bytes> {

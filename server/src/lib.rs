@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::router())
         .merge(accounts::router())
+        .merge(accounts::setup::router())
         .merge(library::router())
         .merge(uploads::router())
         .merge(videos::router())

@@ -96,7 +96,7 @@ async fn a_processed_upload_is_told_over_the_socket_in_order() {
     );
     assert!(frames
         .iter()
-        .all(|f| f.event.job_id() == Some(job) && f.event.video_id() == file.id));
+        .all(|f| f.event.job_id() == Some(job) && f.event.video_id() == Some(file.id)));
     let kinds: Vec<&str> = frames
         .iter()
         .map(|f| match f.event {

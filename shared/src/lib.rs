@@ -7,6 +7,7 @@
 pub mod api;
 pub mod crypto;
 pub mod ids;
+pub mod keyring;
 pub mod manifest;
 pub mod sniff;
 

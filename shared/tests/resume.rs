@@ -32,7 +32,7 @@ fn create(file: &LocalFile) -> NewUpload {
         description: None,
         file_name: "beach.mp4",
     };
-    new_upload(&key(), file, &texts).expect("new upload")
+    new_upload(&key(), 1, file, &texts).expect("new upload")
 }
 
 /// The record an honest server answers for `upload` with `received` chunks held.

@@ -150,7 +150,7 @@ impl LiveJobs {
     fn apply_event(self, event: &Event) {
         let known = self
             .jobs
-            .with_untracked(|jobs| jobs.get(&event.video_id()).is_some());
+            .with_untracked(|jobs| event.video_id().is_some_and(|v| jobs.get(&v).is_some()));
         self.change(|jobs| jobs.apply_event(event));
         self.notices.on_event(event);
         match event {

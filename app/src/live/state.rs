@@ -178,12 +178,15 @@ impl Jobs {
             | Event::VideoTrashed { .. }
             | Event::VideoRestored { .. }
             | Event::VideoPurged { .. }
-            | Event::VideoEdited { .. } => return,
+            | Event::VideoEdited { .. }
+            | Event::AccessRequested { .. }
+            | Event::AccessGranted
+            | Event::LibraryKeyChanged { .. } => return,
         };
-        let Some(job_id) = event.job_id() else {
+        let (Some(job_id), Some(video)) = (event.job_id(), event.video_id()) else {
             return;
         };
-        self.put(event.video_id(), job_id, stage);
+        self.put(video, job_id, stage);
     }
 
     /// Applies a job as the REST API reported it, unless the view changed after `asked_at`

@@ -92,7 +92,9 @@ impl Notices {
 
     /// Shows the toast for a processing event if the video is the member's own.
     fn about_own_video(self, event: Event) {
-        let video = event.video_id();
+        let Some(video) = event.video_id() else {
+            return;
+        };
         if let Some(owned) = self.owners.0.with_value(|map| map.get(&video).cloned()) {
             self.processing_toast(&event, &owned);
             return;

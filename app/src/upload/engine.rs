@@ -286,7 +286,7 @@ async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
         description,
         file_name: &name,
     };
-    let mut new = new_upload(upload.library_key, &local, &texts).map_err(crypto)?;
+    let mut new = new_upload(upload.library_key, 1, &local, &texts).map_err(crypto)?;
     new.request.content_fingerprint = Some(hex::encode(content_fingerprint(
         upload.library_key,
         &content,

@@ -10,6 +10,7 @@ pub mod passwords;
 pub mod removal;
 pub mod routes;
 pub mod sessions;
+pub mod setup;
 pub mod users;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -195,7 +195,7 @@ async fn start(
         description: args.description.as_deref(),
         file_name: name,
     };
-    let mut new = new_upload(key, file, &texts)?;
+    let mut new = new_upload(key, 1, file, &texts)?;
     new.request.content_fingerprint = Some(hex::encode(described.content));
     let created = client.create_upload(&new.request).await?;
     if let Some(note) = &created.processing_note {

@@ -1,8 +1,23 @@
-//! The library passphrase's server side: the salt, the Argon2id parameters and the library key
-//! wrapped under the passphrase key. The server never sees the passphrase or any key derived from
-//! it, so all it can do is store these values and swap them atomically.
+//! The library's keys on the server (docs/accounts.md, "Keys for people"): member key pairs,
+//! grants of the library key, the recovery key, key changes, and the shared passphrase of a
+//! library made before members had keys. The server never sees a passphrase or any key that opens
+//! anything, so all it can do is check shapes and rules and store values atomically.
 
+pub mod grants;
+pub mod members;
+pub mod recovery;
+pub mod rotation;
 pub mod routes;
 pub mod store;
 
-pub use routes::router;
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    routes::router()
+        .merge(members::router())
+        .merge(grants::router())
+        .merge(recovery::router())
+        .merge(rotation::router())
+}

@@ -33,8 +33,8 @@ fn from_row((salt, m, t, p, wrapped): Row) -> AppResult<LibraryRecord> {
 
 pub async fn get(pool: &SqlitePool) -> AppResult<Option<LibraryRecord>> {
     sqlx::query_as::<_, Row>(
-        "SELECT kdf_salt, kdf_m_cost_kib, kdf_t_cost, kdf_p_cost, wrapped_library_key
-         FROM library WHERE id = 1",
+        "SELECT shared_kdf_salt, shared_kdf_m_cost_kib, shared_kdf_t_cost, shared_kdf_p_cost, shared_wrapped_library_key
+         FROM library WHERE id = 1 AND shared_wrapped_library_key IS NOT NULL",
     )
     .fetch_optional(pool)
     .await?
@@ -65,8 +65,8 @@ pub async fn init(pool: &SqlitePool, record: &LibraryRecord) -> AppResult<()> {
     check_params(&record.params)?;
     let now = unix_now();
     let done = sqlx::query(
-        "INSERT INTO library (id, kdf_salt, kdf_m_cost_kib, kdf_t_cost, kdf_p_cost,
-                              wrapped_library_key, created_at, updated_at)
+        "INSERT INTO library (id, shared_kdf_salt, shared_kdf_m_cost_kib, shared_kdf_t_cost, shared_kdf_p_cost,
+                              shared_wrapped_library_key, created_at, updated_at)
          VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
     )
     .bind(record.salt.as_slice())
@@ -100,9 +100,9 @@ pub async fn change_passphrase(
 ) -> AppResult<()> {
     check_params(&record.params)?;
     let done = sqlx::query(
-        "UPDATE library SET kdf_salt = ?, kdf_m_cost_kib = ?, kdf_t_cost = ?, kdf_p_cost = ?,
-                            wrapped_library_key = ?, updated_at = ?
-         WHERE id = 1 AND wrapped_library_key = ?",
+        "UPDATE library SET shared_kdf_salt = ?, shared_kdf_m_cost_kib = ?, shared_kdf_t_cost = ?, shared_kdf_p_cost = ?,
+                            shared_wrapped_library_key = ?, updated_at = ?
+         WHERE id = 1 AND shared_wrapped_library_key = ?",
     )
     .bind(record.salt.as_slice())
     .bind(record.params.m_cost_kib)

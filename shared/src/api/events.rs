@@ -111,11 +111,22 @@ pub enum Event {
         video_id: VideoId,
         file_name: String,
     },
+    /// Admins only: a member made keys and waits for an admin to let them in.
+    AccessRequested {
+        username: String,
+    },
+    /// Personal: an admin let the member in (their grant is in `GET /api/library`).
+    AccessGranted,
+    /// The library key changed (a key change started or finished): fetch `GET /api/library` again.
+    LibraryKeyChanged {
+        generation: u32,
+    },
 }
 
 impl Event {
-    pub fn video_id(&self) -> VideoId {
-        match self {
+    /// The video the event is about (`None` for library and access events).
+    pub fn video_id(&self) -> Option<VideoId> {
+        Some(match self {
             Self::JobQueued { video_id, .. }
             | Self::JobStarted { video_id, .. }
             | Self::JobProgress { video_id, .. }
@@ -129,7 +140,10 @@ impl Event {
             | Self::VideoEdited { video_id }
             | Self::DownloadReady { video_id, .. }
             | Self::DownloadExpired { video_id, .. } => *video_id,
-        }
+            Self::AccessRequested { .. } | Self::AccessGranted | Self::LibraryKeyChanged { .. } => {
+                return None
+            }
+        })
     }
 
     /// The processing job the event is about (`None` for download and library events).
@@ -147,7 +161,10 @@ impl Event {
             | Self::VideoPurged { .. }
             | Self::VideoEdited { .. }
             | Self::DownloadReady { .. }
-            | Self::DownloadExpired { .. } => return None,
+            | Self::DownloadExpired { .. }
+            | Self::AccessRequested { .. }
+            | Self::AccessGranted
+            | Self::LibraryKeyChanged { .. } => return None,
         })
     }
 }

@@ -10,6 +10,7 @@ pub mod downloads;
 pub mod edit;
 pub mod events;
 pub mod jobs;
+pub mod keys;
 pub mod library;
 pub mod shares;
 pub mod trash;

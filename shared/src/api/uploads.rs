@@ -49,6 +49,9 @@ pub struct CreateUploadRequest {
     /// clients do not send it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_fingerprint: Option<String>,
+    /// The generation of the library key `wrapped_dek` is wrapped under: the server refuses
+    /// (409) any but the current one, so no video is made under a key a removed member had.
+    pub key_generation: u32,
 }
 
 /// `GET /api/uploads/duplicates?fingerprint=…`: the visible videos with this content

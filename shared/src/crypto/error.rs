@@ -33,6 +33,12 @@ pub enum CryptoError {
     BadWrappedKey,
     #[error("share link secret is malformed (cut off or altered)")]
     BadShareSecret,
+    #[error("not a valid public key (wrong length or a point of small order)")]
+    BadPublicKey,
+    #[error("sealed key is malformed")]
+    BadSealedKey,
+    #[error("the sealed library key is for another key generation")]
+    WrongGeneration,
     #[error("invalid purpose name (must be 1 to 64 lowercase letters or digits)")]
     BadPurpose,
 }

@@ -3,8 +3,10 @@
 mod error;
 pub mod fingerprint;
 pub mod keys;
+pub mod member;
 mod purpose;
 pub mod random;
+pub mod recovery;
 pub mod share;
 pub mod stream;
 pub mod upload;

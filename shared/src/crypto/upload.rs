@@ -88,10 +88,11 @@ pub struct NewUpload {
     pub header: StreamHeader,
 }
 
-/// A fresh video id, DEK and salt; title, description and file name sealed; the DEK wrapped; the
-/// record's MAC made.
+/// A fresh video id, DEK and salt; title, description and file name sealed; the DEK wrapped under
+/// the library key of `key_generation`; the record's MAC made.
 pub fn new_upload(
     library_key: &LibraryKey,
+    key_generation: u32,
     file: &LocalFile,
     texts: &UploadTexts<'_>,
 ) -> Result<NewUpload, CryptoError> {
@@ -116,6 +117,7 @@ pub fn new_upload(
         fingerprint: hex::encode(file.fingerprint),
         resume_mac: Some(hex::encode(resume_mac(library_key, &video, &header, file)?)),
         content_fingerprint: None,
+        key_generation,
     };
     Ok(NewUpload {
         request,

@@ -33,6 +33,7 @@ pub fn InvitePage() -> impl IntoView {
                 token,
                 username: username.get_untracked(),
                 password: password.get_untracked(),
+                keys: None,
             };
             match api::accept_invite(&request).await {
                 Ok(_) => {

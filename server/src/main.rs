@@ -1,7 +1,8 @@
 //! `cloister`: the server and its command-line tools in one binary.
 
 use clap::{Parser, Subcommand};
-use cloister::cli::remote::{LibraryCommand, LoginArgs};
+use cloister::cli::library::LibraryCommand;
+use cloister::cli::remote::LoginArgs;
 use cloister::cli::user::UserCommand;
 use cloister::config::Config;
 use cloister::{accounts, cli, downloads, jobs, router, tools, uploads, AppState};
@@ -33,7 +34,7 @@ enum Command {
     },
     /// Sign in to a server and unlock the library: `cloister login --check`.
     Login(LoginArgs),
-    /// Set up or change the library passphrase on a server.
+    /// The library's keys on a server: set up, let members in, your own passphrase, recovery.
     Library {
         #[command(subcommand)]
         command: LibraryCommand,
@@ -115,7 +116,7 @@ async fn run() -> std::process::ExitCode {
         Command::Worker(config) => worker(config).await,
         Command::User { command } => cli::user::run(command).await,
         Command::Login(args) => cli::remote::login(args).await,
-        Command::Library { command } => cli::remote::library(command).await,
+        Command::Library { command } => cli::library::run(command).await,
         Command::Upload(args) => cli::upload::run(args).await,
         Command::Ls(args) => cli::ls::run(args).await,
         Command::Download(args) => cli::download::run(args).await,

@@ -1,5 +1,5 @@
-//! The real `cloister` binary: `user` commands on the data directory, and `library init` and
-//! `login --check` against a server listening on a loopback port, configured by environment
+//! The real `cloister` binary: `user` commands on the data directory, and the `library` commands
+//! and `login --check` against a server listening on a loopback port, configured by environment
 //! variables as a script would.
 
 mod common;
@@ -79,27 +79,24 @@ async fn first_admin_library_init_and_login_check_from_the_command_line() {
         base.iter().copied().chain(extra.iter().copied()).collect()
     };
 
-    // No passphrase yet: login --check says so.
+    // No library yet: login --check says so.
     let run = cloister(
         &["login", "--check"],
-        &with(&[("CLOISTER_PASSPHRASE", "group secret words")]),
+        &with(&[("CLOISTER_PASSPHRASE", "root's own words")]),
         "",
     )
     .await;
     assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("no passphrase yet"), "{}", run.stderr);
+    assert!(run.stderr.contains("not been set up yet"), "{}", run.stderr);
 
     // A member cannot set it up.
-    let run = cloister(
-        &["library", "init", "--user", "bob"],
-        &[
-            ("CLOISTER_SERVER", server.as_str()),
-            ("CLOISTER_PASSWORD", "bob's password"),
-            ("CLOISTER_PASSPHRASE", "group secret words"),
-        ],
-        "",
-    )
-    .await;
+    let bob = [
+        ("CLOISTER_SERVER", server.as_str()),
+        ("CLOISTER_USER", "root"),
+        ("CLOISTER_PASSWORD", "bob's password"),
+        ("CLOISTER_PASSPHRASE", "bob's own words"),
+    ];
+    let run = cloister(&["library", "init", "--user", "bob"], &bob, "").await;
     assert_ne!(run.code, 0);
     assert!(
         run.stderr.contains("Only an admin can do that."),
@@ -107,18 +104,27 @@ async fn first_admin_library_init_and_login_check_from_the_command_line() {
         run.stderr
     );
 
+    // The admin sets it up: the 24 recovery words are printed once.
     let run = cloister(
         &["library", "init"],
-        &with(&[("CLOISTER_PASSPHRASE", "group secret words")]),
+        &with(&[("CLOISTER_PASSPHRASE", "root's own words")]),
         "",
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("The library passphrase is set."),
+        run.stdout.contains("The library is set up."),
         "{}",
         run.stdout
     );
+    let words = run
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("Recovery key: "))
+        .expect("the recovery words")
+        .to_owned();
+    assert_eq!(words.split(' ').count(), 24, "{words}");
+    assert!(run.stdout.contains("not shown again"), "{}", run.stdout);
 
     let run = cloister(
         &["library", "init"],
@@ -127,38 +133,66 @@ async fn first_admin_library_init_and_login_check_from_the_command_line() {
     )
     .await;
     assert_ne!(run.code, 0);
-    assert!(
-        run.stderr.contains("already has a passphrase"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("already set up"), "{}", run.stderr);
 
     let run = cloister(
         &["login", "--check"],
-        &with(&[("CLOISTER_PASSPHRASE", "group secret words")]),
+        &with(&[("CLOISTER_PASSPHRASE", "root's own words")]),
         "",
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout.trim(),
-        format!("Signed in to {server} as root (admin). The library passphrase is correct.")
+        format!("Signed in to {server} as root (admin). Your library passphrase is correct.")
     );
 
-    // A member unlocks with the same passphrase; --user overrides CLOISTER_USER.
-    let run = cloister(
-        &["login", "--check", "--user", "bob"],
-        &[
-            ("CLOISTER_SERVER", server.as_str()),
-            ("CLOISTER_USER", "root"),
-            ("CLOISTER_PASSWORD", "bob's password"),
-            ("CLOISTER_PASSPHRASE", "group secret words"),
-        ],
-        "",
-    )
-    .await;
+    // Bob makes his keys with his own passphrase and waits; --user overrides CLOISTER_USER.
+    let run = cloister(&["login", "--check", "--user", "bob"], &bob, "").await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("cloister library keys"),
+        "{}",
+        run.stderr
+    );
+    let run = cloister(&["library", "keys", "--user", "bob"], &bob, "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = cloister(&["login", "--check", "--user", "bob"], &bob, "").await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("An admin needs to let you in"),
+        "{}",
+        run.stderr
+    );
+    // Only an admin lets anyone in.
+    let run = cloister(&["library", "grant", "bob", "--user", "bob"], &bob, "").await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("Only an admin can let someone in."),
+        "{}",
+        run.stderr
+    );
+    let root = with(&[("CLOISTER_PASSPHRASE", "root's own words")]);
+    let run = cloister(&["library", "grant", "nobody"], &root, "").await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("not waiting for access"),
+        "{}",
+        run.stderr
+    );
+    let run = cloister(&["library", "grant", "bob"], &root, "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "bob can open the library now.");
+    let run = cloister(&["library", "grant", "bob"], &root, "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "bob already has access.");
+    let run = cloister(&["login", "--check", "--user", "bob"], &bob, "").await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("as bob (member)"), "{}", run.stdout);
+    // Making keys again needs --replace (it ends his access until an admin lets him in).
+    let run = cloister(&["library", "keys", "--user", "bob"], &bob, "").await;
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("--replace"), "{}", run.stderr);
 
     let run = cloister(
         &["login", "--check"],
@@ -178,8 +212,8 @@ async fn first_admin_library_init_and_login_check_from_the_command_line() {
     let run = cloister(
         &["library", "passwd"],
         &with(&[
-            ("CLOISTER_PASSPHRASE", "group secret words"),
-            ("CLOISTER_NEW_PASSPHRASE", "brand new group words"),
+            ("CLOISTER_PASSPHRASE", "root's own words"),
+            ("CLOISTER_NEW_PASSPHRASE", "root's brand new words"),
         ]),
         "",
     )
@@ -187,14 +221,14 @@ async fn first_admin_library_init_and_login_check_from_the_command_line() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = cloister(
         &["login", "--check"],
-        &with(&[("CLOISTER_PASSPHRASE", "brand new group words")]),
+        &with(&[("CLOISTER_PASSPHRASE", "root's brand new words")]),
         "",
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = cloister(
         &["login", "--check"],
-        &with(&[("CLOISTER_PASSPHRASE", "group secret words")]),
+        &with(&[("CLOISTER_PASSPHRASE", "root's own words")]),
         "",
     )
     .await;
@@ -203,6 +237,34 @@ async fn first_admin_library_init_and_login_check_from_the_command_line() {
         "{}",
         run.stderr
     );
+
+    // Recovery: a word off is refused before anything is sent; the right words restore root
+    // under a new passphrase.
+    let mut off: Vec<&str> = words.split(' ').collect();
+    off[5] = if off[5] == "zoo" { "zone" } else { "zoo" };
+    let off = off.join(" ");
+    let mut recover = base.to_vec();
+    recover.push(("CLOISTER_RECOVERY_WORDS", off.as_str()));
+    recover.push(("CLOISTER_NEW_PASSPHRASE", "root recovered words"));
+    let run = cloister(&["library", "recover"], &recover, "").await;
+    assert_ne!(run.code, 0);
+    assert!(!run.stderr.is_empty());
+    let mut recover = base.to_vec();
+    recover.push(("CLOISTER_RECOVERY_WORDS", words.as_str()));
+    recover.push(("CLOISTER_NEW_PASSPHRASE", "root recovered words"));
+    let run = cloister(&["library", "recover"], &recover, "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("access is restored"), "{}", run.stdout);
+    let run = cloister(
+        &["login", "--check"],
+        &with(&[("CLOISTER_PASSPHRASE", "root recovered words")]),
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Bob's access was untouched.
+    let run = cloister(&["login", "--check", "--user", "bob"], &bob, "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 #[tokio::test]

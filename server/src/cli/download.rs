@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use cloister_shared::api::downloads::clean_file_name;
 use cloister_shared::crypto::stream::{chunk_count, open_all, sealed_chunk_len, HEADER_LEN};
-use cloister_shared::{unwrap_dek, Purpose, StreamHeader, StreamOpener, VideoId};
+use cloister_shared::{Purpose, StreamHeader, StreamOpener, VideoId};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::remote::sign_in_and_unlock;
@@ -32,9 +32,11 @@ pub struct DownloadArgs {
 pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
     let video = VideoId::parse(&args.id)
         .map_err(|_| anyhow::anyhow!("{} is not a video id; `cloister ls` lists them.", args.id))?;
-    let (client, key) = sign_in_and_unlock(&args.client).await?;
+    let (client, unlocked) = sign_in_and_unlock(&args.client).await?;
+    let key = &unlocked.library_key;
     let summary = client.video(&video).await?;
-    let dek = unwrap_dek(&key, &video, &summary.wrapped_dek)
+    let dek = unlocked
+        .unwrap_dek(&video, &summary.wrapped_dek)
         .map_err(|_| anyhow::anyhow!("Unable to decrypt the video's key. Check passphrase."))?;
     let title = hex::decode(&summary.title_sealed)
         .ok()
@@ -42,9 +44,7 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_else(|| video.to_string());
     // The name the file was uploaded with, else its title.
-    let default_name = summary
-        .open_file_name(&key)
-        .unwrap_or_else(|| title.clone());
+    let default_name = summary.open_file_name(key).unwrap_or_else(|| title.clone());
     let output = args
         .output
         .clone()

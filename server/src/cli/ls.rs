@@ -27,7 +27,8 @@ fn title(key: &LibraryKey, video: &VideoSummary) -> String {
 }
 
 pub async fn run(args: LsArgs) -> anyhow::Result<()> {
-    let (client, key) = sign_in_and_unlock(&args.client).await?;
+    let (client, unlocked) = sign_in_and_unlock(&args.client).await?;
+    let key = unlocked.library_key;
     let mut cursor: Option<String> = None;
     let mut any = false;
     loop {

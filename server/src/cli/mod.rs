@@ -5,6 +5,7 @@ pub mod admin;
 pub mod backup;
 pub mod download;
 pub mod jobs;
+pub mod library;
 pub mod ls;
 pub mod remote;
 pub mod secrets;

@@ -112,7 +112,8 @@ fn title(key: &LibraryKey, video: &TrashedVideo) -> String {
 }
 
 pub async fn list(args: TrashArgs) -> anyhow::Result<()> {
-    let (client, key) = sign_in_and_unlock(&args.client).await?;
+    let (client, unlocked) = sign_in_and_unlock(&args.client).await?;
+    let key = unlocked.library_key;
     let trash = client.trash().await?;
     if trash.videos.is_empty() {
         println!("The trash is empty.");

@@ -27,6 +27,7 @@ use tokio::task::JoinSet;
 use super::remote::sign_in_and_unlock;
 use super::ClientArgs;
 use crate::client::{ApiClient, ClientError};
+use cloister_shared::keyring::Unlocked;
 
 /// The seed's message for a failed upload (docs/architecture.md).
 const UPLOAD_FAILED: &str = "Upload failed — network error. Please retry.";
@@ -65,9 +66,9 @@ pub struct UploadArgs {
 }
 
 pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
-    let (client, library_key) = sign_in_and_unlock(&args.client).await?;
+    let (client, unlocked) = sign_in_and_unlock(&args.client).await?;
     for path in &args.files {
-        upload_one(&client, &library_key, path, &args)
+        upload_one(&client, &unlocked, path, &args)
             .await
             .with_context(|| format!("{}", path.display()))?;
     }
@@ -151,13 +152,14 @@ impl Session {
 /// salt, so no chunk is ever sealed twice under one (key, nonce) with different bytes.
 async fn resume_or_start(
     client: &ApiClient,
-    key: &LibraryKey,
+    unlocked: &Unlocked,
     args: &UploadArgs,
     described: &Described,
 ) -> anyhow::Result<Session> {
+    let key = &unlocked.library_key;
     let (name, file) = (&described.name, &described.local);
     let Some(record) = client.find_upload(&hex::encode(file.fingerprint)).await? else {
-        return start(client, key, args, described).await;
+        return start(client, unlocked, args, described).await;
     };
     match check_resume(key, &record, file) {
         Ok(ok) => {
@@ -174,14 +176,14 @@ async fn resume_or_start(
                 // Its fingerprint would block the new upload (one unfinished upload per file).
                 client.abort_upload(&record.video_id).await?;
             }
-            start(client, key, args, described).await
+            start(client, unlocked, args, described).await
         }
     }
 }
 
 async fn start(
     client: &ApiClient,
-    key: &LibraryKey,
+    unlocked: &Unlocked,
     args: &UploadArgs,
     described: &Described,
 ) -> anyhow::Result<Session> {
@@ -195,7 +197,7 @@ async fn start(
         description: args.description.as_deref(),
         file_name: name,
     };
-    let mut new = new_upload(key, 1, file, &texts)?;
+    let mut new = new_upload(&unlocked.library_key, unlocked.generation, file, &texts)?;
     new.request.content_fingerprint = Some(hex::encode(described.content));
     let created = client.create_upload(&new.request).await?;
     if let Some(note) = &created.processing_note {
@@ -274,14 +276,14 @@ fn progress_bar(total: u64, done: u64) -> ProgressBar {
 
 async fn upload_one(
     client: &ApiClient,
-    key: &LibraryKey,
+    unlocked: &Unlocked,
     path: &Path,
     args: &UploadArgs,
 ) -> anyhow::Result<()> {
-    let described = describe(key, path)?;
+    let described = describe(&unlocked.library_key, path)?;
     let size = described.local.size;
     let name = described.name.clone();
-    let session = resume_or_start(client, key, args, &described).await?;
+    let session = resume_or_start(client, unlocked, args, &described).await?;
     let count = chunk_count(size, DEFAULT_CHUNK_SIZE);
     let todo: Vec<u64> = (0..count).filter(|i| !session.held.contains(i)).collect();
     let held_bytes = (count - todo.len() as u64) * u64::from(DEFAULT_CHUNK_SIZE);

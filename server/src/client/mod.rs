@@ -8,9 +8,12 @@ pub mod unlock;
 mod uploads;
 mod videos;
 
+use cloister_shared::api::keys::{
+    ChangeMyPassphraseRequest, CreateLibraryRequest, GrantRequest, LibraryStatus,
+    RecoveryChallenge, RecoveryRestoreRequest, SetMyKeysRequest, SetRecoveryRequest,
+};
 use cloister_shared::api::{
-    ChangePassphraseRequest, ErrorBody, InitLibraryRequest, LibraryStatus, LoginRequest,
-    LoginResponse, Me, REQUEST_HEADER, REQUEST_HEADER_VALUE,
+    ErrorBody, LoginRequest, LoginResponse, Me, REQUEST_HEADER, REQUEST_HEADER_VALUE,
 };
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -145,19 +148,63 @@ impl ApiClient {
         self.call(self.request(Method::GET, "/api/library")).await
     }
 
-    pub async fn init_library(
+    pub async fn create_library(
         &self,
-        body: &InitLibraryRequest,
+        body: &CreateLibraryRequest,
     ) -> Result<LibraryStatus, ClientError> {
         self.post(Method::POST, "/api/library", body).await
     }
 
-    pub async fn change_passphrase(
+    pub async fn set_my_keys(&self, body: &SetMyKeysRequest) -> Result<LibraryStatus, ClientError> {
+        self.post(Method::PUT, "/api/library/me", body).await
+    }
+
+    pub async fn change_my_passphrase(
         &self,
-        body: &ChangePassphraseRequest,
+        body: &ChangeMyPassphraseRequest,
     ) -> Result<LibraryStatus, ClientError> {
-        self.post(Method::PUT, "/api/library/passphrase", body)
+        self.post(Method::PUT, "/api/library/me/passphrase", body)
             .await
+    }
+
+    pub async fn grant(&self, body: &GrantRequest) -> Result<(), ClientError> {
+        self.call_no_content(self.request(Method::POST, "/api/library/grants").json(body))
+            .await
+    }
+
+    pub async fn set_recovery(&self, body: &SetRecoveryRequest) -> Result<(), ClientError> {
+        self.call_no_content(
+            self.request(Method::POST, "/api/library/recovery")
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn recovery_challenge(&self) -> Result<RecoveryChallenge, ClientError> {
+        self.call(self.request(Method::POST, "/api/library/recovery/challenge"))
+            .await
+    }
+
+    pub async fn recovery_restore(
+        &self,
+        body: &RecoveryRestoreRequest,
+    ) -> Result<LibraryStatus, ClientError> {
+        self.post(Method::POST, "/api/library/recovery/restore", body)
+            .await
+    }
+
+    /// A call answered with 204 No Content on success.
+    async fn call_no_content(&self, builder: RequestBuilder) -> Result<(), ClientError> {
+        let response = builder.send().await.map_err(|err| self.unreachable(&err))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        Err(self.api_error(status, &bytes))
     }
 }
 

@@ -1,78 +1,67 @@
-//! Opening and rewrapping the library key on the command line, with the shared crypto. Argon2id at
-//! the design floor takes a moment and 64 MiB, so it runs on a blocking thread.
+//! Unlocking on the command line with the shared keyring (shared/src/keyring.rs), as the browser
+//! does: the member's own passphrase opens their private key, which opens their grant of the
+//! library key; a library not yet converted opens with its shared passphrase (docs/accounts.md,
+//! "Keys for people"). Argon2id at the design floor takes a moment and 64 MiB, so every keyring
+//! call runs on a blocking thread.
 
-use cloister_shared::api::library::decode_salt;
-use cloister_shared::api::LibraryStatus;
-use cloister_shared::crypto::keys::KDF_SALT_LEN;
-use cloister_shared::crypto::random;
-use cloister_shared::{
-    unwrap_library_key, wrap_library_key, CryptoError, KdfParams, LibraryKey, PassphraseKey,
-    WrappedKey,
-};
+use cloister_shared::api::keys::{LibraryMode, LibraryStatus};
+use cloister_shared::keyring::{self, KeyringError, Unlocked};
 use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnlockError {
-    #[error("The library has no passphrase yet. An admin sets one with `cloister library init` or in the web app.")]
+    #[error("The library has not been set up yet. An admin sets it up with `cloister library init` or in the web app.")]
     NotInitialized,
-    /// The message docs/architecture.md gives for a wrong passphrase.
-    #[error("Unable to decrypt. Check passphrase.")]
-    WrongPassphrase,
-    #[error("The server sent key-derivation settings this client refuses ({0}).")]
-    BadServerData(String),
-    #[error("Encryption failed: {0}")]
-    Crypto(CryptoError),
+    #[error("You have not chosen your passphrase yet: run `cloister library keys`, then ask an admin to let you in.")]
+    NoKeys,
+    /// The keyring's own words ("Unable to decrypt. Check passphrase.", "An admin needs to let
+    /// you in …").
+    #[error("{0}")]
+    Keyring(#[from] KeyringError),
+    #[error("The key work was interrupted on this machine.")]
+    Interrupted,
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, UnlockError> + Send + 'static,
+/// Runs key work (Argon2id, sealing) off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, KeyringError> + Send + 'static,
 ) -> Result<T, UnlockError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|_| UnlockError::Crypto(CryptoError::KeyDerivation))?
+        .map_err(|_| UnlockError::Interrupted)?
+        .map_err(UnlockError::from)
 }
 
-/// Derives the passphrase key with the library's salt and parameters and opens the library key.
-/// The parameters come from the server and are validated first (no downgrade, no DoS).
+/// What the passphrase asked for opens: the caller's own, or the shared one of a library whose
+/// member has not converted yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassphraseKind {
+    Own,
+    Shared,
+}
+
+/// Which passphrase `status` needs from this member, or why none would help.
+pub fn passphrase_kind(status: &LibraryStatus) -> Result<PassphraseKind, UnlockError> {
+    match (status.mode, &status.me, &status.shared) {
+        (LibraryMode::New, _, _) => Err(UnlockError::NotInitialized),
+        (_, Some(_), _) => Ok(PassphraseKind::Own),
+        (LibraryMode::Shared, None, Some(_)) => Ok(PassphraseKind::Shared),
+        (_, None, _) => Err(UnlockError::NoKeys),
+    }
+}
+
+/// Opens the library with `passphrase` (the kind `passphrase_kind` said).
 pub async fn unlock(
     status: &LibraryStatus,
     passphrase: Zeroizing<String>,
-) -> Result<LibraryKey, UnlockError> {
-    let (Some(kdf), Some(wrapped)) = (&status.kdf, &status.wrapped_library_key) else {
-        return Err(UnlockError::NotInitialized);
-    };
-    let salt =
-        decode_salt(&kdf.salt_hex).map_err(|err| UnlockError::BadServerData(err.to_string()))?;
-    let params = kdf.params;
-    params
-        .validate()
-        .map_err(|err| UnlockError::BadServerData(err.to_string()))?;
-    let wrapped = wrapped.clone();
-    blocking(move || {
-        let key = PassphraseKey::derive(passphrase.as_bytes(), &salt, &params)
-            .map_err(UnlockError::Crypto)?;
-        unwrap_library_key(&key, &wrapped).map_err(|err| match err {
-            CryptoError::WrongPassphrase => UnlockError::WrongPassphrase,
-            other => UnlockError::Crypto(other),
-        })
-    })
-    .await
-}
-
-/// A fresh salt, the default (floor) parameters, and `library_key` wrapped under the key derived
-/// from `passphrase`: what `library init` and `library passwd` send.
-pub async fn wrap_for_passphrase(
-    passphrase: Zeroizing<String>,
-    library_key: LibraryKey,
-) -> Result<([u8; KDF_SALT_LEN], KdfParams, WrappedKey), UnlockError> {
-    blocking(move || {
-        let mut salt = [0u8; KDF_SALT_LEN];
-        random::fill(&mut salt).map_err(UnlockError::Crypto)?;
-        let params = KdfParams::default();
-        let key = PassphraseKey::derive(passphrase.as_bytes(), &salt, &params)
-            .map_err(UnlockError::Crypto)?;
-        let wrapped = wrap_library_key(&key, &library_key).map_err(UnlockError::Crypto)?;
-        Ok((salt, params, wrapped))
+) -> Result<Unlocked, UnlockError> {
+    let kind = passphrase_kind(status)?;
+    let status = status.clone();
+    blocking(move || match (kind, &status.shared) {
+        (PassphraseKind::Shared, Some(shared)) => {
+            keyring::unlock_shared(&passphrase, shared, status.generation)
+        }
+        _ => keyring::unlock(&passphrase, &status),
     })
     .await
 }

@@ -7,7 +7,6 @@ mod print;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use cloister_shared::api::admin::{CleanupKind, PriorityRequest, MAX_PRIORITY};
-use cloister_shared::unwrap_dek;
 
 use super::remote::{sign_in, sign_in_and_unlock};
 use super::ClientArgs;
@@ -142,13 +141,13 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
 
 /// Opens the video's key here and hands it to the server again, as finishing the upload did.
 async fn retry(id: i64, args: &ClientArgs) -> anyhow::Result<()> {
-    let (client, key) = sign_in_and_unlock(args).await?;
+    let (client, unlocked) = sign_in_and_unlock(args).await?;
     let job = client.job(id).await?;
     let summary = client
         .video(&job.video_id)
         .await
         .context("cannot read the job's video")?;
-    let Ok(dek) = unwrap_dek(&key, &job.video_id, &summary.wrapped_dek) else {
+    let Ok(dek) = unlocked.unwrap_dek(&job.video_id, &summary.wrapped_dek) else {
         bail!("Unable to decrypt the video's key. Check passphrase.");
     };
     let job = client.retry_job(id, hex::encode(dek.as_bytes())).await?;

@@ -57,6 +57,19 @@ impl TestApp {
         }
     }
 
+    /// A test app on an existing data directory `dir` (e.g. a copy of a fixture): the server
+    /// opens it as `cloister serve` would, running any new migrations.
+    pub async fn spawn_on(dir: tempfile::TempDir) -> Self {
+        let config = Config::with_data_dir(dir.path());
+        let state = AppState::open(config).await.expect("open state");
+        let router = cloister::router(state.clone());
+        Self {
+            router,
+            state,
+            _dir: dir,
+        }
+    }
+
     pub async fn send(
         &self,
         request: Request<Body>,

@@ -6,9 +6,9 @@
 //!
 //! Real uploads of thousands of videos would take an hour and queue thousands of jobs, so the
 //! `videos` rows are inserted directly, as `gallery_bench` does, into the data directory of a
-//! server that may be running. Everything the browser reads is real: the library key is derived
-//! from the passphrase as a member's client does, and each video gets its own DEK wrapped under
-//! it, a sealed title, a sealed description and sealed metadata (recording time, duration, picture
+//! server that may be running. Everything the browser reads is real: the library key is opened
+//! with the owner's own passphrase as their client does, and each video gets its own DEK wrapped
+//! under it, a sealed title, a sealed description and sealed metadata (recording time, duration, picture
 //! size), so `GET /api/videos/index` serves them and the gallery decrypts and searches them with
 //! its real code. The rows have no media: `ready` ones have no rendition or thumbnail, so they
 //! cannot be played. Titles are `<prefix> 0001` … followed by a few words; descriptions are a
@@ -21,10 +21,10 @@ use anyhow::{ensure, Context};
 use clap::Parser;
 use cloister::accounts::unix_now;
 use cloister_shared::api::videos::{VideoMetadata, METADATA_VERSION};
+use cloister_shared::crypto::member::open_library_key;
 use cloister_shared::crypto::stream::{seal_all, DEFAULT_CHUNK_SIZE};
-use cloister_shared::{
-    unwrap_library_key, wrap_dek, Dek, LibraryKey, PassphraseKey, Purpose, VideoId,
-};
+use cloister_shared::keyring;
+use cloister_shared::{wrap_dek, Dek, LibraryKey, Purpose, VideoId};
 
 #[derive(Parser)]
 struct Args {
@@ -122,6 +122,32 @@ impl Rng {
     }
 }
 
+/// The library key as the owner's client opens it (docs/accounts.md, "Keys for people"): their
+/// own passphrase, their private key, their grant; or the shared passphrase of a library they have
+/// not converted yet.
+async fn owners_library_key(
+    pool: &sqlx::SqlitePool,
+    owner: i64,
+    passphrase: &str,
+) -> anyhow::Result<LibraryKey> {
+    let library = cloister::library::store::get(pool)
+        .await?
+        .context("the library is not set up")?;
+    let keys = cloister::library::keys_store::keys_of_user(pool, owner).await?;
+    let (Some(keys), grant) = (
+        keys,
+        cloister::library::keys_store::grant_of(pool, owner, library.generation).await?,
+    ) else {
+        let shared = library
+            .shared
+            .context("the owner has no keys and the library no shared passphrase")?;
+        return Ok(keyring::unlock_shared(passphrase, &shared, library.generation)?.library_key);
+    };
+    let secret = keyring::open_private_key(passphrase, &keys)?;
+    let grant = grant.context("the owner has not been let in yet")?;
+    Ok(open_library_key(&secret, &grant, library.generation)?)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -130,16 +156,12 @@ async fn main() -> anyhow::Result<()> {
     let pool = cloister::db::open(&args.data_dir)
         .await
         .context("open the database")?;
-    let library = cloister::library::store::get(&pool)
-        .await?
-        .context("the library is not set up")?;
-    let pk = PassphraseKey::derive(passphrase.as_bytes(), &library.salt, &library.params)?;
-    let key = unwrap_library_key(&pk, &library.wrapped_library_key)?;
     let owner: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
         .bind(&args.owner)
         .fetch_optional(&pool)
         .await?;
     let owner = owner.context("no such member")?;
+    let key = owners_library_key(&pool, owner, &passphrase).await?;
     if args.remove {
         let gone = sqlx::query("DELETE FROM videos WHERE owner_id = ? AND stream_header = ?")
             .bind(owner)
@@ -231,8 +253,9 @@ async fn insert(
     let done = sqlx::query(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, description_sealed, stream_header, chunk_size,
-                             chunk_count, duration_ms, metadata_sealed)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             chunk_count, duration_ms, metadata_sealed, key_generation)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                 COALESCE((SELECT key_generation FROM library WHERE id = 1), 1))",
     )
     .bind(id.to_string())
     .bind(owner)

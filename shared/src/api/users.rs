@@ -114,10 +114,10 @@ pub struct AcceptInviteRequest {
     pub token: String,
     pub username: String,
     pub password: String,
-    /// The new member's key pair, made in their browser (docs/accounts.md); stored with the
-    /// account, and the member then waits for an admin to let them in.
+    /// The new member's key pair, made in their browser with their own passphrase: stored with
+    /// the account, and the member waits for an admin to let them in (docs/accounts.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keys: Option<super::keys::MemberKeys>,
+    pub keys: Option<crate::api::keys::MemberKeys>,
 }
 
 impl fmt::Debug for AcceptInviteRequest {

@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod ls;
 pub mod remote;
 pub mod secrets;
+pub mod setup_link;
 pub mod trash;
 pub mod upload;
 pub mod user;

@@ -6,6 +6,7 @@ mod client;
 mod comments;
 mod downloads;
 mod edit;
+mod setup;
 mod shares;
 mod trash;
 
@@ -26,6 +27,7 @@ pub use comments::{comments, delete_comment, post_comment};
 pub use downloads::sealed_range;
 pub use downloads::{cancel_download, download, downloads, load_status, start_download};
 pub use edit::{duplicates_of, edit_video};
+pub use setup::{set_up, setup_needed};
 pub use shares::*;
 pub use trash::*;
 

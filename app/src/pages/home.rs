@@ -2,7 +2,7 @@ use cloister_shared::api::Role;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::components::{ChoosePassphrase, UnlockLibrary};
+use crate::components::{ChoosePassphrase, NoOwnerHint, UnlockLibrary};
 use crate::gallery::Gallery;
 use crate::return_to::login_href;
 use crate::session::{Auth, Library, Session};
@@ -62,6 +62,7 @@ fn Welcome() -> impl IntoView {
     let sign_in_href = move || login_href(&location.pathname.get(), &location.search.get());
     let for_a_video = move || location.pathname.get().starts_with("/videos/");
     view! {
+        <NoOwnerHint/>
         <Show when=for_a_video>
             <p class="banner" data-testid="sign-in-to-watch">"Sign in to watch the video you were sent."</p>
         </Show>

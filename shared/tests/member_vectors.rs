@@ -113,7 +113,10 @@ fn the_recovery_words_are_bip39_of_the_entropy_and_make_the_recovery_key_pair() 
     assert_eq!(from_entropy.words().join(" "), words);
     let parsed = RecoveryKey::parse(words).expect("parse");
     let recovery_secret = parsed.secret_key().expect("secret");
-    assert_eq!(*recovery_secret.to_bytes(), key32(&v, "recovery_secret_key"));
+    assert_eq!(
+        *recovery_secret.to_bytes(),
+        key32(&v, "recovery_secret_key")
+    );
     assert_eq!(
         parsed.public_key().expect("public").as_bytes(),
         &key32(&v, "recovery_public_key")
@@ -127,8 +130,7 @@ fn the_recovery_words_are_bip39_of_the_entropy_and_make_the_recovery_key_pair() 
     .expect("open");
     assert_eq!(key.as_bytes(), &key32(&v, "library_key"));
 
-    let challenge =
-        SealedChallenge::from_bytes(&bytes(&v, "sealed_challenge")).expect("challenge");
+    let challenge = SealedChallenge::from_bytes(&bytes(&v, "sealed_challenge")).expect("challenge");
     let answer = open_challenge(&recovery_secret, &challenge).expect("answer");
     assert_eq!(answer, key32(&v, "challenge_answer"));
 }

@@ -32,11 +32,17 @@ export default defineConfig({
       ],
     },
   },
-  // The accounts story begins with the very first admin on an empty library, so it runs before
-  // anything that sets the library up (the page tour of the layout and accessibility specs does).
+  // The server starts with no account: first-run makes the first admin through the setup link
+  // (and the library, with their own passphrase), then the accounts story signs in as them, and
+  // everything else follows.
   projects: [
-    { name: 'first-admin', testMatch: /accounts\.spec\.ts/ },
-    { name: 'everything else', testIgnore: /accounts\.spec\.ts/, dependencies: ['first-admin'] },
+    { name: 'first-run', testMatch: /first-run\.spec\.ts/ },
+    { name: 'first-admin', testMatch: /accounts\.spec\.ts/, dependencies: ['first-run'] },
+    {
+      name: 'everything else',
+      testIgnore: /(accounts|first-run)\.spec\.ts/,
+      dependencies: ['first-admin'],
+    },
   ],
   webServer: {
     command:

@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                     <Route path=StaticSegment("login") view=pages::LoginPage/>
                     <Route path=StaticSegment("invite") view=pages::InvitePage/>
+                    <Route path=StaticSegment("setup") view={Lazy::<pages::SetupRoute>::new()}/>
                     <Route path=StaticSegment("admin") view={Lazy::<pages::AdminRoute>::new()}/>
                     <Route path=StaticSegment("upload") view={Lazy::<pages::UploadRoute>::new()}/>
                     <Route path=(StaticSegment("s"), ParamSegment("id")) view={Lazy::<pages::ShareRoute>::new()}/>

@@ -66,7 +66,9 @@ pub enum Auth {
     Unknown(String),
 }
 
-/// What `GET /api/library` said, as this tab last heard it.
+/// What `GET /api/library` said, as this tab last heard it. One lives in one signal, so the size of
+/// the `Known` variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Library {
     Loading,
@@ -108,6 +110,9 @@ pub struct Session {
     /// The member's private key, in memory (and sessionStorage if the member opted in): a new
     /// grant (an admin let them in, or the library key changed) opens without the passphrase.
     secret: RwSignal<Option<MemberSecretKey>>,
+    /// A recovery key just made (set-up, conversion) whose words the admin has not yet said they
+    /// kept: shown before anything else, so a status refresh cannot take the words away.
+    pub recovery_words: RwSignal<Option<Vec<String>>>,
     /// Whether the member asked to remember their key for this browser session.
     remember: StoredValue<bool>,
     /// A salted hash of the password typed at sign-in in this tab, so a passphrase equal to it
@@ -126,6 +131,7 @@ impl Session {
             key,
             step: Memo::new(move |_| key_step(key, library)),
             secret: RwSignal::new(None),
+            recovery_words: RwSignal::new(None),
             remember: StoredValue::new(false),
             password_check: StoredValue::new(None),
         };

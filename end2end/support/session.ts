@@ -8,7 +8,7 @@ import { expect, Page } from '@playwright/test';
  */
 export const PASSPHRASE = 'sixty-four mebibytes of argon two';
 
-/** The first admin: sets the library up (accounts.spec.ts) and lets every other test member in. */
+/** The first admin, made through the setup link by first-run.spec.ts; lets every other test member in. */
 export const FIRST_ADMIN = { name: 'e2e-admin', password: 'correct horse admin' };
 
 /** Where the set-up's 24 recovery words are kept for keys.spec.ts. */

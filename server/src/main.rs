@@ -32,6 +32,9 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// A new one-time link to create the first admin in the browser, while nobody has an account
+    /// (works with the server stopped).
+    SetupLink(cli::setup_link::SetupLinkArgs),
     /// Sign in to a server and unlock the library: `cloister login --check`.
     Login(LoginArgs),
     /// The library's keys on a server: set up, let members in, your own passphrase, recovery.
@@ -115,6 +118,7 @@ async fn run() -> std::process::ExitCode {
         Command::Serve(config) => serve(config).await,
         Command::Worker(config) => worker(config).await,
         Command::User { command } => cli::user::run(command).await,
+        Command::SetupLink(args) => cli::setup_link::run(args).await,
         Command::Login(args) => cli::remote::login(args).await,
         Command::Library { command } => cli::library::run(command).await,
         Command::Upload(args) => cli::upload::run(args).await,
@@ -149,6 +153,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
     // The bound address, so `--addr 127.0.0.1:0` (tests, benchmarks) says which port it got.
     let bound = listener.local_addr().unwrap_or(addr);
+    tell_setup_link(&state, bound).await?;
     println!("Cloister is running at http://{bound}/");
     accounts::spawn_sweeper(state.clone());
     uploads::spawn_sweeper(state.clone());
@@ -175,6 +180,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     )
     .await;
     let _ = handed_back.await;
+    Ok(())
+}
+
+/// While nobody has an account, prints a new setup link on stderr (never through the log, which
+/// may be kept or shipped elsewhere): the way to create the first admin in the browser.
+async fn tell_setup_link(state: &AppState, bound: std::net::SocketAddr) -> anyhow::Result<()> {
+    let base = accounts::setup::link_base(state.config.accounts.public_url.as_deref(), bound);
+    if let Some(link) = accounts::setup::new_link(&state.db, &base).await? {
+        eprintln!("{}", accounts::setup::no_owner_message(&link));
+    }
     Ok(())
 }
 

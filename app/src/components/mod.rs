@@ -3,11 +3,13 @@
 mod field;
 mod header;
 pub mod keys;
+mod no_owner_hint;
 mod processing;
 mod recovery_sheet;
 
 pub use field::TextField;
 pub use header::SiteHeader;
 pub use keys::{ErrorLine, KeysGate};
+pub use no_owner_hint::NoOwnerHint;
 pub use processing::{JobControls, ProcessingBar};
 pub use recovery_sheet::RecoverySheet;

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::components::KeysGate;
+use crate::components::{KeysGate, NoOwnerHint};
 use crate::gallery::Gallery;
 use crate::return_to::login_href;
 use crate::session::{Auth, KeyStep, Session};
@@ -11,16 +11,21 @@ use crate::session::{Auth, KeyStep, Session};
 #[component]
 pub fn HomePage() -> impl IntoView {
     let session = Session::get();
-    move || match session.auth.get() {
+    move || {
+        match session.auth.get() {
         Auth::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
         Auth::SignedOut => view! { <Welcome/> }.into_any(),
         Auth::Unknown(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
         Auth::SignedIn(_) => view! {
-            <Show when=move || session.step.get() == KeyStep::Open fallback=KeysGate>
+            <Show
+                when=move || session.step.get() == KeyStep::Open && session.recovery_words.with(Option::is_none)
+                fallback=KeysGate
+            >
                 <LibraryOpen/>
             </Show>
         }
         .into_any(),
+    }
     }
 }
 
@@ -45,6 +50,7 @@ fn Welcome() -> impl IntoView {
     let sign_in_href = move || login_href(&location.pathname.get(), &location.search.get());
     let for_a_video = move || location.pathname.get().starts_with("/videos/");
     view! {
+        <NoOwnerHint/>
         <Show when=for_a_video>
             <p class="banner" data-testid="sign-in-to-watch">"Sign in to watch the video you were sent."</p>
         </Show>

@@ -78,3 +78,18 @@ impl LazyRoute for TrashRoute {
         view! { <super::TrashPage/> }.into_any()
     }
 }
+
+/// `/setup#<secret>`: the first run (key making, the recovery sheet), needed once per server.
+#[derive(Debug)]
+pub struct SetupRoute;
+
+#[lazy_route]
+impl LazyRoute for SetupRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::SetupPage/> }.into_any()
+    }
+}

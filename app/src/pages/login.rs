@@ -4,7 +4,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api;
-use crate::components::{ErrorLine, TextField};
+use crate::components::{ErrorLine, NoOwnerHint, TextField};
 use crate::return_to::{safe_return_path, PARAM};
 use crate::session::Session;
 
@@ -50,6 +50,7 @@ pub fn LoginPage() -> impl IntoView {
         });
     };
     view! {
+        <NoOwnerHint/>
         <section class="card narrow">
             <h1>"Sign in"</h1>
             // POST, so a form sent before the page is interactive never puts the password in a URL.

@@ -11,6 +11,7 @@ pub mod removal;
 pub mod routes;
 pub mod sessions;
 pub mod setup;
+pub mod setup_store;
 pub mod users;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

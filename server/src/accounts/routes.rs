@@ -34,13 +34,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/invites/accept", post(accept_invite))
 }
 
-fn session_lifetime(state: &AppState) -> Duration {
+pub(super) fn session_lifetime(state: &AppState) -> Duration {
     Duration::from_secs(u64::from(state.config.accounts.session_days) * 24 * 3600)
 }
 
 /// HttpOnly (no script can read it), SameSite=Strict (never sent on a cross-site request),
 /// Secure when the browser reaches us over HTTPS.
-fn session_cookie(state: &AppState, headers: &HeaderMap, session: &NewSession) -> Cookie<'static> {
+pub(super) fn session_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &NewSession,
+) -> Cookie<'static> {
     let max_age = session.expires_at.saturating_sub(unix_now()).max(0);
     Cookie::build((SESSION_COOKIE, session.token.as_str().to_owned()))
         .http_only(true)

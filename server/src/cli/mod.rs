@@ -9,6 +9,7 @@ pub mod library;
 pub mod ls;
 pub mod remote;
 pub mod secrets;
+pub mod setup_link;
 pub mod trash;
 pub mod upload;
 pub mod user;

@@ -4,8 +4,8 @@ use leptos::task::spawn_local;
 
 use super::fields::{ErrorLine, NewPassphrase, RememberBox, Working};
 use crate::api;
-use crate::components::{RecoverySheet, TextField};
-use crate::keyring::{self, Unlocked};
+use crate::components::TextField;
+use crate::keyring;
 use crate::session::{Auth, Session};
 
 /// A library from before members had their own passphrases: the shared passphrase opens it once
@@ -20,7 +20,6 @@ pub fn ConvertFromShared() -> impl IntoView {
     let remember = RwSignal::new(false);
     let working = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let made = RwSignal::new(None::<(Vec<String>, Unlocked)>);
     let reuses_shared = move || !new.get().is_empty() && new.get() == shared.get();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -74,12 +73,13 @@ pub fn ConvertFromShared() -> impl IntoView {
             }
             .await;
             match result {
-                Ok((words, unlocked)) if words.is_empty() => {
+                Ok((words, unlocked)) => {
+                    if !words.is_empty() {
+                        // Shown by the gate before anything else, until the admin kept them.
+                        session.recovery_words.set(Some(words));
+                    }
                     session.set_unlocked(unlocked, remember.get_untracked());
                     session.refresh_library().await;
-                }
-                Ok(done) => {
-                    made.set(Some(done));
                 }
                 Err(message) => {
                     error.try_set(Some(message));
@@ -89,16 +89,7 @@ pub fn ConvertFromShared() -> impl IntoView {
             working.try_set(false);
         });
     };
-    let carry_on = move || {
-        if let Some((_, unlocked)) = made.get_untracked() {
-            session.set_unlocked(unlocked, remember.get_untracked());
-            spawn_local(session.refresh_library());
-        }
-    };
     view! {
-        <Show
-            when=move || made.with(Option::is_some)
-            fallback=move || view! {
                 <section class="card narrow">
                     <h1>"Cloister now gives each member their own passphrase"</h1>
                     <p class="muted">
@@ -118,12 +109,5 @@ pub fn ConvertFromShared() -> impl IntoView {
                         <button class="button" type="submit" disabled=move || working.get()>"Unlock and keep my passphrase"</button>
                     </form>
                 </section>
-            }
-        >
-            <RecoverySheet
-                words=made.get_untracked().map(|(words, _)| words).unwrap_or_default()
-                on_done=carry_on
-            />
-        </Show>
     }
 }

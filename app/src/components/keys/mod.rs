@@ -14,6 +14,7 @@ mod waiting;
 use cloister_shared::api::Role;
 use leptos::prelude::*;
 
+use crate::components::RecoverySheet;
 use crate::session::{Auth, KeyStep, Library, Session};
 
 pub use fields::{ErrorLine, NewPassphrase, Working};
@@ -24,7 +25,17 @@ pub fn KeysGate() -> impl IntoView {
     let session = Session::get();
     let is_admin =
         move || matches!(session.auth.get(), Auth::SignedIn(me) if me.role == Role::Admin);
-    move || match session.step.get() {
+    move || {
+        if let Some(words) = session.recovery_words.get() {
+            let done = Callback::new(move |()| session.recovery_words.set(None));
+            return view! { <RecoverySheet words on_done=done/> }.into_any();
+        }
+        gate_for(session, is_admin)
+    }
+}
+
+fn gate_for(session: Session, is_admin: impl Fn() -> bool) -> AnyView {
+    match session.step.get() {
         KeyStep::Open => ().into_any(),
         KeyStep::Loading => view! { <p class="muted">"Loading the library…"</p> }.into_any(),
         KeyStep::Unknown => {

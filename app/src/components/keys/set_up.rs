@@ -3,7 +3,6 @@ use leptos::task::spawn_local;
 
 use super::fields::{ErrorLine, NewPassphrase, Working};
 use crate::api;
-use crate::components::RecoverySheet;
 use crate::keyring;
 use crate::session::Session;
 
@@ -16,8 +15,6 @@ pub fn SetUpLibrary() -> impl IntoView {
     let confirm = RwSignal::new(String::new());
     let working = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    // The words to show, and the unlocked library waiting until they were noted.
-    let made = RwSignal::new(None::<(Vec<String>, keyring::Unlocked)>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if working.get_untracked() {
@@ -46,10 +43,13 @@ pub fn SetUpLibrary() -> impl IntoView {
                 Err(err) => Err(err.to_string()),
             };
             match result {
-                Ok(done) => {
-                    new.set(String::new());
-                    confirm.set(String::new());
-                    made.set(Some(done));
+                Ok((words, unlocked)) => {
+                    new.try_set(String::new());
+                    confirm.try_set(String::new());
+                    // The words go to the session first: the gate shows them before anything else.
+                    session.recovery_words.set(Some(words));
+                    session.set_unlocked(unlocked, false);
+                    session.refresh_library().await;
                 }
                 Err(message) => {
                     error.try_set(Some(message));
@@ -58,16 +58,7 @@ pub fn SetUpLibrary() -> impl IntoView {
             working.try_set(false);
         });
     };
-    let carry_on = move || {
-        if let Some((_, unlocked)) = made.get_untracked() {
-            session.set_unlocked(unlocked, false);
-            spawn_local(session.refresh_library());
-        }
-    };
     view! {
-        <Show
-            when=move || made.with(Option::is_some)
-            fallback=move || view! {
                 <section class="card narrow">
                     <h1>"Set up the library: choose your passphrase"</h1>
                     <p class="muted">
@@ -82,12 +73,5 @@ pub fn SetUpLibrary() -> impl IntoView {
                         <button class="button" type="submit" disabled=move || working.get()>"Set up the library"</button>
                     </form>
                 </section>
-            }
-        >
-            <RecoverySheet
-                words=made.get_untracked().map(|(words, _)| words).unwrap_or_default()
-                on_done=carry_on
-            />
-        </Show>
     }
 }

@@ -124,7 +124,7 @@ fn NewRecoveryKey(recovery_set: Memo<bool>) -> impl IntoView {
     view! {
         <h3>"Recovery key"</h3>
         {move || match words.get() {
-            Some(list) => view! { <RecoverySheet words=list on_done=move || words.set(None)/> }.into_any(),
+            Some(list) => view! { <RecoverySheet words=list on_done=Callback::new(move |()| words.set(None))/> }.into_any(),
             None => view! {
                 <p class="muted">
                     {move || if recovery_set.get() {

@@ -126,7 +126,8 @@ test('the setup link makes the first admin and shows the recovery key once', asy
   // On paper: only the words, the date and the instructions.
   await page.emulateMedia({ media: 'print' });
   const sheet = page.locator('.recovery-print');
-  await expect(sheet).toBeVisible();
+  // (Its box sits outside the hidden page's layout, so check its style rather than toBeVisible.)
+  await expect.poll(() => sheet.evaluate((el) => `${getComputedStyle(el).display} ${getComputedStyle(el).visibility}`)).toBe('block visible');
   await expect(sheet).toContainText(`Written down on ${new Date().toISOString().slice(0, 10)}`);
   await expect(sheet).toContainText('cloister library recover');
   expect((await sheet.locator('.recovery-word').allInnerTexts()).map((w) => w.trim())).toEqual(list);

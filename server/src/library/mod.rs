@@ -7,6 +7,7 @@ pub mod grants;
 pub mod members;
 pub mod recovery;
 pub mod rotation;
+pub mod rotation_store;
 pub mod routes;
 pub mod store;
 

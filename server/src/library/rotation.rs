@@ -7,12 +7,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use cloister_shared::api::keys::{
-    RewrapBatchRequest, RotationBatch, RotationBatchItem, RotationProgress, StartRotationRequest,
+    KeyHolder, RewrapBatchRequest, RotationBatch, RotationBatchItem, RotationPlan,
+    RotationProgress, StartRotationRequest,
 };
 use cloister_shared::api::Event;
+use cloister_shared::crypto::member::MemberPublicKey;
 use cloister_shared::{VideoId, WrappedKey};
 use serde::Deserialize;
 
@@ -29,8 +31,11 @@ const MAX_BATCH: u32 = 500;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/library/rotation", post(start))
-        .route("/api/library/rotation/batch", get(next_batch).post(rewrap_batch))
+        .route("/api/library/rotation", get(plan).post(start))
+        .route(
+            "/api/library/rotation/batch",
+            get(next_batch).post(rewrap_batch),
+        )
 }
 
 fn already_running() -> AppError {
@@ -55,14 +60,14 @@ fn no_library() -> AppError {
 /// The grants must go to exactly the members who hold the current key (by name and public key):
 /// a missing one would lock a member out, an extra one would let someone in without an admin's
 /// grant.
-fn check_grants(
-    request: &StartRotationRequest,
-    holders: &[(String, Vec<u8>)],
-) -> AppResult<()> {
+fn check_grants(request: &StartRotationRequest, holders: &[(String, Vec<u8>)]) -> AppResult<()> {
     let mut asked = BTreeMap::new();
     for grant in &request.grants {
         if asked
-            .insert(grant.username.as_str(), grant.public_key.as_bytes().as_slice())
+            .insert(
+                grant.username.as_str(),
+                grant.public_key.as_bytes().as_slice(),
+            )
             .is_some()
         {
             return Err(AppError::BadRequest(format!(
@@ -99,6 +104,41 @@ fn check_grants(
     Ok(())
 }
 
+fn public_key(bytes: &[u8], whose: &str) -> AppResult<MemberPublicKey> {
+    MemberPublicKey::from_bytes(bytes)
+        .map_err(|_| AppError::Internal(format!("the stored public key of {whose} is damaged")))
+}
+
+/// What the admin's browser needs to start a key change, or the one to resume.
+async fn plan(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+) -> AppResult<ApiJson<RotationPlan>> {
+    let mut conn = state.db.acquire().await?;
+    let library = store::key_state(&mut conn).await?.ok_or_else(no_library)?;
+    let holders = store::holders(&mut conn, library.generation)
+        .await?
+        .into_iter()
+        .map(|(username, key)| {
+            Ok(KeyHolder {
+                public_key: public_key(&key, &username)?,
+                username,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let recovery_public_key = store::recovery_public_key(&mut conn)
+        .await?
+        .map(|key| public_key(&key, "the recovery key"))
+        .transpose()?;
+    Ok(ApiJson(RotationPlan {
+        generation: library.generation,
+        holders,
+        recovery_public_key,
+        needed_for: library.needed_for,
+        running: store::progress(&mut conn).await?,
+    }))
+}
+
 async fn start(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -129,7 +169,10 @@ async fn start(
         }
         _ => {}
     }
-    check_grants(&request, &store::holders(&mut tx, library.generation).await?)?;
+    check_grants(
+        &request,
+        &store::holders(&mut tx, library.generation).await?,
+    )?;
     let total = store::remaining(&mut tx, library.generation).await?;
     let new = NewRotation {
         from_generation: library.generation,
@@ -185,7 +228,9 @@ async fn next_batch(
         )));
     }
     let mut conn = state.db.acquire().await?;
-    let rotation = store::unfinished(&mut conn).await?.ok_or_else(none_running)?;
+    let rotation = store::unfinished(&mut conn)
+        .await?
+        .ok_or_else(none_running)?;
     let from = rotation.from_generation();
     let rows = store::batch(&mut conn, from, limit).await?;
     let remaining = store::remaining(&mut conn, from).await?;

@@ -90,6 +90,15 @@ pub async fn key_state(conn: &mut SqliteConnection) -> AppResult<Option<KeyState
     .transpose()
 }
 
+pub async fn recovery_public_key(conn: &mut SqliteConnection) -> AppResult<Option<Vec<u8>>> {
+    Ok(
+        sqlx::query_scalar("SELECT recovery_public_key FROM library WHERE id = 1")
+            .fetch_optional(conn)
+            .await?
+            .flatten(),
+    )
+}
+
 pub async fn unfinished(conn: &mut SqliteConnection) -> AppResult<Option<Rotation>> {
     let row: Option<(i64, Option<String>, i64, i64, String)> = sqlx::query_as(
         "SELECT r.to_generation, u.username, r.started_at, r.total_videos, r.covers
@@ -115,7 +124,10 @@ pub async fn unfinished(conn: &mut SqliteConnection) -> AppResult<Option<Rotatio
 }
 
 /// A finished key change to `to_generation`, if there was one (a late batch from a second tab).
-pub async fn finished(conn: &mut SqliteConnection, to_generation: u32) -> AppResult<Option<Rotation>> {
+pub async fn finished(
+    conn: &mut SqliteConnection,
+    to_generation: u32,
+) -> AppResult<Option<Rotation>> {
     let row: Option<(Option<String>, i64, i64)> = sqlx::query_as(
         "SELECT u.username, r.started_at, r.total_videos
          FROM key_rotations r LEFT JOIN users u ON u.id = r.started_by
@@ -215,7 +227,10 @@ pub async fn start(conn: &mut SqliteConnection, new: &NewRotation<'_>) -> AppRes
     )
     .bind(to)
     .bind(new.previous.to_bytes().as_slice())
-    .bind(new.recovery_sealed_key.map(|sealed| sealed.to_bytes().to_vec()))
+    .bind(
+        new.recovery_sealed_key
+            .map(|sealed| sealed.to_bytes().to_vec()),
+    )
     .bind(new.now)
     .bind(new.from_generation)
     .execute(&mut *conn)

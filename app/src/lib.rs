@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <components::SiteHeader/>
             <notify::ServerBusyBanner/>
+            <notify::AccessWaitingBanner/>
             <main class="site-main">
                 <Routes fallback=pages::NotFound>
                     // The video view opens over the library: one parent route, so the gallery

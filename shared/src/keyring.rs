@@ -45,6 +45,12 @@ impl Unlocked {
     }
 }
 
+impl keys::OpensVideoKeys for Unlocked {
+    fn open_video_key(&self, video: &VideoId, wrapped: &WrappedKey) -> Result<Dek, CryptoError> {
+        self.unwrap_dek(video, wrapped)
+    }
+}
+
 /// Why a key operation failed, in words for people.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyringError {

@@ -60,11 +60,12 @@ pub async fn clean(kind: CleanupKind) -> Result<CleanResult, ApiError> {
 /// The video's key, opened in this tab, as a retry hands it to the server again.
 pub async fn video_key_hex(
     video: &VideoId,
-    key: &cloister_shared::LibraryKey,
+    key: &crate::keyring::Unlocked,
 ) -> Result<String, ApiError> {
     let summary = super::video(video).await?;
-    let dek =
-        cloister_shared::unwrap_dek(key, video, &summary.wrapped_dek).map_err(|_| ApiError {
+    let dek = key
+        .unwrap_dek(video, &summary.wrapped_dek)
+        .map_err(|_| ApiError {
             status: 0,
             code: "decrypt".to_owned(),
             message: "Unable to decrypt the video's key. Check passphrase.".to_owned(),

@@ -6,26 +6,28 @@ mod client;
 mod comments;
 mod downloads;
 mod edit;
+mod keys;
 mod shares;
 mod trash;
 
 use cloister_shared::api::{
-    AcceptInviteRequest, ChangePassphraseRequest, ChunkStored, CompleteUploadRequest,
-    CreateInviteRequest, CreateUploadRequest, CreateUserRequest, InitLibraryRequest, InviteCreated,
-    JobInfo, JobList, LibraryStatus, LoginRequest, LoginResponse, Me, SessionStatus,
-    UploadCompleted, UploadCreated, UploadState, UserInfo, UserList, VideoPage, VideoSummary,
+    AcceptInviteRequest, ChunkStored, CompleteUploadRequest, CreateInviteRequest,
+    CreateUploadRequest, CreateUserRequest, InviteCreated, JobInfo, JobList, LoginRequest,
+    LoginResponse, Me, SessionStatus, UploadCompleted, UploadCreated, UploadState, UserInfo,
+    UserList, VideoPage, VideoSummary,
 };
 use cloister_shared::VideoId;
 use serde::Deserialize;
 
 pub use admin::*;
 pub use client::ApiError;
-use client::{delete, get, post, put, put_bytes};
+use client::{delete, get, post, put_bytes};
 pub use comments::{comments, delete_comment, post_comment};
 #[cfg(feature = "hydrate")]
 pub use downloads::sealed_range;
 pub use downloads::{cancel_download, download, downloads, load_status, start_download};
 pub use edit::{duplicates_of, edit_video};
+pub use keys::*;
 pub use shares::*;
 pub use trash::*;
 
@@ -55,20 +57,6 @@ pub async fn logout() -> Result<(), ApiError> {
     post::<_, serde_json::Value>("/api/auth/logout", &serde_json::json!({}))
         .await
         .map(|_| ())
-}
-
-pub async fn library() -> Result<LibraryStatus, ApiError> {
-    get("/api/library").await
-}
-
-pub async fn init_library(request: &InitLibraryRequest) -> Result<LibraryStatus, ApiError> {
-    post("/api/library", request).await
-}
-
-pub async fn change_passphrase(
-    request: &ChangePassphraseRequest,
-) -> Result<LibraryStatus, ApiError> {
-    put("/api/library/passphrase", request).await
 }
 
 pub async fn users() -> Result<Vec<UserInfo>, ApiError> {

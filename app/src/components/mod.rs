@@ -2,10 +2,12 @@
 
 mod field;
 mod header;
-mod passphrase_forms;
+pub mod keys;
 mod processing;
+mod recovery_sheet;
 
 pub use field::TextField;
 pub use header::SiteHeader;
-pub use passphrase_forms::{ChoosePassphrase, ErrorLine, UnlockLibrary};
+pub use keys::{ErrorLine, KeysGate};
 pub use processing::{JobControls, ProcessingBar};
+pub use recovery_sheet::RecoverySheet;

@@ -10,7 +10,8 @@
 use std::cmp::Ordering;
 
 use cloister_shared::api::{IndexEntry, VideoMetadata, VideoStatus, VideoSummary};
-use cloister_shared::{LibraryKey, Purpose};
+use cloister_shared::crypto::keys::OpensVideoKeys;
+use cloister_shared::Purpose;
 
 /// One video, opened.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,9 +31,9 @@ pub struct IndexedVideo {
 impl IndexedVideo {
     /// Opens one entry with the library key. A part that does not open (another library, or
     /// tampered with) is left out rather than failing the whole index.
-    pub fn open(key: &LibraryKey, entry: IndexEntry) -> Self {
+    pub fn open(key: &(impl OpensVideoKeys + ?Sized), entry: IndexEntry) -> Self {
         let summary = entry.summary();
-        let dek = cloister_shared::unwrap_dek(key, &entry.video_id, &entry.wrapped_dek).ok();
+        let dek = key.open_video_key(&entry.video_id, &entry.wrapped_dek).ok();
         let open_text = |sealed_hex: &str, purpose: &Purpose| -> Option<String> {
             let dek = dek.as_ref()?;
             let sealed = hex::decode(sealed_hex).ok()?;
@@ -320,7 +321,7 @@ pub struct LibraryIndex {
 }
 
 impl LibraryIndex {
-    pub fn build(key: &LibraryKey, entries: Vec<IndexEntry>) -> Self {
+    pub fn build(key: &(impl OpensVideoKeys + ?Sized), entries: Vec<IndexEntry>) -> Self {
         Self {
             videos: entries
                 .into_iter()

@@ -2,10 +2,13 @@
 //! Pure, so it is tested natively.
 
 use cloister_shared::api::VideoSummary;
-use cloister_shared::LibraryKey;
+use cloister_shared::crypto::keys::OpensVideoKeys;
 
 /// What a tile shows as the title.
-pub fn title_text(key: &LibraryKey, video: &VideoSummary) -> Result<String, &'static str> {
+pub fn title_text(
+    key: &(impl OpensVideoKeys + ?Sized),
+    video: &VideoSummary,
+) -> Result<String, &'static str> {
     match video.open_title(key) {
         Some(title) => Ok(if title.is_empty() {
             "Untitled".to_owned()

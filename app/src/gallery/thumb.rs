@@ -97,7 +97,7 @@ pub fn Thumbnail(video: VideoSummary, duration: Option<String>, portrait: bool) 
 mod browser {
     use cloister_shared::crypto::keys::WrappedKey;
     use cloister_shared::crypto::webcrypto;
-    use cloister_shared::{unwrap_dek, Purpose, VideoId};
+    use cloister_shared::{Purpose, VideoId};
     use leptos::task::spawn_local;
 
     use super::*;
@@ -172,11 +172,11 @@ mod browser {
     /// placeholder either way).
     async fn fetch_and_open(
         id: VideoId,
-        key: &cloister_shared::LibraryKey,
+        key: &crate::keyring::Unlocked,
         wrapped_dek: &WrappedKey,
         url: &str,
     ) -> Option<ObjectUrl> {
-        let dek = unwrap_dek(key, &id, wrapped_dek).ok()?;
+        let dek = key.unwrap_dek(&id, wrapped_dek).ok()?;
         let sealed = api::sealed_file(url, None).await.ok()?;
         let jpeg = webcrypto::open_all(&dek, &id, &Purpose::Thumb, &sealed)
             .await

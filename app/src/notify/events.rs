@@ -78,6 +78,13 @@ impl Notices {
                 );
                 Self::bump(self.downloads_changed);
             }
+            // Someone waits, was let in, or the library key changed: the status says what now,
+            // and a private key this tab holds opens a new grant (session.rs).
+            Event::AccessRequested { .. }
+            | Event::AccessGranted
+            | Event::LibraryKeyChanged { .. } => {
+                leptos::task::spawn_local(self.session.refresh_library());
+            }
             // The banner reads the load now; the tile says "Waiting".
             Event::JobDeferred { .. } => Self::bump(self.load_poke),
             Event::JobDone { .. }

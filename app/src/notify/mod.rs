@@ -3,6 +3,7 @@
 //! failed processing, an upload failed), and the server-busy banner. One [`Notices`] context,
 //! provided by `App`; the live socket feeds it.
 
+mod access;
 mod busy;
 mod events;
 pub mod group;
@@ -13,6 +14,7 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 
+pub use access::AccessWaitingBanner;
 pub use busy::ServerBusyBanner;
 pub use toasts::Toasts;
 

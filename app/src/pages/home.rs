@@ -1,13 +1,13 @@
-use cloister_shared::api::Role;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::components::{ChoosePassphrase, UnlockLibrary};
+use crate::components::KeysGate;
 use crate::gallery::Gallery;
 use crate::return_to::login_href;
-use crate::session::{Auth, Library, Session};
+use crate::session::{Auth, KeyStep, Session};
 
-/// The start page: a welcome when signed out; otherwise the library — set up, unlock, or open.
+/// The start page: a welcome when signed out; otherwise the library — or the step before it
+/// (setting up, choosing a passphrase, waiting to be let in, unlocking).
 #[component]
 pub fn HomePage() -> impl IntoView {
     let session = Session::get();
@@ -15,29 +15,12 @@ pub fn HomePage() -> impl IntoView {
         Auth::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
         Auth::SignedOut => view! { <Welcome/> }.into_any(),
         Auth::Unknown(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-        Auth::SignedIn(me) => {
-            let is_admin = me.role == Role::Admin;
-            (move || match session.library.get() {
-                Library::Loading => view! { <p class="muted">"Loading the library…"</p> }.into_any(),
-                Library::Unknown(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-                Library::Uninitialized if is_admin => view! { <ChoosePassphrase/> }.into_any(),
-                Library::Uninitialized => view! {
-                    <section class="card narrow">
-                        <h1>"The library is not set up yet"</h1>
-                        <p>"An admin has to choose the library passphrase first. Ask them, then reload this page."</p>
-                    </section>
-                }
-                .into_any(),
-                Library::Locked(status) => {
-                    if session.unlocked() {
-                        view! { <LibraryOpen/> }.into_any()
-                    } else {
-                        view! { <UnlockLibrary status/> }.into_any()
-                    }
-                }
-            })
-            .into_any()
+        Auth::SignedIn(_) => view! {
+            <Show when=move || session.step.get() == KeyStep::Open fallback=KeysGate>
+                <LibraryOpen/>
+            </Show>
         }
+        .into_any(),
     }
 }
 
@@ -79,12 +62,12 @@ fn Welcome() -> impl IntoView {
                 </li>
                 <li>
                     <strong>"Only for your group."</strong>
-                    " Members watch with the library passphrase your group shares; nobody else can."
+                    " Each member unlocks the library with their own passphrase, which never leaves their browser; nobody else can watch."
                 </li>
                 <li>
                     <strong>"How to get an account."</strong>
                     " Ask your group's admin for an invite link. Opening it lets you choose a "
-                    "username and password."
+                    "username, password and passphrase; an admin then lets you in."
                 </li>
             </ul>
             <a class="button" href=sign_in_href>"Sign in"</a>

@@ -28,6 +28,7 @@ pub fn LoginPage() -> impl IntoView {
         spawn_local(async move {
             match api::login(username.get_untracked(), password.get_untracked()).await {
                 Ok(_) => {
+                    session.note_password(&password.get_untracked());
                     password.set(String::new());
                     session.refresh();
                     // Back to the page that asked for a sign-in (only ever a path on this site),

@@ -9,31 +9,24 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::components::{ErrorLine, UnlockLibrary};
+use crate::components::{ErrorLine, KeysGate};
 use crate::live::LiveJobs;
 use crate::return_to::login_href;
-use crate::session::{Auth, Library, Session};
+use crate::session::{Auth, KeyStep, Session};
 use crate::upload::progress::human_bytes;
 
 #[component]
 pub fn TrashPage() -> impl IntoView {
     let session = Session::get();
     move || {
-        match (session.auth.get(), session.library.get()) {
-        (Auth::SignedIn(me), _) if session.unlocked() => {
+        match (session.auth.get(), session.step.get()) {
+        (Auth::SignedIn(me), KeyStep::Open) => {
             view! { <TrashList is_admin=me.role == Role::Admin/> }.into_any()
         }
-        (Auth::SignedIn(_), Library::Locked(status)) => view! {
+        (Auth::SignedIn(_), _) => view! {
             <section class="trash-page">
                 <h1>"Trash"</h1>
-                <UnlockLibrary status/>
-            </section>
-        }
-        .into_any(),
-        (Auth::SignedIn(_), Library::Uninitialized) => view! {
-            <section class="card narrow">
-                <h1>"Trash"</h1>
-                <p>"The library is not set up yet, so nothing has been deleted."</p>
+                <KeysGate/>
             </section>
         }
         .into_any(),
@@ -44,7 +37,7 @@ pub fn TrashPage() -> impl IntoView {
             </section>
         }
         .into_any(),
-        (Auth::Unknown(message), _) | (_, Library::Unknown(message)) => {
+        (Auth::Unknown(message), _) => {
             view! { <p class="error" role="alert">{message}</p> }.into_any()
         }
         _ => view! { <p class="muted">"Loading…"</p> }.into_any(),

@@ -1,11 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::UnlockLibrary;
+use crate::components::KeysGate;
 use crate::live::LiveJobs;
 use crate::notify::{Notice, Notices, ToastAction, Tone};
 use crate::pages::processing_banner::ProcessingBanner;
-use crate::session::{Auth, Library, Session};
+use crate::session::{Auth, KeyStep, Session};
 use crate::upload::check::{Check, EMPTY_FILE};
 use crate::upload::progress::{human_bytes, Snapshot};
 use crate::upload::unfinished::{self, Unfinished};
@@ -322,13 +322,11 @@ pub fn UploadPage() -> impl IntoView {
     };
 
     view! {
-        {move || match (session.auth.get(), session.library.get()) {
-            (Auth::SignedIn(_), _) if session.unlocked() => ().into_any(),
-            (Auth::Loading, _) | (Auth::SignedIn(_), Library::Loading) => {
-                view! { <p class="muted">"Loading…"</p> }.into_any()
-            }
+        {move || match (session.auth.get(), session.step.get()) {
+            (Auth::SignedIn(_), KeyStep::Open) => ().into_any(),
+            (Auth::Loading, _) => view! { <p class="muted">"Loading…"</p> }.into_any(),
             // After a reload the key is gone: unlock right here, then carry on (and resume).
-            (Auth::SignedIn(_), Library::Locked(status)) => view! { <UnlockLibrary status/> }.into_any(),
+            (Auth::SignedIn(_), _) => view! { <KeysGate/> }.into_any(),
             _ => view! {
                 <section class="card narrow">
                     <h1>"Upload"</h1>
@@ -413,7 +411,7 @@ fn notify_failure(notices: Notices, state: &UploadState, retry: Callback<()>) {
 #[cfg(feature = "hydrate")]
 async fn run_item(
     item: Item,
-    key: &cloister_shared::crypto::keys::LibraryKey,
+    key: &crate::keyring::Unlocked,
     user: &str,
     live: LiveJobs,
     cards: RwSignal<Vec<ResumeCard>>,
@@ -446,7 +444,7 @@ async fn run_item(
         file: &file,
         title: &title,
         description: &description,
-        library_key: key,
+        keys: key,
         notice: &notice,
         started: &started,
     };
@@ -479,7 +477,7 @@ async fn run_item(
 #[cfg(not(feature = "hydrate"))]
 async fn run_item(
     _item: Item,
-    _key: &cloister_shared::crypto::keys::LibraryKey,
+    _key: &crate::keyring::Unlocked,
     _user: &str,
     _live: LiveJobs,
     _cards: RwSignal<Vec<ResumeCard>>,

@@ -53,16 +53,15 @@ mod browser {
     use cloister_shared::api::uploads::DuplicateVideo;
     use cloister_shared::crypto::stream::open_all;
     use cloister_shared::sniff::sniff;
-    use cloister_shared::{
-        content_fingerprint, sample_ranges, unwrap_dek, ContentSample, LibraryKey, Purpose,
-    };
+    use cloister_shared::{content_fingerprint, sample_ranges, ContentSample, Purpose};
 
     use super::*;
+    use crate::keyring::Unlocked;
     use crate::upload::engine::read_bytes;
 
     /// Checks `file` for the member `me`. Reads at most three 64 KiB samples; sends only the
     /// keyed content fingerprint.
-    pub async fn check_file(file: &web_sys::File, key: &LibraryKey, me: &str) -> Check {
+    pub async fn check_file(file: &web_sys::File, key: &Unlocked, me: &str) -> Check {
         let size = file.size() as u64;
         if size == 0 {
             return Check::Empty;
@@ -94,8 +93,8 @@ mod browser {
 
     /// The message for the oldest video with this content, if the library has one. A server that
     /// cannot be asked makes no warning: the upload itself will say what is wrong.
-    async fn find_duplicate(key: &LibraryKey, sample: &ContentSample, me: &str) -> Option<String> {
-        let fingerprint = hex::encode(content_fingerprint(key, sample));
+    async fn find_duplicate(key: &Unlocked, sample: &ContentSample, me: &str) -> Option<String> {
+        let fingerprint = hex::encode(content_fingerprint(&key.library_key, sample));
         let list = crate::api::duplicates_of(&fingerprint).await.ok()?;
         let found = list.videos.first()?;
         Some(duplicate_message(
@@ -106,8 +105,8 @@ mod browser {
         ))
     }
 
-    fn open_title(key: &LibraryKey, video: &DuplicateVideo) -> Option<String> {
-        let dek = unwrap_dek(key, &video.video_id, &video.wrapped_dek).ok()?;
+    fn open_title(key: &Unlocked, video: &DuplicateVideo) -> Option<String> {
+        let dek = key.unwrap_dek(&video.video_id, &video.wrapped_dek).ok()?;
         let sealed = hex::decode(&video.title_sealed).ok()?;
         let plain = open_all(&dek, &video.video_id, &Purpose::Title, &sealed).ok()?;
         let title = String::from_utf8_lossy(&plain).trim().to_owned();

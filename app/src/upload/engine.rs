@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
 use cloister_shared::api::CompleteUploadRequest;
-use cloister_shared::crypto::keys::{Dek, LibraryKey};
+use cloister_shared::crypto::keys::Dek;
 use cloister_shared::crypto::stream::{Purpose, StreamHeader, StreamSealer, DEFAULT_CHUNK_SIZE};
 use cloister_shared::crypto::upload::{
     check_resume, new_upload, LocalFile, NotResumable, Resumable, UploadTexts,
@@ -21,6 +21,7 @@ use super::progress::{Meter, Snapshot};
 use super::{UploadState, CHUNKS_IN_FLIGHT, NETWORK_FAILURE};
 use crate::api::{self, ApiError};
 use crate::browser::{now_ms, sleep_ms};
+use crate::keyring::Unlocked;
 
 /// Waits between retries of one chunk: about half a minute in all before giving up.
 const BACKOFF_MS: [u32; 5] = [1_000, 2_000, 4_000, 8_000, 15_000];
@@ -29,7 +30,8 @@ pub struct Upload<'a> {
     pub file: &'a web_sys::File,
     pub title: &'a str,
     pub description: &'a str,
-    pub library_key: &'a LibraryKey,
+    /// The library key this tab holds: new uploads are made under its generation.
+    pub keys: &'a Unlocked,
     /// Tells the member something they should know but that does not stop the upload (an
     /// unfinished upload that could not be resumed).
     pub notice: &'a dyn Fn(String),
@@ -250,7 +252,7 @@ async fn local_file(upload: &Upload<'_>, size: u64) -> Result<(LocalFile, Conten
     let local = LocalFile {
         size,
         fingerprint: upload_fingerprint(
-            upload.library_key,
+            &upload.keys.library_key,
             &upload.file.name(),
             size,
             modified,
@@ -267,7 +269,7 @@ async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
     let (local, content) = local_file(upload, size).await?;
     let fingerprint = hex::encode(local.fingerprint);
     if let Some(record) = with_retries(|| api::find_upload(&fingerprint)).await? {
-        match check_resume(upload.library_key, &record, &local) {
+        match check_resume(&upload.keys.library_key, &record, &local) {
             Ok(resumable) => return resume(resumable, &local).await,
             Err(why) => {
                 (upload.notice)(why.message());
@@ -286,9 +288,15 @@ async fn prepare(upload: &Upload<'_>, size: u64) -> Result<Prepared, Stop> {
         description,
         file_name: &name,
     };
-    let mut new = new_upload(upload.library_key, 1, &local, &texts).map_err(crypto)?;
+    let mut new = new_upload(
+        &upload.keys.library_key,
+        upload.keys.generation,
+        &local,
+        &texts,
+    )
+    .map_err(crypto)?;
     new.request.content_fingerprint = Some(hex::encode(content_fingerprint(
-        upload.library_key,
+        &upload.keys.library_key,
         &content,
     )));
     let video = new.request.video_id;

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use cloister_shared::api::keys::MemberKeys;
 use cloister_shared::api::Role;
 use sqlx::SqlitePool;
 use zeroize::Zeroizing;
@@ -11,6 +12,7 @@ use super::sessions::{self, NewSession};
 use super::users::{self, User};
 use super::{passwords, unix_now};
 use crate::error::{AppError, AppResult};
+use crate::library::keys_store;
 
 pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 
@@ -47,19 +49,24 @@ fn invalid_invite() -> AppError {
     )
 }
 
-/// Uses up the invite and creates the account with a session, all in one transaction: if the
-/// username is taken, nothing happens and the invite can be used again with another name.
+/// Uses up the invite and creates the account with a session (and the member's key pair, when
+/// their client made one), all in one transaction: if the username is taken, nothing happens and
+/// the invite can be used again with another name.
 pub async fn accept(
     pool: &SqlitePool,
     token: &str,
     username: &str,
     password: Zeroizing<String>,
+    keys: Option<&MemberKeys>,
     quota_bytes: u64,
     session_lifetime: Duration,
 ) -> AppResult<(User, NewSession)> {
     let hash = sessions::token_hash(token).ok_or_else(invalid_invite)?;
     let username = users::valid_username(username)?;
     users::valid_password(&password)?;
+    if let Some(keys) = keys {
+        keys_store::check_kdf(&keys.kdf)?;
+    }
     let quota = i64::try_from(quota_bytes).unwrap_or(i64::MAX);
     // Check the invite before the slow hash, so a bad link is told at once.
     let live: Option<i64> =
@@ -86,6 +93,9 @@ pub async fn accept(
         .parse()
         .map_err(|_| AppError::Internal("an invite has an unknown role".to_owned()))?;
     let user = users::insert(&mut *tx, &username, &password_hash, role, quota).await?;
+    if let Some(keys) = keys {
+        keys_store::put_keys(&mut tx, user.id, keys).await?;
+    }
     let session = sessions::create(&mut *tx, user.id, session_lifetime).await?;
     tx.commit().await?;
     Ok((user, session))

@@ -201,22 +201,39 @@ async fn create_invite(
     ))
 }
 
+/// Refused while the browser is signed in: the new account's session would silently replace the
+/// other member's, and their open pages would act as the new one.
 async fn accept_invite(
     State(state): State<AppState>,
+    signed_in: Result<CurrentUser, AppError>,
     headers: HeaderMap,
     jar: CookieJar,
     ApiJson(body): ApiJson<AcceptInviteRequest>,
 ) -> AppResult<(CookieJar, ApiJson<LoginResponse>)> {
+    match signed_in {
+        Ok(CurrentUser(other)) => {
+            return Err(AppError::Conflict(format!(
+                "You are signed in as {}. Sign out first, or open the invite in a private window.",
+                other.username
+            )))
+        }
+        Err(AppError::Unauthorized) => {}
+        Err(other) => return Err(other),
+    }
     let (user, session) = invites::accept(
         &state.db,
         &body.token,
         &body.username,
         Zeroizing::new(body.password),
+        body.keys.as_ref(),
         state.config.limits.default_quota_bytes,
         session_lifetime(&state),
     )
     .await?;
-    tracing::info!(username = %user.username, role = %user.role, "invite accepted");
+    tracing::info!(username = %user.username, role = %user.role, keys = body.keys.is_some(), "invite accepted");
+    if body.keys.is_some() {
+        crate::library::members::tell_admins_waiting(&state, &user.username).await;
+    }
     let jar = jar.add(session_cookie(&state, &headers, &session));
     Ok((jar, ApiJson(summary(&user))))
 }

@@ -4,11 +4,12 @@
 //! anything, so all it can do is check shapes and rules and store values atomically.
 
 pub mod grants;
+pub mod keys_store;
 pub mod members;
 pub mod recovery;
+pub mod recovery_store;
 pub mod rotation;
 pub mod rotation_store;
-pub mod routes;
 pub mod store;
 
 use axum::Router;
@@ -16,8 +17,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    routes::router()
-        .merge(members::router())
+    members::router()
         .merge(grants::router())
         .merge(recovery::router())
         .merge(rotation::router())

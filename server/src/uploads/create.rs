@@ -223,15 +223,18 @@ pub async fn create(
         .map_err(|_| AppError::BadRequest("chunk_count is out of range.".to_owned()))?;
     let quota = i64::try_from(user.quota_bytes).unwrap_or(i64::MAX);
     let now = unix_now();
-    // The quota is checked again inside the INSERT, so two uploads at once cannot both squeeze
-    // under it.
+    // The quota and the key generation are checked inside the INSERT, so two uploads at once
+    // cannot both squeeze under the quota, and no upload lands under a key a key change has just
+    // replaced (docs/accounts.md, "Keys for people"). Before the library is set up the first key
+    // will be generation 1.
     let inserted = sqlx::query(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, description_sealed, file_name_sealed, stream_header,
                              chunk_size, chunk_count, upload_fingerprint, upload_mac,
-                             content_fingerprint)
-         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-         WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = ?) + ? <= ?",
+                             content_fingerprint, key_generation)
+         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+         WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = ?) + ? <= ?
+           AND ? = COALESCE((SELECT key_generation FROM library WHERE id = 1), 1)",
     )
     .bind(req.video_id.to_string())
     .bind(user.id)
@@ -248,9 +251,11 @@ pub async fn create(
     .bind(&checked.fingerprint)
     .bind(checked.resume_mac.as_deref())
     .bind(checked.content_fingerprint.as_deref())
+    .bind(req.key_generation)
     .bind(user.id)
     .bind(size)
     .bind(quota)
+    .bind(req.key_generation)
     .execute(&state.db)
     .await
     .map_err(|err| match err {
@@ -261,6 +266,15 @@ pub async fn create(
         other => other.into(),
     })?;
     if inserted.rows_affected() == 0 {
+        let current = crate::library::store::generation(&state.db)
+            .await?
+            .unwrap_or(1);
+        if req.key_generation != current {
+            return Err(AppError::Conflict(
+                "The library key has changed since you unlocked. Unlock again and retry."
+                    .to_owned(),
+            ));
+        }
         let used = used_bytes(state, user).await?;
         return Err(over_quota(used, req.size_bytes, user.quota_bytes));
     }

@@ -147,21 +147,30 @@ pub fn client<const N: usize>(args: [&str; N], server: &str, extra: &[&str]) -> 
     command
 }
 
-/// The library key of the library `set_up` made in `data`, derived as a member's client does.
+/// The library key of the library `set_up` made in `data`, opened as root's client does: root's
+/// own passphrase, their private key, their grant.
 pub async fn library_key(data: &Path) -> cloister_shared::LibraryKey {
     let pool = cloister::db::open(data).await.expect("db");
-    let library = cloister::library::store::get(&pool)
+    let root = cloister::accounts::users::find(&pool, "root")
+        .await
+        .expect("users")
+        .expect("root");
+    let generation = cloister::library::store::generation(&pool)
         .await
         .expect("library")
-        .expect("initialized");
+        .expect("set up");
+    let me = cloister::library::keys_store::keys_of_user(&pool, root.id)
+        .await
+        .expect("keys")
+        .expect("root's keys");
+    let grant = cloister::library::keys_store::grant_of(&pool, root.id, generation)
+        .await
+        .expect("grant")
+        .expect("root's grant");
     pool.close().await;
-    let pk = cloister_shared::PassphraseKey::derive(
-        PASSPHRASE.as_bytes(),
-        &library.salt,
-        &library.params,
-    )
-    .expect("derive");
-    cloister_shared::unwrap_library_key(&pk, &library.wrapped_library_key).expect("library key")
+    let secret = cloister_shared::keyring::open_private_key(PASSPHRASE, &me).expect("passphrase");
+    cloister_shared::crypto::member::open_library_key(&secret, &grant, generation)
+        .expect("library key")
 }
 
 /// Chunks the server has recorded, over all unfinished uploads.

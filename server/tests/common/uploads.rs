@@ -106,6 +106,7 @@ impl SealedFile {
             "description_sealed": self.sealed_text("At the sea", Purpose::Description),
             "file_name_sealed": self.sealed_text(&self.name, Purpose::FileName),
             "fingerprint": self.fingerprint_hex(),
+            "key_generation": 1,
             "resume_mac": hex::encode(
                 resume_mac(&self.library_key, &self.id, self.sealer.header(), &self.local())
                     .expect("mac")

@@ -111,8 +111,11 @@ impl ShareInfo {
 
 impl ShareInfo {
     /// The video's title, when it opens under the library `key` (trimmed; possibly empty).
-    pub fn open_title(&self, key: &crate::LibraryKey) -> Option<String> {
-        let dek = crate::unwrap_dek(key, &self.video_id, &self.wrapped_dek).ok()?;
+    pub fn open_title(
+        &self,
+        key: &(impl crate::crypto::keys::OpensVideoKeys + ?Sized),
+    ) -> Option<String> {
+        let dek = key.open_video_key(&self.video_id, &self.wrapped_dek).ok()?;
         let sealed = hex::decode(&self.title_sealed).ok()?;
         let plain =
             crate::crypto::stream::open_all(&dek, &self.video_id, &crate::Purpose::Title, &sealed)

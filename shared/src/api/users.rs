@@ -114,6 +114,10 @@ pub struct AcceptInviteRequest {
     pub token: String,
     pub username: String,
     pub password: String,
+    /// The new member's key pair, made in their browser with their own passphrase: stored with
+    /// the account, and the member waits for an admin to let them in (docs/accounts.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<crate::api::keys::MemberKeys>,
 }
 
 impl fmt::Debug for AcceptInviteRequest {

@@ -87,29 +87,38 @@ pub struct VideoSummary {
 impl VideoSummary {
     /// The decrypted title, or `None` when it does not open under `key` (another library, or
     /// tampered with). Trimmed; possibly empty.
-    pub fn open_title(&self, key: &crate::LibraryKey) -> Option<String> {
+    pub fn open_title(
+        &self,
+        key: &(impl crate::crypto::keys::OpensVideoKeys + ?Sized),
+    ) -> Option<String> {
         self.open_text(key, &self.title_sealed, &crate::Purpose::Title)
     }
 
     /// The decrypted description, when there is one and it opens.
-    pub fn open_description(&self, key: &crate::LibraryKey) -> Option<String> {
+    pub fn open_description(
+        &self,
+        key: &(impl crate::crypto::keys::OpensVideoKeys + ?Sized),
+    ) -> Option<String> {
         let sealed = self.description_sealed.as_deref()?;
         self.open_text(key, sealed, &crate::Purpose::Description)
     }
 
     /// The original file name, when it was recorded and opens.
-    pub fn open_file_name(&self, key: &crate::LibraryKey) -> Option<String> {
+    pub fn open_file_name(
+        &self,
+        key: &(impl crate::crypto::keys::OpensVideoKeys + ?Sized),
+    ) -> Option<String> {
         let sealed = self.file_name_sealed.as_deref()?;
         self.open_text(key, sealed, &crate::Purpose::FileName)
     }
 
     fn open_text(
         &self,
-        key: &crate::LibraryKey,
+        key: &(impl crate::crypto::keys::OpensVideoKeys + ?Sized),
         sealed_hex: &str,
         purpose: &crate::Purpose,
     ) -> Option<String> {
-        let dek = crate::unwrap_dek(key, &self.video_id, &self.wrapped_dek).ok()?;
+        let dek = key.open_video_key(&self.video_id, &self.wrapped_dek).ok()?;
         let sealed = hex::decode(sealed_hex).ok()?;
         let plain = crate::crypto::stream::open_all(&dek, &self.video_id, purpose, &sealed).ok()?;
         Some(String::from_utf8_lossy(&plain).trim().to_owned())

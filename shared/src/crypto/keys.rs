@@ -244,3 +244,15 @@ pub fn unwrap_dek(
         .map(Dek)
         .ok_or(CryptoError::Decrypt)
 }
+
+/// Whatever can open a video's wrapped key: one library key, or the keyring's current and
+/// previous keys while a key change runs (`keyring::Unlocked`, docs/format.md "Member keys").
+pub trait OpensVideoKeys {
+    fn open_video_key(&self, video: &VideoId, wrapped: &WrappedKey) -> Result<Dek, CryptoError>;
+}
+
+impl OpensVideoKeys for LibraryKey {
+    fn open_video_key(&self, video: &VideoId, wrapped: &WrappedKey) -> Result<Dek, CryptoError> {
+        unwrap_dek(self, video, wrapped)
+    }
+}

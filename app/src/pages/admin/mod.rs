@@ -2,6 +2,7 @@
 //! the machine's gauges and the gate's verdict, processing speed, storage and housekeeping. The
 //! server enforces the admin role on every call; this page only hides itself from members.
 
+mod access;
 mod format;
 mod jobs;
 mod machine;
@@ -19,14 +20,12 @@ use cloister_shared::api::Role;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::components::ChoosePassphrase;
-use crate::session::{Auth, Library, Session};
+use crate::session::{Auth, Session};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let session = Session::get();
-    move || {
-        match session.auth.get() {
+    move || match session.auth.get() {
         Auth::SignedIn(me) if me.role == Role::Admin => view! {
             <div class="admin-page">
                 <h1>"Admin"</h1>
@@ -36,19 +35,15 @@ pub fn AdminPage() -> impl IntoView {
                     <speed::SpeedPanel/>
                 </div>
                 <storage::StoragePanel/>
+                <access::AccessPanel/>
                 <members::Users/>
                 <shares::SharesPanel/>
-                {move || match session.library.get() {
-                    Library::Locked(status) => view! { <ChoosePassphrase current=status/> }.into_any(),
-                    _ => ().into_any(),
-                }}
             </div>
         }
         .into_any(),
         Auth::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
         _ => view! { <p class="error" role="alert">"Only an admin can see this page."</p> }
             .into_any(),
-    }
     }
 }
 

@@ -120,11 +120,12 @@ pub use browser::{open, reread_texts};
 #[cfg(feature = "hydrate")]
 mod browser {
     use cloister_shared::crypto::webcrypto;
-    use cloister_shared::{unwrap_dek, LibraryKey, Purpose, VideoId};
+    use cloister_shared::{Purpose, VideoId};
 
     use super::*;
     use crate::api;
     use crate::gallery::listing::title_text;
+    use crate::keyring::Unlocked;
     use crate::player::retry::{with_retries, FetchError};
     use crate::player::sealed::{read_manifest, ManifestProblem};
     use crate::player::MANIFEST_UNDECRYPTABLE;
@@ -141,7 +142,7 @@ mod browser {
     /// The title and description as the server has them now, opened here (after an edit).
     pub async fn reread_texts(
         id: VideoId,
-        key: &LibraryKey,
+        key: &Unlocked,
     ) -> Result<(Result<String, &'static str>, Option<String>), String> {
         let summary = with_retries(|| api::video(&id), || false, |_| {})
             .await
@@ -153,7 +154,7 @@ mod browser {
     }
 
     /// Fetches the summary and the manifest and opens them. `Err` is a message for the view.
-    pub async fn open(id: VideoId, key: LibraryKey) -> Result<Opened, String> {
+    pub async fn open(id: VideoId, key: Unlocked) -> Result<Opened, String> {
         let summary = with_retries(|| api::video(&id), || false, |_| {})
             .await
             .map_err(fetch_failed)?;
@@ -162,7 +163,7 @@ mod browser {
             .open_description(&key)
             .filter(|text| !text.is_empty());
         let file_name = summary.open_file_name(&key).filter(|name| !name.is_empty());
-        let Ok(dek) = unwrap_dek(&key, &id, &summary.wrapped_dek) else {
+        let Ok(dek) = key.unwrap_dek(&id, &summary.wrapped_dek) else {
             return Err(MANIFEST_UNDECRYPTABLE.to_owned());
         };
         let (Some(url), Some(rendition), VideoStatus::Ready) = (

@@ -1,10 +1,20 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, Page } from '@playwright/test';
 
-/** The one library passphrase of the test server: every spec shares the library, as a group does. */
+/**
+ * Every test member's own passphrase (docs/accounts.md, "Passphrases and keys"): each member has
+ * their own, but the specs give them all the same one so the CLI can unlock as any of them.
+ */
 export const PASSPHRASE = 'sixty-four mebibytes of argon two';
 
-/** Signs in and unlocks (or, on a fresh library, sets) the library passphrase. */
-export async function signInAndUnlock(page: Page, name: string, password: string) {
+/** The first admin: sets the library up (accounts.spec.ts) and lets every other test member in. */
+export const FIRST_ADMIN = { name: 'e2e-admin', password: 'correct horse admin' };
+
+/** Where the set-up's 24 recovery words are kept for keys.spec.ts. */
+export const RECOVERY_WORDS_FILE = path.resolve(__dirname, '../.cache/recovery-words.txt');
+
+export async function signIn(page: Page, name: string, password: string) {
   await page.goto('/login');
   // Typing before hydration would be undone by it (a fresh browser context loads the wasm slowly).
   await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
@@ -12,16 +22,87 @@ export async function signInAndUnlock(page: Page, name: string, password: string
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('signed-in-as')).toHaveText(name);
-  const choose = page.getByRole('heading', { name: 'Choose the library passphrase' });
+}
+
+/**
+ * Signs in and opens the library, whatever step the member is at: sets the library up (first
+ * admin), chooses the member's passphrase and has the first admin let them in, or unlocks.
+ */
+export async function signInAndUnlock(page: Page, name: string, password: string, remember = false) {
+  await signIn(page, name, password);
+  await openLibrary(page, name, remember);
+}
+
+/** From any key step to the open library (the page is signed in as `name`). */
+export async function openLibrary(page: Page, name: string, remember = false) {
+  const setUp = page.getByRole('heading', { name: 'Set up the library: choose your passphrase' });
+  const choose = page.getByRole('heading', { name: 'Choose your passphrase' });
   const unlock = page.getByRole('heading', { name: 'Unlock the library' });
-  await expect(choose.or(unlock)).toBeVisible();
-  if (await choose.isVisible()) {
-    await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-    await page.getByLabel('Type it again').fill(PASSPHRASE);
-    await page.getByRole('button', { name: 'Set passphrase' }).click();
-  } else {
-    await page.getByLabel('Library passphrase').fill(PASSPHRASE);
+  const waiting = page.getByTestId('waiting-for-access');
+  const open = page.getByTestId('library-unlocked');
+  await expect(setUp.or(choose).or(unlock).or(waiting).or(open)).toBeVisible({ timeout: 30_000 });
+  if (await setUp.isVisible()) {
+    await setUpLibrary(page);
+  } else if (await choose.isVisible()) {
+    await choosePassphrase(page, PASSPHRASE);
+    await expect(waiting).toBeVisible({ timeout: 60_000 });
+    await letIn(page, name);
+  } else if (await waiting.isVisible()) {
+    await letIn(page, name);
+  } else if (await unlock.isVisible()) {
+    if (remember) await page.getByLabel('Remember for this browser session').check();
+    await page.getByLabel('Your passphrase').fill(PASSPHRASE);
     await page.getByRole('button', { name: 'Unlock' }).click();
   }
-  await expect(page.getByTestId('library-unlocked')).toBeVisible({ timeout: 60_000 });
+  await expect(open).toBeVisible({ timeout: 60_000 });
+}
+
+/** The first admin's set-up: their passphrase, then the recovery sheet (its words kept on disk). */
+export async function setUpLibrary(page: Page) {
+  await page.getByLabel('Your passphrase').fill(PASSPHRASE);
+  await page.getByLabel('Type it again').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Set up the library' }).click();
+  const words = await readRecoveryWords(page);
+  mkdirSync(path.dirname(RECOVERY_WORDS_FILE), { recursive: true });
+  writeFileSync(RECOVERY_WORDS_FILE, words.join(' '));
+  await page.getByLabel('I have written these words down or printed them').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+/** The 24 words on a recovery sheet that is on screen. */
+export async function readRecoveryWords(page: Page): Promise<string[]> {
+  const list = page.getByTestId('recovery-words');
+  await expect(list.locator('li')).toHaveCount(24, { timeout: 60_000 });
+  return (await list.locator('li').allInnerTexts()).map((text) => text.replace(/^\s*\d+\.\s*/, '').trim());
+}
+
+export async function choosePassphrase(page: Page, passphrase: string) {
+  await page.getByLabel('Your passphrase').fill(passphrase);
+  await page.getByLabel('Type it again').fill(passphrase);
+  await page.getByRole('button', { name: 'Save my passphrase' }).click();
+}
+
+/**
+ * The first admin lets `name` in from the admin page, in a browser context of their own (as an
+ * admin's open tab would); the member's waiting page follows the grant live.
+ */
+export async function letIn(page: Page, name: string) {
+  const browser = page.context().browser();
+  if (!browser) throw new Error('no browser to open the admin in');
+  const context = await browser.newContext();
+  try {
+    const admin = await context.newPage();
+    await signInAndUnlock(admin, FIRST_ADMIN.name, FIRST_ADMIN.password);
+    await grantFromAdminPage(admin, name);
+  } finally {
+    await context.close();
+  }
+}
+
+/** On an unlocked admin's page: follows the header link to Admin and presses Grant for `name`. */
+export async function grantFromAdminPage(admin: Page, name: string) {
+  await admin.getByRole('link', { name: 'Admin' }).click();
+  const row = admin.getByTestId('waiting-member').filter({ hasText: `${name} is waiting for access` });
+  await row.getByRole('button', { name: 'Grant' }).click();
+  await expect(row).toHaveCount(0, { timeout: 30_000 });
 }

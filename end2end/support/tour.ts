@@ -88,7 +88,7 @@ export async function tourEveryPage(page: Page, stop: Stop) {
   await page.reload();
   await hydrated(page);
   // Reloading keeps the sign-in; the key is asked for again unless it was kept for the tab.
-  const unlock = page.getByLabel('Library passphrase');
+  const unlock = page.getByLabel('Your passphrase');
   const library = page.getByTestId('library-unlocked');
   await expect(unlock.or(library)).toBeVisible();
   if (await unlock.isVisible()) {

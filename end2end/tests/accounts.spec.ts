@@ -1,19 +1,11 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { addUser } from '../support/cli';
-import { PASSPHRASE } from '../support/session';
+import { FIRST_ADMIN, PASSPHRASE, RECOVERY_WORDS_FILE, readRecoveryWords, signIn } from '../support/session';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
-const admin = { name: 'e2e-admin', password: 'correct horse admin' };
+const admin = FIRST_ADMIN;
 const passphrase = PASSPHRASE;
-
-async function signIn(page: Page, name: string, password: string) {
-  await page.goto('/login');
-  // The form is in the server's HTML; typing before hydration would be undone by it.
-  await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-as')).toHaveText(name);
-}
 
 test('first admin: sign in, choose the passphrase, sign out, sign in, unlock wrong then right', async ({ page }) => {
   test.setTimeout(120_000);
@@ -29,24 +21,41 @@ test('first admin: sign in, choose the passphrase, sign out, sign in, unlock wro
 
   await signIn(page, admin.name, admin.password);
 
-  // An empty library asks the first admin to choose the passphrase, with a strength hint.
-  await expect(page.getByRole('heading', { name: 'Choose the library passphrase' })).toBeVisible();
-  await page.getByLabel('Passphrase', { exact: true }).fill('short');
+  // An empty library asks the first admin to set it up with their own passphrase, with a
+  // strength hint; the sign-in password is refused as a passphrase.
+  await expect(page.getByRole('heading', { name: 'Set up the library: choose your passphrase' })).toBeVisible();
+  await page.getByLabel('Your passphrase').fill('short');
   await expect(page.getByTestId('strength-hint')).toContainText('Too short');
-  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await page.getByLabel('Your passphrase').fill(admin.password);
+  await page.getByLabel('Type it again').fill(admin.password);
+  await page.getByRole('button', { name: 'Set up the library' }).click();
+  await expect(page.getByRole('alert')).toContainText('not your sign-in password');
+  await page.getByLabel('Your passphrase').fill(passphrase);
   await expect(page.getByTestId('strength-hint')).toContainText('Strong');
   await page.getByLabel('Type it again').fill(passphrase + ' typo');
-  await page.getByRole('button', { name: 'Set passphrase' }).click();
+  await page.getByRole('button', { name: 'Set up the library' }).click();
   await expect(page.getByRole('alert')).toHaveText('The two passphrases are not the same.');
   await page.getByLabel('Type it again').fill(passphrase);
-  await page.getByRole('button', { name: 'Set passphrase' }).click();
+  await page.getByRole('button', { name: 'Set up the library' }).click();
+
+  // The recovery key is shown once; carrying on needs the admin to say they kept it.
+  const words = await readRecoveryWords(page);
+  expect(words).toHaveLength(24);
+  mkdirSync(path.dirname(RECOVERY_WORDS_FILE), { recursive: true });
+  writeFileSync(RECOVERY_WORDS_FILE, words.join(' '));
+  await expect(page.getByRole('button', { name: 'Continue' })).toBeDisabled();
+  await page.getByLabel('I have written these words down or printed them').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
   await expect(page.getByTestId('library-unlocked')).toBeVisible({ timeout: 60_000 });
 
-  // The server holds the wrapped key and parameters, never the passphrase.
+  // The server holds the admin's public key, wrapped private key and parameters, never the
+  // passphrase or the words.
   const library = await (await page.request.get('/api/library')).json();
-  expect(library.initialized).toBe(true);
-  expect(library.kdf.params).toEqual({ m_cost_kib: 65536, t_cost: 3, p_cost: 1 });
+  expect(library.mode).toBe('members');
+  expect(library.recovery_set).toBe(true);
+  expect(library.me.kdf.params).toEqual({ m_cost_kib: 65536, t_cost: 3, p_cost: 1 });
   expect(JSON.stringify(library)).not.toContain(passphrase);
+  expect(JSON.stringify(library)).not.toContain(words.join(' '));
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);
@@ -60,12 +69,12 @@ test('first admin: sign in, choose the passphrase, sign out, sign in, unlock wro
   const requests: string[] = [];
   page.on('request', (request) => requests.push(new URL(request.url()).pathname));
 
-  await page.getByLabel('Library passphrase').fill('a wrong passphrase entirely');
+  await page.getByLabel('Your passphrase').fill('a wrong passphrase entirely');
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByRole('alert')).toHaveText('Unable to decrypt. Check passphrase.', { timeout: 60_000 });
   expect(requests.filter((p) => p.startsWith('/api/'))).toEqual([]);
 
-  await page.getByLabel('Library passphrase').fill(passphrase);
+  await page.getByLabel('Your passphrase').fill(passphrase);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByTestId('library-unlocked')).toBeVisible({ timeout: 60_000 });
 
@@ -77,14 +86,14 @@ test('first admin: sign in, choose the passphrase, sign out, sign in, unlock wro
 test('"remember for this browser session" survives a reload; without it a reload locks', async ({ page }) => {
   test.setTimeout(120_000);
   await signIn(page, admin.name, admin.password);
-  await page.getByLabel('Library passphrase').fill(passphrase);
+  await page.getByLabel('Your passphrase').fill(passphrase);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByTestId('library-unlocked')).toBeVisible({ timeout: 60_000 });
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Unlock the library' })).toBeVisible();
 
   await page.getByLabel('Remember for this browser session').check();
-  await page.getByLabel('Library passphrase').fill(passphrase);
+  await page.getByLabel('Your passphrase').fill(passphrase);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByTestId('library-unlocked')).toBeVisible({ timeout: 60_000 });
   await page.reload();
@@ -111,8 +120,11 @@ test('a member cannot use the admin API, and the admin page adds and invites mem
   await expect(invitePage.locator('html[data-hydrated]')).toBeAttached();
   await invitePage.getByLabel('Username').fill('e2e-invited');
   await invitePage.getByLabel('Password (8 characters or more)').fill('invited password');
+  await invitePage.getByLabel('Your passphrase').fill(passphrase);
+  await invitePage.getByLabel('Type it again').fill(passphrase);
   await invitePage.getByRole('button', { name: 'Create account' }).click();
   await expect(invitePage.getByTestId('signed-in-as')).toHaveText('e2e-invited');
+  await expect(invitePage.getByTestId('waiting-for-access')).toBeVisible({ timeout: 60_000 });
   // A member gets 403 from the admin API.
   const forbidden = await invitePage.request.get('/api/admin/users');
   expect(forbidden.status()).toBe(403);
@@ -123,7 +135,10 @@ test('a member cannot use the admin API, and the admin page adds and invites mem
   const againPage = await again.newPage();
   await againPage.goto(link);
   await againPage.getByLabel('Username').fill('e2e-second');
+  await expect(againPage.locator('html[data-hydrated]')).toBeAttached();
   await againPage.getByLabel('Password (8 characters or more)').fill('second password');
+  await againPage.getByLabel('Your passphrase').fill(passphrase);
+  await againPage.getByLabel('Type it again').fill(passphrase);
   await againPage.getByRole('button', { name: 'Create account' }).click();
   await expect(againPage.getByRole('alert')).toBeVisible();
   await again.close();

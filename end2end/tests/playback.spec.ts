@@ -161,7 +161,7 @@ test('the view is a modal at its own address: Escape, Close and Back close it an
   // passphrase right there, then opens the video.
   await page.goto(`/videos/${videoId}`);
   await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
-  await page.getByLabel('Library passphrase').fill(PASSPHRASE);
+  await page.getByLabel('Your passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(view.getByRole('heading', { name: title })).toBeVisible({ timeout: 60_000 });
   await expect(view.getByTestId('play')).toBeVisible();

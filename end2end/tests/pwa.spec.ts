@@ -94,7 +94,7 @@ test('a second visit opens the app with no network, and the worker never keeps a
   // The library under the worker: the listing, thumbnails (sealed, from /api/) all pass through it.
   await page.goto('/');
   await expect(page.locator('html[data-hydrated]')).toBeAttached({ timeout: 30_000 });
-  await expect(page.getByTestId('library-unlocked').or(page.getByLabel('Library passphrase'))).toBeVisible();
+  await expect(page.getByTestId('library-unlocked').or(page.getByLabel('Your passphrase'))).toBeVisible();
   const apiSeen: string[] = [];
   page.on('response', (r) => {
     if (new URL(r.url()).pathname.startsWith('/api/')) apiSeen.push(new URL(r.url()).pathname);

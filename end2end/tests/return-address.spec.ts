@@ -45,7 +45,7 @@ test('a shared video link opened signed out: sign in, unlock, and the video view
   await signIn(page);
   await expect(page).toHaveURL(`/videos/${videoId}`);
   // The library beneath asks for the passphrase; the view opens once it is given.
-  await page.getByLabel('Library passphrase').fill(PASSPHRASE);
+  await page.getByLabel('Your passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Unlock' }).click();
   const view = page.getByTestId('video-view');
   await expect(view.getByRole('heading', { name: title })).toBeVisible({ timeout: 60_000 });

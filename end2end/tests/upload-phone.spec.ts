@@ -22,7 +22,7 @@ async function openUpload(page: Page) {
 }
 
 async function unlockHere(page: Page) {
-  await page.getByLabel('Library passphrase').fill(PASSPHRASE);
+  await page.getByLabel('Your passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Unlock' }).click();
 }
 

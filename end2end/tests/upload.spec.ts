@@ -110,7 +110,7 @@ async function leaveUnfinished(page: Page, video: string): Promise<{ oldId: stri
   await page.reload();
   await page.unroute('**/api/uploads/*/chunks/2');
   // The reload forgot the library key: the upload page asks for the passphrase in place.
-  await page.getByLabel('Library passphrase').fill(PASSPHRASE);
+  await page.getByLabel('Your passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Unlock' }).click();
   return { oldId, chunks };
 }

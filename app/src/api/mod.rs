@@ -7,6 +7,7 @@ mod comments;
 mod downloads;
 mod edit;
 mod keys;
+mod rotation;
 mod shares;
 mod trash;
 
@@ -28,6 +29,7 @@ pub use downloads::sealed_range;
 pub use downloads::{cancel_download, download, downloads, load_status, start_download};
 pub use edit::{duplicates_of, edit_video};
 pub use keys::*;
+pub use rotation::*;
 pub use shares::*;
 pub use trash::*;
 

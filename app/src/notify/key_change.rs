@@ -131,31 +131,39 @@ async fn run_key_change(
     session: Session,
     state: RwSignal<KeyChange>,
 ) -> Result<Option<Vec<String>>, String> {
-    let plan = api::rotation_plan().await.map_err(|err| err.message)?;
-    let names = plan.needed_for.clone();
-    let show = |progress: &RotationProgress| {
-        state.try_set(KeyChange::Running {
-            names: names.clone(),
-            done: progress.done,
-            total: progress.total,
-        });
-    };
-    match &plan.running {
-        Some(progress) => show(progress),
-        None if names.is_empty() => return Ok(None),
-        None => {
-            let unlocked = current_key(session, plan.generation, false).await?;
-            let (request, next) = start_rotation(&unlocked, &plan).map_err(|e| e.to_string())?;
-            match api::start_rotation(&request).await {
-                Ok(progress) => {
-                    session.set_unlocked(next, false);
-                    show(&progress);
-                }
-                // Another tab started it a moment ago: carry on with theirs.
-                Err(err) if err.status == 409 => session.refresh_library().await,
-                Err(err) => return Err(err.message),
-            }
+    let mut names = Vec::new();
+    let mut refused = None;
+    // A start is refused (409) when another tab started first, or when who holds the key changed
+    // since the plan was fetched (someone was let in): fetch the plan again, a few times.
+    for _ in 0..3 {
+        let plan = api::rotation_plan().await.map_err(|err| err.message)?;
+        names = plan.needed_for.clone();
+        if let Some(progress) = &plan.running {
+            show(state, &names, progress);
+            refused = None;
+            break;
         }
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let unlocked = current_key(session, plan.generation, false).await?;
+        let (request, next) = start_rotation(&unlocked, &plan).map_err(|e| e.to_string())?;
+        match api::start_rotation(&request).await {
+            Ok(progress) => {
+                session.set_unlocked(next, false);
+                show(state, &names, &progress);
+                refused = None;
+                break;
+            }
+            Err(err) if err.status == 409 => {
+                refused = Some(err.message);
+                session.refresh_library().await;
+            }
+            Err(err) => return Err(err.message),
+        }
+    }
+    if let Some(message) = refused {
+        return Err(message);
     }
     loop {
         let batch = match api::rotation_batch(BATCH).await {
@@ -169,7 +177,7 @@ async fn run_key_change(
         let progress = api::rewrap_batch(&request)
             .await
             .map_err(|err| err.message)?;
-        show(&progress);
+        show(state, &names, &progress);
         if progress.finished {
             break;
         }
@@ -177,6 +185,14 @@ async fn run_key_change(
     }
     session.refresh_library().await;
     Ok(Some(names))
+}
+
+fn show(state: RwSignal<KeyChange>, names: &[String], progress: &RotationProgress) {
+    state.try_set(KeyChange::Running {
+        names: names.to_vec(),
+        done: progress.done,
+        total: progress.total,
+    });
 }
 
 /// The tab's key for `generation` (with the previous one when `with_previous`), fetching the

@@ -34,10 +34,13 @@ async function videos(page: Page): Promise<{ video_id: string; wrapped_dek: stri
   return (await (await page.request.get('/api/videos?limit=200')).json()).videos;
 }
 
+/** A member's own browser, unlocked with the key remembered for the session (as a member may). */
 async function member(browser: Browser, who: { name: string; password: string }): Promise<[BrowserContext, Page]> {
   const context = await browser.newContext();
   const page = await context.newPage();
   await signInAndUnlock(page, who.name, who.password);
+  await page.reload();
+  await openLibrary(page, who.name, true);
   return [context, page];
 }
 
@@ -79,8 +82,6 @@ test('removing a member changes the library key with progress; their old key ope
 
   // bob keeps what his browser holds: his private key (remembered for the session) and, through
   // it, the library key from his grant. It opens the videos of today.
-  await bobPage.reload();
-  await openLibrary(bobPage, bob.name, true);
   const bobSecret = await bobPage.evaluate(() => sessionStorage.getItem('cloister.member-key'));
   expect(bobSecret).toMatch(/^[0-9a-f]{64}$/);
   const bobStatus = await (await bobPage.request.get('/api/library')).json();
@@ -119,7 +120,8 @@ test('removing a member changes the library key with progress; their old key ope
   // bob's old session is refused, in his page and for the API.
   expect((await bobPage.request.get('/api/library')).status()).toBe(401);
   await bobPage.reload();
-  await expect(bobPage.getByRole('button', { name: 'Sign in' })).toBeVisible({ timeout: 30_000 });
+  await expect(bobPage.getByRole('link', { name: 'Sign in' }).first()).toBeVisible({ timeout: 30_000 });
+  await expect(bobPage.getByTestId('signed-in-as')).toHaveCount(0);
   await bobContext.close();
 
   // A video uploaded after the removal: bob's key does not open its key; every re-wrapped key of
@@ -135,8 +137,12 @@ test('removing a member changes the library key with progress; their old key ope
     expect(probe({ open_dek: { library_key: bobKey, video_id: v.video_id, wrapped_dek: v.wrapped_dek } })).toBe('does not open');
   }
 
-  // carol's tab heard the key change and plays the new video without her passphrase again.
+  // carol stays: her browser opens her new grant with the key it holds (no passphrase asked) and
+  // plays the new video.
   await expect(carolPage.getByTestId('library-unlocked')).toBeVisible();
+  await carolPage.reload();
+  await expect(carolPage.getByTestId('library-unlocked')).toBeVisible({ timeout: 30_000 });
+  await expect(carolPage.getByRole('heading', { name: 'Unlock the library' })).toHaveCount(0);
   const tile = carolPage.getByTestId('video-tile').filter({ hasText: title }).first();
   await expect(tile).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
   await tile.getByTestId('open-video').click();

@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
             <components::SiteHeader/>
             <notify::ServerBusyBanner/>
             <notify::AccessWaitingBanner/>
+            <notify::KeyChangeBanner/>
             <main class="site-main">
                 <Routes fallback=pages::NotFound>
                     // The video view opens over the library: one parent route, so the gallery

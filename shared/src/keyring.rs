@@ -20,6 +20,9 @@ use crate::crypto::recovery::{RecoveryKey, RecoveryPhraseError};
 use crate::crypto::{random, CryptoError};
 use crate::ids::VideoId;
 
+pub mod rotation;
+pub use rotation::{rewrap_batch, start_rotation, RotationError};
+
 /// What unlocking gives: the library key of the current generation (and, while a key change runs,
 /// the previous one), and the member's private key, kept so a new grant opens without asking for
 /// the passphrase again.

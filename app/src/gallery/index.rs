@@ -380,7 +380,7 @@ pub(crate) mod tests {
     use super::*;
     use cloister_shared::api::videos::METADATA_VERSION;
     use cloister_shared::crypto::stream::{seal_all, DEFAULT_CHUNK_SIZE};
-    use cloister_shared::{wrap_dek, Dek, VideoId};
+    use cloister_shared::{wrap_dek, Dek, LibraryKey, VideoId};
 
     pub const KEY: [u8; 32] = [7; 32];
 

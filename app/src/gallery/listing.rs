@@ -24,7 +24,7 @@ mod tests {
     use super::*;
     use cloister_shared::api::VideoStatus;
     use cloister_shared::crypto::stream::{seal_all, DEFAULT_CHUNK_SIZE};
-    use cloister_shared::{wrap_dek, Dek, Purpose, VideoId};
+    use cloister_shared::{wrap_dek, Dek, LibraryKey, Purpose, VideoId};
 
     fn summary(n: u8, created_at: i64) -> VideoSummary {
         let key = LibraryKey::from_bytes([7; 32]);

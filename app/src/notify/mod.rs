@@ -7,6 +7,7 @@ mod access;
 mod busy;
 mod events;
 pub mod group;
+mod key_change;
 mod toasts;
 pub mod words;
 
@@ -16,6 +17,7 @@ use leptos::prelude::*;
 
 pub use access::AccessWaitingBanner;
 pub use busy::ServerBusyBanner;
+pub use key_change::KeyChangeBanner;
 pub use toasts::Toasts;
 
 use crate::session::Session;

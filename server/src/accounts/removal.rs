@@ -1,6 +1,8 @@
 //! Removing a member who has videos (docs/admin.md, "Members"): the admin chooses to give the
 //! videos to another member or to move them to the trash. Everything happens in one transaction
-//! with the account's removal, so a refused removal (the last admin) changes nothing.
+//! with the account's removal, so a refused removal (the last admin) changes nothing. The removed
+//! member is noted as knowing the current library key, so an admin's browser changes it
+//! (docs/accounts.md, "Removing a member: the key change").
 
 use cloister_shared::api::trash::VideosOfRemoved;
 use cloister_shared::api::Event;
@@ -90,6 +92,9 @@ pub async fn remove_member(
         drop(tx);
         return users::removed_or_why(&state.db, &username, removed).await;
     }
+    // Their keys and grants go with the account (ON DELETE CASCADE), and so do their share links
+    // (docs/threat-model.md); the key they may remember is changed by the next key change.
+    crate::library::rotation_store::note_removed(&mut tx, &username).await?;
     tx.commit().await?;
     state.events.poke();
     stop_work(state, &stopped_jobs, &stopped_downloads);

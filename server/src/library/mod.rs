@@ -9,6 +9,7 @@ pub mod members;
 pub mod recovery;
 pub mod recovery_store;
 pub mod rotation;
+pub mod rotation_store;
 pub mod store;
 
 use axum::Router;

@@ -251,3 +251,21 @@ impl fmt::Debug for SetupRequest {
             .finish_non_exhaustive()
     }
 }
+
+/// `GET /api/library/rotation` (admin): what starting a key change needs, and the one running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationPlan {
+    /// The current generation: a key change goes from it to the next.
+    pub generation: u32,
+    /// Who holds the current key: the new key is sealed to exactly these.
+    pub holders: Vec<KeyHolder>,
+    /// The recovery key, when one is set: the new key is sealed to it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_public_key: Option<MemberPublicKey>,
+    /// Removed members who still know the current key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needed_for: Vec<String>,
+    /// The unfinished key change, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<RotationProgress>,
+}

@@ -10,6 +10,7 @@ use crate::components::ErrorLine;
 /// Accounts: who they are, adding one, inviting someone.
 #[component]
 pub(super) fn Users() -> impl IntoView {
+    let session = crate::session::Session::get();
     let users = RwSignal::new(Vec::<UserInfo>::new());
     let error = RwSignal::new(None::<String>);
     let reload = move || {
@@ -51,6 +52,8 @@ pub(super) fn Users() -> impl IntoView {
                     removing.set(None);
                     if removed {
                         reload();
+                        // The status now lists them: the key change starts (notify/key_change.rs).
+                        spawn_local(session.refresh_library());
                     }
                 }/>
             })}

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, Page } from '@playwright/test';
+import { cloister } from './cli';
 
 /**
  * Every test member's own passphrase (docs/accounts.md, "Passphrases and keys"): each member has
@@ -83,25 +84,22 @@ export async function choosePassphrase(page: Page, passphrase: string) {
 }
 
 /**
- * The first admin lets `name` in from the admin page, in a browser context of their own (as an
- * admin's open tab would); the member's waiting page follows the grant live.
+ * The first admin lets `name` in with `cloister library grant` (the same keyring code as the
+ * admin page's Grant button, which keys.spec.ts presses); the member's waiting page follows the
+ * grant live.
  */
 export async function letIn(page: Page, name: string) {
-  const browser = page.context().browser();
-  if (!browser) throw new Error('no browser to open the admin in');
-  const context = await browser.newContext();
-  try {
-    const admin = await context.newPage();
-    await signInAndUnlock(admin, FIRST_ADMIN.name, FIRST_ADMIN.password);
-    await grantFromAdminPage(admin, name);
-  } finally {
-    await context.close();
-  }
+  cloister(['library', 'grant', name], undefined, {
+    CLOISTER_SERVER: new URL(page.url()).origin,
+    CLOISTER_USER: FIRST_ADMIN.name,
+    CLOISTER_PASSWORD: FIRST_ADMIN.password,
+    CLOISTER_PASSPHRASE: PASSPHRASE,
+  });
 }
 
 /** On an unlocked admin's page: follows the header link to Admin and presses Grant for `name`. */
 export async function grantFromAdminPage(admin: Page, name: string) {
-  await admin.getByRole('link', { name: 'Admin' }).click();
+  await admin.getByRole('link', { name: 'Admin', exact: true }).click();
   const row = admin.getByTestId('waiting-member').filter({ hasText: `${name} is waiting for access` });
   await row.getByRole('button', { name: 'Grant' }).click();
   await expect(row).toHaveCount(0, { timeout: 30_000 });

@@ -13,7 +13,7 @@ use cloister_shared::api::keys::{
     RotationProgress,
 };
 use cloister_shared::crypto::keys::{wrap_dek, Dek};
-use cloister_shared::keyring::{self, start_rotation, rewrap_batch};
+use cloister_shared::keyring::{self, rewrap_batch, start_rotation};
 use cloister_shared::VideoId;
 
 const VIDEOS: usize = 1_000;

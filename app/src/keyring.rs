@@ -153,3 +153,52 @@ mod tests {
         );
     }
 }
+
+/// The steps that need the recovery key's BIP-39 word list, loaded on first use: with
+/// `cargo leptos build --split` they are a WebAssembly file of their own, so a first visit (and
+/// every unlock) does without the list (docs/decisions.md, "The first visit").
+pub mod recovery {
+    use cloister_shared::api::keys::{
+        CreateLibraryRequest, RecoveryChallenge, RecoveryRestoreRequest, SetRecoveryRequest,
+    };
+    use cloister_shared::crypto::recovery::RecoveryKey;
+
+    use super::Unlocked;
+
+    /// A new library and its recovery key's 24 words.
+    #[leptos::lazy]
+    pub fn new_library(
+        passphrase: String,
+    ) -> Result<(CreateLibraryRequest, Unlocked, Vec<String>), String> {
+        cloister_shared::keyring::new_library(&passphrase)
+            .map(|(request, unlocked, recovery)| (request, unlocked, recovery.words()))
+            .map_err(|err| err.to_string())
+    }
+
+    /// A new recovery key for the unlocked library, and its words.
+    #[leptos::lazy]
+    pub fn new_recovery(unlocked: Unlocked) -> Result<(SetRecoveryRequest, Vec<String>), String> {
+        cloister_shared::keyring::new_recovery(&unlocked)
+            .map(|(request, recovery)| (request, recovery.words()))
+            .map_err(|err| err.to_string())
+    }
+
+    /// Whether typed words are a recovery key at all (before the server is asked).
+    #[leptos::lazy]
+    pub fn check_words(words: String) -> Result<(), String> {
+        RecoveryKey::parse(&words)
+            .map(|_| ())
+            .map_err(|err| err.to_string())
+    }
+
+    /// Back in with the 24 words: the restore request and the unlocked library.
+    #[leptos::lazy]
+    pub fn recover(
+        words: String,
+        challenge: RecoveryChallenge,
+        passphrase: String,
+    ) -> Result<(RecoveryRestoreRequest, Unlocked), String> {
+        cloister_shared::keyring::recover(&words, &challenge, &passphrase)
+            .map_err(|err| err.to_string())
+    }
+}

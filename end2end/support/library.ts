@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, Page } from '@playwright/test';
 import { dataDir } from '../playwright.config';
-import { PASSPHRASE } from './session';
+import { ensureKeys, PASSPHRASE } from './session';
 
 const fixtures = path.resolve(__dirname, '../.cache/fixtures');
 
@@ -32,6 +32,7 @@ export function tinyClips(prefix: string, count: number): string[] {
 
 /** Uploads the files with the CLI as `user` (one sign-in and unlock for all of them). */
 export function uploadWithCli(page: Page, user: { name: string; password: string }, files: string[]): void {
+  ensureKeys(new URL(page.url()).origin, user);
   // As support/cli.ts runs it, but quietly: each upload notes how many videos are queued ahead.
   execFileSync(path.resolve(__dirname, '../../target/release/cloister'), ['upload', ...files], {
     cwd: path.resolve(__dirname, '..'),

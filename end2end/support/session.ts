@@ -104,3 +104,24 @@ export async function grantFromAdminPage(admin: Page, name: string) {
   await row.getByRole('button', { name: 'Grant' }).click();
   await expect(row).toHaveCount(0, { timeout: 30_000 });
 }
+
+/**
+ * Gives `user` keys and access without a browser, for specs that upload or seed with the CLI before
+ * the member ever signs in: `cloister library keys` under the suite's PASSPHRASE (unless they
+ * have keys already), then the first admin's `cloister library grant` (a no-op once let in).
+ */
+export function ensureKeys(server: string, user: { name: string; password: string }): void {
+  const as = (who: { name: string; password: string }) => ({
+    CLOISTER_SERVER: server,
+    CLOISTER_USER: who.name,
+    CLOISTER_PASSWORD: who.password,
+    CLOISTER_PASSPHRASE: PASSPHRASE,
+  });
+  try {
+    cloister(['library', 'keys'], undefined, as(user));
+  } catch (err) {
+    const output = String((err as { stderr?: unknown }).stderr ?? err);
+    if (!output.includes('You already have keys')) throw err;
+  }
+  cloister(['library', 'grant', user.name], undefined, as(FIRST_ADMIN));
+}

@@ -2,11 +2,11 @@ import { test, expect, Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dataDir } from '../playwright.config';
+import { baseURL, dataDir } from '../playwright.config';
 import { ensureUser } from '../support/cli';
 import { clearGate, setGate } from '../support/gate';
 import { uploadWithCli, waitForIdleQueue } from '../support/library';
-import { PASSPHRASE, signInAndUnlock } from '../support/session';
+import { ensureKeys, PASSPHRASE, signInAndUnlock } from '../support/session';
 
 // Find (docs/decisions.md, "Finding"): search as you type over decrypted titles and descriptions,
 // sort, filter, and what tiles show. The viewer is in Tokyo with a German browser, so dates
@@ -45,7 +45,8 @@ function recordedClip(clip: (typeof CLIPS)[number]): string {
  * `find_seed` example (real uploads of 200 videos would take minutes and queue 200 jobs): real
  * library key, DEKs, sealed titles, descriptions and metadata, no media.
  */
-function seed(owner: string, args: string[]): void {
+function seed(owner: { name: string; password: string }, args: string[]): void {
+  ensureKeys(baseURL, owner);
   // The debug build, which `cargo test` (run before Playwright by scripts/test) already made; built
   // here only when missing (`cargo build -p cloister --example find_seed`).
   const seeder = path.join(root, 'target/debug/examples/find_seed');
@@ -54,7 +55,7 @@ function seed(owner: string, args: string[]): void {
   }
   execFileSync(
     seeder,
-    ['--data-dir', dataDir, '--owner', owner, ...args],
+    ['--data-dir', dataDir, '--owner', owner.name, ...args],
     { cwd: path.resolve(__dirname, '..'), env: { ...process.env, CLOISTER_PASSPHRASE: PASSPHRASE }, stdio: 'pipe' },
   );
 }
@@ -73,15 +74,15 @@ test.beforeAll(async ({ browser }) => {
     writeFileSync(marker, 'uploaded by find.spec.ts\n');
   }
   // 199 fillers and one video whose description says where the trip went: 200 in all.
-  seed(filler.name, ['--remove']);
-  seed(filler.name, ['--count', '199', '--prefix', 'Filler', '--unique', 'Our trip to Zanzíbar with the whole family']);
+  seed(filler, ['--remove']);
+  seed(filler, ['--count', '199', '--prefix', 'Filler', '--unique', 'Our trip to Zanzíbar with the whole family']);
   await waitForIdleQueue(page, 240_000);
   await page.close();
 });
 // The fillers have no media (no thumbnail, nothing to play): they go, so other specs' galleries
 // are as they were.
 test.afterAll(() => {
-  seed(filler.name, ['--remove']);
+  seed(filler, ['--remove']);
   clearGate();
 });
 

@@ -64,10 +64,10 @@ pub fn ConvertFromShared() -> impl IntoView {
                 // The first admin to convert makes the library's recovery key.
                 let mut words = Vec::new();
                 if is_admin && !status.recovery_set {
-                    let (request, recovery) = cloister_shared::keyring::new_recovery(&unlocked)
-                        .map_err(|err| err.to_string())?;
+                    let (request, recovery_words) =
+                        keyring::recovery::new_recovery(unlocked.clone()).await?;
                     api::set_recovery(&request).await.map_err(|e| e.message)?;
-                    words = recovery.words();
+                    words = recovery_words;
                 }
                 Ok::<_, String>((words, unlocked))
             }

@@ -125,24 +125,16 @@ fn RecoverWithWords() -> impl IntoView {
             return;
         }
         // The words are checked before anything is asked of the server.
-        if let Err(err) =
-            cloister_shared::crypto::recovery::RecoveryKey::parse(&words.get_untracked())
-        {
-            error.set(Some(err.to_string()));
-            return;
-        }
         working.set(true);
         error.set(None);
         spawn_local(async move {
             let result = async {
+                keyring::recovery::check_words(words.get_untracked()).await?;
                 let challenge = api::recovery_challenge().await.map_err(|e| e.message)?;
                 keyring::let_the_page_paint().await;
-                let (request, unlocked) = cloister_shared::keyring::recover(
-                    &words.get_untracked(),
-                    &challenge,
-                    &new_value,
-                )
-                .map_err(|err| err.to_string())?;
+                let (request, unlocked) =
+                    keyring::recovery::recover(words.get_untracked(), challenge, new_value.clone())
+                        .await?;
                 api::recovery_restore(&request)
                     .await
                     .map_err(|e| e.message)?;

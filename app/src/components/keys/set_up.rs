@@ -35,12 +35,12 @@ pub fn SetUpLibrary() -> impl IntoView {
         error.set(None);
         spawn_local(async move {
             keyring::let_the_page_paint().await;
-            let result = match cloister_shared::keyring::new_library(&new_value) {
-                Ok((request, unlocked, recovery)) => api::create_library(&request)
+            let result = match keyring::recovery::new_library(new_value.clone()).await {
+                Ok((request, unlocked, words)) => api::create_library(&request)
                     .await
-                    .map(|()| (recovery.words(), unlocked))
+                    .map(|()| (words, unlocked))
                     .map_err(|err| err.message),
-                Err(err) => Err(err.to_string()),
+                Err(message) => Err(message),
             };
             match result {
                 Ok((words, unlocked)) => {

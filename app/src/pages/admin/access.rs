@@ -102,12 +102,12 @@ fn NewRecoveryKey(recovery_set: Memo<bool>) -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = match cloister_shared::keyring::new_recovery(&unlocked) {
-                Ok((request, recovery)) => api::set_recovery(&request)
+            let result = match crate::keyring::recovery::new_recovery(unlocked).await {
+                Ok((request, list)) => api::set_recovery(&request)
                     .await
-                    .map(|()| recovery.words())
+                    .map(|()| list)
                     .map_err(|err| err.message),
-                Err(err) => Err(err.to_string()),
+                Err(message) => Err(message),
             };
             match result {
                 Ok(list) => {

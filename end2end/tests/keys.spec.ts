@@ -29,7 +29,7 @@ async function screenshots(page: Page, name: string) {
 }
 
 async function inviteLink(admin: Page): Promise<string> {
-  await admin.getByRole('link', { name: 'Admin' }).click();
+  await admin.getByRole('link', { name: 'Admin', exact: true }).click();
   await admin.getByRole('button', { name: 'Create invite link' }).click();
   return admin.getByLabel('Invite link').inputValue();
 }
@@ -83,7 +83,7 @@ test('invite → own passphrase → the admin grants live → the member plays a
   await screenshots(page, 'admin-waiting');
 
   // A member sees no Grant button, and the server refuses one anyway.
-  await expect(member.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await expect(member.getByRole('link', { name: 'Admin', exact: true })).toHaveCount(0);
   await expect(member.getByTestId('grant-access')).toHaveCount(0);
   const forbidden = await member.request.post('/api/library/grants', {
     headers: { 'x-cloister-request': '1' },
@@ -93,7 +93,7 @@ test('invite → own passphrase → the admin grants live → the member plays a
   expect((await forbidden.json()).error.message).toBe('Only an admin can let someone in.');
 
   await grantFromAdminPage(page, bob.name);
-  await expect(page.getByTestId('access-waiting')).toHaveCount(0);
+  await expect(page.getByTestId('access-waiting').filter({ hasText: bob.name })).toHaveCount(0);
   // The member's page follows AccessGranted and opens with the key already in memory.
   await expect(member.getByTestId('library-unlocked')).toBeVisible({ timeout: 30_000 });
   await playFirstTile(member, title);
@@ -136,7 +136,7 @@ test('invite → own passphrase → the admin grants live → the member plays a
     `You are signed in as ${bob.name}. Sign out first, or open the invite in a private window.`,
   );
   await screenshots(member, 'invite-signed-in');
-  await member.getByRole('button', { name: 'Sign out' }).click();
+  await member.getByTestId('invite-signed-in').getByRole('button', { name: 'Sign out' }).click();
   await expect(member.getByLabel('Username')).toBeVisible();
   await context.close();
 });

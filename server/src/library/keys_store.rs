@@ -1,7 +1,7 @@
 //! Members' key pairs (`member_keys`) and their grants of the library key (`library_grants`),
 //! docs/accounts.md, "Keys for people".
 
-use cloister_shared::api::keys::{KeyHolder, MemberKeys, RotationProgress, WaitingMember};
+use cloister_shared::api::keys::{KeyHolder, MemberKeys, WaitingMember};
 use cloister_shared::api::library::KdfInfo;
 use cloister_shared::crypto::member::{MemberPublicKey, SealedLibraryKey};
 use cloister_shared::{KdfParams, WrappedKey};
@@ -240,33 +240,4 @@ pub async fn admin_ids<'e>(db: impl SqliteExecutor<'e>) -> AppResult<Vec<i64>> {
             .fetch_all(db)
             .await?,
     )
-}
-
-/// The unfinished key change's progress, read for the status (the key change itself is
-/// `rotation.rs`'s).
-pub async fn rotation_progress<'e>(
-    db: impl SqliteExecutor<'e>,
-) -> AppResult<Option<RotationProgress>> {
-    let row: Option<(i64, Option<String>, i64, i64, i64)> = sqlx::query_as(
-        "SELECT r.to_generation, u.username, r.started_at, r.total_videos,
-                (SELECT COUNT(*) FROM videos v WHERE v.key_generation = r.to_generation - 1)
-         FROM key_rotations r LEFT JOIN users u ON u.id = r.started_by
-         WHERE r.finished_at IS NULL",
-    )
-    .fetch_optional(db)
-    .await?;
-    row.map(|(to, started_by, started_at, total, remaining)| {
-        let to_generation = u32::try_from(to).map_err(|_| corrupt("key change generation"))?;
-        let total = u64::try_from(total).unwrap_or(0);
-        Ok(RotationProgress {
-            from_generation: to_generation.saturating_sub(1),
-            to_generation,
-            done: total.saturating_sub(u64::try_from(remaining).unwrap_or(0)),
-            total,
-            started_by,
-            started_at,
-            finished: false,
-        })
-    })
-    .transpose()
 }

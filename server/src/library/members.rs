@@ -66,7 +66,7 @@ pub async fn status_for(state: &AppState, user: &User) -> AppResult<LibraryStatu
         previous: row.previous,
         shared: row.shared,
         recovery_set: row.recovery.is_some(),
-        rotation: keys_store::rotation_progress(&mut *conn).await?,
+        rotation: super::rotation_store::progress(&mut conn).await?,
         rotation_needed,
         waiting,
         holders,

@@ -136,6 +136,30 @@ async fn stream_to_disk(
     blocking(move || partial.sync()).await
 }
 
+/// How long a refused chunk's body is read before the refusal goes out anyway.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads (and drops) at most `expected` bytes of a refused chunk's body, then hands back `err`.
+/// A server that answers mid-body and closes makes the client's TCP stack discard the answer
+/// (the connection is reset while the client still writes), so a well-sized chunk refused for
+/// a reason the client should read — storage low, upload finished — is heard to its end first.
+async fn refuse_after_reading(body: Body, expected: u64, err: AppError) -> AppError {
+    let drain = async {
+        let mut body = body;
+        let mut got: u64 = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                got += data.len() as u64;
+                if got > expected {
+                    break;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_LIMIT, drain).await;
+    err
+}
+
 /// Receives chunk `raw_index` of upload `id` for `user`.
 pub async fn put_chunk(
     state: &AppState,
@@ -157,13 +181,20 @@ pub async fn put_chunk(
     }
 
     // Space was reserved when the upload was admitted, but the disk may have filled since.
-    space::admit_chunk(state, expected).await?;
+    if let Err(err) = space::admit_chunk(state, expected).await {
+        return Err(refuse_after_reading(body, expected, err).await);
+    }
 
     // Shared: other chunks of this upload may arrive at the same time; complete and abort wait.
     let lock = state.upload_locks.get(id);
     let _guard = lock.read().await;
     // It may have been completed or removed while this request waited.
-    ensure_uploading(&load_owned(&state.db, user.id, id).await?)?;
+    let still = load_owned(&state.db, user.id, id)
+        .await
+        .and_then(|upload| ensure_uploading(&upload));
+    if let Err(err) = still {
+        return Err(refuse_after_reading(body, expected, err).await);
+    }
 
     let offset = chunk_offset(upload.chunk_size, index);
     stream_to_disk(state, id, index, offset, expected, body).await?;

@@ -18,6 +18,12 @@ pub struct Config {
     #[arg(long, env = "CLOISTER_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
+    /// The database: the SQLite file in the data directory unless this names one
+    /// (`postgres://user@host/db`, or `sqlite://path`). Give it in the environment, not as a
+    /// flag, when it holds a password.
+    #[arg(long, env = "CLOISTER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// Address to listen on. Keep it on loopback behind a TLS reverse proxy in production.
     #[arg(long, env = "CLOISTER_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,

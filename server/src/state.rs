@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::accounts::sessions::LiveSessions;
 use crate::accounts::LoginLimiter;
@@ -21,7 +21,7 @@ use crate::uploads::UploadLocks;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: Db,
     pub config: Arc<Config>,
     pub data: DataDir,
     pub leptos: LeptosOptions,
@@ -69,7 +69,7 @@ impl AppState {
         let server_key = data
             .load_or_create_server_key()
             .map_err(|err| anyhow::anyhow!("cannot read or create the server key: {err}"))?;
-        let db = crate::db::open(data.root()).await.map_err(|err| {
+        let db = crate::db::open(data.root(), config.database_url.as_deref()).await.map_err(|err| {
             anyhow::anyhow!(
                 "cannot open the database in {}: {err}",
                 data.root().display()

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cloister_shared::api::keys::MemberKeys;
 use cloister_shared::api::Role;
-use sqlx::SqlitePool;
+use crate::db::Db;
 use zeroize::Zeroizing;
 
 use super::sessions::{self, NewSession};
@@ -21,7 +21,7 @@ pub struct NewInvite {
     pub expires_at: i64,
 }
 
-pub async fn create(pool: &SqlitePool, created_by: &User, role: Role) -> AppResult<NewInvite> {
+pub async fn create(pool: &Db, created_by: &User, role: Role) -> AppResult<NewInvite> {
     let token = sessions::new_token()?;
     let hash = sessions::token_hash(&token)
         .ok_or_else(|| AppError::Internal("a fresh invite token did not decode".to_owned()))?;
@@ -29,7 +29,7 @@ pub async fn create(pool: &SqlitePool, created_by: &User, role: Role) -> AppResu
     let expires_at = now + INVITE_LIFETIME_SECS;
     sqlx::query(
         "INSERT INTO invites (token_hash, role, created_by, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(hash.as_slice())
     .bind(role.as_str())
@@ -53,7 +53,7 @@ fn invalid_invite() -> AppError {
 /// their client made one), all in one transaction: if the username is taken, nothing happens and
 /// the invite can be used again with another name.
 pub async fn accept(
-    pool: &SqlitePool,
+    pool: &Db,
     token: &str,
     username: &str,
     password: Zeroizing<String>,
@@ -70,7 +70,7 @@ pub async fn accept(
     let quota = i64::try_from(quota_bytes).unwrap_or(i64::MAX);
     // Check the invite before the slow hash, so a bad link is told at once.
     let live: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM invites WHERE token_hash = ? AND expires_at > ?")
+        sqlx::query_scalar("SELECT 1 FROM invites WHERE token_hash = $1 AND expires_at > $2")
             .bind(hash.as_slice())
             .bind(unix_now())
             .fetch_optional(pool)
@@ -82,7 +82,7 @@ pub async fn accept(
 
     let mut tx = pool.begin().await?;
     let role: Option<String> = sqlx::query_scalar(
-        "DELETE FROM invites WHERE token_hash = ? AND expires_at > ? RETURNING role",
+        "DELETE FROM invites WHERE token_hash = $1 AND expires_at > $2 RETURNING role",
     )
     .bind(hash.as_slice())
     .bind(unix_now())
@@ -101,8 +101,8 @@ pub async fn accept(
     Ok((user, session))
 }
 
-pub async fn delete_expired(pool: &SqlitePool) -> AppResult<u64> {
-    Ok(sqlx::query("DELETE FROM invites WHERE expires_at <= ?")
+pub async fn delete_expired(pool: &Db) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM invites WHERE expires_at <= $1")
         .bind(unix_now())
         .execute(pool)
         .await?

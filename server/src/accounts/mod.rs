@@ -1,6 +1,6 @@
 //! Accounts: users and their password hashes, sessions, sign-in throttling and invites.
 //!
-//! Domain functions take a `&SqlitePool` (or an executor) and return `AppError`s, so the HTTP
+//! Domain functions take a `&Db` (or an executor) and return `AppError`s, so the HTTP
 //! handlers in `routes` and the `cloister user ...` commands run the very same code.
 
 pub mod extract;

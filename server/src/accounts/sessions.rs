@@ -14,7 +14,8 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use sqlx::{SqliteExecutor, SqlitePool};
+use crate::db::Db;
+use sqlx::AnyExecutor;
 use tokio::sync::Notify;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use zeroize::Zeroizing;
@@ -59,7 +60,7 @@ pub fn token_hash(token: &str) -> Option<[u8; 32]> {
 }
 
 pub async fn create<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     user_id: i64,
     lifetime: Duration,
 ) -> AppResult<NewSession> {
@@ -69,7 +70,7 @@ pub async fn create<'e>(
     let now = unix_now();
     let expires_at = now.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(hash.as_slice())
     .bind(user_id)
@@ -82,12 +83,12 @@ pub async fn create<'e>(
 
 /// The user a session token belongs to. An expired session is deleted and, like an unknown or
 /// forged token, gives `None`.
-pub async fn lookup(pool: &SqlitePool, token: &str) -> AppResult<Option<User>> {
+pub async fn lookup(pool: &Db, token: &str) -> AppResult<Option<User>> {
     let Some(hash) = token_hash(token) else {
         return Ok(None);
     };
     let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT user_id, expires_at FROM sessions WHERE token_hash = ?")
+        sqlx::query_as("SELECT user_id, expires_at FROM sessions WHERE token_hash = $1")
             .bind(hash.as_slice())
             .fetch_optional(pool)
             .await?;
@@ -102,23 +103,23 @@ pub async fn lookup(pool: &SqlitePool, token: &str) -> AppResult<Option<User>> {
 }
 
 /// Signs a session out; unknown tokens are ignored.
-pub async fn delete(pool: &SqlitePool, token: &str) -> AppResult<()> {
+pub async fn delete(pool: &Db, token: &str) -> AppResult<()> {
     match token_hash(token) {
         Some(hash) => delete_hash(pool, &hash).await,
         None => Ok(()),
     }
 }
 
-async fn delete_hash(pool: &SqlitePool, hash: &[u8; 32]) -> AppResult<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+async fn delete_hash(pool: &Db, hash: &[u8; 32]) -> AppResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(hash.as_slice())
         .execute(pool)
         .await?;
     Ok(())
 }
 
-pub async fn delete_expired(pool: &SqlitePool) -> AppResult<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+pub async fn delete_expired(pool: &Db) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(unix_now())
         .execute(pool)
         .await?
@@ -127,9 +128,9 @@ pub async fn delete_expired(pool: &SqlitePool) -> AppResult<u64> {
 
 /// Whether the session is still signed in: not signed out, not expired, its user not removed
 /// and its password not changed since (both delete the user's sessions).
-pub async fn is_live(pool: &SqlitePool, hash: &TokenHash) -> AppResult<bool> {
+pub async fn is_live(pool: &Db, hash: &TokenHash) -> AppResult<bool> {
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM sessions WHERE token_hash = ? AND expires_at > ?")
+        sqlx::query_scalar("SELECT 1 FROM sessions WHERE token_hash = $1 AND expires_at > $2")
             .bind(hash.as_slice())
             .bind(unix_now())
             .fetch_optional(pool)
@@ -171,7 +172,7 @@ impl Drop for LiveSession {
 
 impl LiveSessions {
     /// Registers a connection of the session `hash`; the first one starts the checker.
-    pub fn watch(self: &Arc<Self>, pool: &SqlitePool, hash: TokenHash) -> LiveSession {
+    pub fn watch(self: &Arc<Self>, pool: &Db, hash: TokenHash) -> LiveSession {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let ended = CancellationToken::new();
         if let Ok(mut open) = self.open.lock() {
@@ -210,7 +211,7 @@ impl LiveSessions {
 
 /// Re-checks watched sessions when told and every `RECHECK_EVERY`, for as long as the registry
 /// lives (the server's life; a test app's).
-async fn check_until_dropped(registry: Weak<LiveSessions>, pool: SqlitePool) {
+async fn check_until_dropped(registry: Weak<LiveSessions>, pool: Db) {
     loop {
         let Some(live) = registry.upgrade() else {
             return;

@@ -12,7 +12,7 @@ use axum_extra::extract::CookieJar;
 use cloister_shared::api::keys::{CreateLibraryRequest, SetupRequest, SetupStatus};
 use cloister_shared::api::{LoginResponse, Role, UserSummary};
 use cloister_shared::KdfParams;
-use sqlx::SqlitePool;
+use crate::db::Db;
 use zeroize::Zeroizing;
 
 use super::routes::{session_cookie, session_lifetime};
@@ -44,7 +44,7 @@ pub fn link_base(public_url: Option<&str>, addr: SocketAddr) -> String {
 
 /// A new setup link (replacing any earlier one) while nobody has an account; `None` once someone
 /// does (and any leftover token is dropped). The secret exists only in the returned link.
-pub async fn new_link(pool: &SqlitePool, base: &str) -> AppResult<Option<Zeroizing<String>>> {
+pub async fn new_link(pool: &Db, base: &str) -> AppResult<Option<Zeroizing<String>>> {
     let mut tx = pool.begin().await?;
     if setup_store::user_count(&mut *tx).await? > 0 {
         setup_store::drop_tokens(&mut *tx).await?;

@@ -3,16 +3,16 @@
 //! generation 1, and the recovery key.
 
 use cloister_shared::api::keys::CreateLibraryRequest;
-use sqlx::{SqliteConnection, SqliteExecutor};
+use sqlx::{AnyConnection, AnyExecutor};
 
 use super::sessions::TokenHash;
 use super::unix_now;
 use crate::error::{AppError, AppResult};
 
 /// Replaces the setup token (there is at most one) with `hash`.
-pub async fn replace_token<'e>(db: impl SqliteExecutor<'e>, hash: &TokenHash) -> AppResult<()> {
+pub async fn replace_token<'e>(db: impl AnyExecutor<'e>, hash: &TokenHash) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO setup_tokens (id, token_hash, created_at) VALUES (1, ?, ?)
+        "INSERT INTO setup_tokens (id, token_hash, created_at) VALUES (1, $1, $2)
          ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash,
                                         created_at = excluded.created_at",
     )
@@ -24,8 +24,8 @@ pub async fn replace_token<'e>(db: impl SqliteExecutor<'e>, hash: &TokenHash) ->
 }
 
 /// Whether `hash` is the live setup token (a quick check before the slow password hash).
-pub async fn token_is_live<'e>(db: impl SqliteExecutor<'e>, hash: &TokenHash) -> AppResult<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM setup_tokens WHERE token_hash = ?")
+pub async fn token_is_live<'e>(db: impl AnyExecutor<'e>, hash: &TokenHash) -> AppResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM setup_tokens WHERE token_hash = $1")
         .bind(hash.as_slice())
         .fetch_optional(db)
         .await?;
@@ -33,8 +33,8 @@ pub async fn token_is_live<'e>(db: impl SqliteExecutor<'e>, hash: &TokenHash) ->
 }
 
 /// Uses the token up: true when `hash` was the live one.
-pub async fn take_token(conn: &mut SqliteConnection, hash: &TokenHash) -> AppResult<bool> {
-    let done = sqlx::query("DELETE FROM setup_tokens WHERE token_hash = ?")
+pub async fn take_token(conn: &mut AnyConnection, hash: &TokenHash) -> AppResult<bool> {
+    let done = sqlx::query("DELETE FROM setup_tokens WHERE token_hash = $1")
         .bind(hash.as_slice())
         .execute(conn)
         .await?;
@@ -42,12 +42,12 @@ pub async fn take_token(conn: &mut SqliteConnection, hash: &TokenHash) -> AppRes
 }
 
 /// Drops any setup token: someone owns this Cloister now.
-pub async fn drop_tokens<'e>(db: impl SqliteExecutor<'e>) -> AppResult<()> {
+pub async fn drop_tokens<'e>(db: impl AnyExecutor<'e>) -> AppResult<()> {
     sqlx::query("DELETE FROM setup_tokens").execute(db).await?;
     Ok(())
 }
 
-pub async fn user_count<'e>(db: impl SqliteExecutor<'e>) -> AppResult<i64> {
+pub async fn user_count<'e>(db: impl AnyExecutor<'e>) -> AppResult<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(db)
         .await?)
@@ -56,7 +56,7 @@ pub async fn user_count<'e>(db: impl SqliteExecutor<'e>) -> AppResult<i64> {
 /// The library of generation 1 with `admin_id`'s keys, their grant and the recovery key, in the
 /// caller's transaction. 409 when a library row exists already.
 pub async fn create_library(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     admin_id: i64,
     library: &CreateLibraryRequest,
 ) -> AppResult<()> {
@@ -65,7 +65,7 @@ pub async fn create_library(
     let created = sqlx::query(
         "INSERT INTO library (id, key_generation, recovery_public_key, recovery_sealed_key,
                               created_at, updated_at)
-         VALUES (1, 1, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+         VALUES (1, 1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
     )
     .bind(recovery.public_key.as_bytes().as_slice())
     .bind(recovery.sealed_library_key.to_bytes().as_slice())
@@ -86,14 +86,14 @@ pub async fn create_library(
     sqlx::query(
         "INSERT INTO member_keys (user_id, public_key, kdf_salt, kdf_m_cost_kib, kdf_t_cost,
                                   kdf_p_cost, wrapped_private_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(admin_id)
     .bind(keys.public_key.as_bytes().as_slice())
     .bind(salt.as_slice())
-    .bind(keys.kdf.params.m_cost_kib)
-    .bind(keys.kdf.params.t_cost)
-    .bind(keys.kdf.params.p_cost)
+    .bind(i64::from(keys.kdf.params.m_cost_kib))
+    .bind(i64::from(keys.kdf.params.t_cost))
+    .bind(i64::from(keys.kdf.params.p_cost))
     .bind(keys.wrapped_private_key.to_bytes().as_slice())
     .bind(now)
     .execute(&mut *conn)
@@ -101,7 +101,7 @@ pub async fn create_library(
     sqlx::query(
         "INSERT INTO library_grants (user_id, generation, public_key, sealed_library_key,
                                      granted_by, granted_at)
-         VALUES (?, 1, ?, ?, ?, ?)",
+         VALUES ($1, 1, $2, $3, $4, $5)",
     )
     .bind(admin_id)
     .bind(keys.public_key.as_bytes().as_slice())

@@ -4,7 +4,8 @@ use cloister_shared::api::users::{
     check_password, normalize_username, PASSWORD_MAX_CHARS, PASSWORD_RULE,
 };
 use cloister_shared::api::{Role, UserInfo};
-use sqlx::{SqliteExecutor, SqlitePool};
+use crate::db::Db;
+use sqlx::AnyExecutor;
 use zeroize::Zeroizing;
 
 use super::{passwords, unix_now};
@@ -76,7 +77,7 @@ fn valid_quota(quota_bytes: u64) -> AppResult<i64> {
 
 /// Hashes the password and adds the user; 409 when the name is taken.
 pub async fn create(
-    pool: &SqlitePool,
+    pool: &Db,
     username: &str,
     password: Zeroizing<String>,
     role: Role,
@@ -92,7 +93,7 @@ pub async fn create(
 /// Inserts a checked user with a ready hash: `create` and invite acceptance (inside its
 /// transaction) share it.
 pub(crate) async fn insert<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     username: &str,
     password_hash: &str,
     role: Role,
@@ -101,7 +102,7 @@ pub(crate) async fn insert<'e>(
     let created_at = unix_now();
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO users (username, password_hash, role, quota_bytes, created_at)
-         VALUES (?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(username)
     .bind(password_hash)
@@ -125,7 +126,7 @@ pub(crate) async fn insert<'e>(
     }
 }
 
-pub async fn list(pool: &SqlitePool) -> AppResult<Vec<User>> {
+pub async fn list(pool: &Db) -> AppResult<Vec<User>> {
     sqlx::query_as::<_, UserRow>(&format!(
         "SELECT {USER_COLUMNS} FROM users ORDER BY username"
     ))
@@ -136,9 +137,9 @@ pub async fn list(pool: &SqlitePool) -> AppResult<Vec<User>> {
     .collect()
 }
 
-pub async fn find(pool: &SqlitePool, username: &str) -> AppResult<Option<User>> {
+pub async fn find(pool: &Db, username: &str) -> AppResult<Option<User>> {
     sqlx::query_as::<_, UserRow>(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
     ))
     .bind(username)
     .fetch_optional(pool)
@@ -147,8 +148,8 @@ pub async fn find(pool: &SqlitePool, username: &str) -> AppResult<Option<User>> 
     .transpose()
 }
 
-pub(crate) async fn by_id<'e>(db: impl SqliteExecutor<'e>, id: i64) -> AppResult<Option<User>> {
-    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+pub(crate) async fn by_id<'e>(db: impl AnyExecutor<'e>, id: i64) -> AppResult<Option<User>> {
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(db)
         .await?
@@ -164,7 +165,7 @@ fn wrong_credentials() -> AppError {
 /// The user whose password this is. Unknown user and wrong password are the same 401 and cost
 /// the same time.
 pub async fn authenticate(
-    pool: &SqlitePool,
+    pool: &Db,
     username: &str,
     password: Zeroizing<String>,
 ) -> AppResult<User> {
@@ -174,7 +175,7 @@ pub async fn authenticate(
         return Err(AppError::BadRequest(PASSWORD_RULE.to_owned()));
     }
     let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?")
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
             .bind(&username)
             .fetch_optional(pool)
             .await?;
@@ -193,7 +194,7 @@ pub async fn authenticate(
 
 /// Sets a new password and signs the user out everywhere: whoever knew the old one is cut off.
 pub async fn set_password(
-    pool: &SqlitePool,
+    pool: &Db,
     username: &str,
     password: Zeroizing<String>,
 ) -> AppResult<()> {
@@ -204,12 +205,12 @@ pub async fn set_password(
         .ok_or_else(|| no_such_user(&username))?;
     let hash = passwords::hash(password).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(&hash)
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
@@ -223,7 +224,7 @@ pub(crate) fn no_such_user(username: &str) -> AppError {
 
 /// Removes a user and their sessions. The last admin cannot be removed: nobody could manage the
 /// server from the web any more.
-pub async fn remove(pool: &SqlitePool, username: &str) -> AppResult<()> {
+pub async fn remove(pool: &Db, username: &str) -> AppResult<()> {
     let username = valid_username(username)?;
     let mut conn = pool.acquire().await?;
     let removed = delete_user(&mut conn, &username).await;
@@ -234,11 +235,11 @@ pub async fn remove(pool: &SqlitePool, username: &str) -> AppResult<()> {
 /// The removal statement, in the caller's connection or transaction. One statement, so two
 /// admins removing each other at once cannot both succeed.
 pub(crate) async fn delete_user(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     username: &str,
 ) -> Result<u64, sqlx::Error> {
     sqlx::query(
-        "DELETE FROM users WHERE username = ?
+        "DELETE FROM users WHERE username = $1
            AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
     )
     .bind(username)
@@ -249,7 +250,7 @@ pub(crate) async fn delete_user(
 
 /// The words for what `delete_user` answered.
 pub(crate) async fn removed_or_why(
-    pool: &SqlitePool,
+    pool: &Db,
     username: &str,
     removed: Result<u64, sqlx::Error>,
 ) -> AppResult<()> {
@@ -272,10 +273,10 @@ pub(crate) async fn removed_or_why(
 
 /// Removes the comments `author_id` wrote, in the caller's transaction (a member's removal).
 pub(crate) async fn delete_comments_by(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     author_id: i64,
 ) -> AppResult<u64> {
-    let done = sqlx::query("DELETE FROM comments WHERE author_id = ?")
+    let done = sqlx::query("DELETE FROM comments WHERE author_id = $1")
         .bind(author_id)
         .execute(conn)
         .await?;

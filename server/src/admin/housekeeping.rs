@@ -96,7 +96,7 @@ async fn clean(state: &AppState, kind: CleanupKind) -> AppResult<CleanResult> {
         sweep::sweep_before(state, unix_now() - ABANDONED_AFTER_SECS).await?;
         for (item, bytes) in found {
             if let Item::Upload(id) = item {
-                let gone: Option<i64> = sqlx::query_scalar("SELECT 1 FROM videos WHERE id = ?")
+                let gone: Option<i64> = sqlx::query_scalar("SELECT 1 FROM videos WHERE id = $1")
                     .bind(id.to_string())
                     .fetch_optional(&state.db)
                     .await?;
@@ -148,7 +148,7 @@ async fn scan(state: &AppState, kind: CleanupKind) -> AppResult<Vec<(Item, u64)>
 
 async fn abandoned_uploads(state: &AppState) -> AppResult<Vec<(Item, u64)>> {
     let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM videos WHERE status = 'uploading' AND updated_at < ?")
+        sqlx::query_scalar("SELECT id FROM videos WHERE status = 'uploading' AND updated_at < $1")
             .bind(unix_now() - ABANDONED_AFTER_SECS)
             .fetch_all(&state.db)
             .await?;

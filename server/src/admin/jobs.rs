@@ -87,7 +87,7 @@ async fn list(state: &AppState, active_only: bool) -> AppResult<Vec<AdminJob>> {
 async fn one(state: &AppState, id: i64) -> AppResult<AdminJob> {
     let job = store::one(&state.db, id, rules(state)).await?;
     let (worker, run_anyway): (Option<String>, i64) =
-        sqlx::query_as("SELECT worker_id, run_anyway FROM jobs WHERE id = ?")
+        sqlx::query_as("SELECT worker_id, run_anyway FROM jobs WHERE id = $1")
             .bind(id)
             .fetch_one(&state.db)
             .await?;

@@ -28,7 +28,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use cloister_shared::VideoId;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
 
 use super::DataDirArgs;
 use crate::data_dir::{SERVER_KEY_FILE as SERVER_KEY, VIDEOS_DIR as VIDEOS};
@@ -154,7 +154,7 @@ async fn snapshot_database(database: &Path, into: &Path) -> anyhow::Result<()> {
         .to_str()
         .context("the backup directory's path must be valid UTF-8 (SQLite is given it as text)")?;
     // No migrations and no creating: this only reads the server's database.
-    let mut db: SqliteConnection = SqliteConnectOptions::new()
+    let mut db: sqlx::SqliteConnection = SqliteConnectOptions::new()
         .filename(database)
         .create_if_missing(false)
         .busy_timeout(Duration::from_secs(30))
@@ -178,7 +178,7 @@ async fn snapshot_database(database: &Path, into: &Path) -> anyhow::Result<()> {
 /// Every video of the snapshot. Ids and renditions are parsed before they name any path; a row
 /// whose id does not parse is reported, not copied.
 async fn videos_in(snapshot: &Path) -> anyhow::Result<(Vec<VideoRow>, Vec<String>)> {
-    let mut db: SqliteConnection = SqliteConnectOptions::new()
+    let mut db: sqlx::SqliteConnection = SqliteConnectOptions::new()
         .filename(snapshot)
         .read_only(true)
         .connect()

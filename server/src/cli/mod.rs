@@ -36,6 +36,11 @@ pub struct DataDirArgs {
     /// The server's data directory.
     #[arg(long, env = "CLOISTER_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// The server's database, when it is not the SQLite file in the data directory (see
+    /// `cloister serve --help`).
+    #[arg(long, env = "CLOISTER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 /// Which server to talk to and as whom. The password and passphrase never come from a flag (they

@@ -34,7 +34,7 @@ pub async fn run(args: SetupLinkArgs) -> anyhow::Result<()> {
             args.data.data_dir.display()
         )
     })?;
-    let pool = crate::db::open(dir.root())
+    let pool = crate::db::open(dir.root(), args.data.database_url.as_deref())
         .await
         .with_context(|| format!("cannot open the database in {}", dir.root().display()))?;
     let base = setup::link_base(args.public_url.as_deref(), args.addr);

@@ -5,7 +5,7 @@
 use anyhow::Context;
 use clap::Subcommand;
 use cloister_shared::api::{utc_date, Role};
-use sqlx::SqlitePool;
+use crate::db::Db;
 use zeroize::Zeroizing;
 
 use super::secrets;
@@ -54,14 +54,14 @@ pub enum UserCommand {
     },
 }
 
-async fn open(data: &DataDirArgs) -> anyhow::Result<SqlitePool> {
+async fn open(data: &DataDirArgs) -> anyhow::Result<Db> {
     let dir = DataDir::prepare(&data.data_dir).with_context(|| {
         format!(
             "cannot prepare the data directory {}",
             data.data_dir.display()
         )
     })?;
-    crate::db::open(dir.root())
+    crate::db::open(dir.root(), data.database_url.as_deref())
         .await
         .with_context(|| format!("cannot open the database in {}", dir.root().display()))
 }

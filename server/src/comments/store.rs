@@ -15,7 +15,7 @@ use cloister_shared::api::comments::{
 use cloister_shared::api::{CommentInfo, CommentPage, NewComment, Role};
 use cloister_shared::crypto::stream::{HEADER_LEN, TAG_LEN};
 use cloister_shared::{CommentId, StreamHeader, VideoId};
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::accounts::{unix_now, User};
 use crate::error::{AppError, AppResult};
@@ -111,10 +111,10 @@ fn may_delete(viewer: &User, author_id: i64) -> bool {
 
 /// 404 unless `viewer_id` may see `video` (a trashed video's comments are out of reach until it is
 /// restored).
-pub async fn ensure_visible(pool: &SqlitePool, viewer_id: i64, video: &VideoId) -> AppResult<()> {
+pub async fn ensure_visible(pool: &Db, viewer_id: i64, video: &VideoId) -> AppResult<()> {
     let visible: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM videos
-         WHERE id = ? AND (status <> 'uploading' OR owner_id = ?) AND trashed_at IS NULL",
+         WHERE id = $1 AND (status <> 'uploading' OR owner_id = $2) AND trashed_at IS NULL",
     )
     .bind(video.to_string())
     .bind(viewer_id)
@@ -141,7 +141,7 @@ fn info(video: &VideoId, viewer: &User, row: Row) -> AppResult<CommentInfo> {
 /// One page of `video`'s comments, oldest first, as `viewer` sees them. `limit` defaults to 20 and
 /// is held to 1..=100.
 pub async fn page(
-    pool: &SqlitePool,
+    pool: &Db,
     viewer: &User,
     video: &VideoId,
     limit: Option<u32>,
@@ -168,11 +168,11 @@ pub async fn page(
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT c.id, c.author_id, u.username, c.created_at, c.body_sealed
          FROM comments c JOIN users u ON u.id = c.author_id
-         WHERE c.video_id = ?
-           AND (c.created_at > ? OR (c.created_at = ? AND c.id > ?))
-           AND c.rowid <= ?
+         WHERE c.video_id = $1
+           AND (c.created_at > $2 OR (c.created_at = $3 AND c.id > $4))
+           AND c.rowid <= $5
          ORDER BY c.created_at, c.id
-         LIMIT ?",
+         LIMIT $6",
     )
     .bind(video.to_string())
     .bind(after_at)
@@ -205,7 +205,7 @@ pub async fn page(
 /// Adds `author`'s comment to `video`: 404 if they cannot see the video, 409 if the comment id is
 /// taken. The check of the video and the insert are one statement.
 pub async fn create(
-    pool: &SqlitePool,
+    pool: &Db,
     author: &User,
     video: &VideoId,
     new: &NewComment,
@@ -214,8 +214,8 @@ pub async fn create(
     let created_at = unix_now();
     let inserted = sqlx::query(
         "INSERT INTO comments (id, video_id, author_id, body_sealed, created_at)
-         SELECT ?, id, ?, ?, ? FROM videos
-         WHERE id = ? AND (status <> 'uploading' OR owner_id = ?) AND trashed_at IS NULL",
+         SELECT $1, id, $2, $3, $4 FROM videos
+         WHERE id = $5 AND (status <> 'uploading' OR owner_id = $6) AND trashed_at IS NULL",
     )
     .bind(new.comment_id.to_string())
     .bind(author.id)
@@ -250,14 +250,14 @@ pub async fn create(
 /// Deletes `comment` of `video` if `viewer` wrote it or is an admin (403 otherwise); 404 when the
 /// video is not visible or the comment is not one of its comments.
 pub async fn delete(
-    pool: &SqlitePool,
+    pool: &Db,
     viewer: &User,
     video: &VideoId,
     comment: &CommentId,
 ) -> AppResult<()> {
     ensure_visible(pool, viewer.id, video).await?;
     let deleted =
-        sqlx::query("DELETE FROM comments WHERE id = ? AND video_id = ? AND (author_id = ? OR ?)")
+        sqlx::query("DELETE FROM comments WHERE id = $1 AND video_id = $2 AND (author_id = $3 OR $4)")
             .bind(comment.to_string())
             .bind(video.to_string())
             .bind(viewer.id)
@@ -268,7 +268,7 @@ pub async fn delete(
         return Ok(());
     }
     let author: Option<i64> =
-        sqlx::query_scalar("SELECT author_id FROM comments WHERE id = ? AND video_id = ?")
+        sqlx::query_scalar("SELECT author_id FROM comments WHERE id = $1 AND video_id = $2")
             .bind(comment.to_string())
             .bind(video.to_string())
             .fetch_optional(pool)

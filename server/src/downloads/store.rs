@@ -5,7 +5,7 @@
 use cloister_shared::api::downloads::{file_url, DownloadInfo, DownloadState};
 use cloister_shared::crypto::random;
 use cloister_shared::VideoId;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::error::{AppError, AppResult};
 
@@ -76,7 +76,7 @@ pub fn new_id() -> AppResult<String> {
 }
 
 /// Downloads holding a slot: ready links, used or not. (Stale ones are expired first.)
-pub async fn holding_slots(db: &SqlitePool) -> AppResult<u64> {
+pub async fn holding_slots(db: &Db) -> AppResult<u64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM downloads WHERE state = 'ready'")
         .fetch_one(db)
         .await?;
@@ -86,7 +86,7 @@ pub async fn holding_slots(db: &SqlitePool) -> AppResult<u64> {
 /// Makes the download `ready` if fewer than `slots` hold one and nobody is queued (the queue goes
 /// first); `None` when it could not.
 pub async fn insert_ready(
-    db: &SqlitePool,
+    db: &Db,
     new: &NewDownload<'_>,
     now: i64,
     expires_at: i64,
@@ -95,8 +95,8 @@ pub async fn insert_ready(
     let row = sqlx::query_as(&format!(
         "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, size_bytes,
                                 created_at, ready_at, expires_at)
-         SELECT ?, ?, ?, 'ready', ?, ?, ?, ?, ?
-         WHERE (SELECT COUNT(*) FROM downloads WHERE state = 'ready') < ?
+         SELECT $1, $2, $3, 'ready', $4, $5, $6, $7, $8
+         WHERE (SELECT COUNT(*) FROM downloads WHERE state = 'ready') < $9
            AND NOT EXISTS (SELECT 1 FROM downloads WHERE state = 'queued')
          RETURNING {COLUMNS}"
     ))
@@ -115,13 +115,13 @@ pub async fn insert_ready(
 }
 
 pub async fn insert_queued(
-    db: &SqlitePool,
+    db: &Db,
     new: &NewDownload<'_>,
     now: i64,
 ) -> AppResult<DownloadRow> {
     let row = sqlx::query_as(&format!(
         "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, size_bytes, created_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?)
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6)
          RETURNING {COLUMNS}"
     ))
     .bind(new_id()?)
@@ -137,13 +137,13 @@ pub async fn insert_queued(
 
 /// The member's queued or ready download of `video`, if any: asking twice gives the same one.
 pub async fn unfinished(
-    db: &SqlitePool,
+    db: &Db,
     user_id: i64,
     video: &VideoId,
 ) -> AppResult<Option<DownloadRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM downloads
-         WHERE user_id = ? AND video_id = ? AND state IN ('queued', 'ready')
+         WHERE user_id = $1 AND video_id = $2 AND state IN ('queued', 'ready')
          ORDER BY created_at DESC LIMIT 1"
     ))
     .bind(user_id)
@@ -152,9 +152,9 @@ pub async fn unfinished(
     .await?)
 }
 
-pub async fn unfinished_count(db: &SqlitePool, user_id: i64) -> AppResult<u64> {
+pub async fn unfinished_count(db: &Db, user_id: i64) -> AppResult<u64> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM downloads WHERE user_id = ? AND state IN ('queued', 'ready')",
+        "SELECT COUNT(*) FROM downloads WHERE user_id = $1 AND state IN ('queued', 'ready')",
     )
     .bind(user_id)
     .fetch_one(db)
@@ -163,9 +163,9 @@ pub async fn unfinished_count(db: &SqlitePool, user_id: i64) -> AppResult<u64> {
 }
 
 /// A download of `user_id`'s. Another member's id is "no such download", like a wrong one.
-pub async fn one(db: &SqlitePool, id: &str, user_id: i64) -> AppResult<DownloadRow> {
+pub async fn one(db: &Db, id: &str, user_id: i64) -> AppResult<DownloadRow> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM downloads WHERE id = ? AND user_id = ?"
+        "SELECT {COLUMNS} FROM downloads WHERE id = $1 AND user_id = $2"
     ))
     .bind(id)
     .bind(user_id)
@@ -175,10 +175,10 @@ pub async fn one(db: &SqlitePool, id: &str, user_id: i64) -> AppResult<DownloadR
 }
 
 /// The member's unfinished downloads and those finished in the last day, newest first.
-pub async fn list(db: &SqlitePool, user_id: i64, now: i64) -> AppResult<Vec<DownloadRow>> {
+pub async fn list(db: &Db, user_id: i64, now: i64) -> AppResult<Vec<DownloadRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM downloads
-         WHERE user_id = ? AND (state IN ('queued', 'ready') OR created_at > ?)
+         WHERE user_id = $1 AND (state IN ('queued', 'ready') OR created_at > $2)
          ORDER BY created_at DESC, rowid DESC LIMIT 100"
     ))
     .bind(user_id)
@@ -188,10 +188,10 @@ pub async fn list(db: &SqlitePool, user_id: i64, now: i64) -> AppResult<Vec<Down
 }
 
 /// 1 = next to get a slot.
-pub async fn queue_position(db: &SqlitePool, row: &DownloadRow) -> AppResult<u64> {
+pub async fn queue_position(db: &Db, row: &DownloadRow) -> AppResult<u64> {
     let ahead: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM downloads WHERE state = 'queued'
-           AND (created_at, rowid) < (?, (SELECT rowid FROM downloads WHERE id = ?))",
+           AND (created_at, rowid) < ($1, (SELECT rowid FROM downloads WHERE id = $2))",
     )
     .bind(row.created_at)
     .bind(&row.id)
@@ -203,15 +203,15 @@ pub async fn queue_position(db: &SqlitePool, row: &DownloadRow) -> AppResult<u64
 /// Ends a queued or ready download in `to` (done, cancelled, expired) and forgets its key.
 /// False if it had already ended.
 async fn end(
-    db: &SqlitePool,
+    db: &Db,
     id: &str,
     to: DownloadState,
     extra: &str,
     now: i64,
 ) -> AppResult<bool> {
     let done = sqlx::query(&format!(
-        "UPDATE downloads SET state = ?, wrapped_dek = NULL, finished_at = ?, expires_at = NULL
-         WHERE id = ? AND {extra}"
+        "UPDATE downloads SET state = $1, wrapped_dek = NULL, finished_at = $2, expires_at = NULL
+         WHERE id = $3 AND {extra}"
     ))
     .bind(to.as_str())
     .bind(now)
@@ -221,7 +221,7 @@ async fn end(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn cancel(db: &SqlitePool, id: &str, now: i64) -> AppResult<bool> {
+pub async fn cancel(db: &Db, id: &str, now: i64) -> AppResult<bool> {
     end(
         db,
         id,
@@ -233,15 +233,15 @@ pub async fn cancel(db: &SqlitePool, id: &str, now: i64) -> AppResult<bool> {
 }
 
 /// The whole file went out once: the link is used up.
-pub async fn finish(db: &SqlitePool, id: &str, now: i64) -> AppResult<bool> {
+pub async fn finish(db: &Db, id: &str, now: i64) -> AppResult<bool> {
     end(db, id, DownloadState::Done, "state = 'ready'", now).await
 }
 
 /// A transfer stopped short: the link keeps working until `until`, so the rest can be resumed.
-pub async fn extend(db: &SqlitePool, id: &str, until: i64) -> AppResult<()> {
+pub async fn extend(db: &Db, id: &str, until: i64) -> AppResult<()> {
     sqlx::query(
-        "UPDATE downloads SET expires_at = MAX(COALESCE(expires_at, 0), ?)
-         WHERE id = ? AND state = 'ready'",
+        "UPDATE downloads SET expires_at = MAX(COALESCE(expires_at, 0), $1)
+         WHERE id = $2 AND state = 'ready'",
     )
     .bind(until)
     .bind(id)
@@ -254,14 +254,14 @@ pub async fn extend(db: &SqlitePool, id: &str, until: i64) -> AppResult<()> {
 /// longer than `QUEUED_FOR_SECS`, erasing their keys; returns them as they were (key included,
 /// to name them to their owners).
 pub async fn expire_stale(
-    db: &SqlitePool,
+    db: &Db,
     now: i64,
     in_use: impl Fn(&str) -> bool,
 ) -> AppResult<Vec<DownloadRow>> {
     let queued_before = now - QUEUED_FOR_SECS;
     let stale: Vec<DownloadRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM downloads
-         WHERE (state = 'ready' AND expires_at <= ?) OR (state = 'queued' AND created_at <= ?)"
+         WHERE (state = 'ready' AND expires_at <= $1) OR (state = 'queued' AND created_at <= $2)"
     ))
     .bind(now)
     .bind(queued_before)
@@ -276,9 +276,9 @@ pub async fn expire_stale(
         // queued one may just have been given a slot).
         let done = sqlx::query(
             "UPDATE downloads
-             SET state = 'expired', wrapped_dek = NULL, finished_at = ?, expires_at = NULL
-             WHERE id = ? AND ((state = 'ready' AND expires_at <= ?)
-                               OR (state = 'queued' AND created_at <= ?))",
+             SET state = 'expired', wrapped_dek = NULL, finished_at = $1, expires_at = NULL
+             WHERE id = $2 AND ((state = 'ready' AND expires_at <= $3)
+                               OR (state = 'queued' AND created_at <= $4))",
         )
         .bind(now)
         .bind(&row.id)
@@ -294,7 +294,7 @@ pub async fn expire_stale(
 }
 
 /// Whether any download waits for a slot.
-pub async fn any_queued(db: &SqlitePool) -> AppResult<bool> {
+pub async fn any_queued(db: &Db) -> AppResult<bool> {
     let queued: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM downloads WHERE state = 'queued' LIMIT 1")
             .fetch_optional(db)
@@ -303,9 +303,9 @@ pub async fn any_queued(db: &SqlitePool) -> AppResult<bool> {
 }
 
 /// The sealed original as recorded: its stream header and plaintext size.
-pub async fn original_record(db: &SqlitePool, video: &VideoId) -> AppResult<(Vec<u8>, u64)> {
+pub async fn original_record(db: &Db, video: &VideoId) -> AppResult<(Vec<u8>, u64)> {
     let (header, size): (Vec<u8>, i64) =
-        sqlx::query_as("SELECT stream_header, size_bytes FROM videos WHERE id = ?")
+        sqlx::query_as("SELECT stream_header, size_bytes FROM videos WHERE id = $1")
             .bind(video.to_string())
             .fetch_one(db)
             .await?;
@@ -314,9 +314,9 @@ pub async fn original_record(db: &SqlitePool, video: &VideoId) -> AppResult<(Vec
 
 /// The video's name and title, sealed under its DEK: the server reads them only while it holds
 /// the key for a download.
-pub async fn sealed_names(db: &SqlitePool, video: &VideoId) -> AppResult<SealedNames> {
+pub async fn sealed_names(db: &Db, video: &VideoId) -> AppResult<SealedNames> {
     let (file_name, title): (Option<Vec<u8>>, Vec<u8>) =
-        sqlx::query_as("SELECT file_name_sealed, title_sealed FROM videos WHERE id = ?")
+        sqlx::query_as("SELECT file_name_sealed, title_sealed FROM videos WHERE id = $1")
             .bind(video.to_string())
             .fetch_one(db)
             .await?;
@@ -332,16 +332,16 @@ pub struct SealedNames {
 
 /// Gives the longest-queued download a slot if one is free; returns it, now ready.
 pub async fn promote_next(
-    db: &SqlitePool,
+    db: &Db,
     now: i64,
     expires_at: i64,
     slots: u32,
 ) -> AppResult<Option<DownloadRow>> {
     Ok(sqlx::query_as(&format!(
-        "UPDATE downloads SET state = 'ready', ready_at = ?, expires_at = ?
+        "UPDATE downloads SET state = 'ready', ready_at = $1, expires_at = $2
          WHERE id = (SELECT id FROM downloads WHERE state = 'queued'
                      ORDER BY created_at, rowid LIMIT 1)
-           AND (SELECT COUNT(*) FROM downloads WHERE state = 'ready') < ?
+           AND (SELECT COUNT(*) FROM downloads WHERE state = 'ready') < $3
          RETURNING {COLUMNS}"
     ))
     .bind(now)
@@ -352,9 +352,9 @@ pub async fn promote_next(
 }
 
 /// Forgets downloads that ended more than a day ago.
-pub async fn sweep_finished(db: &SqlitePool, now: i64) -> AppResult<u64> {
+pub async fn sweep_finished(db: &Db, now: i64) -> AppResult<u64> {
     let done = sqlx::query(
-        "DELETE FROM downloads WHERE state NOT IN ('queued', 'ready') AND finished_at < ?",
+        "DELETE FROM downloads WHERE state NOT IN ('queued', 'ready') AND finished_at < $1",
     )
     .bind(now - KEEP_FINISHED_SECS)
     .execute(db)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cloister_shared::api::events::PERSONAL_SEQ;
 use cloister_shared::api::{Event, EventFrame};
-use sqlx::SqlitePool;
+use crate::db::Db;
 use tokio::sync::{broadcast, Notify};
 
 /// How often the table is read when nobody pokes (a worker in another process cannot).
@@ -58,7 +58,7 @@ impl EventHub {
     }
 
     /// Starts relaying events recorded from now on.
-    pub fn spawn_tail(self: &Arc<Self>, db: SqlitePool) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_tail(self: &Arc<Self>, db: Db) -> tokio::task::JoinHandle<()> {
         let hub = Arc::clone(self);
         tokio::spawn(async move {
             let mut last =
@@ -83,7 +83,7 @@ impl EventHub {
     }
 
     /// Broadcasts every event after `last`; returns the new `last`.
-    async fn relay_after(&self, db: &SqlitePool, mut last: i64) -> i64 {
+    async fn relay_after(&self, db: &Db, mut last: i64) -> i64 {
         loop {
             let frames = match db.acquire().await {
                 Ok(mut conn) => super::since(&mut conn, last, BATCH).await,

@@ -7,7 +7,7 @@ mod hub;
 pub mod ws;
 
 use cloister_shared::api::{Event, EventFrame};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 pub use hub::EventHub;
 
@@ -18,11 +18,11 @@ pub const KEEP_EVENTS_SECS: i64 = 24 * 3600;
 
 /// Records `event` as part of the caller's transaction; returns its `seq`. Call
 /// `EventHub::poke` after the commit so local sockets hear of it at once.
-pub async fn record(conn: &mut SqliteConnection, event: &Event, at: i64) -> AppResult<i64> {
+pub async fn record(conn: &mut AnyConnection, event: &Event, at: i64) -> AppResult<i64> {
     let payload =
         serde_json::to_string(event).map_err(|err| AppError::Internal(err.to_string()))?;
     let seq =
-        sqlx::query_scalar("INSERT INTO job_events (at, payload) VALUES (?, ?) RETURNING seq")
+        sqlx::query_scalar("INSERT INTO job_events (at, payload) VALUES ($1, $2) RETURNING seq")
             .bind(at)
             .bind(payload)
             .fetch_one(conn)
@@ -33,12 +33,12 @@ pub async fn record(conn: &mut SqliteConnection, event: &Event, at: i64) -> AppR
 /// Events after `after`, oldest first, at most `limit`. Rows that no longer parse (written by a
 /// newer version) are skipped, not fatal.
 pub async fn since(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     after: i64,
     limit: i64,
 ) -> AppResult<Vec<EventFrame>> {
     let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT seq, at, payload FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?",
+        "SELECT seq, at, payload FROM job_events WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -56,8 +56,8 @@ pub async fn since(
         .collect())
 }
 
-pub async fn sweep(pool: &sqlx::SqlitePool, now: i64) -> AppResult<u64> {
-    let done = sqlx::query("DELETE FROM job_events WHERE at < ?")
+pub async fn sweep(pool: &crate::db::Db, now: i64) -> AppResult<u64> {
+    let done = sqlx::query("DELETE FROM job_events WHERE at < $1")
         .bind(now - KEEP_EVENTS_SECS)
         .execute(pool)
         .await?;

@@ -4,7 +4,7 @@
 //! less busy".
 
 use cloister_shared::api::{JobInfo, JobKind, JobStatus};
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::error::AppResult;
 
@@ -48,7 +48,7 @@ pub fn busy_estimate(facts: &BusyFacts) -> Option<u64> {
 
 /// The facts about the processing queue, from the active jobs as `GET /api/jobs` lists them.
 pub async fn queue_facts(
-    db: &SqlitePool,
+    db: &Db,
     active_jobs: &[JobInfo],
     now: i64,
 ) -> AppResult<(Vec<Option<u64>>, bool, u64)> {

@@ -1,7 +1,7 @@
 //! Estimates: how long processing takes, from a moving median of seconds per GB over recent
 //! finished jobs (`job_metrics`), and how long a job will wait behind the queue.
 
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::error::AppResult;
 
@@ -14,9 +14,9 @@ const FIXED_SECONDS: f64 = 5.0;
 pub const WINDOW: i64 = 20;
 
 /// The median seconds per GB of the last jobs, if any finished.
-pub async fn seconds_per_gb(db: &SqlitePool) -> AppResult<Option<f64>> {
+pub async fn seconds_per_gb(db: &Db) -> AppResult<Option<f64>> {
     let mut recent: Vec<f64> = sqlx::query_scalar(
-        "SELECT seconds_per_gb FROM job_metrics ORDER BY finished_at DESC, id DESC LIMIT ?",
+        "SELECT seconds_per_gb FROM job_metrics ORDER BY finished_at DESC, id DESC LIMIT $1",
     )
     .bind(WINDOW)
     .fetch_all(db)
@@ -53,7 +53,7 @@ pub fn remaining_seconds(estimate: u64, elapsed: u64, percent: f32) -> u64 {
 
 /// Records a finished job's pace.
 pub async fn record(
-    db: &SqlitePool,
+    db: &Db,
     job_id: i64,
     size_bytes: u64,
     seconds: f64,
@@ -66,7 +66,7 @@ pub async fn record(
     };
     sqlx::query(
         "INSERT INTO job_metrics (job_id, size_bytes, seconds, seconds_per_gb, finished_at)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(job_id)
     .bind(i64::try_from(size_bytes).unwrap_or(i64::MAX))

@@ -43,7 +43,7 @@ pub async fn remove_attempt_leftovers(
 
 async fn published_rendition(state: &AppState, video: &VideoId) -> Option<RenditionId> {
     let stored: Option<Option<String>> =
-        sqlx::query_scalar("SELECT rendition FROM videos WHERE id = ?")
+        sqlx::query_scalar("SELECT rendition FROM videos WHERE id = $1")
             .bind(video.to_string())
             .fetch_optional(&state.db)
             .await
@@ -90,7 +90,7 @@ pub async fn remove_orphaned_work_dirs(state: &AppState) -> AppResult<()> {
     let now = crate::accounts::unix_now();
     for (id, rendition, path) in entries {
         let live: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT rendition FROM jobs WHERE id = ? AND status = 'running' AND lease_until >= ?",
+            "SELECT rendition FROM jobs WHERE id = $1 AND status = 'running' AND lease_until >= $2",
         )
         .bind(id)
         .bind(now)

@@ -30,7 +30,7 @@ pub async fn kill(state: &AppState, job_id: i64) -> AppResult<Option<Killed>> {
     let mut tx = state.db.begin().await?;
     let row: Option<(String, i64)> = sqlx::query_as(
         "SELECT video_id, attempts FROM jobs
-             WHERE id = ? AND kind = 'process' AND status = 'running'",
+             WHERE id = $1 AND kind = 'process' AND status = 'running'",
     )
     .bind(job_id)
     .fetch_optional(&mut *tx)
@@ -48,11 +48,11 @@ pub async fn kill(state: &AppState, job_id: i64) -> AppResult<Option<Killed>> {
         .saturating_mul(1u64 << doublings);
     let retry_at = will_retry.then(|| now + i64::try_from(backoff).unwrap_or(i64::MAX / 2));
     sqlx::query(
-        "UPDATE jobs SET status = ?, error = ?, retry_at = ?, lease_until = NULL,
+        "UPDATE jobs SET status = $1, error = $2, retry_at = $3, lease_until = NULL,
                 worker_id = NULL, phase = NULL, eta_seconds = NULL,
-                finished_at = CASE WHEN ? THEN NULL ELSE ? END,
-                wrapped_server_dek = CASE WHEN ? THEN wrapped_server_dek ELSE NULL END
-         WHERE id = ? AND status = 'running'",
+                finished_at = CASE WHEN $4 THEN NULL ELSE $5 END,
+                wrapped_server_dek = CASE WHEN $6 THEN wrapped_server_dek ELSE NULL END
+         WHERE id = $7 AND status = 'running'",
     )
     .bind(if will_retry { "queued" } else { "failed" })
     .bind(KILLED_REASON)
@@ -101,7 +101,7 @@ pub async fn retry(
     let mut tx = state.db.begin().await?;
     let row: Option<(String, String, String)> = sqlx::query_as(
         "SELECT j.video_id, j.status, v.status FROM jobs j JOIN videos v ON v.id = j.video_id
-         WHERE j.id = ? AND j.kind = 'process'",
+         WHERE j.id = $1 AND j.kind = 'process'",
     )
     .bind(job_id)
     .fetch_optional(&mut *tx)
@@ -116,7 +116,7 @@ pub async fn retry(
         return Ok(Err(RetryRefused::VideoReady));
     }
     let other: Option<i64> = sqlx::query_scalar(&format!(
-        "SELECT id FROM jobs WHERE video_id = ? AND id <> ? AND kind = 'process'
+        "SELECT id FROM jobs WHERE video_id = $1 AND id <> $2 AND kind = 'process'
            AND status IN {}",
         super::store::ACTIVE
     ))
@@ -129,10 +129,10 @@ pub async fn retry(
     }
     sqlx::query(
         "UPDATE jobs SET status = 'queued', attempts = 0, error = NULL, retry_at = NULL,
-                queued_at = ?, started_at = NULL, finished_at = NULL, phase = NULL, percent = 0,
+                queued_at = $1, started_at = NULL, finished_at = NULL, phase = NULL, percent = 0,
                 eta_seconds = NULL, wait_reason = NULL, deferred_since = NULL, run_anyway = 0,
-                worker_id = NULL, lease_until = NULL, rendition = NULL, wrapped_server_dek = ?
-         WHERE id = ? AND status IN ('failed', 'cancelled')",
+                worker_id = NULL, lease_until = NULL, rendition = NULL, wrapped_server_dek = $2
+         WHERE id = $3 AND status IN ('failed', 'cancelled')",
     )
     .bind(now)
     .bind(wrapped_dek)
@@ -140,8 +140,8 @@ pub async fn retry(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "UPDATE videos SET status = 'uploaded', updated_at = ?
-         WHERE id = ? AND status IN ('failed', 'processing')",
+        "UPDATE videos SET status = 'uploaded', updated_at = $1
+         WHERE id = $2 AND status IN ('failed', 'processing')",
     )
     .bind(now)
     .bind(&video_id)
@@ -155,7 +155,7 @@ pub async fn retry(
 /// Commits `tx` with a `job_queued` event telling the job's place in the queue; returns it.
 async fn announce_queued(
     state: &AppState,
-    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
     job_id: i64,
     video_id: &str,
     now: i64,
@@ -172,10 +172,10 @@ async fn announce_queued(
 
 /// 1 for the next job workers take: the running ones and those ahead in their order (priority,
 /// then time queued, then id) come first.
-async fn queue_position(conn: &mut sqlx::SqliteConnection, job_id: i64) -> AppResult<u64> {
+async fn queue_position(conn: &mut sqlx::AnyConnection, job_id: i64) -> AppResult<u64> {
     let ahead: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM jobs o, jobs j
-         WHERE j.id = ?1 AND o.id <> ?1 AND o.kind = 'process'
+         WHERE j.id = $1 AND o.id <> $1 AND o.kind = 'process'
            AND o.status IN ('queued', 'waiting_resource', 'running')
            AND (o.status = 'running' OR o.priority > j.priority
                 OR (o.priority = j.priority AND (o.queued_at < j.queued_at
@@ -211,7 +211,7 @@ pub async fn set_priority(
     let mut tx = state.db.begin().await?;
     let row: Option<(String, String, i64)> = sqlx::query_as(
         "SELECT video_id, status, priority FROM jobs
-         WHERE id = ? AND kind = 'process' AND status IN ('queued', 'waiting_resource')",
+         WHERE id = $1 AND kind = 'process' AND status IN ('queued', 'waiting_resource')",
     )
     .bind(job_id)
     .fetch_optional(&mut *tx)
@@ -221,7 +221,7 @@ pub async fn set_priority(
     };
     let (others_max, others_min): (Option<i64>, Option<i64>) = sqlx::query_as(
         "SELECT MAX(priority), MIN(priority) FROM jobs
-         WHERE id <> ? AND kind = 'process' AND status IN ('queued', 'waiting_resource')",
+         WHERE id <> $1 AND kind = 'process' AND status IN ('queued', 'waiting_resource')",
     )
     .bind(job_id)
     .fetch_one(&mut *tx)
@@ -233,7 +233,7 @@ pub async fn set_priority(
         PriorityRequest::Value { priority } => priority,
     }
     .clamp(-MAX_PRIORITY, MAX_PRIORITY);
-    sqlx::query("UPDATE jobs SET priority = ? WHERE id = ?")
+    sqlx::query("UPDATE jobs SET priority = $1 WHERE id = $2")
         .bind(priority)
         .bind(job_id)
         .execute(&mut *tx)

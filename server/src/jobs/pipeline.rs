@@ -183,7 +183,7 @@ async fn blocking<T: Send + 'static>(
 
 async fn layout(state: &AppState, video: &VideoId) -> Result<OriginalLayout, PipelineError> {
     let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT size_bytes, chunk_size FROM videos WHERE id = ?")
+        sqlx::query_as("SELECT size_bytes, chunk_size FROM videos WHERE id = $1")
             .bind(video.to_string())
             .fetch_optional(&state.db)
             .await

@@ -6,7 +6,8 @@
 use cloister_shared::api::jobs::{JobInfo, JobKind, JobPhase, JobStatus};
 use cloister_shared::api::Event;
 use cloister_shared::VideoId;
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::db::Db;
+use sqlx::AnyConnection;
 
 use super::eta;
 use super::transitions::{commit_announcing, video_of};
@@ -77,10 +78,10 @@ pub struct QueueRules {
     pub workers: u32,
 }
 
-pub async fn load(db: &SqlitePool, job_id: i64) -> AppResult<JobRow> {
+pub async fn load(db: &Db, job_id: i64) -> AppResult<JobRow> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM jobs j JOIN videos v ON v.id = j.video_id
-         JOIN users u ON u.id = v.owner_id WHERE j.id = ?"
+         JOIN users u ON u.id = v.owner_id WHERE j.id = $1"
     ))
     .bind(job_id)
     .fetch_optional(db)
@@ -90,7 +91,7 @@ pub async fn load(db: &SqlitePool, job_id: i64) -> AppResult<JobRow> {
 
 /// The active queue in the order workers take it, then the rest of what was asked for.
 async fn rows(
-    db: &SqlitePool,
+    db: &Db,
     video: Option<&VideoId>,
     active_only: bool,
 ) -> AppResult<Vec<JobRow>> {
@@ -102,7 +103,7 @@ async fn rows(
         sql.push_str(&format!(" AND j.status IN {ACTIVE}"));
     }
     if video.is_some() {
-        sql.push_str(" AND j.video_id = ?");
+        sql.push_str(" AND j.video_id = $1");
     }
     sql.push_str(" ORDER BY j.id DESC LIMIT 500");
     let mut query = sqlx::query_as(&sql);
@@ -113,7 +114,7 @@ async fn rows(
 }
 
 /// The active queue, every job, in the order workers will take it.
-async fn queue(db: &SqlitePool) -> AppResult<Vec<JobRow>> {
+async fn queue(db: &Db) -> AppResult<Vec<JobRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM jobs j JOIN videos v ON v.id = j.video_id
          JOIN users u ON u.id = v.owner_id
@@ -131,7 +132,7 @@ struct Estimates {
 }
 
 impl Estimates {
-    async fn compute(db: &SqlitePool, rules: QueueRules) -> AppResult<Self> {
+    async fn compute(db: &Db, rules: QueueRules) -> AppResult<Self> {
         let per_gb = eta::seconds_per_gb(db)
             .await?
             .unwrap_or(eta::DEFAULT_SECONDS_PER_GB);
@@ -203,7 +204,7 @@ fn info(row: JobRow, estimates: &Estimates, rules: QueueRules) -> AppResult<JobI
     })
 }
 
-pub async fn one(db: &SqlitePool, job_id: i64, rules: QueueRules) -> AppResult<JobInfo> {
+pub async fn one(db: &Db, job_id: i64, rules: QueueRules) -> AppResult<JobInfo> {
     let row = load(db, job_id).await?;
     let estimates = Estimates::compute(db, rules).await?;
     info(row, &estimates, rules)
@@ -211,7 +212,7 @@ pub async fn one(db: &SqlitePool, job_id: i64, rules: QueueRules) -> AppResult<J
 
 /// Newest first: the active queue, or a video's jobs, or the last 500 jobs.
 pub async fn list(
-    db: &SqlitePool,
+    db: &Db,
     video: Option<&VideoId>,
     active_only: bool,
     rules: QueueRules,
@@ -225,7 +226,7 @@ pub async fn list(
 }
 
 /// Processing jobs queued, waiting or running; and of those, running.
-pub async fn counts(db: &SqlitePool) -> AppResult<(u64, u64)> {
+pub async fn counts(db: &Db) -> AppResult<(u64, u64)> {
     let (active, running): (i64, i64) = sqlx::query_as(&format!(
         "SELECT COUNT(*), COALESCE(SUM(status = 'running'), 0) FROM jobs
          WHERE kind = 'process' AND status IN {ACTIVE}"
@@ -245,16 +246,16 @@ pub async fn counts(db: &SqlitePool) -> AppResult<(u64, u64)> {
 /// other small file of theirs holds it in the queue, so a flood of tiny uploads gets one place
 /// ahead, not all of them (docs/decisions.md).
 pub async fn admit(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     owner: i64,
     size_bytes: u64,
     max_active: u32,
 ) -> AppResult<i64> {
     let (active, bonus_held): (i64, i64) = sqlx::query_as(&format!(
         "SELECT COUNT(*),
-                COALESCE(SUM(j.status <> 'running' AND j.priority >= 1 AND j.size_bytes < ?), 0)
+                COALESCE(SUM(j.status <> 'running' AND j.priority >= 1 AND j.size_bytes < $1), 0)
          FROM jobs j JOIN videos v ON v.id = j.video_id
-         WHERE v.owner_id = ? AND j.kind = 'process' AND j.status IN {ACTIVE}"
+         WHERE v.owner_id = $2 AND j.kind = 'process' AND j.status IN {ACTIVE}"
     ))
     .bind(i64::try_from(SMALL_FILE_BYTES).unwrap_or(i64::MAX))
     .bind(owner)
@@ -277,7 +278,7 @@ pub async fn admit(
 /// holds it, live. False when the lease lapsed or went to another attempt: the caller must not
 /// publish.
 pub async fn renew_before_publishing(
-    db: &SqlitePool,
+    db: &Db,
     job_id: i64,
     worker: &str,
     attempt: u32,
@@ -285,9 +286,9 @@ pub async fn renew_before_publishing(
 ) -> AppResult<bool> {
     let now = unix_now();
     let updated = sqlx::query(
-        "UPDATE jobs SET lease_until = ?
-         WHERE id = ? AND worker_id = ? AND attempts = ? AND status = 'running'
-           AND lease_until >= ?",
+        "UPDATE jobs SET lease_until = $1
+         WHERE id = $2 AND worker_id = $3 AND attempts = $4 AND status = 'running'
+           AND lease_until >= $5",
     )
     .bind(now + i64::try_from(lease_secs).unwrap_or(30))
     .bind(job_id)
@@ -300,7 +301,7 @@ pub async fn renew_before_publishing(
 }
 
 /// Running jobs not yet marked interrupted, with the worker holding each.
-pub async fn running_holders(db: &SqlitePool) -> AppResult<Vec<(i64, String)>> {
+pub async fn running_holders(db: &Db) -> AppResult<Vec<(i64, String)>> {
     Ok(sqlx::query_as(
         "SELECT id, worker_id FROM jobs
          WHERE kind = 'process' AND status = 'running' AND worker_id IS NOT NULL
@@ -316,8 +317,8 @@ pub async fn mark_interrupted(state: &AppState, job_id: i64, worker: &str) -> Ap
     let now = unix_now();
     let mut tx = state.db.begin().await?;
     let video: Option<String> = sqlx::query_scalar(
-        "UPDATE jobs SET phase = ?, percent = 0, eta_seconds = NULL
-         WHERE id = ? AND worker_id = ? AND status = 'running'
+        "UPDATE jobs SET phase = $1, percent = 0, eta_seconds = NULL
+         WHERE id = $2 AND worker_id = $3 AND status = 'running'
            AND COALESCE(phase, '') <> 'interrupted'
          RETURNING video_id",
     )

@@ -17,7 +17,7 @@ use crate::storage::RenditionId;
 /// process's event hub so local sockets hear of it at once.
 pub(super) async fn commit_announcing(
     state: &AppState,
-    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
     event: Event,
     at: i64,
 ) -> AppResult<()> {
@@ -54,7 +54,7 @@ pub async fn next_candidate(state: &AppState, now: i64) -> AppResult<Option<Cand
     let row: Option<(i64, i64, i64)> = sqlx::query_as(
         "SELECT id, size_bytes, run_anyway FROM jobs
          WHERE kind = 'process' AND status IN ('queued', 'waiting_resource')
-           AND COALESCE(retry_at, 0) <= ?
+           AND COALESCE(retry_at, 0) <= $1
          ORDER BY priority DESC, queued_at, id LIMIT 1",
     )
     .bind(now)
@@ -89,12 +89,12 @@ pub async fn claim(
     let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
     let mut tx = state.db.begin().await?;
     let row: Option<(String, i64, Option<Vec<u8>>)> = sqlx::query_as(
-        "UPDATE jobs SET status = 'running', worker_id = ?, lease_until = ?, started_at = ?,
+        "UPDATE jobs SET status = 'running', worker_id = $1, lease_until = $2, started_at = $3,
                 attempts = attempts + 1, phase = NULL, percent = 0, error = NULL,
-                wait_reason = NULL, retry_at = NULL, deferred_since = NULL, rendition = ?,
-                eta_seconds = ?, finished_at = NULL
-         WHERE id = ? AND status IN ('queued', 'waiting_resource')
-           AND COALESCE(retry_at, 0) <= ?
+                wait_reason = NULL, retry_at = NULL, deferred_since = NULL, rendition = $4,
+                eta_seconds = $5, finished_at = NULL
+         WHERE id = $6 AND status IN ('queued', 'waiting_resource')
+           AND COALESCE(retry_at, 0) <= $7
          RETURNING video_id, attempts, wrapped_server_dek",
     )
     .bind(worker)
@@ -110,7 +110,7 @@ pub async fn claim(
         return Ok(None);
     };
     let video = video_of(&video_id)?;
-    sqlx::query("UPDATE videos SET status = 'processing', updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE videos SET status = 'processing', updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(&video_id)
         .execute(&mut *tx)
@@ -150,9 +150,9 @@ pub async fn defer(
         serde_json::to_string(reasons).map_err(|err| AppError::Internal(err.to_string()))?;
     let mut tx = state.db.begin().await?;
     let row: Option<(String, i64)> = sqlx::query_as(
-        "UPDATE jobs SET status = 'waiting_resource', retry_at = ?, wait_reason = ?,
-                deferred_since = COALESCE(deferred_since, ?)
-         WHERE id = ? AND status IN ('queued', 'waiting_resource')
+        "UPDATE jobs SET status = 'waiting_resource', retry_at = $1, wait_reason = $2,
+                deferred_since = COALESCE(deferred_since, $3)
+         WHERE id = $4 AND status IN ('queued', 'waiting_resource')
          RETURNING video_id, deferred_since",
     )
     .bind(retry_at)
@@ -194,10 +194,10 @@ pub async fn heartbeat(
     let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query(
-        "UPDATE jobs SET lease_until = ?,
-                phase = COALESCE(?, phase), percent = COALESCE(?, percent),
-                eta_seconds = COALESCE(?, eta_seconds)
-         WHERE id = ? AND worker_id = ? AND status = 'running'",
+        "UPDATE jobs SET lease_until = $1,
+                phase = COALESCE($2, phase), percent = COALESCE($3, percent),
+                eta_seconds = COALESCE($4, eta_seconds)
+         WHERE id = $5 AND worker_id = $6 AND status = 'running'",
     )
     .bind(lease_until)
     .bind(progress.map(|(phase, _, _)| phase.as_str()))
@@ -245,9 +245,9 @@ pub async fn finish(
     let now = unix_now();
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query(
-        "UPDATE jobs SET status = 'done', finished_at = ?, percent = 100, phase = NULL,
+        "UPDATE jobs SET status = 'done', finished_at = $1, percent = 100, phase = NULL,
                 lease_until = NULL, eta_seconds = NULL, error = NULL, wrapped_server_dek = NULL
-         WHERE id = ? AND worker_id = ? AND status = 'running'",
+         WHERE id = $2 AND worker_id = $3 AND status = 'running'",
     )
     .bind(now)
     .bind(job.id)
@@ -258,9 +258,9 @@ pub async fn finish(
         return Ok(false);
     }
     sqlx::query(
-        "UPDATE videos SET status = 'ready', rendition = ?, manifest_path = 'manifest.sealed',
-                thumb_path = ?, duration_ms = ?, updated_at = ?
-         WHERE id = ?",
+        "UPDATE videos SET status = 'ready', rendition = $1, manifest_path = 'manifest.sealed',
+                thumb_path = $2, duration_ms = $3, updated_at = $4
+         WHERE id = $5",
     )
     .bind(published.rendition.as_str())
     .bind(published.has_thumb.then_some("thumb.sealed"))
@@ -298,11 +298,11 @@ pub async fn fail(
     let retry_at = will_retry.then(|| now + i64::try_from(backoff).unwrap_or(i64::MAX / 2));
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query(
-        "UPDATE jobs SET status = ?, error = ?, retry_at = ?, lease_until = NULL,
+        "UPDATE jobs SET status = $1, error = $2, retry_at = $3, lease_until = NULL,
                 worker_id = NULL, phase = NULL, eta_seconds = NULL,
-                finished_at = CASE WHEN ? THEN NULL ELSE ? END,
-                wrapped_server_dek = CASE WHEN ? THEN wrapped_server_dek ELSE NULL END
-         WHERE id = ? AND worker_id = ? AND status = 'running'",
+                finished_at = CASE WHEN $4 THEN NULL ELSE $5 END,
+                wrapped_server_dek = CASE WHEN $6 THEN wrapped_server_dek ELSE NULL END
+         WHERE id = $7 AND worker_id = $8 AND status = 'running'",
     )
     .bind(if will_retry { "queued" } else { "failed" })
     .bind(reason)
@@ -331,13 +331,13 @@ pub async fn fail(
 
 /// A video whose job will run again waits as `uploaded`; one whose job gave up is `failed`.
 pub(super) async fn settle_video(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     video: &VideoId,
     will_retry: bool,
     now: i64,
 ) -> AppResult<()> {
     sqlx::query(
-        "UPDATE videos SET status = ?, updated_at = ? WHERE id = ? AND status = 'processing'",
+        "UPDATE videos SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'processing'",
     )
     .bind(if will_retry { "uploaded" } else { "failed" })
     .bind(now)
@@ -354,7 +354,7 @@ pub async fn release(state: &AppState, job: &Claimed, worker: &str) -> AppResult
     let updated = sqlx::query(
         "UPDATE jobs SET status = 'queued', attempts = MAX(attempts - 1, 0), lease_until = NULL,
                 worker_id = NULL, phase = NULL, percent = 0, eta_seconds = NULL
-         WHERE id = ? AND worker_id = ? AND status = 'running'",
+         WHERE id = $1 AND worker_id = $2 AND status = 'running'",
     )
     .bind(job.id)
     .bind(worker)
@@ -373,7 +373,7 @@ pub async fn cancel(state: &AppState, job_id: i64) -> AppResult<Option<String>> 
     let now = unix_now();
     let mut tx = state.db.begin().await?;
     let before: Option<(String, String)> = sqlx::query_as(&format!(
-        "SELECT status, video_id FROM jobs WHERE id = ? AND status IN {}",
+        "SELECT status, video_id FROM jobs WHERE id = $1 AND status IN {}",
         store::ACTIVE
     ))
     .bind(job_id)
@@ -383,9 +383,9 @@ pub async fn cancel(state: &AppState, job_id: i64) -> AppResult<Option<String>> 
         return Ok(None);
     };
     sqlx::query(
-        "UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_until = NULL,
+        "UPDATE jobs SET status = 'cancelled', finished_at = $1, lease_until = NULL,
                 retry_at = NULL, eta_seconds = NULL, wrapped_server_dek = NULL
-         WHERE id = ?",
+         WHERE id = $2",
     )
     .bind(now)
     .bind(job_id)
@@ -405,7 +405,7 @@ pub async fn cancel(state: &AppState, job_id: i64) -> AppResult<Option<String>> 
 pub async fn run_anyway(state: &AppState, job_id: i64) -> AppResult<bool> {
     let updated = sqlx::query(
         "UPDATE jobs SET run_anyway = 1, retry_at = NULL
-         WHERE id = ? AND status IN ('queued', 'waiting_resource')",
+         WHERE id = $1 AND status IN ('queued', 'waiting_resource')",
     )
     .bind(job_id)
     .execute(&state.db)
@@ -430,7 +430,7 @@ pub async fn recover_lapsed(state: &AppState) -> AppResult<Vec<Lapsed>> {
     let max_attempts = i64::from(state.config.limits.max_retries.saturating_add(1));
     let rows: Vec<(i64, String, Option<String>, i64)> = sqlx::query_as(
         "SELECT id, video_id, rendition, attempts FROM jobs
-         WHERE status = 'running' AND lease_until < ?",
+         WHERE status = 'running' AND lease_until < $1",
     )
     .bind(now)
     .fetch_all(&state.db)
@@ -442,11 +442,11 @@ pub async fn recover_lapsed(state: &AppState) -> AppResult<Vec<Lapsed>> {
         let reason = "the server stopped while processing";
         let mut tx = state.db.begin().await?;
         let updated = sqlx::query(
-            "UPDATE jobs SET status = ?, error = ?, lease_until = NULL, worker_id = NULL,
+            "UPDATE jobs SET status = $1, error = $2, lease_until = NULL, worker_id = NULL,
                     phase = NULL, eta_seconds = NULL, retry_at = NULL,
-                    finished_at = CASE WHEN ? THEN NULL ELSE ? END,
-                    wrapped_server_dek = CASE WHEN ? THEN wrapped_server_dek ELSE NULL END
-             WHERE id = ? AND status = 'running' AND lease_until < ?",
+                    finished_at = CASE WHEN $3 THEN NULL ELSE $4 END,
+                    wrapped_server_dek = CASE WHEN $5 THEN wrapped_server_dek ELSE NULL END
+             WHERE id = $6 AND status = 'running' AND lease_until < $7",
         )
         .bind(if will_retry { "queued" } else { "failed" })
         .bind(reason)

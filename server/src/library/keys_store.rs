@@ -5,7 +5,7 @@ use cloister_shared::api::keys::{KeyHolder, MemberKeys, WaitingMember};
 use cloister_shared::api::library::KdfInfo;
 use cloister_shared::crypto::member::{MemberPublicKey, SealedLibraryKey};
 use cloister_shared::{KdfParams, WrappedKey};
-use sqlx::{SqliteConnection, SqliteExecutor};
+use sqlx::{AnyConnection, AnyExecutor};
 
 use crate::accounts::unix_now;
 use crate::error::{AppError, AppResult};
@@ -61,12 +61,12 @@ fn keys_of((pk, salt, m, t, p, wrapped): KeysRow) -> AppResult<MemberKeys> {
 
 /// The member's keys, if they made them.
 pub async fn keys_of_user<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     user_id: i64,
 ) -> AppResult<Option<MemberKeys>> {
     sqlx::query_as::<_, KeysRow>(
         "SELECT public_key, kdf_salt, kdf_m_cost_kib, kdf_t_cost, kdf_p_cost, wrapped_private_key
-         FROM member_keys WHERE user_id = ?",
+         FROM member_keys WHERE user_id = $1",
     )
     .bind(user_id)
     .fetch_optional(db)
@@ -78,19 +78,19 @@ pub async fn keys_of_user<'e>(
 /// Stores (or replaces) the member's key pair. Replacing drops every grant to the old key: it no
 /// longer opens them, and a grant must always be sealed to the member's current key.
 pub async fn put_keys(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user_id: i64,
     keys: &MemberKeys,
 ) -> AppResult<()> {
     let salt = check_kdf(&keys.kdf)?;
-    sqlx::query("DELETE FROM library_grants WHERE user_id = ?")
+    sqlx::query("DELETE FROM library_grants WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
     sqlx::query(
         "INSERT INTO member_keys (user_id, public_key, kdf_salt, kdf_m_cost_kib, kdf_t_cost,
                                   kdf_p_cost, wrapped_private_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (user_id) DO UPDATE SET
              public_key = excluded.public_key, kdf_salt = excluded.kdf_salt,
              kdf_m_cost_kib = excluded.kdf_m_cost_kib, kdf_t_cost = excluded.kdf_t_cost,
@@ -100,9 +100,9 @@ pub async fn put_keys(
     .bind(user_id)
     .bind(keys.public_key.as_bytes().as_slice())
     .bind(salt.as_slice())
-    .bind(keys.kdf.params.m_cost_kib)
-    .bind(keys.kdf.params.t_cost)
-    .bind(keys.kdf.params.p_cost)
+    .bind(i64::from(keys.kdf.params.m_cost_kib))
+    .bind(i64::from(keys.kdf.params.t_cost))
+    .bind(i64::from(keys.kdf.params.p_cost))
     .bind(keys.wrapped_private_key.to_bytes().as_slice())
     .bind(unix_now())
     .execute(conn)
@@ -114,7 +114,7 @@ pub async fn put_keys(
 /// stored wrapping (the client opened that exact value with the old passphrase). False when it is
 /// not (or the member has no keys).
 pub async fn rewrap_private_key<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     user_id: i64,
     expected: &WrappedKey,
     kdf: &KdfInfo,
@@ -122,14 +122,14 @@ pub async fn rewrap_private_key<'e>(
 ) -> AppResult<bool> {
     let salt = check_kdf(kdf)?;
     let done = sqlx::query(
-        "UPDATE member_keys SET kdf_salt = ?, kdf_m_cost_kib = ?, kdf_t_cost = ?, kdf_p_cost = ?,
-                                wrapped_private_key = ?
-         WHERE user_id = ? AND wrapped_private_key = ?",
+        "UPDATE member_keys SET kdf_salt = $1, kdf_m_cost_kib = $2, kdf_t_cost = $3, kdf_p_cost = $4,
+                                wrapped_private_key = $5
+         WHERE user_id = $6 AND wrapped_private_key = $7",
     )
     .bind(salt.as_slice())
-    .bind(kdf.params.m_cost_kib)
-    .bind(kdf.params.t_cost)
-    .bind(kdf.params.p_cost)
+    .bind(i64::from(kdf.params.m_cost_kib))
+    .bind(i64::from(kdf.params.t_cost))
+    .bind(i64::from(kdf.params.p_cost))
     .bind(wrapped.to_bytes().as_slice())
     .bind(user_id)
     .bind(expected.to_bytes().as_slice())
@@ -141,7 +141,7 @@ pub async fn rewrap_private_key<'e>(
 /// Stores the library key of `generation` sealed to `public_key` for the member (replacing an
 /// earlier grant of that generation).
 pub async fn put_grant(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user_id: i64,
     generation: u32,
     public_key: &MemberPublicKey,
@@ -151,13 +151,13 @@ pub async fn put_grant(
     sqlx::query(
         "INSERT INTO library_grants (user_id, generation, public_key, sealed_library_key,
                                      granted_by, granted_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (user_id, generation) DO UPDATE SET
              public_key = excluded.public_key, sealed_library_key = excluded.sealed_library_key,
              granted_by = excluded.granted_by, granted_at = excluded.granted_at",
     )
     .bind(user_id)
-    .bind(generation)
+    .bind(i64::from(generation))
     .bind(public_key.as_bytes().as_slice())
     .bind(sealed.to_bytes().as_slice())
     .bind(granted_by)
@@ -169,15 +169,15 @@ pub async fn put_grant(
 
 /// The member's grant of `generation`, if any.
 pub async fn grant_of<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     user_id: i64,
     generation: u32,
 ) -> AppResult<Option<SealedLibraryKey>> {
     let sealed: Option<Vec<u8>> = sqlx::query_scalar(
-        "SELECT sealed_library_key FROM library_grants WHERE user_id = ? AND generation = ?",
+        "SELECT sealed_library_key FROM library_grants WHERE user_id = $1 AND generation = $2",
     )
     .bind(user_id)
-    .bind(generation)
+    .bind(i64::from(generation))
     .fetch_optional(db)
     .await?;
     sealed
@@ -187,17 +187,17 @@ pub async fn grant_of<'e>(
 
 /// Members with keys but no grant of `generation`, oldest first.
 pub async fn waiting<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     generation: u32,
 ) -> AppResult<Vec<WaitingMember>> {
     let rows: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
         "SELECT u.username, k.public_key, k.created_at
          FROM member_keys k JOIN users u ON u.id = k.user_id
          WHERE NOT EXISTS (SELECT 1 FROM library_grants g
-                           WHERE g.user_id = k.user_id AND g.generation = ?)
+                           WHERE g.user_id = k.user_id AND g.generation = $1)
          ORDER BY k.created_at, u.username",
     )
-    .bind(generation)
+    .bind(i64::from(generation))
     .fetch_all(db)
     .await?;
     rows.into_iter()
@@ -213,14 +213,14 @@ pub async fn waiting<'e>(
 
 /// Members holding a grant of `generation`, with the key it was sealed to.
 pub async fn holders<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     generation: u32,
 ) -> AppResult<Vec<KeyHolder>> {
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
         "SELECT u.username, g.public_key FROM library_grants g JOIN users u ON u.id = g.user_id
-         WHERE g.generation = ? ORDER BY u.username",
+         WHERE g.generation = $1 ORDER BY u.username",
     )
-    .bind(generation)
+    .bind(i64::from(generation))
     .fetch_all(db)
     .await?;
     rows.into_iter()
@@ -234,7 +234,7 @@ pub async fn holders<'e>(
 }
 
 /// Ids of every admin: who hears that a member waits for access.
-pub async fn admin_ids<'e>(db: impl SqliteExecutor<'e>) -> AppResult<Vec<i64>> {
+pub async fn admin_ids<'e>(db: impl AnyExecutor<'e>) -> AppResult<Vec<i64>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin'")
             .fetch_all(db)

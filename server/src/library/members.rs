@@ -10,7 +10,7 @@ use cloister_shared::api::keys::{
     ChangeMyPassphraseRequest, CreateLibraryRequest, LibraryMode, LibraryStatus, SetMyKeysRequest,
 };
 use cloister_shared::api::{Event, Role};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::{keys_store, store};
 use crate::accounts::{AdminUser, CurrentUser, User};
@@ -83,7 +83,7 @@ async fn status(
 /// Makes the library: its row with the recovery key, the admin's keys and their grant of
 /// generation 1, in the caller's transaction (the first-run setup uses it too).
 pub async fn create_library(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     admin: &User,
     request: &CreateLibraryRequest,
 ) -> AppResult<()> {

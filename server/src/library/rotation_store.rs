@@ -5,7 +5,7 @@
 use cloister_shared::api::keys::{RotationGrant, RotationProgress};
 use cloister_shared::crypto::member::SealedLibraryKey;
 use cloister_shared::WrappedKey;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::error::{AppError, AppResult};
 
@@ -65,7 +65,7 @@ fn json_of(names: &[String]) -> AppResult<String> {
 /// Takes SQLite's write lock at the start of a transaction, so the checks that follow read what
 /// no concurrent writer can change before commit (a deferred transaction would fail its first
 /// write instead, as "database is locked").
-pub async fn lock_for_writing(conn: &mut SqliteConnection) -> AppResult<()> {
+pub async fn lock_for_writing(conn: &mut AnyConnection) -> AppResult<()> {
     sqlx::query("UPDATE library SET updated_at = updated_at WHERE id = 1")
         .execute(conn)
         .await?;
@@ -73,7 +73,7 @@ pub async fn lock_for_writing(conn: &mut SqliteConnection) -> AppResult<()> {
 }
 
 /// `None` while the library has no key (mode New).
-pub async fn key_state(conn: &mut SqliteConnection) -> AppResult<Option<KeyState>> {
+pub async fn key_state(conn: &mut AnyConnection) -> AppResult<Option<KeyState>> {
     let row: Option<(i64, bool, String)> = sqlx::query_as(
         "SELECT key_generation, recovery_public_key IS NOT NULL, rotation_needed_for
          FROM library WHERE id = 1",
@@ -90,7 +90,7 @@ pub async fn key_state(conn: &mut SqliteConnection) -> AppResult<Option<KeyState
     .transpose()
 }
 
-pub async fn recovery_public_key(conn: &mut SqliteConnection) -> AppResult<Option<Vec<u8>>> {
+pub async fn recovery_public_key(conn: &mut AnyConnection) -> AppResult<Option<Vec<u8>>> {
     Ok(
         sqlx::query_scalar("SELECT recovery_public_key FROM library WHERE id = 1")
             .fetch_optional(conn)
@@ -99,7 +99,7 @@ pub async fn recovery_public_key(conn: &mut SqliteConnection) -> AppResult<Optio
     )
 }
 
-pub async fn unfinished(conn: &mut SqliteConnection) -> AppResult<Option<Rotation>> {
+pub async fn unfinished(conn: &mut AnyConnection) -> AppResult<Option<Rotation>> {
     let row: Option<(i64, Option<String>, i64, i64, String)> = sqlx::query_as(
         "SELECT r.to_generation, u.username, r.started_at, r.total_videos, r.covers
          FROM key_rotations r LEFT JOIN users u ON u.id = r.started_by
@@ -125,15 +125,15 @@ pub async fn unfinished(conn: &mut SqliteConnection) -> AppResult<Option<Rotatio
 
 /// A finished key change to `to_generation`, if there was one (a late batch from a second tab).
 pub async fn finished(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     to_generation: u32,
 ) -> AppResult<Option<Rotation>> {
     let row: Option<(Option<String>, i64, i64)> = sqlx::query_as(
         "SELECT u.username, r.started_at, r.total_videos
          FROM key_rotations r LEFT JOIN users u ON u.id = r.started_by
-         WHERE r.to_generation = ? AND r.finished_at IS NOT NULL",
+         WHERE r.to_generation = $1 AND r.finished_at IS NOT NULL",
     )
-    .bind(to_generation)
+    .bind(i64::from(to_generation))
     .fetch_optional(conn)
     .await?;
     row.map(|(started_by, started_at, total)| {
@@ -149,7 +149,7 @@ pub async fn finished(
 }
 
 /// The progress of the unfinished key change, if any (for `GET /api/library`).
-pub async fn progress(conn: &mut SqliteConnection) -> AppResult<Option<RotationProgress>> {
+pub async fn progress(conn: &mut AnyConnection) -> AppResult<Option<RotationProgress>> {
     let Some(rotation) = unfinished(&mut *conn).await? else {
         return Ok(None);
     };
@@ -158,7 +158,7 @@ pub async fn progress(conn: &mut SqliteConnection) -> AppResult<Option<RotationP
 }
 
 /// Removed members the next key change must answer for (for `GET /api/library`, admins).
-pub async fn needed_for(conn: &mut SqliteConnection) -> AppResult<Vec<String>> {
+pub async fn needed_for(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
     Ok(key_state(conn)
         .await?
         .map(|state| state.needed_for)
@@ -167,22 +167,22 @@ pub async fn needed_for(conn: &mut SqliteConnection) -> AppResult<Vec<String>> {
 
 /// Who holds a grant for `generation`: (username, public key bytes), by username.
 pub async fn holders(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     generation: u32,
 ) -> AppResult<Vec<(String, Vec<u8>)>> {
     Ok(sqlx::query_as(
         "SELECT u.username, g.public_key FROM library_grants g JOIN users u ON u.id = g.user_id
-         WHERE g.generation = ? ORDER BY u.username",
+         WHERE g.generation = $1 ORDER BY u.username",
     )
-    .bind(generation)
+    .bind(i64::from(generation))
     .fetch_all(conn)
     .await?)
 }
 
 /// Videos (trashed and unfinished ones too) whose key is still wrapped under `generation`.
-pub async fn remaining(conn: &mut SqliteConnection, generation: u32) -> AppResult<u64> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM videos WHERE key_generation = ?")
-        .bind(generation)
+pub async fn remaining(conn: &mut AnyConnection, generation: u32) -> AppResult<u64> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM videos WHERE key_generation = $1")
+        .bind(i64::from(generation))
         .fetch_one(conn)
         .await?;
     u64::try_from(count).map_err(|_| corrupt("video count"))
@@ -204,14 +204,14 @@ pub struct NewRotation<'a> {
 /// old generation's grants of remaining members, and any older), the recovery key's sealing is
 /// replaced, the previous key is kept wrapped under the new one until every video is re-wrapped,
 /// and the shared passphrase (which only opens the old key) is dropped.
-pub async fn start(conn: &mut SqliteConnection, new: &NewRotation<'_>) -> AppResult<()> {
+pub async fn start(conn: &mut AnyConnection, new: &NewRotation<'_>) -> AppResult<()> {
     let to = new.from_generation + 1;
     let total = i64::try_from(new.total).map_err(|_| corrupt("video count"))?;
     sqlx::query(
         "INSERT INTO key_rotations (to_generation, started_by, started_at, total_videos, covers)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(to)
+    .bind(i64::from(to))
     .bind(new.started_by)
     .bind(new.now)
     .bind(total)
@@ -219,33 +219,33 @@ pub async fn start(conn: &mut SqliteConnection, new: &NewRotation<'_>) -> AppRes
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "UPDATE library SET key_generation = ?, previous_wrapped_key = ?,
-                recovery_sealed_key = CASE WHEN recovery_public_key IS NULL THEN NULL ELSE ? END,
+        "UPDATE library SET key_generation = $1, previous_wrapped_key = $2,
+                recovery_sealed_key = CASE WHEN recovery_public_key IS NULL THEN NULL ELSE $3 END,
                 shared_kdf_salt = NULL, shared_kdf_m_cost_kib = NULL, shared_kdf_t_cost = NULL,
-                shared_kdf_p_cost = NULL, shared_wrapped_library_key = NULL, updated_at = ?
-         WHERE id = 1 AND key_generation = ?",
+                shared_kdf_p_cost = NULL, shared_wrapped_library_key = NULL, updated_at = $4
+         WHERE id = 1 AND key_generation = $5",
     )
-    .bind(to)
+    .bind(i64::from(to))
     .bind(new.previous.to_bytes().as_slice())
     .bind(
         new.recovery_sealed_key
             .map(|sealed| sealed.to_bytes().to_vec()),
     )
     .bind(new.now)
-    .bind(new.from_generation)
+    .bind(i64::from(new.from_generation))
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM library_grants WHERE generation < ?")
-        .bind(to)
+    sqlx::query("DELETE FROM library_grants WHERE generation < $1")
+        .bind(i64::from(to))
         .execute(&mut *conn)
         .await?;
     for grant in new.grants {
         sqlx::query(
             "INSERT INTO library_grants (user_id, generation, public_key, sealed_library_key,
                                          granted_by, granted_at)
-             SELECT id, ?, ?, ?, ?, ? FROM users WHERE username = ?",
+             SELECT id, $1, $2, $3, $4, $5 FROM users WHERE username = $6",
         )
-        .bind(to)
+        .bind(i64::from(to))
         .bind(grant.public_key.as_bytes().as_slice())
         .bind(grant.sealed_library_key.to_bytes().as_slice())
         .bind(new.started_by)
@@ -259,15 +259,15 @@ pub async fn start(conn: &mut SqliteConnection, new: &NewRotation<'_>) -> AppRes
 
 /// Up to `limit` videos still under `generation`, in a stable order.
 pub async fn batch(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     generation: u32,
     limit: u32,
 ) -> AppResult<Vec<(String, Vec<u8>)>> {
     Ok(sqlx::query_as(
-        "SELECT id, wrapped_dek FROM videos WHERE key_generation = ? ORDER BY id LIMIT ?",
+        "SELECT id, wrapped_dek FROM videos WHERE key_generation = $1 ORDER BY id LIMIT $2",
     )
-    .bind(generation)
-    .bind(limit)
+    .bind(i64::from(generation))
+    .bind(i64::from(limit))
     .fetch_all(conn)
     .await?)
 }
@@ -275,18 +275,18 @@ pub async fn batch(
 /// Re-wraps one video's key, only if it is still under `from` (another tab may have done it, or
 /// the video may be gone): answers whether it changed.
 pub async fn rewrap(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     video_id: &str,
     from: u32,
     wrapped: &WrappedKey,
 ) -> AppResult<bool> {
     let done = sqlx::query(
-        "UPDATE videos SET wrapped_dek = ?, key_generation = ? WHERE id = ? AND key_generation = ?",
+        "UPDATE videos SET wrapped_dek = $1, key_generation = $2 WHERE id = $3 AND key_generation = $4",
     )
     .bind(wrapped.to_bytes().as_slice())
-    .bind(from + 1)
+    .bind(i64::from(from + 1))
     .bind(video_id)
-    .bind(from)
+    .bind(i64::from(from))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -294,12 +294,12 @@ pub async fn rewrap(
 
 /// Marks the key change finished (once: answers false when another request already did) and
 /// drops the previous key, the shared passphrase and the names it answered for.
-pub async fn finish(conn: &mut SqliteConnection, rotation: &Rotation, now: i64) -> AppResult<bool> {
+pub async fn finish(conn: &mut AnyConnection, rotation: &Rotation, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
-        "UPDATE key_rotations SET finished_at = ? WHERE to_generation = ? AND finished_at IS NULL",
+        "UPDATE key_rotations SET finished_at = $1 WHERE to_generation = $2 AND finished_at IS NULL",
     )
     .bind(now)
-    .bind(rotation.to_generation)
+    .bind(i64::from(rotation.to_generation))
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
@@ -311,9 +311,9 @@ pub async fn finish(conn: &mut SqliteConnection, rotation: &Rotation, now: i64) 
         .filter(|name| !rotation.covers.contains(name))
         .collect();
     sqlx::query(
-        "UPDATE library SET previous_wrapped_key = NULL, rotation_needed_for = ?,
+        "UPDATE library SET previous_wrapped_key = NULL, rotation_needed_for = $1,
                 shared_kdf_salt = NULL, shared_kdf_m_cost_kib = NULL, shared_kdf_t_cost = NULL,
-                shared_kdf_p_cost = NULL, shared_wrapped_library_key = NULL, updated_at = ?
+                shared_kdf_p_cost = NULL, shared_wrapped_library_key = NULL, updated_at = $2
          WHERE id = 1",
     )
     .bind(json_of(&still_needed)?)
@@ -325,7 +325,7 @@ pub async fn finish(conn: &mut SqliteConnection, rotation: &Rotation, now: i64) 
 
 /// A removed member still knows the current key: the next key change must answer for them.
 /// Does nothing while the library has no key.
-pub async fn note_removed(conn: &mut SqliteConnection, username: &str) -> AppResult<()> {
+pub async fn note_removed(conn: &mut AnyConnection, username: &str) -> AppResult<()> {
     let Some(state) = key_state(&mut *conn).await? else {
         return Ok(());
     };
@@ -333,7 +333,7 @@ pub async fn note_removed(conn: &mut SqliteConnection, username: &str) -> AppRes
     if !names.iter().any(|name| name == username) {
         names.push(username.to_owned());
     }
-    sqlx::query("UPDATE library SET rotation_needed_for = ? WHERE id = 1")
+    sqlx::query("UPDATE library SET rotation_needed_for = $1 WHERE id = 1")
         .bind(json_of(&names)?)
         .execute(conn)
         .await?;

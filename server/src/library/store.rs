@@ -6,7 +6,7 @@ use cloister_shared::api::keys::{PreviousKey, SharedPassphrase};
 use cloister_shared::api::library::KdfInfo;
 use cloister_shared::crypto::member::{MemberPublicKey, SealedLibraryKey};
 use cloister_shared::{KdfParams, WrappedKey};
-use sqlx::{SqliteConnection, SqliteExecutor};
+use sqlx::{AnyConnection, AnyExecutor};
 
 use crate::accounts::unix_now;
 use crate::error::{AppError, AppResult};
@@ -95,7 +95,7 @@ fn from_row(row: Row) -> AppResult<LibraryRow> {
 }
 
 /// The library row, or `None` before an admin set the library up.
-pub async fn get<'e>(db: impl SqliteExecutor<'e>) -> AppResult<Option<LibraryRow>> {
+pub async fn get<'e>(db: impl AnyExecutor<'e>) -> AppResult<Option<LibraryRow>> {
     sqlx::query_as::<_, Row>(
         "SELECT key_generation, shared_kdf_salt, shared_kdf_m_cost_kib, shared_kdf_t_cost,
                 shared_kdf_p_cost, shared_wrapped_library_key, recovery_public_key,
@@ -109,7 +109,7 @@ pub async fn get<'e>(db: impl SqliteExecutor<'e>) -> AppResult<Option<LibraryRow
 }
 
 /// The current key generation, or `None` without a library.
-pub async fn generation<'e>(db: impl SqliteExecutor<'e>) -> AppResult<Option<u32>> {
+pub async fn generation<'e>(db: impl AnyExecutor<'e>) -> AppResult<Option<u32>> {
     let generation: Option<i64> =
         sqlx::query_scalar("SELECT key_generation FROM library WHERE id = 1")
             .fetch_optional(db)
@@ -127,7 +127,7 @@ pub fn already_exists() -> AppError {
 
 /// Makes the library row of generation 1 with its recovery key; 409 when one exists.
 pub async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     recovery_public_key: &MemberPublicKey,
     recovery_sealed_key: &SealedLibraryKey,
 ) -> AppResult<()> {
@@ -135,7 +135,7 @@ pub async fn create(
     let done = sqlx::query(
         "INSERT INTO library (id, key_generation, recovery_public_key, recovery_sealed_key,
                               created_at, updated_at)
-         VALUES (1, 1, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+         VALUES (1, 1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
     )
     .bind(recovery_public_key.as_bytes().as_slice())
     .bind(recovery_sealed_key.to_bytes().as_slice())
@@ -152,12 +152,12 @@ pub async fn create(
 
 /// Replaces the recovery key (sealed for the current generation).
 pub async fn set_recovery<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     public_key: &MemberPublicKey,
     sealed: &SealedLibraryKey,
 ) -> AppResult<()> {
     sqlx::query(
-        "UPDATE library SET recovery_public_key = ?, recovery_sealed_key = ?, updated_at = ?
+        "UPDATE library SET recovery_public_key = $1, recovery_sealed_key = $2, updated_at = $3
          WHERE id = 1",
     )
     .bind(public_key.as_bytes().as_slice())
@@ -170,11 +170,11 @@ pub async fn set_recovery<'e>(
 
 /// Drops the shared passphrase once every account has keys of its own: nobody needs it any more,
 /// and a copy of it would otherwise open the library for anyone who once knew it.
-pub async fn drop_shared_if_all_converted(conn: &mut SqliteConnection) -> AppResult<bool> {
+pub async fn drop_shared_if_all_converted(conn: &mut AnyConnection) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE library SET shared_kdf_salt = NULL, shared_kdf_m_cost_kib = NULL,
                             shared_kdf_t_cost = NULL, shared_kdf_p_cost = NULL,
-                            shared_wrapped_library_key = NULL, updated_at = ?
+                            shared_wrapped_library_key = NULL, updated_at = $1
          WHERE id = 1 AND shared_wrapped_library_key IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM users u
                            WHERE NOT EXISTS (SELECT 1 FROM member_keys k WHERE k.user_id = u.id))",
@@ -186,7 +186,7 @@ pub async fn drop_shared_if_all_converted(conn: &mut SqliteConnection) -> AppRes
 }
 
 /// Whether a key change (rotation) is unfinished.
-pub async fn rotation_unfinished<'e>(db: impl SqliteExecutor<'e>) -> AppResult<bool> {
+pub async fn rotation_unfinished<'e>(db: impl AnyExecutor<'e>) -> AppResult<bool> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM key_rotations WHERE finished_at IS NULL")
             .fetch_optional(db)

@@ -7,7 +7,7 @@ use cloister_shared::api::shares::{
 use cloister_shared::api::{Role, VideoStatus};
 use cloister_shared::crypto::keys::WrappedKey;
 use cloister_shared::VideoId;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::store::{self, Listing, LiveShare, NewShare};
 use crate::accounts::User;
@@ -26,7 +26,7 @@ fn no_such_video() -> AppError {
 /// Creates a share of a ready video its owner (or an admin) asked for.
 #[tracing::instrument(skip(db, request), fields(user = user.id))]
 pub async fn create(
-    db: &SqlitePool,
+    db: &Db,
     user: &User,
     video: &VideoId,
     request: &CreateShareRequest,
@@ -75,7 +75,7 @@ pub async fn create(
 }
 
 /// A member's shares (made by them, or of their videos); every share for an admin.
-pub async fn list_mine(db: &SqlitePool, user: &User) -> AppResult<Vec<ShareInfo>> {
+pub async fn list_mine(db: &Db, user: &User) -> AppResult<Vec<ShareInfo>> {
     let listing = if user.role == Role::Admin {
         Listing::All
     } else {
@@ -86,7 +86,7 @@ pub async fn list_mine(db: &SqlitePool, user: &User) -> AppResult<Vec<ShareInfo>
 
 /// One video's shares, for its owner or an admin.
 pub async fn list_of_video(
-    db: &SqlitePool,
+    db: &Db,
     user: &User,
     video: &VideoId,
 ) -> AppResult<Vec<ShareInfo>> {
@@ -108,7 +108,7 @@ pub async fn list_of_video(
 /// Withdraws a share: its maker, the video's owner or an admin. Withdrawing twice is fine.
 #[tracing::instrument(skip(db), fields(user = user.id))]
 pub async fn revoke(
-    db: &SqlitePool,
+    db: &Db,
     user: &User,
     share: &ShareId,
     now: i64,
@@ -139,7 +139,7 @@ pub struct OpenShare {
 
 /// The one gate of every public share route: a live share (`store::live_share`) and its video
 /// (`videos::published::find_for`, as a share holder).
-pub async fn open(db: &SqlitePool, share: &ShareId, now: i64) -> AppResult<OpenShare> {
+pub async fn open(db: &Db, share: &ShareId, now: i64) -> AppResult<OpenShare> {
     let live = store::live_share(db, share, now).await?.ok_or_else(gone)?;
     let video_id = VideoId::parse(&live.video_id)
         .map_err(|_| AppError::Internal(format!("share {share} names a bad video id")))?;
@@ -152,7 +152,7 @@ pub async fn open(db: &SqlitePool, share: &ShareId, now: i64) -> AppResult<OpenS
 }
 
 /// What the share page needs (`GET /api/s/{id}`).
-pub async fn facts(db: &SqlitePool, share: &ShareId, now: i64) -> AppResult<SharedVideo> {
+pub async fn facts(db: &Db, share: &ShareId, now: i64) -> AppResult<SharedVideo> {
     let OpenShare { share: live, video } = open(db, share, now).await?;
     let rendition = video.playable()?;
     let allow = live.allow_download;
@@ -174,7 +174,7 @@ pub async fn facts(db: &SqlitePool, share: &ShareId, now: i64) -> AppResult<Shar
 }
 
 /// One opening of the share page.
-pub async fn record_view(db: &SqlitePool, share: &ShareId, now: i64) -> AppResult<()> {
+pub async fn record_view(db: &Db, share: &ShareId, now: i64) -> AppResult<()> {
     open(db, share, now).await?;
     if store::count_view(db, share, now).await? {
         Ok(())

@@ -3,7 +3,7 @@
 use cloister_shared::api::shares::{ShareId, ShareInfo};
 use cloister_shared::crypto::keys::WrappedKey;
 use cloister_shared::VideoId;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::error::{AppError, AppResult};
 
@@ -15,9 +15,9 @@ pub struct VideoToShare {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn video_to_share(db: &SqlitePool, video: &VideoId) -> AppResult<Option<VideoToShare>> {
+pub async fn video_to_share(db: &Db, video: &VideoId) -> AppResult<Option<VideoToShare>> {
     Ok(
-        sqlx::query_as("SELECT owner_id, status FROM videos WHERE id = ?")
+        sqlx::query_as("SELECT owner_id, status FROM videos WHERE id = $1")
             .bind(video.to_string())
             .fetch_optional(db)
             .await?,
@@ -37,11 +37,11 @@ pub struct NewShare<'a> {
 
 /// Inserts the share; `false` when a share with this id already exists.
 #[tracing::instrument(skip_all, fields(share = %share.id, video = %share.video))]
-pub async fn insert(db: &SqlitePool, share: &NewShare<'_>) -> AppResult<bool> {
+pub async fn insert(db: &Db, share: &NewShare<'_>) -> AppResult<bool> {
     let done = sqlx::query(
         "INSERT INTO shares (id, video_id, created_by, wrapped_key, expires_at, allow_download,
                              created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(share.id.to_string())
@@ -103,7 +103,7 @@ fn info(row: InfoRow) -> AppResult<ShareInfo> {
 
 /// Newest first.
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &SqlitePool, listing: Listing<'_>) -> AppResult<Vec<ShareInfo>> {
+pub async fn list(db: &Db, listing: Listing<'_>) -> AppResult<Vec<ShareInfo>> {
     const ORDER: &str = "ORDER BY s.created_at DESC, s.id DESC";
     let rows: Vec<InfoRow> = match listing {
         Listing::All => {
@@ -113,7 +113,7 @@ pub async fn list(db: &SqlitePool, listing: Listing<'_>) -> AppResult<Vec<ShareI
         }
         Listing::OfMember(user) => {
             sqlx::query_as(&format!(
-                "{INFO_SELECT} WHERE s.created_by = ? OR v.owner_id = ? {ORDER}"
+                "{INFO_SELECT} WHERE s.created_by = $1 OR v.owner_id = $2 {ORDER}"
             ))
             .bind(user)
             .bind(user)
@@ -121,7 +121,7 @@ pub async fn list(db: &SqlitePool, listing: Listing<'_>) -> AppResult<Vec<ShareI
             .await?
         }
         Listing::OfVideo(video) => {
-            sqlx::query_as(&format!("{INFO_SELECT} WHERE s.video_id = ? {ORDER}"))
+            sqlx::query_as(&format!("{INFO_SELECT} WHERE s.video_id = $1 {ORDER}"))
                 .bind(video.to_string())
                 .fetch_all(db)
                 .await?
@@ -138,10 +138,10 @@ pub struct ManagedShare {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn one(db: &SqlitePool, share: &ShareId) -> AppResult<Option<ManagedShare>> {
+pub async fn one(db: &Db, share: &ShareId) -> AppResult<Option<ManagedShare>> {
     let ids: Option<(i64, i64)> = sqlx::query_as(
         "SELECT s.created_by, v.owner_id FROM shares s JOIN videos v ON v.id = s.video_id
-         WHERE s.id = ?",
+         WHERE s.id = $1",
     )
     .bind(share.to_string())
     .fetch_optional(db)
@@ -149,7 +149,7 @@ pub async fn one(db: &SqlitePool, share: &ShareId) -> AppResult<Option<ManagedSh
     let Some((created_by_id, video_owner_id)) = ids else {
         return Ok(None);
     };
-    let row: Option<InfoRow> = sqlx::query_as(&format!("{INFO_SELECT} WHERE s.id = ?"))
+    let row: Option<InfoRow> = sqlx::query_as(&format!("{INFO_SELECT} WHERE s.id = $1"))
         .bind(share.to_string())
         .fetch_optional(db)
         .await?;
@@ -164,8 +164,8 @@ pub async fn one(db: &SqlitePool, share: &ShareId) -> AppResult<Option<ManagedSh
 
 /// Withdraws the share at `now`; one already withdrawn keeps its first time.
 #[tracing::instrument(skip(db))]
-pub async fn revoke(db: &SqlitePool, share: &ShareId, now: i64) -> AppResult<()> {
-    sqlx::query("UPDATE shares SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
+pub async fn revoke(db: &Db, share: &ShareId, now: i64) -> AppResult<()> {
+    sqlx::query("UPDATE shares SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
         .bind(now)
         .bind(share.to_string())
         .execute(db)
@@ -190,7 +190,7 @@ pub struct LiveShare {
 /// which every route turns into the same 410, so ids cannot be probed.
 #[tracing::instrument(skip(db))]
 pub async fn live_share(
-    db: &SqlitePool,
+    db: &Db,
     share: &ShareId,
     now: i64,
 ) -> AppResult<Option<LiveShare>> {
@@ -198,7 +198,7 @@ pub async fn live_share(
         "SELECT s.video_id, s.wrapped_key, s.allow_download, v.title_sealed, v.duration_ms,
                 v.size_bytes, v.file_name_sealed
          FROM shares s JOIN videos v ON v.id = s.video_id
-         WHERE s.id = ? AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)
+         WHERE s.id = $1 AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2)
            AND v.status <> 'uploading' AND v.trashed_at IS NULL",
     )
     .bind(share.to_string())
@@ -209,10 +209,10 @@ pub async fn live_share(
 
 /// One more opening of the share page; `false` when the share does not work now.
 #[tracing::instrument(skip(db))]
-pub async fn count_view(db: &SqlitePool, share: &ShareId, now: i64) -> AppResult<bool> {
+pub async fn count_view(db: &Db, share: &ShareId, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE shares SET view_count = view_count + 1
-         WHERE id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+         WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
     )
     .bind(share.to_string())
     .bind(now)

@@ -1,7 +1,8 @@
 //! The trash's SQL: marking, restoring, listing and purging videos, and the keys and work a
 //! trashed video must give up (docs/decisions.md, "Delete, trash, restore").
 
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::db::Db;
+use sqlx::AnyConnection;
 
 use crate::error::AppResult;
 
@@ -18,9 +19,9 @@ pub struct VideoState {
     pub purge_started_at: Option<i64>,
 }
 
-pub async fn state_of(db: &SqlitePool, id: &str) -> AppResult<Option<VideoState>> {
+pub async fn state_of(db: &Db, id: &str) -> AppResult<Option<VideoState>> {
     Ok(sqlx::query_as(
-        "SELECT owner_id, status, trashed_at, purge_started_at FROM videos WHERE id = ?",
+        "SELECT owner_id, status, trashed_at, purge_started_at FROM videos WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -29,14 +30,14 @@ pub async fn state_of(db: &SqlitePool, id: &str) -> AppResult<Option<VideoState>
 
 /// Marks the video trashed by `by`; false if it already was.
 pub async fn mark_trashed(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     id: &str,
     by: i64,
     now: i64,
 ) -> AppResult<bool> {
     let done = sqlx::query(
-        "UPDATE videos SET trashed_at = ?, trashed_by = ?, updated_at = ?
-         WHERE id = ? AND trashed_at IS NULL",
+        "UPDATE videos SET trashed_at = $1, trashed_by = $2, updated_at = $3
+         WHERE id = $4 AND trashed_at IS NULL",
     )
     .bind(now)
     .bind(by)
@@ -50,11 +51,11 @@ pub async fn mark_trashed(
 /// Cancels the video's unfinished jobs and erases every copy of its key the server holds for
 /// them; answers the jobs cancelled. A video left waiting or half-processed becomes `failed`, so
 /// a restore never brings back a video nothing will process.
-pub async fn cancel_work(tx: &mut SqliteConnection, id: &str, now: i64) -> AppResult<Vec<i64>> {
+pub async fn cancel_work(tx: &mut AnyConnection, id: &str, now: i64) -> AppResult<Vec<i64>> {
     let jobs: Vec<i64> = sqlx::query_scalar(&format!(
-        "UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_until = NULL,
+        "UPDATE jobs SET status = 'cancelled', finished_at = $1, lease_until = NULL,
                 retry_at = NULL, eta_seconds = NULL, error = 'moved to the trash'
-         WHERE video_id = ? AND status IN {}
+         WHERE video_id = $2 AND status IN {}
          RETURNING id",
         crate::jobs::store::ACTIVE
     ))
@@ -62,13 +63,13 @@ pub async fn cancel_work(tx: &mut SqliteConnection, id: &str, now: i64) -> AppRe
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query("UPDATE jobs SET wrapped_server_dek = NULL WHERE video_id = ?")
+    sqlx::query("UPDATE jobs SET wrapped_server_dek = NULL WHERE video_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
         "UPDATE videos SET status = 'failed'
-         WHERE id = ? AND status IN ('uploaded', 'processing')",
+         WHERE id = $1 AND status IN ('uploaded', 'processing')",
     )
     .bind(id)
     .execute(&mut *tx)
@@ -78,13 +79,13 @@ pub async fn cancel_work(tx: &mut SqliteConnection, id: &str, now: i64) -> AppRe
 
 /// Ends the video's queued and ready downloads, erasing the key each held; answers their ids.
 pub async fn cancel_downloads(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     id: &str,
     now: i64,
 ) -> AppResult<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "UPDATE downloads SET state = 'cancelled', wrapped_dek = NULL, finished_at = ?
-         WHERE video_id = ? AND state IN ('queued', 'ready')
+        "UPDATE downloads SET state = 'cancelled', wrapped_dek = NULL, finished_at = $1
+         WHERE video_id = $2 AND state IN ('queued', 'ready')
          RETURNING id",
     )
     .bind(now)
@@ -94,10 +95,10 @@ pub async fn cancel_downloads(
 }
 
 /// Takes the video out of the trash; false if it was not there (or is being purged).
-pub async fn restore(tx: &mut SqliteConnection, id: &str, now: i64) -> AppResult<bool> {
+pub async fn restore(tx: &mut AnyConnection, id: &str, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
-        "UPDATE videos SET trashed_at = NULL, trashed_by = NULL, updated_at = ?
-         WHERE id = ? AND trashed_at IS NOT NULL AND purge_started_at IS NULL",
+        "UPDATE videos SET trashed_at = NULL, trashed_by = NULL, updated_at = $1
+         WHERE id = $2 AND trashed_at IS NOT NULL AND purge_started_at IS NULL",
     )
     .bind(now)
     .bind(id)
@@ -107,10 +108,10 @@ pub async fn restore(tx: &mut SqliteConnection, id: &str, now: i64) -> AppResult
 }
 
 /// Begins a purge: from now on the video is gone for everyone. False if one already began.
-pub async fn mark_purging(tx: &mut SqliteConnection, id: &str, now: i64) -> AppResult<bool> {
+pub async fn mark_purging(tx: &mut AnyConnection, id: &str, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
-        "UPDATE videos SET purge_started_at = ?, trashed_at = COALESCE(trashed_at, ?)
-         WHERE id = ? AND purge_started_at IS NULL",
+        "UPDATE videos SET purge_started_at = $1, trashed_at = COALESCE(trashed_at, $2)
+         WHERE id = $3 AND purge_started_at IS NULL",
     )
     .bind(now)
     .bind(now)
@@ -122,8 +123,8 @@ pub async fn mark_purging(tx: &mut SqliteConnection, id: &str, now: i64) -> AppR
 
 /// The last step of a purge, once the files are gone: the row, and with it (by cascade) its
 /// chunks, jobs, comments, downloads and share links.
-pub async fn delete_purged(db: &SqlitePool, id: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM videos WHERE id = ? AND purge_started_at IS NOT NULL")
+pub async fn delete_purged(db: &Db, id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM videos WHERE id = $1 AND purge_started_at IS NOT NULL")
         .bind(id)
         .execute(db)
         .await?;
@@ -131,7 +132,7 @@ pub async fn delete_purged(db: &SqlitePool, id: &str) -> AppResult<()> {
 }
 
 /// Purges a crash interrupted.
-pub async fn purges_begun(db: &SqlitePool) -> AppResult<Vec<String>> {
+pub async fn purges_begun(db: &Db) -> AppResult<Vec<String>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM videos WHERE purge_started_at IS NOT NULL")
             .fetch_all(db)
@@ -142,14 +143,14 @@ pub async fn purges_begun(db: &SqlitePool) -> AppResult<Vec<String>> {
 /// Trashed videos whose retention ended (trashed before `cutoff`), and not yet being purged.
 /// With `owner`, only theirs.
 pub async fn trashed_before(
-    db: &SqlitePool,
+    db: &Db,
     cutoff: i64,
     owner: Option<i64>,
 ) -> AppResult<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM videos
-         WHERE trashed_at IS NOT NULL AND trashed_at < ? AND purge_started_at IS NULL
-           AND (? IS NULL OR owner_id = ?)",
+         WHERE trashed_at IS NOT NULL AND trashed_at < $1 AND purge_started_at IS NULL
+           AND ($2 IS NULL OR owner_id = $3)",
     )
     .bind(cutoff)
     .bind(owner)
@@ -173,14 +174,14 @@ pub struct TrashedRow {
 }
 
 /// The trash of `owner`, or everyone's; most recently deleted first.
-pub async fn list(db: &SqlitePool, owner: Option<i64>) -> AppResult<Vec<TrashedRow>> {
+pub async fn list(db: &Db, owner: Option<i64>) -> AppResult<Vec<TrashedRow>> {
     Ok(sqlx::query_as(
         "SELECT v.id, v.status, v.size_bytes, v.created_at, v.title_sealed, v.wrapped_dek,
                 u.username AS owner, v.trashed_at, b.username AS trashed_by
          FROM videos v JOIN users u ON u.id = v.owner_id
               LEFT JOIN users b ON b.id = v.trashed_by
          WHERE v.trashed_at IS NOT NULL AND v.purge_started_at IS NULL
-           AND (? IS NULL OR v.owner_id = ?)
+           AND ($1 IS NULL OR v.owner_id = $2)
          ORDER BY v.trashed_at DESC, v.id DESC",
     )
     .bind(owner)
@@ -190,7 +191,7 @@ pub async fn list(db: &SqlitePool, owner: Option<i64>) -> AppResult<Vec<TrashedR
 }
 
 /// Every video of the trash with its owner (purging ones too: their bytes are still on disk).
-pub async fn trashed_ids(db: &SqlitePool) -> AppResult<Vec<(String, i64)>> {
+pub async fn trashed_ids(db: &Db) -> AppResult<Vec<(String, i64)>> {
     Ok(
         sqlx::query_as("SELECT id, size_bytes FROM videos WHERE trashed_at IS NOT NULL")
             .fetch_all(db)
@@ -199,9 +200,9 @@ pub async fn trashed_ids(db: &SqlitePool) -> AppResult<Vec<(String, i64)>> {
 }
 
 /// The user's videos, trashed or not (not those being purged).
-pub async fn videos_of(db: &SqlitePool, owner: i64) -> AppResult<Vec<(String, Option<i64>)>> {
+pub async fn videos_of(db: &Db, owner: i64) -> AppResult<Vec<(String, Option<i64>)>> {
     Ok(sqlx::query_as(
-        "SELECT id, trashed_at FROM videos WHERE owner_id = ? AND purge_started_at IS NULL",
+        "SELECT id, trashed_at FROM videos WHERE owner_id = $1 AND purge_started_at IS NULL",
     )
     .bind(owner)
     .fetch_all(db)
@@ -209,8 +210,8 @@ pub async fn videos_of(db: &SqlitePool, owner: i64) -> AppResult<Vec<(String, Op
 }
 
 /// Gives every video of `from` to `to`, in the caller's transaction; answers how many.
-pub async fn give_videos(tx: &mut SqliteConnection, from: i64, to: i64) -> AppResult<u64> {
-    let done = sqlx::query("UPDATE videos SET owner_id = ? WHERE owner_id = ?")
+pub async fn give_videos(tx: &mut AnyConnection, from: i64, to: i64) -> AppResult<u64> {
+    let done = sqlx::query("UPDATE videos SET owner_id = $1 WHERE owner_id = $2")
         .bind(to)
         .bind(from)
         .execute(tx)

@@ -204,7 +204,7 @@ pub async fn put_chunk(
     let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO upload_chunks (video_id, chunk_index, sealed_len, received_at)
-         VALUES (?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT (video_id, chunk_index) DO UPDATE SET received_at = excluded.received_at",
     )
     .bind(id.to_string())
@@ -214,12 +214,12 @@ pub async fn put_chunk(
     .execute(&mut *tx)
     .await?;
     // The abandoned-upload sweep measures quiet time from here.
-    sqlx::query("UPDATE videos SET updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE videos SET updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-    let received: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM upload_chunks WHERE video_id = ?")
+    let received: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM upload_chunks WHERE video_id = $1")
         .bind(id.to_string())
         .fetch_one(&mut *tx)
         .await?;

@@ -91,14 +91,14 @@ pub(crate) async fn verify_file(
 }
 
 async fn queue_figures(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     job_id: i64,
     priority: i64,
 ) -> AppResult<(u64, u64)> {
     let (length, ahead): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*),
-                COALESCE(SUM(id <> ?1 AND (status = 'running' OR priority > ?2
-                                           OR (priority = ?2 AND id < ?1))), 0)
+                COALESCE(SUM(id <> $1 AND (status = 'running' OR priority > $2
+                                           OR (priority = $2 AND id < $1))), 0)
          FROM jobs
          WHERE kind = 'process' AND status IN ('queued', 'waiting_resource', 'running')",
     )
@@ -145,8 +145,8 @@ pub async fn complete(
     let now = unix_now();
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query(
-        "UPDATE videos SET status = 'uploaded', upload_fingerprint = NULL, updated_at = ?
-         WHERE id = ? AND status = 'uploading'",
+        "UPDATE videos SET status = 'uploaded', upload_fingerprint = NULL, updated_at = $1
+         WHERE id = $2 AND status = 'uploading'",
     )
     .bind(now)
     .bind(id.to_string())
@@ -165,14 +165,14 @@ pub async fn complete(
         state.config.jobs.max_queued_jobs_per_member,
     )
     .await?;
-    sqlx::query("DELETE FROM upload_chunks WHERE video_id = ?")
+    sqlx::query("DELETE FROM upload_chunks WHERE video_id = $1")
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
     let job_id: i64 = sqlx::query_scalar(
         "INSERT INTO jobs (video_id, kind, status, priority, queued_at, wrapped_server_dek,
                            size_bytes)
-         VALUES (?, 'process', 'queued', ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, 'process', 'queued', $2, $3, $4, $5) RETURNING id",
     )
     .bind(id.to_string())
     .bind(priority)
@@ -229,7 +229,7 @@ pub(crate) async fn remove(state: &AppState, id: &VideoId) -> AppResult<()> {
     let storage = state.storage.clone();
     let vid = *id;
     blocking(move || storage.remove_video(&vid)).await?;
-    sqlx::query("DELETE FROM videos WHERE id = ? AND status = 'uploading'")
+    sqlx::query("DELETE FROM videos WHERE id = $1 AND status = 'uploading'")
         .bind(id.to_string())
         .execute(&state.db)
         .await?;

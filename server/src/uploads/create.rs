@@ -154,7 +154,7 @@ pub fn fingerprint_bytes(field: &str, value: &str) -> AppResult<Vec<u8>> {
 
 async fn used_bytes(state: &AppState, user: &User) -> AppResult<u64> {
     let used: i64 =
-        sqlx::query_scalar("SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = ?")
+        sqlx::query_scalar("SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = $1")
             .bind(user.id)
             .fetch_one(&state.db)
             .await?;
@@ -176,7 +176,7 @@ async fn refuse_duplicates(
     req: &CreateUploadRequest,
     fp: &[u8],
 ) -> AppResult<()> {
-    let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM videos WHERE id = ?")
+    let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM videos WHERE id = $1")
         .bind(req.video_id.to_string())
         .fetch_optional(&state.db)
         .await?;
@@ -186,7 +186,7 @@ async fn refuse_duplicates(
         ));
     }
     let open: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM videos WHERE owner_id = ? AND upload_fingerprint = ? AND status = 'uploading'",
+        "SELECT id FROM videos WHERE owner_id = $1 AND upload_fingerprint = $2 AND status = 'uploading'",
     )
     .bind(user.id)
     .bind(fp)
@@ -232,9 +232,9 @@ pub async fn create(
                              title_sealed, description_sealed, file_name_sealed, stream_header,
                              chunk_size, chunk_count, upload_fingerprint, upload_mac,
                              content_fingerprint, key_generation)
-         SELECT ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-         WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = ?) + ? <= ?
-           AND ? = COALESCE((SELECT key_generation FROM library WHERE id = 1), 1)",
+         SELECT $1, $2, 'uploading', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+         WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = $17) + $18 <= $19
+           AND $20 = COALESCE((SELECT key_generation FROM library WHERE id = 1), 1)",
     )
     .bind(req.video_id.to_string())
     .bind(user.id)
@@ -251,11 +251,11 @@ pub async fn create(
     .bind(&checked.fingerprint)
     .bind(checked.resume_mac.as_deref())
     .bind(checked.content_fingerprint.as_deref())
-    .bind(req.key_generation)
+    .bind(i64::from(req.key_generation))
     .bind(user.id)
     .bind(size)
     .bind(quota)
-    .bind(req.key_generation)
+    .bind(i64::from(req.key_generation))
     .execute(&state.db)
     .await
     .map_err(|err| match err {
@@ -284,7 +284,7 @@ pub async fn create(
     let header = checked.header;
     if let Err(err) = blocking(move || storage.begin_original(&id, &header)).await {
         // No file, no upload: take the row back so the quota is not held by nothing.
-        let _ = sqlx::query("DELETE FROM videos WHERE id = ?")
+        let _ = sqlx::query("DELETE FROM videos WHERE id = $1")
             .bind(id.to_string())
             .execute(&state.db)
             .await;

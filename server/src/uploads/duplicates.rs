@@ -4,7 +4,7 @@
 
 use cloister_shared::api::uploads::{DuplicateList, DuplicateVideo, MAX_DUPLICATES_LISTED};
 use cloister_shared::{VideoId, WrappedKey};
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::create::fingerprint_bytes;
 use super::store;
@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 
 /// The listed videos (any member's, finished, not trashed) whose content fingerprint is `hex`.
 #[tracing::instrument(skip_all)]
-pub async fn find(pool: &SqlitePool, hex: &str) -> AppResult<DuplicateList> {
+pub async fn find(pool: &Db, hex: &str) -> AppResult<DuplicateList> {
     let fingerprint = fingerprint_bytes("fingerprint", hex)?;
     let rows = store::videos_with_content(pool, &fingerprint, MAX_DUPLICATES_LISTED).await?;
     let videos = rows

@@ -18,7 +18,7 @@ pub mod sweep;
 
 use cloister_shared::api::VideoStatus;
 use cloister_shared::VideoId;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 pub use locks::UploadLocks;
 pub use routes::router;
@@ -51,7 +51,7 @@ pub fn parse_id(raw: &str) -> AppResult<VideoId> {
 }
 
 /// The caller's upload `id`. Someone else's is "not found" too: its existence is not revealed.
-pub async fn load_owned(pool: &SqlitePool, owner_id: i64, id: &VideoId) -> AppResult<Upload> {
+pub async fn load_owned(pool: &Db, owner_id: i64, id: &VideoId) -> AppResult<Upload> {
     let upload = load(pool, id).await?;
     if upload.owner_id != owner_id {
         return Err(AppError::NotFound("No such upload.".to_owned()));
@@ -60,10 +60,10 @@ pub async fn load_owned(pool: &SqlitePool, owner_id: i64, id: &VideoId) -> AppRe
 }
 
 /// Video `id`'s upload, whoever owns it.
-pub async fn load(pool: &SqlitePool, id: &VideoId) -> AppResult<Upload> {
+pub async fn load(pool: &Db, id: &VideoId) -> AppResult<Upload> {
     let row: Option<UploadRow> = sqlx::query_as(
         "SELECT owner_id, status, size_bytes, chunk_size, chunk_count, stream_header, wrapped_dek
-         FROM videos WHERE id = ?",
+         FROM videos WHERE id = $1",
     )
     .bind(id.to_string())
     .fetch_optional(pool)
@@ -96,9 +96,9 @@ pub fn ensure_uploading(upload: &Upload) -> AppResult<()> {
 }
 
 /// Chunk indexes held for `id`, ascending.
-pub async fn received(pool: &SqlitePool, id: &VideoId) -> AppResult<Vec<u64>> {
+pub async fn received(pool: &Db, id: &VideoId) -> AppResult<Vec<u64>> {
     let rows: Vec<i64> = sqlx::query_scalar(
-        "SELECT chunk_index FROM upload_chunks WHERE video_id = ? ORDER BY chunk_index",
+        "SELECT chunk_index FROM upload_chunks WHERE video_id = $1 ORDER BY chunk_index",
     )
     .bind(id.to_string())
     .fetch_all(pool)
@@ -123,7 +123,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 const ACTIVE_JOBS: &str =
     "kind = 'process' AND status IN ('queued', 'waiting_resource', 'running')";
 
-pub async fn active_job_count(pool: &SqlitePool) -> AppResult<u64> {
+pub async fn active_job_count(pool: &Db) -> AppResult<u64> {
     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM jobs WHERE {ACTIVE_JOBS}"))
         .fetch_one(pool)
         .await?;

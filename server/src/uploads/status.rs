@@ -3,13 +3,13 @@
 use cloister_shared::api::uploads::FINGERPRINT_LEN;
 use cloister_shared::api::{UploadState, VideoStatus};
 use cloister_shared::{VideoId, WrappedKey};
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::{load_owned, received};
 use crate::error::{AppError, AppResult};
 
 /// The state of `user`'s upload `id`. A finished one reports every chunk as held.
-pub async fn state(pool: &SqlitePool, user_id: i64, id: &VideoId) -> AppResult<UploadState> {
+pub async fn state(pool: &Db, user_id: i64, id: &VideoId) -> AppResult<UploadState> {
     let upload = load_owned(pool, user_id, id).await?;
     let received = if upload.status == VideoStatus::Uploading {
         received(pool, id).await?
@@ -32,9 +32,9 @@ pub async fn state(pool: &SqlitePool, user_id: i64, id: &VideoId) -> AppResult<U
 }
 
 /// The MAC the client made for this upload on create; `None` for rows from before it existed.
-async fn resume_mac(pool: &SqlitePool, id: &VideoId) -> AppResult<Option<Vec<u8>>> {
+async fn resume_mac(pool: &Db, id: &VideoId) -> AppResult<Option<Vec<u8>>> {
     let mac: Option<Option<Vec<u8>>> =
-        sqlx::query_scalar("SELECT upload_mac FROM videos WHERE id = ?")
+        sqlx::query_scalar("SELECT upload_mac FROM videos WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(pool)
             .await?;
@@ -43,7 +43,7 @@ async fn resume_mac(pool: &SqlitePool, id: &VideoId) -> AppResult<Option<Vec<u8>
 
 /// `user`'s unfinished upload with this fingerprint (hex), if any.
 pub async fn find_by_fingerprint(
-    pool: &SqlitePool,
+    pool: &Db,
     user_id: i64,
     fingerprint_hex: &str,
 ) -> AppResult<UploadState> {
@@ -56,7 +56,7 @@ pub async fn find_by_fingerprint(
     })?;
     let id: Option<String> = sqlx::query_scalar(
         "SELECT id FROM videos
-         WHERE owner_id = ? AND upload_fingerprint = ? AND status = 'uploading'",
+         WHERE owner_id = $1 AND upload_fingerprint = $2 AND status = 'uploading'",
     )
     .bind(user_id)
     .bind(fingerprint.as_slice())

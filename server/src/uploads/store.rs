@@ -1,6 +1,6 @@
 //! The upload domain's queries that span uploads and jobs.
 
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::ACTIVE_JOBS;
 use crate::error::AppResult;
@@ -8,7 +8,7 @@ use crate::error::AppResult;
 /// Bytes that admitted videos will still write (docs/uploads.md, "Disk space"). A video in flight
 /// counts twice its size, its sealed original and as much again for processing: an unfinished
 /// upload holds that less what it has written, an unfinished job its working space.
-pub async fn reserved_bytes(pool: &SqlitePool) -> AppResult<u64> {
+pub async fn reserved_bytes(pool: &Db) -> AppResult<u64> {
     let reserved: i64 = sqlx::query_scalar(&format!(
         "SELECT
            COALESCE((SELECT SUM(MAX(0, 2 * v.size_bytes
@@ -31,16 +31,16 @@ pub type DuplicateRow = (String, i64, String, Vec<u8>, Vec<u8>);
 
 /// Listed videos with this content fingerprint, oldest first, at most `limit`.
 pub async fn videos_with_content(
-    pool: &SqlitePool,
+    pool: &Db,
     fingerprint: &[u8],
     limit: u32,
 ) -> AppResult<Vec<DuplicateRow>> {
     let rows = sqlx::query_as(&format!(
         "SELECT v.id, v.created_at, u.username, v.title_sealed, v.wrapped_dek
          FROM videos v JOIN users u ON u.id = v.owner_id
-         WHERE v.content_fingerprint = ? AND {LISTED}
+         WHERE v.content_fingerprint = $1 AND {LISTED}
          ORDER BY v.created_at, v.id
-         LIMIT ?"
+         LIMIT $2"
     ))
     .bind(fingerprint)
     .bind(i64::from(limit))

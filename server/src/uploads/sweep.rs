@@ -16,7 +16,7 @@ const EVERY: Duration = Duration::from_secs(15 * 60);
 /// seconds). Uploads busy right now are skipped. Returns how many were removed.
 pub async fn sweep_before(state: &AppState, cutoff: i64) -> AppResult<u64> {
     let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM videos WHERE status = 'uploading' AND updated_at < ?")
+        sqlx::query_scalar("SELECT id FROM videos WHERE status = 'uploading' AND updated_at < $1")
             .bind(cutoff)
             .fetch_all(&state.db)
             .await?;
@@ -32,7 +32,7 @@ pub async fn sweep_before(state: &AppState, cutoff: i64) -> AppResult<u64> {
         };
         // Look again under the lock: a chunk may have landed since the select.
         let still: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM videos WHERE id = ? AND status = 'uploading' AND updated_at < ?",
+            "SELECT 1 FROM videos WHERE id = $1 AND status = 'uploading' AND updated_at < $2",
         )
         .bind(id.to_string())
         .bind(cutoff)

@@ -3,7 +3,7 @@
 //! server never sees the words: it only hands over what it stores sealed.
 
 use cloister_shared::api::{IndexEntry, VideoIndex};
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::list::RawRow;
 use super::store::{self, IndexRow};
@@ -11,7 +11,7 @@ use crate::error::AppResult;
 
 /// The index for `viewer_id`, newest upload first.
 #[tracing::instrument(skip(pool))]
-pub async fn index(pool: &SqlitePool, viewer_id: i64) -> AppResult<VideoIndex> {
+pub async fn index(pool: &Db, viewer_id: i64) -> AppResult<VideoIndex> {
     let rows = store::index_rows(pool, viewer_id).await?;
     let videos = rows.into_iter().map(entry).collect::<AppResult<Vec<_>>>()?;
     Ok(VideoIndex { videos })

@@ -14,7 +14,7 @@
 use cloister_shared::api::videos::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 use cloister_shared::api::{VideoPage, VideoStatus, VideoSummary};
 use cloister_shared::{VideoId, WrappedKey};
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::error::{AppError, AppResult};
 
@@ -72,7 +72,7 @@ const SELECT: &str = "SELECT v.id, v.status, v.size_bytes, v.created_at, v.title
                              v.wrapped_dek, u.username AS owner, v.duration_ms, v.thumb_path,
                              v.rendition
                       FROM videos v JOIN users u ON u.id = v.owner_id
-                      WHERE (v.status <> 'uploading' OR v.owner_id = ?)
+                      WHERE (v.status <> 'uploading' OR v.owner_id = $1)
                         AND v.trashed_at IS NULL";
 
 /// The columns every listing shares, checked: a bad value is a corrupt row (500), and what
@@ -159,16 +159,16 @@ fn summary(row: Row) -> AppResult<VideoSummary> {
 fn page_sql() -> String {
     format!(
         "{SELECT}
-           AND (v.created_at, v.id) < (?, ?)
-           AND v.rowid <= ?
+           AND (v.created_at, v.id) < ($1, $2)
+           AND v.rowid <= $3
          ORDER BY v.created_at DESC, v.id DESC
-         LIMIT ?"
+         LIMIT $4"
     )
 }
 
 /// One page for `viewer_id`. `limit` defaults to 50 and is capped at 200.
 pub async fn page(
-    pool: &SqlitePool,
+    pool: &Db,
     viewer_id: i64,
     limit: Option<u32>,
     cursor: Option<&str>,
@@ -216,8 +216,8 @@ pub async fn page(
 }
 
 /// One video, as the listing shows it; the same visibility rule as `page`.
-pub async fn one(pool: &SqlitePool, viewer_id: i64, video: &VideoId) -> AppResult<VideoSummary> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} AND v.id = ?"))
+pub async fn one(pool: &Db, viewer_id: i64, video: &VideoId) -> AppResult<VideoSummary> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} AND v.id = $1"))
         .bind(viewer_id)
         .bind(video.to_string())
         .fetch_optional(pool)
@@ -227,7 +227,7 @@ pub async fn one(pool: &SqlitePool, viewer_id: i64, video: &VideoId) -> AppResul
         .unwrap_or_else(|| Err(AppError::NotFound("No such video.".to_owned())))?;
     // The details only the video's own view needs.
     let (description, file_name): (Option<Vec<u8>>, Option<Vec<u8>>) =
-        sqlx::query_as("SELECT description_sealed, file_name_sealed FROM videos WHERE id = ?")
+        sqlx::query_as("SELECT description_sealed, file_name_sealed FROM videos WHERE id = $1")
             .bind(video.to_string())
             .fetch_one(pool)
             .await?;

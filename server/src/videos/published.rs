@@ -3,7 +3,7 @@
 
 use cloister_shared::api::VideoStatus;
 use cloister_shared::VideoId;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::accounts::users::User;
 use crate::error::{AppError, AppResult};
@@ -50,12 +50,12 @@ pub enum Viewer<'a> {
 /// The video `id` as `viewer` may see it. One that does not exist and another member's
 /// unfinished upload are both "No such video.", as in the listing; one in the trash is
 /// [`TRASHED`].
-pub async fn find(db: &SqlitePool, viewer: &User, id: VideoId) -> AppResult<VisibleVideo> {
+pub async fn find(db: &Db, viewer: &User, id: VideoId) -> AppResult<VisibleVideo> {
     find_for(db, Viewer::Member(viewer), id).await
 }
 
 /// `find` for either kind of viewer: a share holder sees no unfinished upload at all.
-pub async fn find_for(db: &SqlitePool, viewer: Viewer<'_>, id: VideoId) -> AppResult<VisibleVideo> {
+pub async fn find_for(db: &Db, viewer: Viewer<'_>, id: VideoId) -> AppResult<VisibleVideo> {
     let member_id = match viewer {
         Viewer::Member(user) => Some(user.id),
         Viewer::ShareHolder => None,
@@ -71,7 +71,7 @@ pub async fn find_for(db: &SqlitePool, viewer: Viewer<'_>, id: VideoId) -> AppRe
     let row: Option<Row> = sqlx::query_as(
         "SELECT status, rendition, thumb_path, stream_header, trashed_at IS NOT NULL AS trashed
          FROM videos
-         WHERE id = ? AND (status <> 'uploading' OR owner_id = ?)",
+         WHERE id = $1 AND (status <> 'uploading' OR owner_id = $2)",
     )
     .bind(id.to_string())
     .bind(member_id)

@@ -1,12 +1,12 @@
 //! SQL for the find index (`GET /api/videos/index`) and the sealed metadata processing writes.
 
 use cloister_shared::VideoId;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 /// The videos a viewer (bound as the one parameter) may see: everything but other members'
 /// unfinished uploads and the trash (`crate::trash::NOT_TRASHED`). The one place the index's
 /// visibility is decided (docs/api.md, "Find").
-const VISIBLE: &str = "(v.status <> 'uploading' OR v.owner_id = ?1) AND v.trashed_at IS NULL";
+const VISIBLE: &str = "(v.status <> 'uploading' OR v.owner_id = $1) AND v.trashed_at IS NULL";
 
 /// The columns of one index entry, as stored.
 #[derive(sqlx::FromRow)]
@@ -27,7 +27,7 @@ pub struct IndexRow {
 
 /// Every video `viewer_id` may see, newest upload first.
 #[tracing::instrument(skip(pool))]
-pub async fn index_rows(pool: &SqlitePool, viewer_id: i64) -> sqlx::Result<Vec<IndexRow>> {
+pub async fn index_rows(pool: &Db, viewer_id: i64) -> sqlx::Result<Vec<IndexRow>> {
     sqlx::query_as(&format!(
         "SELECT v.id, v.status, u.username AS owner, v.created_at, v.size_bytes, v.duration_ms,
                 v.wrapped_dek, v.title_sealed, v.description_sealed, v.metadata_sealed,
@@ -43,8 +43,8 @@ pub async fn index_rows(pool: &SqlitePool, viewer_id: i64) -> sqlx::Result<Vec<I
 
 /// Stores the sealed metadata processing made for `video` (a later attempt replaces it).
 #[tracing::instrument(skip(pool, sealed))]
-pub async fn save_metadata(pool: &SqlitePool, video: &VideoId, sealed: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("UPDATE videos SET metadata_sealed = ? WHERE id = ?")
+pub async fn save_metadata(pool: &Db, video: &VideoId, sealed: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("UPDATE videos SET metadata_sealed = $1 WHERE id = $2")
         .bind(sealed)
         .bind(video.to_string())
         .execute(pool)

@@ -1,6 +1,7 @@
 //! The edit's queries: who owns a video a member can see, and the swap of its sealed texts.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::db::Db;
+use sqlx::AnyConnection;
 
 use crate::error::AppResult;
 
@@ -13,15 +14,15 @@ pub struct Editable {
 
 /// A video `viewer_id` can see: any finished one, and their own unfinished uploads; not one in the
 /// trash (restore it first).
-const VISIBLE: &str = "(status <> 'uploading' OR owner_id = ?) AND trashed_at IS NULL";
+const VISIBLE: &str = "(status <> 'uploading' OR owner_id = $2) AND trashed_at IS NULL";
 
 pub async fn load_visible(
-    pool: &SqlitePool,
+    pool: &Db,
     viewer_id: i64,
     video: &str,
 ) -> AppResult<Option<Editable>> {
     let row: Option<(i64, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(&format!(
-        "SELECT owner_id, title_sealed, description_sealed FROM videos WHERE id = ? AND {VISIBLE}"
+        "SELECT owner_id, title_sealed, description_sealed FROM videos WHERE id = $1 AND {VISIBLE}"
     ))
     .bind(video)
     .bind(viewer_id)
@@ -39,7 +40,7 @@ pub async fn load_visible(
 /// Swaps both sealed texts in one statement, if the video is still visible and still the
 /// `owner_id`'s (checked by the caller against the viewer). Returns whether a row changed.
 pub async fn swap_texts(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     video: &str,
     owner_id: i64,
     title: &[u8],
@@ -47,8 +48,8 @@ pub async fn swap_texts(
     now: i64,
 ) -> AppResult<bool> {
     let done = sqlx::query(
-        "UPDATE videos SET title_sealed = ?, description_sealed = ?, updated_at = ?
-         WHERE id = ? AND owner_id = ?",
+        "UPDATE videos SET title_sealed = $1, description_sealed = $2, updated_at = $3
+         WHERE id = $4 AND owner_id = $5",
     )
     .bind(title)
     .bind(description)

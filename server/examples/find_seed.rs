@@ -126,7 +126,7 @@ impl Rng {
 /// own passphrase, their private key, their grant; or the shared passphrase of a library they have
 /// not converted yet.
 async fn owners_library_key(
-    pool: &sqlx::SqlitePool,
+    pool: &cloister::db::Db,
     owner: i64,
     passphrase: &str,
 ) -> anyhow::Result<LibraryKey> {
@@ -153,17 +153,17 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let passphrase =
         std::env::var("CLOISTER_PASSPHRASE").context("set CLOISTER_PASSPHRASE to the library's")?;
-    let pool = cloister::db::open(&args.data_dir)
+    let pool = cloister::db::open(&args.data_dir, None)
         .await
         .context("open the database")?;
-    let owner: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+    let owner: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(&args.owner)
         .fetch_optional(&pool)
         .await?;
     let owner = owner.context("no such member")?;
     let key = owners_library_key(&pool, owner, &passphrase).await?;
     if args.remove {
-        let gone = sqlx::query("DELETE FROM videos WHERE owner_id = ? AND stream_header = ?")
+        let gone = sqlx::query("DELETE FROM videos WHERE owner_id = $1 AND stream_header = $2")
             .bind(owner)
             .bind(vec![0u8; 41])
             .execute(&pool)
@@ -224,7 +224,7 @@ async fn main() -> anyhow::Result<()> {
 
 #[allow(clippy::too_many_arguments)]
 async fn insert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     key: &LibraryKey,
     owner: i64,
     rng: &mut Rng,
@@ -254,7 +254,7 @@ async fn insert(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, description_sealed, stream_header, chunk_size,
                              chunk_count, duration_ms, metadata_sealed, key_generation)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
                  COALESCE((SELECT key_generation FROM library WHERE id = 1), 1))",
     )
     .bind(id.to_string())

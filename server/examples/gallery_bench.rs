@@ -37,11 +37,12 @@ use axum::Router;
 use clap::Parser;
 use cloister::accounts::{unix_now, users};
 use cloister::config::Config;
+use cloister::db::Db;
 use cloister::videos::list;
 use cloister::AppState;
 use cloister_shared::api::{Role, VideoPage};
 use http_body_util::BodyExt;
-use sqlx::{Row as _, Sqlite, SqlitePool, Transaction};
+use sqlx::{Any, Row as _, Transaction};
 use tower::ServiceExt;
 use zeroize::Zeroizing;
 
@@ -71,7 +72,7 @@ const PAGE_SELECT: &str = "SELECT v.id, v.status, v.size_bytes, v.created_at, v.
                                   v.wrapped_dek, u.username AS owner, v.duration_ms, v.thumb_path,
                                   v.rendition
                            FROM videos v JOIN users u ON u.id = v.owner_id
-                           WHERE (v.status <> 'uploading' OR v.owner_id = ?)";
+                           WHERE (v.status <> 'uploading' OR v.owner_id = $1)";
 const PAGE_CURSOR: &str = " AND (v.created_at, v.id) < (?, ?)";
 /// Not the server's code any more: the cursor clause before commit 10b90ce, which made SQLite scan
 /// the index from the newest row. Timed beside the real query to show what the change bought.
@@ -199,7 +200,7 @@ impl Bench {
     /// How many videos the listing should show the viewer, counted without it.
     async fn visible_count(&self) -> anyhow::Result<usize> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM videos WHERE status <> 'uploading' OR owner_id = ?",
+            "SELECT COUNT(*) FROM videos WHERE status <> 'uploading' OR owner_id = $1",
         )
         .bind(self.viewer)
         .fetch_one(&self.state.db)
@@ -589,7 +590,7 @@ impl Generator {
     }
 }
 
-async fn seed_videos(db: &SqlitePool, owners: &[i64], args: &Args) -> anyhow::Result<()> {
+async fn seed_videos(db: &Db, owners: &[i64], args: &Args) -> anyhow::Result<()> {
     let mut generator = Generator::new(args.seed, owners, args.videos);
     let mut left = args.videos;
     while left > 0 {
@@ -606,13 +607,13 @@ async fn seed_videos(db: &SqlitePool, owners: &[i64], args: &Args) -> anyhow::Re
     Ok(())
 }
 
-async fn insert(tx: &mut Transaction<'_, Sqlite>, row: &VideoRow) -> anyhow::Result<()> {
+async fn insert(tx: &mut Transaction<'_, Any>, row: &VideoRow) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, description_sealed, stream_header, chunk_size,
                              chunk_count, duration_ms, manifest_path, thumb_path,
                              upload_fingerprint, rendition)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(&row.id)
     .bind(row.owner_id)
@@ -638,7 +639,7 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, row: &VideoRow) -> anyhow::Res
 }
 
 /// Folds the WAL back into the database, as a long-running server's checkpoints will have.
-async fn checkpoint(db: &SqlitePool) -> anyhow::Result<()> {
+async fn checkpoint(db: &Db) -> anyhow::Result<()> {
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(db)
         .await
@@ -646,7 +647,7 @@ async fn checkpoint(db: &SqlitePool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn sqlite_version(db: &SqlitePool) -> anyhow::Result<String> {
+async fn sqlite_version(db: &Db) -> anyhow::Result<String> {
     Ok(sqlx::query_scalar("SELECT sqlite_version()")
         .fetch_one(db)
         .await?)
@@ -663,7 +664,7 @@ struct PageQuery {
 
 impl PageQuery {
     /// The first page when `cursor` is `None`; limit 50.
-    async fn new(db: &SqlitePool, viewer: i64, cursor: Option<&str>) -> anyhow::Result<Self> {
+    async fn new(db: &Db, viewer: i64, cursor: Option<&str>) -> anyhow::Result<Self> {
         let (after_at, after_id, snapshot) = match cursor {
             Some(raw) => {
                 let c = list::Cursor::parse(raw)?;
@@ -697,7 +698,7 @@ impl PageQuery {
         &'q self,
         sql: &'q str,
         form: Form,
-    ) -> sqlx::query::Query<'q, Sqlite, <Sqlite as sqlx::Database>::Arguments<'q>> {
+    ) -> sqlx::query::Query<'q, Any, <Any as sqlx::Database>::Arguments<'q>> {
         let query = sqlx::query(sql).bind(self.viewer).bind(self.after_at);
         let query = match form {
             Form::Server => query,
@@ -710,7 +711,7 @@ impl PageQuery {
     }
 
     /// `EXPLAIN QUERY PLAN`'s lines.
-    async fn plan(&self, db: &SqlitePool, form: Form) -> anyhow::Result<Vec<String>> {
+    async fn plan(&self, db: &Db, form: Form) -> anyhow::Result<Vec<String>> {
         let sql = format!("EXPLAIN QUERY PLAN {}", Self::sql(form));
         let rows = self
             .bound(&sql, form)
@@ -723,7 +724,7 @@ impl PageQuery {
     }
 
     /// The query alone, rows fetched but not mapped.
-    async fn time(&self, db: &SqlitePool, form: Form) -> anyhow::Result<Duration> {
+    async fn time(&self, db: &Db, form: Form) -> anyhow::Result<Duration> {
         let sql = Self::sql(form);
         let started = Instant::now();
         let rows = self.bound(&sql, form).fetch_all(db).await?;

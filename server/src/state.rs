@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::db::Db;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use crate::db::Db;
 
 use crate::accounts::sessions::LiveSessions;
 use crate::accounts::LoginLimiter;
@@ -69,12 +69,14 @@ impl AppState {
         let server_key = data
             .load_or_create_server_key()
             .map_err(|err| anyhow::anyhow!("cannot read or create the server key: {err}"))?;
-        let db = crate::db::open(data.root(), config.database_url.as_deref()).await.map_err(|err| {
-            anyhow::anyhow!(
-                "cannot open the database in {}: {err}",
-                data.root().display()
-            )
-        })?;
+        let db = crate::db::open(data.root(), config.database_url.as_deref())
+            .await
+            .map_err(|err| {
+                anyhow::anyhow!(
+                    "cannot open the database in {}: {err}",
+                    data.root().display()
+                )
+            })?;
         let leptos = LeptosOptions::builder()
             .output_name("cloister")
             .site_root(config.site_root.to_string_lossy().as_ref())

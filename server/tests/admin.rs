@@ -199,7 +199,7 @@ async fn retrying_a_failed_job_runs_it_again_with_the_key_handed_over_again() {
         "the retry was announced: {kinds:?}"
     );
     let wrapped: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT wrapped_server_dek FROM jobs WHERE id = ?")
+        sqlx::query_scalar("SELECT wrapped_server_dek FROM jobs WHERE id = $1")
             .bind(job)
             .fetch_one(&app.state.db)
             .await
@@ -215,7 +215,7 @@ fn started_count(kinds: &[String]) -> usize {
 async fn event_kinds(app: &TestApp, job: i64) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT json_extract(payload, '$.type') FROM job_events
-         WHERE json_extract(payload, '$.job_id') = ? ORDER BY seq",
+         WHERE json_extract(payload, '$.job_id') = $1 ORDER BY seq",
     )
     .bind(job)
     .fetch_all(&app.state.db)
@@ -580,7 +580,7 @@ async fn housekeeping_counts_and_cleans_leftovers_but_never_a_running_job_or_a_p
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = app.put_chunk(&ann, &abandoned, 0).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    sqlx::query("UPDATE videos SET updated_at = updated_at - 7200 WHERE id = ?")
+    sqlx::query("UPDATE videos SET updated_at = updated_at - 7200 WHERE id = $1")
         .bind(abandoned.id.to_string())
         .execute(&app.state.db)
         .await

@@ -140,7 +140,7 @@ async fn a_backup_taken_while_serving_restores_to_a_server_that_lists_and_return
 }
 
 async fn uploading_videos(data: &Path) -> Vec<(String, i64)> {
-    let pool = cloister::db::open(data).await.expect("db");
+    let pool = common::database::connect(data).await;
     let rows = sqlx::query_as(
         "SELECT v.id, (SELECT COUNT(*) FROM upload_chunks c WHERE c.video_id = v.id)
          FROM videos v WHERE v.status = 'uploading'",

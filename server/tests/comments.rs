@@ -154,7 +154,7 @@ async fn delete(
 
 /// The comments of `video` in the server's order, straight from the database.
 async fn stored_order(app: &TestApp, video: &VideoId) -> Vec<String> {
-    sqlx::query_scalar("SELECT id FROM comments WHERE video_id = ? ORDER BY created_at, id")
+    sqlx::query_scalar("SELECT id FROM comments WHERE video_id = $1 ORDER BY created_at, id")
         .bind(video.to_string())
         .fetch_all(&app.state.db)
         .await
@@ -277,7 +277,7 @@ async fn forty_five_comments_page_by_twenty_completely_in_order_even_with_insert
             let id = CommentId::from_bytes(bytes);
             let (status, body) = post_with_id(&app, &root, &file, id, "same second").await;
             assert_eq!(status, StatusCode::CREATED, "{body}");
-            sqlx::query("UPDATE comments SET created_at = ? WHERE id = ?")
+            sqlx::query("UPDATE comments SET created_at = $1 WHERE id = $2")
                 .bind(last.created_at)
                 .bind(id.to_string())
                 .execute(&app.state.db)

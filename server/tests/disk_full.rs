@@ -83,7 +83,7 @@ impl Drop for Tmpfs {
 }
 
 /// Writes through `pool` until a write fails: the disk is full for the database too.
-async fn write_until_full(pool: &sqlx::SqlitePool) -> sqlx::Error {
+async fn write_until_full(pool: &cloister::db::Db) -> sqlx::Error {
     for _ in 0..10_000 {
         let mut tx = pool.begin().await.expect("begin");
         let inserted = sqlx::query("INSERT INTO filler (bytes) VALUES (randomblob(100000))")
@@ -103,7 +103,7 @@ async fn write_until_full(pool: &sqlx::SqlitePool) -> sqlx::Error {
 #[tokio::test]
 async fn after_a_commit_fails_on_a_full_disk_no_pooled_connection_keeps_the_database_locked() {
     let Some(fs) = Tmpfs::mount(24) else { return };
-    let pool = cloister::db::open(fs.path()).await.expect("db");
+    let pool = cloister::db::open(fs.path(), None).await.expect("db");
     sqlx::query("CREATE TABLE filler (id INTEGER PRIMARY KEY, bytes BLOB)")
         .execute(&pool)
         .await
@@ -142,7 +142,7 @@ async fn after_a_commit_fails_on_a_full_disk_no_pooled_connection_keeps_the_data
     let started = Instant::now();
     for n in 0..10 {
         let mut tx = pool.begin().await.expect("begin");
-        sqlx::query("INSERT INTO marks (n) VALUES (?)")
+        sqlx::query("INSERT INTO marks (n) VALUES ($1)")
             .bind(n)
             .execute(&mut *tx)
             .await
@@ -267,7 +267,7 @@ async fn job_status(data: &Path, video: &str) -> Option<String> {
     )
     .await
     .ok()?;
-    let status = sqlx::query_scalar("SELECT status FROM jobs WHERE video_id = ?")
+    let status = sqlx::query_scalar("SELECT status FROM jobs WHERE video_id = $1")
         .bind(video)
         .fetch_optional(&mut db)
         .await

@@ -57,7 +57,7 @@ fn url_of(body: &Value) -> String {
 }
 
 async fn held_key(app: &TestApp, id: &str) -> Option<Vec<u8>> {
-    sqlx::query_scalar("SELECT wrapped_dek FROM downloads WHERE id = ?")
+    sqlx::query_scalar("SELECT wrapped_dek FROM downloads WHERE id = $1")
         .bind(id)
         .fetch_one(&app.state.db)
         .await
@@ -542,7 +542,7 @@ async fn a_download_queued_for_a_day_expires_and_its_key_is_erased() {
         ids.push(body["download_id"].as_str().expect("id").to_owned());
     }
     // The first has waited a day and a minute, the server busy all along.
-    sqlx::query("UPDATE downloads SET created_at = created_at - ? WHERE id = ?")
+    sqlx::query("UPDATE downloads SET created_at = created_at - $1 WHERE id = $2")
         .bind(24 * 3600 + 60)
         .bind(&ids[0])
         .execute(&app.state.db)

@@ -212,7 +212,7 @@ async fn an_admin_edits_any_members_video() {
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(texts(&app, &alice, &file).await.0, "Fixed by the admin");
     // Still Alice's.
-    let owner: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM videos v JOIN users u ON u.id = v.owner_id WHERE v.id = ? AND u.username = 'alice'")
+    let owner: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM videos v JOIN users u ON u.id = v.owner_id WHERE v.id = $1 AND u.username = 'alice'")
         .bind(file.id.to_string())
         .fetch_one(&app.state.db)
         .await
@@ -239,7 +239,7 @@ async fn every_state_can_be_edited_by_its_owner() {
     let file = video(&app, &alice, true).await;
     // The other states come from processing; set directly, as the worker would leave them.
     for state in ["uploaded", "processing", "ready", "failed"] {
-        sqlx::query("UPDATE videos SET status = ? WHERE id = ?")
+        sqlx::query("UPDATE videos SET status = $1 WHERE id = $2")
             .bind(state)
             .bind(file.id.to_string())
             .execute(&app.state.db)

@@ -35,7 +35,7 @@ async fn claim_as(app: &TestApp, worker: &str) -> transitions::Claimed {
 async fn row(app: &TestApp, job: i64) -> (String, Option<String>, Option<i64>, bool) {
     let (status, worker, lease, key): (String, Option<String>, Option<i64>, Option<Vec<u8>>) =
         sqlx::query_as(
-            "SELECT status, worker_id, lease_until, wrapped_server_dek FROM jobs WHERE id = ?",
+            "SELECT status, worker_id, lease_until, wrapped_server_dek FROM jobs WHERE id = $1",
         )
         .bind(job)
         .fetch_one(&app.state.db)
@@ -79,7 +79,7 @@ async fn a_panic_in_processing_fails_the_attempt_and_the_key_is_erased_when_the_
         "tmp/ holds {:?}",
         app.tmp_entries()
     );
-    let video_status: String = sqlx::query_scalar("SELECT status FROM videos WHERE id = ?")
+    let video_status: String = sqlx::query_scalar("SELECT status FROM videos WHERE id = $1")
         .bind(file.id.to_string())
         .fetch_one(&app.state.db)
         .await
@@ -115,7 +115,7 @@ async fn an_attempt_whose_lease_lapsed_spares_the_new_attempts_files_and_publish
     let (file, job) = app.upload_video(&cookie, small_clip(2)).await;
     // A worker takes the job and hangs; its lease lapses, and another worker takes over.
     let stale = claim_as(&app, "hung-worker").await;
-    sqlx::query("UPDATE jobs SET lease_until = 0 WHERE id = ?")
+    sqlx::query("UPDATE jobs SET lease_until = 0 WHERE id = $1")
         .bind(job)
         .execute(&app.state.db)
         .await
@@ -230,7 +230,7 @@ async fn a_running_job_whose_process_is_gone_shows_interrupted_resuming() {
     let told: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM job_events WHERE json_extract(payload, '$.type') = 'job_progress'
            AND json_extract(payload, '$.phase') = 'interrupted'
-           AND json_extract(payload, '$.job_id') = ?",
+           AND json_extract(payload, '$.job_id') = $1",
     )
     .bind(jobs[0])
     .fetch_one(&app.state.db)

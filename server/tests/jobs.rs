@@ -174,7 +174,7 @@ async fn cancelling_a_running_job_kills_ffmpeg_and_leaves_no_plaintext() {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(message(&body), "This job has already finished.");
     let video_status: String = sqlx::query_scalar(
-        "SELECT v.status FROM videos v JOIN jobs j ON j.video_id = v.id WHERE j.id = ?",
+        "SELECT v.status FROM videos v JOIN jobs j ON j.video_id = v.id WHERE j.id = $1",
     )
     .bind(job)
     .fetch_one(&app.state.db)
@@ -202,7 +202,7 @@ async fn two_workers_never_process_one_job_twice() {
     for job in &jobs {
         let starts: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM job_events WHERE json_extract(payload, '$.type') = 'job_started'
-             AND json_extract(payload, '$.job_id') = ?",
+             AND json_extract(payload, '$.job_id') = $1",
         )
         .bind(job)
         .fetch_one(&app.state.db)
@@ -267,7 +267,7 @@ async fn a_job_whose_worker_died_is_taken_up_again_and_its_leftovers_removed() {
         .join(claimed.rendition.dir_name());
     std::fs::create_dir_all(&stale).expect("rendition");
     std::fs::write(stale.join("0.sealed"), b"partial").expect("partial");
-    sqlx::query("UPDATE jobs SET lease_until = 0 WHERE id = ?")
+    sqlx::query("UPDATE jobs SET lease_until = 0 WHERE id = $1")
         .bind(job)
         .execute(&app.state.db)
         .await
@@ -320,7 +320,7 @@ async fn a_processed_video_decrypts_to_a_stream_ffprobe_reads() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ready");
     let wrapped: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT wrapped_server_dek FROM jobs WHERE id = ?")
+        sqlx::query_scalar("SELECT wrapped_server_dek FROM jobs WHERE id = $1")
             .bind(job)
             .fetch_one(&app.state.db)
             .await

@@ -622,12 +622,12 @@ async fn a_shared_passphrase_library_converts_member_by_member_then_drops_it() {
         "INSERT INTO library (id, key_generation, shared_kdf_salt, shared_kdf_m_cost_kib,
                               shared_kdf_t_cost, shared_kdf_p_cost, shared_wrapped_library_key,
                               created_at, updated_at)
-         VALUES (1, 1, ?, ?, ?, ?, ?, 0, 0)",
+         VALUES (1, 1, $1, $2, $3, $4, $5, 0, 0)",
     )
     .bind([9u8; 16].as_slice())
-    .bind(params.m_cost_kib)
-    .bind(params.t_cost)
-    .bind(params.p_cost)
+    .bind(i64::from(params.m_cost_kib))
+    .bind(i64::from(params.t_cost))
+    .bind(i64::from(params.p_cost))
     .bind(wrapped.to_bytes().as_slice())
     .execute(&app.state.db)
     .await
@@ -735,7 +735,7 @@ async fn an_upload_must_be_under_the_current_key_generation() {
 
     let (code, answer) = app.create_upload(&admin, &file).await;
     assert_eq!(code, StatusCode::CREATED, "{answer}");
-    let stored: i64 = sqlx::query_scalar("SELECT key_generation FROM videos WHERE id = ?")
+    let stored: i64 = sqlx::query_scalar("SELECT key_generation FROM videos WHERE id = $1")
         .bind(file.id.to_string())
         .fetch_one(&app.state.db)
         .await

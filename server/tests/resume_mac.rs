@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use axum::http::{Method, StatusCode};
+use cloister::db::Db;
 use cloister::storage::FixedDiskSpace;
 use cloister_shared::api::Role;
 use cloister_shared::crypto::stream::open_all;
@@ -18,7 +19,6 @@ use common::cli::{chunks_recorded, client, library_key, run, serve, set_up, wait
 use common::uploads::{SealedFile, CHUNK};
 use common::{message, TestApp};
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
 
 /// Four chunks (the last partial), differing from another `seed`'s at every byte.
 fn contents(seed: u8) -> Vec<u8> {
@@ -29,7 +29,7 @@ fn contents(seed: u8) -> Vec<u8> {
 
 /// `cloister upload path`, killed once the server holds a chunk of it: an unfinished upload the
 /// next run may find.
-async fn interrupted_upload(url: &str, pool: &SqlitePool, path: &Path) {
+async fn interrupted_upload(url: &str, pool: &Db, path: &Path) {
     let before = chunks_recorded(pool).await;
     let path = path.to_str().expect("utf-8");
     let mut slow = client(
@@ -69,9 +69,9 @@ fn sent_all_four(stdout: &str) -> bool {
 }
 
 /// The stored original of `id`, opened with its DEK as a member's client would.
-async fn stored_original(data: &Path, pool: &SqlitePool, id: &VideoId) -> Vec<u8> {
+async fn stored_original(data: &Path, pool: &Db, id: &VideoId) -> Vec<u8> {
     let lk = library_key(data).await;
-    let wrapped: Vec<u8> = sqlx::query_scalar("SELECT wrapped_dek FROM videos WHERE id = ?")
+    let wrapped: Vec<u8> = sqlx::query_scalar("SELECT wrapped_dek FROM videos WHERE id = $1")
         .bind(id.to_string())
         .fetch_one(pool)
         .await
@@ -87,7 +87,7 @@ async fn stored_original(data: &Path, pool: &SqlitePool, id: &VideoId) -> Vec<u8
     open_all(&dek, id, &Purpose::Original, &sealed).expect("opens")
 }
 
-async fn unfinished(pool: &SqlitePool) -> Vec<String> {
+async fn unfinished(pool: &Db) -> Vec<String> {
     sqlx::query_scalar("SELECT id FROM videos WHERE status = 'uploading' ORDER BY id")
         .fetch_all(pool)
         .await
@@ -100,7 +100,7 @@ async fn a_different_file_with_the_same_name_size_and_mtime_does_not_resume_the_
     let files = tempfile::tempdir().expect("temp");
     let (_server, url) = serve(data.path(), 0).await;
     set_up(data.path(), &url).await;
-    let pool = cloister::db::open(data.path()).await.expect("db");
+    let pool = common::database::connect(data.path()).await;
 
     let path = files.path().join("beach day.mp4");
     std::fs::write(&path, contents(0)).expect("write");
@@ -142,7 +142,7 @@ struct TwoUnfinished {
     data: tempfile::TempDir,
     files: tempfile::TempDir,
     url: String,
-    pool: SqlitePool,
+    pool: Db,
     /// The ids of a.mp4's and b.mp4's unfinished uploads.
     a: String,
     b: String,
@@ -155,7 +155,7 @@ impl TwoUnfinished {
         let files = tempfile::tempdir().expect("temp");
         let (server, url) = serve(data.path(), 0).await;
         set_up(data.path(), &url).await;
-        let pool = cloister::db::open(data.path()).await.expect("db");
+        let pool = common::database::connect(data.path()).await;
         let mut ids = Vec::new();
         for (n, name) in ["a.mp4", "b.mp4"].into_iter().enumerate() {
             let path = files.path().join(name);
@@ -193,9 +193,9 @@ async fn a_record_with_another_uploads_header_and_mac_is_refused_and_the_file_st
     // and other bytes.
     sqlx::query(
         "UPDATE videos SET
-           stream_header = (SELECT stream_header FROM videos WHERE id = ?2),
-           upload_mac = (SELECT upload_mac FROM videos WHERE id = ?2)
-         WHERE id = ?1",
+           stream_header = (SELECT stream_header FROM videos WHERE id = $2),
+           upload_mac = (SELECT upload_mac FROM videos WHERE id = $2)
+         WHERE id = $1",
     )
     .bind(a)
     .bind(b)
@@ -227,7 +227,7 @@ async fn an_unfinished_upload_without_a_mac_is_not_resumed() {
     let t = TwoUnfinished::new().await;
     let a = &t.a;
     // As a row written before the MAC column existed.
-    sqlx::query("UPDATE videos SET upload_mac = NULL WHERE id = ?")
+    sqlx::query("UPDATE videos SET upload_mac = NULL WHERE id = $1")
         .bind(a)
         .execute(&t.pool)
         .await

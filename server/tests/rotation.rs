@@ -36,7 +36,7 @@ struct Library {
 }
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(&app.state.db)
         .await
@@ -50,14 +50,14 @@ async fn give_keys(app: &TestApp, username: &str) -> MemberSecretKey {
     sqlx::query(
         "INSERT INTO member_keys (user_id, public_key, kdf_salt, kdf_m_cost_kib, kdf_t_cost,
                                   kdf_p_cost, wrapped_private_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
     )
     .bind(user_id(app, username).await)
     .bind(secret.public_key().as_bytes().as_slice())
     .bind([1u8; 16].as_slice())
-    .bind(params.m_cost_kib)
-    .bind(params.t_cost)
-    .bind(params.p_cost)
+    .bind(i64::from(params.m_cost_kib))
+    .bind(i64::from(params.t_cost))
+    .bind(i64::from(params.p_cost))
     .bind([2u8; WrappedKey::LEN].as_slice())
     .execute(&app.state.db)
     .await
@@ -70,7 +70,7 @@ async fn grant(app: &TestApp, username: &str, secret: &MemberSecretKey, key: &Li
     sqlx::query(
         "INSERT INTO library_grants (user_id, generation, public_key, sealed_library_key,
                                      granted_at)
-         VALUES (?, 1, ?, ?, 0)",
+         VALUES ($1, 1, $2, $3, 0)",
     )
     .bind(user_id(app, username).await)
     .bind(secret.public_key().as_bytes().as_slice())
@@ -88,7 +88,7 @@ async fn add_video(app: &TestApp, owner: &str, key: &LibraryKey, trashed: bool) 
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, stream_header, chunk_size, chunk_count, key_generation,
                              trashed_at)
-         VALUES (?, ?, 'ready', 1, 0, 0, ?, x'00', x'00', 1, 1, 1, ?)",
+         VALUES ($1, $2, 'ready', 1, 0, 0, $3, x'00', x'00', 1, 1, 1, $4)",
     )
     .bind(id.to_string())
     .bind(user_id(app, owner).await)
@@ -114,7 +114,7 @@ impl Library {
         sqlx::query(
             "INSERT INTO library (id, key_generation, recovery_public_key, recovery_sealed_key,
                                   created_at, updated_at)
-             VALUES (1, 1, ?, ?, 0, 0)",
+             VALUES (1, 1, $1, $2, 0, 0)",
         )
         .bind(recovery_key.public_key().as_bytes().as_slice())
         .bind(recovery_sealed.to_bytes().as_slice())
@@ -270,7 +270,7 @@ impl Library {
     async fn all_open_with(&self, key: &LibraryKey, generation: i64) {
         for (id, dek) in &self.videos {
             let (wrapped, at): (Vec<u8>, i64) =
-                sqlx::query_as("SELECT wrapped_dek, key_generation FROM videos WHERE id = ?")
+                sqlx::query_as("SELECT wrapped_dek, key_generation FROM videos WHERE id = $1")
                     .bind(id.to_string())
                     .fetch_one(&self.app.state.db)
                     .await
@@ -315,7 +315,7 @@ async fn removal_notes_the_member_and_a_key_change_reaches_everyone_left_and_the
     // mallory made a share link; her session works until she is removed.
     sqlx::query(
         "INSERT INTO shares (id, video_id, created_by, wrapped_key, allow_download, created_at)
-         VALUES (?, ?, ?, ?, 0, 0)",
+         VALUES ($1, $2, $3, $4, 0, 0)",
     )
     .bind("ab".repeat(16))
     .bind(lib.videos[1].0.to_string())

@@ -251,7 +251,7 @@ fn file_urls(video: &impl std::fmt::Display, rendition: &str, n: &str) -> [Strin
 }
 
 async fn set_status(app: &TestApp, video: &VideoId, status: &str) {
-    sqlx::query("UPDATE videos SET status = ? WHERE id = ?")
+    sqlx::query("UPDATE videos SET status = $1 WHERE id = $2")
         .bind(status)
         .bind(video.to_string())
         .execute(&app.state.db)
@@ -333,7 +333,7 @@ async fn videos_with_nothing_to_play_and_malformed_requests_get_clear_errors() {
     );
 
     // Processing that found no thumbnail leaves `thumb_path` empty (simulated here).
-    sqlx::query("UPDATE videos SET thumb_path = NULL WHERE id = ?")
+    sqlx::query("UPDATE videos SET thumb_path = NULL WHERE id = $1")
         .bind(file.id.to_string())
         .execute(&app.state.db)
         .await
@@ -416,7 +416,7 @@ async fn videos_with_nothing_to_play_and_malformed_requests_get_clear_errors() {
 }
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(&app.state.db)
         .await
@@ -428,7 +428,7 @@ async fn insert_video(app: &TestApp, owner: i64, id: &VideoId, created_at: i64) 
     sqlx::query(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, stream_header, chunk_size, chunk_count)
-         VALUES (?, ?, 'uploaded', 1, ?, ?, ?, x'00', ?, 4194304, 1)",
+         VALUES ($1, $2, 'uploaded', 1, $3, $4, $5, x'00', $6, 4194304, 1)",
     )
     .bind(id.to_string())
     .bind(owner)

@@ -102,7 +102,7 @@ async fn the_link_creates_the_first_admin_signed_in_with_keys_grant_and_recovery
     assert_eq!(count(&app, "setup_tokens").await, 0, "the link is used up");
 
     // What was stored opens the library key with the passphrase, and with the recovery key.
-    let (public, salt, m, t, p, wrapped): (Vec<u8>, Vec<u8>, u32, u32, u32, Vec<u8>) =
+    let (public, salt, m, t, p, wrapped): (Vec<u8>, Vec<u8>, i64, i64, i64, Vec<u8>) =
         sqlx::query_as(
             "SELECT public_key, kdf_salt, kdf_m_cost_kib, kdf_t_cost, kdf_p_cost,
                     wrapped_private_key FROM member_keys",
@@ -115,15 +115,15 @@ async fn the_link_creates_the_first_admin_signed_in_with_keys_grant_and_recovery
         kdf: KdfInfo::new(
             &salt.try_into().expect("16 bytes"),
             KdfParams {
-                m_cost_kib: m,
-                t_cost: t,
-                p_cost: p,
+                m_cost_kib: m.try_into().expect("u32"),
+                t_cost: t.try_into().expect("u32"),
+                p_cost: p.try_into().expect("u32"),
             },
         ),
         wrapped_private_key: WrappedKey::from_bytes(&wrapped).expect("wrapped"),
     };
     let secret_key = keyring::open_private_key(PASSPHRASE, &keys).expect("passphrase opens it");
-    let (generation, grant, grant_public): (u32, Vec<u8>, Vec<u8>) =
+    let (generation, grant, grant_public): (i64, Vec<u8>, Vec<u8>) =
         sqlx::query_as("SELECT generation, sealed_library_key, public_key FROM library_grants")
             .fetch_one(&app.state.db)
             .await
@@ -139,7 +139,7 @@ async fn the_link_creates_the_first_admin_signed_in_with_keys_grant_and_recovery
     assert_eq!(opened.as_bytes(), unlocked.library_key.as_bytes());
 
     let (key_generation, recovery_public, recovery_sealed, shared): (
-        u32,
+        i64,
         Vec<u8>,
         Vec<u8>,
         Option<Vec<u8>>,

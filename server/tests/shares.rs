@@ -418,7 +418,7 @@ async fn unknown_expired_and_withdrawn_links_answer_alike_and_saving_needs_permi
     assert_eq!(status, StatusCode::CREATED);
     let day = body["expires_at"].as_i64().unwrap() - body["created_at"].as_i64().unwrap();
     assert_eq!(day, 86_400);
-    sqlx::query("UPDATE shares SET expires_at = created_at - 1 WHERE id = ?")
+    sqlx::query("UPDATE shares SET expires_at = created_at - 1 WHERE id = $1")
         .bind(daily.id.to_string())
         .execute(&app.state.db)
         .await
@@ -473,7 +473,7 @@ async fn unknown_expired_and_withdrawn_links_answer_alike_and_saving_needs_permi
     assert_eq!(status, StatusCode::OK);
 
     // Once the video's row is gone, its links go with it, and answer like any dead link.
-    sqlx::query("DELETE FROM videos WHERE id = ?")
+    sqlx::query("DELETE FROM videos WHERE id = $1")
         .bind(file.id.to_string())
         .execute(&app.state.db)
         .await

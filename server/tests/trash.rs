@@ -93,7 +93,7 @@ fn video_dir(app: &TestApp, id: &VideoId) -> std::path::PathBuf {
 }
 
 async fn row_exists(app: &TestApp, id: &VideoId) -> bool {
-    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM videos WHERE id = ?")
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM videos WHERE id = $1")
         .bind(id.to_string())
         .fetch_one(&app.state.db)
         .await
@@ -125,7 +125,7 @@ async fn the_owner_trashes_restores_and_purges_and_every_step_is_live_and_idempo
     let file = video(&app, &ann).await;
     post_comment(&app, &bob, &file).await;
     let id = file.id;
-    let job: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE video_id = ?")
+    let job: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE video_id = $1")
         .bind(id.to_string())
         .fetch_one(&app.state.db)
         .await
@@ -174,7 +174,7 @@ async fn the_owner_trashes_restores_and_purges_and_every_step_is_live_and_idempo
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Its queued job is cancelled and the server's copy of its key erased.
     let (job_status, key): (String, Option<Vec<u8>>) =
-        sqlx::query_as("SELECT status, wrapped_server_dek FROM jobs WHERE id = ?")
+        sqlx::query_as("SELECT status, wrapped_server_dek FROM jobs WHERE id = $1")
             .bind(job)
             .fetch_one(&app.state.db)
             .await
@@ -214,7 +214,7 @@ async fn the_owner_trashes_restores_and_purges_and_every_step_is_live_and_idempo
     assert!(!row_exists(&app, &id).await);
     for table in ["comments", "jobs", "upload_chunks"] {
         let n: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE video_id = ?"))
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE video_id = $1"))
                 .bind(id.to_string())
                 .fetch_one(&app.state.db)
                 .await
@@ -339,14 +339,14 @@ async fn deleting_a_video_being_transcoded_kills_ffmpeg_and_erases_the_servers_k
     let ann = app.signed_in("ann", Role::Member).await;
     let (workers, _) = app.start_workers(1);
     let (job, work_dir) = app.running_transcode(&ann).await;
-    let id: String = sqlx::query_scalar("SELECT video_id FROM jobs WHERE id = ?")
+    let id: String = sqlx::query_scalar("SELECT video_id FROM jobs WHERE id = $1")
         .bind(job)
         .fetch_one(&app.state.db)
         .await
         .expect("video");
     let id = VideoId::parse(&id).expect("id");
     let key: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT wrapped_server_dek FROM jobs WHERE id = ?")
+        sqlx::query_scalar("SELECT wrapped_server_dek FROM jobs WHERE id = $1")
             .bind(job)
             .fetch_one(&app.state.db)
             .await
@@ -367,7 +367,7 @@ async fn deleting_a_video_being_transcoded_kills_ffmpeg_and_erases_the_servers_k
     assert_eq!(state["status"], "cancelled", "{state}");
     let (key, status): (Option<Vec<u8>>, String) = sqlx::query_as(
         "SELECT j.wrapped_server_dek, v.status FROM jobs j JOIN videos v ON v.id = j.video_id
-         WHERE j.id = ?",
+         WHERE j.id = $1",
     )
     .bind(job)
     .fetch_one(&app.state.db)
@@ -378,7 +378,7 @@ async fn deleting_a_video_being_transcoded_kills_ffmpeg_and_erases_the_servers_k
     // Nothing was published for it meanwhile.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let published: Option<String> =
-        sqlx::query_scalar("SELECT manifest_path FROM videos WHERE id = ?")
+        sqlx::query_scalar("SELECT manifest_path FROM videos WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&app.state.db)
             .await
@@ -433,7 +433,7 @@ async fn a_ready_video_in_the_trash_plays_nowhere_and_its_download_ends() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (state, key): (String, Option<Vec<u8>>) =
-        sqlx::query_as("SELECT state, wrapped_dek FROM downloads WHERE video_id = ?")
+        sqlx::query_as("SELECT state, wrapped_dek FROM downloads WHERE video_id = $1")
             .bind(id.to_string())
             .fetch_one(&app.state.db)
             .await

@@ -150,7 +150,7 @@ async fn a_shared_passphrase_library_upgrades_and_converts_member_by_member() {
     .await
     .expect("library row");
     assert_eq!(stored, (None, None));
-    let generation: i64 = sqlx::query_scalar("SELECT key_generation FROM videos WHERE id = ?")
+    let generation: i64 = sqlx::query_scalar("SELECT key_generation FROM videos WHERE id = $1")
         .bind(VIDEO)
         .fetch_one(&app.state.db)
         .await

@@ -28,7 +28,7 @@ fn make_file(dir: &Path) -> (PathBuf, Vec<u8>) {
 /// and open to the original bytes.
 async fn assert_single_pass_identical(data: &Path, plain: &[u8]) {
     let lk = library_key(data).await;
-    let pool = cloister::db::open(data).await.expect("db");
+    let pool = common::database::connect(data).await;
     let (id, status, header, wrapped): (String, String, Vec<u8>, Vec<u8>) =
         sqlx::query_as("SELECT id, status, stream_header, wrapped_dek FROM videos")
             .fetch_one(&pool)
@@ -75,7 +75,7 @@ async fn a_server_killed_mid_upload_restarts_and_the_upload_resumes_to_identical
     let (path, plain) = make_file(files.path());
     let (mut server, url) = serve(data.path(), 0).await;
     set_up(data.path(), &url).await;
-    let pool = cloister::db::open(data.path()).await.expect("db");
+    let pool = common::database::connect(data.path()).await;
 
     let path_str = path.to_str().expect("utf-8");
     let mut slow = client(
@@ -124,7 +124,7 @@ async fn a_client_killed_mid_upload_resumes_when_run_again() {
     let (path, plain) = make_file(files.path());
     let (_server, url) = serve(data.path(), 0).await;
     set_up(data.path(), &url).await;
-    let pool = cloister::db::open(data.path()).await.expect("db");
+    let pool = common::database::connect(data.path()).await;
 
     let path_str = path.to_str().expect("utf-8");
     let mut slow = client(

@@ -16,7 +16,7 @@ async fn empty_files_are_refused_non_videos_warned_and_the_content_fingerprint_s
     let files = tempfile::tempdir().expect("temp");
     let (_server, url) = serve(data.path(), PORT).await;
     set_up(data.path(), &url).await;
-    let pool = cloister::db::open(data.path()).await.expect("db");
+    let pool = common::database::connect(data.path()).await;
 
     let empty = files.path().join("empty.mp4");
     std::fs::write(&empty, b"").expect("write");

@@ -84,7 +84,7 @@ async fn happy_path_chunks_out_of_order_then_complete_yields_a_file_that_opens_t
     assert!(!partial_path(&app, &file).exists());
 
     // The row says uploaded, the chunk rows are gone, a job is queued with a held DEK.
-    let (video_status,): (String,) = sqlx::query_as("SELECT status FROM videos WHERE id = ?")
+    let (video_status,): (String,) = sqlx::query_as("SELECT status FROM videos WHERE id = $1")
         .bind(file.id.to_string())
         .fetch_one(&app.state.db)
         .await
@@ -96,7 +96,7 @@ async fn happy_path_chunks_out_of_order_then_complete_yields_a_file_that_opens_t
         .expect("count");
     assert_eq!(chunks, 0);
     let (kind, job_status, priority, wrapped): (String, String, i64, Vec<u8>) = sqlx::query_as(
-        "SELECT kind, status, priority, wrapped_server_dek FROM jobs WHERE video_id = ?",
+        "SELECT kind, status, priority, wrapped_server_dek FROM jobs WHERE video_id = $1",
     )
     .bind(file.id.to_string())
     .fetch_one(&app.state.db)
@@ -593,7 +593,7 @@ async fn the_sweep_removes_an_abandoned_upload_and_keeps_a_fresh_one() {
     app.put_chunk(&alice, &old, 0).await;
     app.create_upload(&alice, &fresh).await;
     // Old's last chunk arrived 25 hours ago.
-    sqlx::query("UPDATE videos SET updated_at = updated_at - 25 * 3600 WHERE id = ?")
+    sqlx::query("UPDATE videos SET updated_at = updated_at - 25 * 3600 WHERE id = $1")
         .bind(old.id.to_string())
         .execute(&app.state.db)
         .await

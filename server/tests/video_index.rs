@@ -133,7 +133,7 @@ async fn the_index_is_compact_json_newest_first() {
     }
     // Three different upload times, oldest first.
     for (n, file) in files.iter().enumerate() {
-        sqlx::query("UPDATE videos SET created_at = ? WHERE id = ?")
+        sqlx::query("UPDATE videos SET created_at = $1 WHERE id = $2")
             .bind(1_700_000_000 + n as i64)
             .bind(file.id.to_string())
             .execute(&app.state.db)
@@ -203,7 +203,7 @@ async fn processing_seals_the_recording_time_duration_and_shape() {
     // It is sealed for this video only.
     assert!(VideoMetadata::open(&plain.dek, &recorded.id, sealed).is_none());
     // The server's row holds no recording time in the clear.
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT metadata_sealed FROM videos WHERE id = ?")
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT metadata_sealed FROM videos WHERE id = $1")
         .bind(recorded.id.to_string())
         .fetch_one(&app.state.db)
         .await

@@ -8,10 +8,9 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use cloister::db::Db;
 use common::cli::{client, cloister, gate_open_with, run, serve_with, set_up, PASSWORD};
 use common::processing::{slow_clip, small_clip, work_dir_of};
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::SqlitePool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Quick timings, and a gate that lets everything through: these tests are about the queue
@@ -25,17 +24,12 @@ fn quick() -> Vec<(&'static str, &'static str)> {
     ])
 }
 
-async fn database(data: &Path) -> SqlitePool {
-    let options = SqliteConnectOptions::new()
-        .filename(data.join("cloister.db"))
-        .busy_timeout(Duration::from_secs(5));
-    SqlitePool::connect_with(options)
-        .await
-        .expect("open the server's database")
+async fn database(data: &Path) -> Db {
+    common::database::connect(data).await
 }
 
-async fn job_state(db: &SqlitePool, job: i64) -> (String, Option<String>, i64) {
-    sqlx::query_as("SELECT status, phase, attempts FROM jobs WHERE id = ?")
+async fn job_state(db: &Db, job: i64) -> (String, Option<String>, i64) {
+    sqlx::query_as("SELECT status, phase, attempts FROM jobs WHERE id = $1")
         .bind(job)
         .fetch_one(db)
         .await
@@ -43,7 +37,7 @@ async fn job_state(db: &SqlitePool, job: i64) -> (String, Option<String>, i64) {
 }
 
 async fn wait_for(
-    db: &SqlitePool,
+    db: &Db,
     job: i64,
     limit: Duration,
     done: impl Fn(&(String, Option<String>, i64)) -> bool,
@@ -133,7 +127,7 @@ async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart()
         let interrupted: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM job_events WHERE json_extract(payload, '$.type') = 'job_progress'
                AND json_extract(payload, '$.phase') = 'interrupted'
-               AND json_extract(payload, '$.job_id') = ?",
+               AND json_extract(payload, '$.job_id') = $1",
         )
         .bind(job)
         .fetch_one(&db)
@@ -329,7 +323,7 @@ async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_stream
         status != "running"
     })
     .await;
-    let error: Option<String> = sqlx::query_scalar("SELECT error FROM jobs WHERE id = ?")
+    let error: Option<String> = sqlx::query_scalar("SELECT error FROM jobs WHERE id = $1")
         .bind(job)
         .fetch_one(&db)
         .await
@@ -338,7 +332,7 @@ async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_stream
     eprintln!("handed back {:?} after SIGTERM", signalled.elapsed());
     assert_eq!(attempts, 0, "the interrupted attempt does not count");
     let (holder, key): (Option<String>, Option<Vec<u8>>) =
-        sqlx::query_as("SELECT worker_id, wrapped_server_dek FROM jobs WHERE id = ?")
+        sqlx::query_as("SELECT worker_id, wrapped_server_dek FROM jobs WHERE id = $1")
             .bind(job)
             .fetch_one(&db)
             .await

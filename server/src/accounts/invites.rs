@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use crate::db::Db;
 use cloister_shared::api::keys::MemberKeys;
 use cloister_shared::api::Role;
-use crate::db::Db;
 use zeroize::Zeroizing;
 
 use super::sessions::{self, NewSession};

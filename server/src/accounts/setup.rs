@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 
+use crate::db::Db;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
@@ -12,7 +13,6 @@ use axum_extra::extract::CookieJar;
 use cloister_shared::api::keys::{CreateLibraryRequest, SetupRequest, SetupStatus};
 use cloister_shared::api::{LoginResponse, Role, UserSummary};
 use cloister_shared::KdfParams;
-use crate::db::Db;
 use zeroize::Zeroizing;
 
 use super::routes::{session_cookie, session_lifetime};

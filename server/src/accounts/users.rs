@@ -1,10 +1,10 @@
 //! Users: creation, lookup, password changes and removal.
 
+use crate::db::Db;
 use cloister_shared::api::users::{
     check_password, normalize_username, PASSWORD_MAX_CHARS, PASSWORD_RULE,
 };
 use cloister_shared::api::{Role, UserInfo};
-use crate::db::Db;
 use sqlx::AnyExecutor;
 use zeroize::Zeroizing;
 
@@ -193,11 +193,7 @@ pub async fn authenticate(
 }
 
 /// Sets a new password and signs the user out everywhere: whoever knew the old one is cut off.
-pub async fn set_password(
-    pool: &Db,
-    username: &str,
-    password: Zeroizing<String>,
-) -> AppResult<()> {
+pub async fn set_password(pool: &Db, username: &str, password: Zeroizing<String>) -> AppResult<()> {
     let username = valid_username(username)?;
     valid_password(&password)?;
     let user = find(pool, &username)

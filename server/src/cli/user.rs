@@ -2,10 +2,10 @@
 //! database, through the same accounts code as the HTTP API. Works whether or not the server is
 //! running (SQLite in WAL mode takes both).
 
+use crate::db::Db;
 use anyhow::Context;
 use clap::Subcommand;
 use cloister_shared::api::{utc_date, Role};
-use crate::db::Db;
 use zeroize::Zeroizing;
 
 use super::secrets;

@@ -4,24 +4,24 @@
 //!
 //! Paging is oldest first on `(created_at, id)`, a unique key that never changes, so each comment
 //! that exists throughout a listing lands on exactly one page: no duplicates, no gaps. A listing
-//! is also a snapshot: the first page notes the newest rowid and later pages leave out comments
+//! is also a snapshot: the first page notes the newest sequence number and later pages leave out comments
 //! added since. Without that, a comment posted in the same second as the end of a page, with an id
 //! that sorts below it, would be missed while later ones were shown; with it, a client that shows
 //! its own new comment at once never gets it a second time from a later page.
 
+use crate::db::Db;
 use cloister_shared::api::comments::{
     DEFAULT_COMMENT_PAGE, MAX_COMMENT_CHARS, MAX_COMMENT_PAGE, MAX_SEALED_COMMENT_BYTES,
 };
 use cloister_shared::api::{CommentInfo, CommentPage, NewComment, Role};
 use cloister_shared::crypto::stream::{HEADER_LEN, TAG_LEN};
 use cloister_shared::{CommentId, StreamHeader, VideoId};
-use crate::db::Db;
 
 use crate::accounts::{unix_now, User};
 use crate::error::{AppError, AppResult};
 
 /// Where a page ends, and the listing's snapshot: the last comment's `(created_at, id)` and the
-/// highest rowid when the first page was read, written `<created_at>.<id>.<snapshot>`. Opaque to
+/// highest sequence number when the first page was read, written `<created_at>.<id>.<snapshot>`. Opaque to
 /// clients; only the exact spelling this server writes parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
@@ -156,7 +156,7 @@ pub async fn page(
     let snapshot = match cursor {
         Some(c) => c.snapshot,
         None => {
-            sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM comments")
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM comments")
                 .fetch_one(pool)
                 .await?
         }
@@ -170,7 +170,7 @@ pub async fn page(
          FROM comments c JOIN users u ON u.id = c.author_id
          WHERE c.video_id = $1
            AND (c.created_at > $2 OR (c.created_at = $3 AND c.id > $4))
-           AND c.rowid <= $5
+           AND c.seq <= $5
          ORDER BY c.created_at, c.id
          LIMIT $6",
     )
@@ -256,14 +256,15 @@ pub async fn delete(
     comment: &CommentId,
 ) -> AppResult<()> {
     ensure_visible(pool, viewer.id, video).await?;
-    let deleted =
-        sqlx::query("DELETE FROM comments WHERE id = $1 AND video_id = $2 AND (author_id = $3 OR $4)")
-            .bind(comment.to_string())
-            .bind(video.to_string())
-            .bind(viewer.id)
-            .bind(viewer.role == Role::Admin)
-            .execute(pool)
-            .await?;
+    let deleted = sqlx::query(
+        "DELETE FROM comments WHERE id = $1 AND video_id = $2 AND (author_id = $3 OR $4)",
+    )
+    .bind(comment.to_string())
+    .bind(video.to_string())
+    .bind(viewer.id)
+    .bind(viewer.role == Role::Admin)
+    .execute(pool)
+    .await?;
     if deleted.rows_affected() == 1 {
         return Ok(());
     }

@@ -49,7 +49,7 @@ pub fn backend(db: &Db) -> Backend {
 }
 
 /// The SQLite URL of the default database file in `data_dir`, created if missing.
-pub fn sqlite_url(data_dir: &Path, create: bool) -> String {
+pub fn sqlite_url(data_dir: &Path) -> String {
     let path = data_dir.join(DATABASE_FILE);
     // Percent-encoded so a `?`, `#` or `%` in the path stays part of it.
     const IN_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -57,9 +57,34 @@ pub fn sqlite_url(data_dir: &Path, create: bool) -> String {
         .remove(b'.')
         .remove(b'-')
         .remove(b'_');
-    let encoded = percent_encoding::utf8_percent_encode(&path.to_string_lossy(), IN_PATH).to_string();
-    let mode = if create { "rwc" } else { "ro" };
-    format!("sqlite://{encoded}?mode={mode}")
+    let encoded =
+        percent_encoding::utf8_percent_encode(&path.to_string_lossy(), IN_PATH).to_string();
+    format!("sqlite://{encoded}?mode=rwc")
+}
+
+/// A flag column (0/1, or a comparison's result) read the same from either backend: SQLite
+/// answers integers, PostgreSQL booleans for comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl sqlx::Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+            || <bool as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        match <bool as sqlx::Decode<sqlx::Any>>::decode(value.clone()) {
+            Ok(flag) => Ok(Self(flag)),
+            Err(_) => <i64 as sqlx::Decode<sqlx::Any>>::decode(value).map(|n| Self(n != 0)),
+        }
+    }
 }
 
 /// Opens the database `url` names (the SQLite file in `data_dir` when `url` is `None`) and
@@ -67,7 +92,7 @@ pub fn sqlite_url(data_dir: &Path, create: bool) -> String {
 pub async fn open(data_dir: &Path, url: Option<&str>) -> Result<Db, sqlx::Error> {
     let url = match url {
         Some(url) => url.to_owned(),
-        None => sqlite_url(data_dir, true),
+        None => sqlite_url(data_dir),
     };
     let db = connect(&url).await?;
     match backend(&db) {
@@ -80,7 +105,8 @@ pub async fn open(data_dir: &Path, url: Option<&str>) -> Result<Db, sqlx::Error>
 /// A pool on `url` without running migrations (the backup and the migration command read with it).
 pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
     sqlx::any::install_default_drivers();
-    let backend = Backend::of_url(url).map_err(|message| sqlx::Error::Configuration(message.into()))?;
+    let backend =
+        Backend::of_url(url).map_err(|message| sqlx::Error::Configuration(message.into()))?;
     let options: AnyConnectOptions = url.parse()?;
     let pool = AnyPoolOptions::new()
         // A small server: a handful of connections is plenty, and each holds page cache.

@@ -2,10 +2,10 @@
 //! finished transfer can never both win; the slot count is checked inside the same statement that
 //! takes a slot, so D + 1 requests at once cannot all get one.
 
+use crate::db::Db;
 use cloister_shared::api::downloads::{file_url, DownloadInfo, DownloadState};
 use cloister_shared::crypto::random;
 use cloister_shared::VideoId;
-use crate::db::Db;
 
 use crate::error::{AppError, AppResult};
 
@@ -114,11 +114,7 @@ pub async fn insert_ready(
     Ok(row)
 }
 
-pub async fn insert_queued(
-    db: &Db,
-    new: &NewDownload<'_>,
-    now: i64,
-) -> AppResult<DownloadRow> {
+pub async fn insert_queued(db: &Db, new: &NewDownload<'_>, now: i64) -> AppResult<DownloadRow> {
     let row = sqlx::query_as(&format!(
         "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, size_bytes, created_at)
          VALUES ($1, $2, $3, 'queued', $4, $5, $6)
@@ -136,11 +132,7 @@ pub async fn insert_queued(
 }
 
 /// The member's queued or ready download of `video`, if any: asking twice gives the same one.
-pub async fn unfinished(
-    db: &Db,
-    user_id: i64,
-    video: &VideoId,
-) -> AppResult<Option<DownloadRow>> {
+pub async fn unfinished(db: &Db, user_id: i64, video: &VideoId) -> AppResult<Option<DownloadRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM downloads
          WHERE user_id = $1 AND video_id = $2 AND state IN ('queued', 'ready')
@@ -179,7 +171,7 @@ pub async fn list(db: &Db, user_id: i64, now: i64) -> AppResult<Vec<DownloadRow>
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM downloads
          WHERE user_id = $1 AND (state IN ('queued', 'ready') OR created_at > $2)
-         ORDER BY created_at DESC, rowid DESC LIMIT 100"
+         ORDER BY created_at DESC, seq DESC LIMIT 100"
     ))
     .bind(user_id)
     .bind(now - KEEP_FINISHED_SECS)
@@ -191,7 +183,7 @@ pub async fn list(db: &Db, user_id: i64, now: i64) -> AppResult<Vec<DownloadRow>
 pub async fn queue_position(db: &Db, row: &DownloadRow) -> AppResult<u64> {
     let ahead: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM downloads WHERE state = 'queued'
-           AND (created_at, rowid) < ($1, (SELECT rowid FROM downloads WHERE id = $2))",
+           AND (created_at, seq) < ($1, (SELECT seq FROM downloads WHERE id = $2))",
     )
     .bind(row.created_at)
     .bind(&row.id)
@@ -202,13 +194,7 @@ pub async fn queue_position(db: &Db, row: &DownloadRow) -> AppResult<u64> {
 
 /// Ends a queued or ready download in `to` (done, cancelled, expired) and forgets its key.
 /// False if it had already ended.
-async fn end(
-    db: &Db,
-    id: &str,
-    to: DownloadState,
-    extra: &str,
-    now: i64,
-) -> AppResult<bool> {
+async fn end(db: &Db, id: &str, to: DownloadState, extra: &str, now: i64) -> AppResult<bool> {
     let done = sqlx::query(&format!(
         "UPDATE downloads SET state = $1, wrapped_dek = NULL, finished_at = $2, expires_at = NULL
          WHERE id = $3 AND {extra}"
@@ -340,7 +326,7 @@ pub async fn promote_next(
     Ok(sqlx::query_as(&format!(
         "UPDATE downloads SET state = 'ready', ready_at = $1, expires_at = $2
          WHERE id = (SELECT id FROM downloads WHERE state = 'queued'
-                     ORDER BY created_at, rowid LIMIT 1)
+                     ORDER BY created_at, seq LIMIT 1)
            AND (SELECT COUNT(*) FROM downloads WHERE state = 'ready') < $3
          RETURNING {COLUMNS}"
     ))

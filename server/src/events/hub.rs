@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::db::Db;
 use cloister_shared::api::events::PERSONAL_SEQ;
 use cloister_shared::api::{Event, EventFrame};
-use crate::db::Db;
 use tokio::sync::{broadcast, Notify};
 
 /// How often the table is read when nobody pokes (a worker in another process cannot).

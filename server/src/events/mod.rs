@@ -32,11 +32,7 @@ pub async fn record(conn: &mut AnyConnection, event: &Event, at: i64) -> AppResu
 
 /// Events after `after`, oldest first, at most `limit`. Rows that no longer parse (written by a
 /// newer version) are skipped, not fatal.
-pub async fn since(
-    conn: &mut AnyConnection,
-    after: i64,
-    limit: i64,
-) -> AppResult<Vec<EventFrame>> {
+pub async fn since(conn: &mut AnyConnection, after: i64, limit: i64) -> AppResult<Vec<EventFrame>> {
     let rows: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT seq, at, payload FROM job_events WHERE seq > $1 ORDER BY seq LIMIT $2",
     )

@@ -3,8 +3,8 @@
 //! knows enough to mean it, and `None` otherwise, which the banner says as "when the server is
 //! less busy".
 
-use cloister_shared::api::{JobInfo, JobKind, JobStatus};
 use crate::db::Db;
+use cloister_shared::api::{JobInfo, JobKind, JobStatus};
 
 use crate::error::AppResult;
 

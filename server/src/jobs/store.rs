@@ -3,10 +3,10 @@
 //! their own: admitting a new job to the queue, confirming a lease before publishing, and marking
 //! the jobs of a dead process interrupted.
 
+use crate::db::Db;
 use cloister_shared::api::jobs::{JobInfo, JobKind, JobPhase, JobStatus};
 use cloister_shared::api::Event;
 use cloister_shared::VideoId;
-use crate::db::Db;
 use sqlx::AnyConnection;
 
 use super::eta;
@@ -90,11 +90,7 @@ pub async fn load(db: &Db, job_id: i64) -> AppResult<JobRow> {
 }
 
 /// The active queue in the order workers take it, then the rest of what was asked for.
-async fn rows(
-    db: &Db,
-    video: Option<&VideoId>,
-    active_only: bool,
-) -> AppResult<Vec<JobRow>> {
+async fn rows(db: &Db, video: Option<&VideoId>, active_only: bool) -> AppResult<Vec<JobRow>> {
     let mut sql = format!(
         "SELECT {COLUMNS} FROM jobs j JOIN videos v ON v.id = j.video_id
          JOIN users u ON u.id = v.owner_id WHERE j.kind = 'process'"

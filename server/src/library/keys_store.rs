@@ -77,11 +77,7 @@ pub async fn keys_of_user<'e>(
 
 /// Stores (or replaces) the member's key pair. Replacing drops every grant to the old key: it no
 /// longer opens them, and a grant must always be sealed to the member's current key.
-pub async fn put_keys(
-    conn: &mut AnyConnection,
-    user_id: i64,
-    keys: &MemberKeys,
-) -> AppResult<()> {
+pub async fn put_keys(conn: &mut AnyConnection, user_id: i64, keys: &MemberKeys) -> AppResult<()> {
     let salt = check_kdf(&keys.kdf)?;
     sqlx::query("DELETE FROM library_grants WHERE user_id = $1")
         .bind(user_id)
@@ -212,10 +208,7 @@ pub async fn waiting<'e>(
 }
 
 /// Members holding a grant of `generation`, with the key it was sealed to.
-pub async fn holders<'e>(
-    db: impl AnyExecutor<'e>,
-    generation: u32,
-) -> AppResult<Vec<KeyHolder>> {
+pub async fn holders<'e>(db: impl AnyExecutor<'e>, generation: u32) -> AppResult<Vec<KeyHolder>> {
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
         "SELECT u.username, g.public_key FROM library_grants g JOIN users u ON u.id = g.user_id
          WHERE g.generation = $1 ORDER BY u.username",

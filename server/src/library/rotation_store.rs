@@ -124,10 +124,7 @@ pub async fn unfinished(conn: &mut AnyConnection) -> AppResult<Option<Rotation>>
 }
 
 /// A finished key change to `to_generation`, if there was one (a late batch from a second tab).
-pub async fn finished(
-    conn: &mut AnyConnection,
-    to_generation: u32,
-) -> AppResult<Option<Rotation>> {
+pub async fn finished(conn: &mut AnyConnection, to_generation: u32) -> AppResult<Option<Rotation>> {
     let row: Option<(Option<String>, i64, i64)> = sqlx::query_as(
         "SELECT u.username, r.started_at, r.total_videos
          FROM key_rotations r LEFT JOIN users u ON u.id = r.started_by

@@ -1,13 +1,13 @@
 //! The rules of share links (docs/api.md, "Share links"): who may make, see and withdraw one, and
 //! what a link answers to anyone holding it.
 
+use crate::db::Db;
 use cloister_shared::api::shares::{
     CreateShareRequest, ShareId, ShareInfo, SharedVideo, SHARE_GONE_MESSAGE,
 };
 use cloister_shared::api::{Role, VideoStatus};
 use cloister_shared::crypto::keys::WrappedKey;
 use cloister_shared::VideoId;
-use crate::db::Db;
 
 use super::store::{self, Listing, LiveShare, NewShare};
 use crate::accounts::User;
@@ -85,11 +85,7 @@ pub async fn list_mine(db: &Db, user: &User) -> AppResult<Vec<ShareInfo>> {
 }
 
 /// One video's shares, for its owner or an admin.
-pub async fn list_of_video(
-    db: &Db,
-    user: &User,
-    video: &VideoId,
-) -> AppResult<Vec<ShareInfo>> {
+pub async fn list_of_video(db: &Db, user: &User, video: &VideoId) -> AppResult<Vec<ShareInfo>> {
     let found = store::video_to_share(db, video)
         .await?
         .ok_or_else(no_such_video)?;
@@ -107,12 +103,7 @@ pub async fn list_of_video(
 
 /// Withdraws a share: its maker, the video's owner or an admin. Withdrawing twice is fine.
 #[tracing::instrument(skip(db), fields(user = user.id))]
-pub async fn revoke(
-    db: &Db,
-    user: &User,
-    share: &ShareId,
-    now: i64,
-) -> AppResult<ShareInfo> {
+pub async fn revoke(db: &Db, user: &User, share: &ShareId, now: i64) -> AppResult<ShareInfo> {
     let found = store::one(db, share)
         .await?
         .ok_or_else(|| AppError::NotFound("No such share link.".to_owned()))?;

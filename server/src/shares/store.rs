@@ -1,9 +1,9 @@
 //! The `shares` table: every SQL statement about share links.
 
+use crate::db::Db;
 use cloister_shared::api::shares::{ShareId, ShareInfo};
 use cloister_shared::crypto::keys::WrappedKey;
 use cloister_shared::VideoId;
-use crate::db::Db;
 
 use crate::error::{AppError, AppResult};
 
@@ -189,11 +189,7 @@ pub struct LiveShare {
 /// not withdrawn, has not expired, and its video is there to be seen. Any other answer is `None`,
 /// which every route turns into the same 410, so ids cannot be probed.
 #[tracing::instrument(skip(db))]
-pub async fn live_share(
-    db: &Db,
-    share: &ShareId,
-    now: i64,
-) -> AppResult<Option<LiveShare>> {
+pub async fn live_share(db: &Db, share: &ShareId, now: i64) -> AppResult<Option<LiveShare>> {
     Ok(sqlx::query_as(
         "SELECT s.video_id, s.wrapped_key, s.allow_download, v.title_sealed, v.duration_ms,
                 v.size_bytes, v.file_name_sealed

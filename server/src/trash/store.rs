@@ -29,12 +29,7 @@ pub async fn state_of(db: &Db, id: &str) -> AppResult<Option<VideoState>> {
 }
 
 /// Marks the video trashed by `by`; false if it already was.
-pub async fn mark_trashed(
-    tx: &mut AnyConnection,
-    id: &str,
-    by: i64,
-    now: i64,
-) -> AppResult<bool> {
+pub async fn mark_trashed(tx: &mut AnyConnection, id: &str, by: i64, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE videos SET trashed_at = $1, trashed_by = $2, updated_at = $3
          WHERE id = $4 AND trashed_at IS NULL",
@@ -142,11 +137,7 @@ pub async fn purges_begun(db: &Db) -> AppResult<Vec<String>> {
 
 /// Trashed videos whose retention ended (trashed before `cutoff`), and not yet being purged.
 /// With `owner`, only theirs.
-pub async fn trashed_before(
-    db: &Db,
-    cutoff: i64,
-    owner: Option<i64>,
-) -> AppResult<Vec<String>> {
+pub async fn trashed_before(db: &Db, cutoff: i64, owner: Option<i64>) -> AppResult<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM videos
          WHERE trashed_at IS NOT NULL AND trashed_at < $1 AND purge_started_at IS NULL

@@ -219,10 +219,11 @@ pub async fn put_chunk(
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-    let received: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM upload_chunks WHERE video_id = $1")
-        .bind(id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+    let received: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM upload_chunks WHERE video_id = $1")
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(ChunkStored {
         index,

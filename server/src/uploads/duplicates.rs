@@ -2,9 +2,9 @@
 //! fingerprint is a keyed PRF the browser made under the library key (docs/format.md, "Content
 //! fingerprint"): the server compares it for equality and learns nothing else.
 
+use crate::db::Db;
 use cloister_shared::api::uploads::{DuplicateList, DuplicateVideo, MAX_DUPLICATES_LISTED};
 use cloister_shared::{VideoId, WrappedKey};
-use crate::db::Db;
 
 use super::create::fingerprint_bytes;
 use super::store;

@@ -16,9 +16,9 @@ pub mod status;
 mod store;
 pub mod sweep;
 
+use crate::db::Db;
 use cloister_shared::api::VideoStatus;
 use cloister_shared::VideoId;
-use crate::db::Db;
 
 pub use locks::UploadLocks;
 pub use routes::router;

@@ -1,9 +1,9 @@
 //! `GET /api/uploads/{id}` and `GET /api/uploads?fingerprint=…`: what a client needs to resume.
 
+use crate::db::Db;
 use cloister_shared::api::uploads::FINGERPRINT_LEN;
 use cloister_shared::api::{UploadState, VideoStatus};
 use cloister_shared::{VideoId, WrappedKey};
-use crate::db::Db;
 
 use super::{load_owned, received};
 use crate::error::{AppError, AppResult};

@@ -2,8 +2,8 @@
 //! metadata, in one compact answer the browser decrypts and searches (docs/api.md, "Find"). The
 //! server never sees the words: it only hands over what it stores sealed.
 
-use cloister_shared::api::{IndexEntry, VideoIndex};
 use crate::db::Db;
+use cloister_shared::api::{IndexEntry, VideoIndex};
 
 use super::list::RawRow;
 use super::store::{self, IndexRow};

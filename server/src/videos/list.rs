@@ -3,23 +3,23 @@
 //!
 //! Paging is stable while videos are added. The order is on a unique key that never changes, so
 //! every video present throughout lands on exactly one page: no duplicates, no gaps. And a listing
-//! is a snapshot: the first page notes the highest rowid, and later pages leave out rows above it.
+//! is a snapshot: the first page notes the highest sequence number, and later pages leave out rows above it.
 //! SQLite numbers a new row one above the highest, so a video added meanwhile stays out even when
 //! it was created in the very second a page ended in, with an id that sorts below that page's
 //! last one (a fresh listing shows it). Only if the newest row is deleted (a cancelled upload) can
-//! the next one reuse its rowid and show on a later page: once, still without a gap. Another
+//! the next one reuse its sequence number and show on a later page: once, still without a gap. Another
 //! member's upload that completes meanwhile was there all along, unseen: it shows where its
 //! creation time puts it.
 
+use crate::db::Db;
 use cloister_shared::api::videos::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 use cloister_shared::api::{VideoPage, VideoStatus, VideoSummary};
 use cloister_shared::{VideoId, WrappedKey};
-use crate::db::Db;
 
 use crate::error::{AppError, AppResult};
 
 /// Where a page ends, and the listing's snapshot: the last video's `(created_at, id)` and the
-/// highest rowid when the first page was read, written `<created_at>.<id>.<snapshot>`. Opaque to
+/// highest sequence number when the first page was read, written `<created_at>.<id>.<snapshot>`. Opaque to
 /// clients; parsed strictly here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
@@ -153,14 +153,14 @@ fn summary(row: Row) -> AppResult<VideoSummary> {
     })
 }
 
-/// The page query: binds viewer, cursor `(created_at, id)`, snapshot rowid, limit. The cursor is
+/// The page query: binds viewer, cursor `(created_at, id)`, snapshot sequence number, limit. The cursor is
 /// a row value, not an `OR` of comparisons, so SQLite seeks the `videos_page` index to it instead
 /// of scanning every newer row (the last of 2,000 pages: 8 ms → 0.4 ms, docs/benchmarks.md).
 fn page_sql() -> String {
     format!(
         "{SELECT}
            AND (v.created_at, v.id) < ($1, $2)
-           AND v.rowid <= $3
+           AND v.seq <= $3
          ORDER BY v.created_at DESC, v.id DESC
          LIMIT $4"
     )
@@ -178,7 +178,7 @@ pub async fn page(
     let snapshot = match cursor {
         Some(c) => c.snapshot,
         None => {
-            sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM videos")
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM videos")
                 .fetch_one(pool)
                 .await?
         }
@@ -243,7 +243,7 @@ mod tests {
     #[tokio::test]
     async fn a_page_behind_a_cursor_seeks_the_index_instead_of_scanning() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let pool = crate::db::open(dir.path()).await.expect("db");
+        let pool = crate::db::open(dir.path(), None).await.expect("db");
         let rows: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", page_sql()))
                 .bind(1)

@@ -1,9 +1,9 @@
 //! A video as a member may see it, and what of it can be played: the lookup every file route
 //! shares, so they agree on who sees what and on the reason a video has nothing to play.
 
+use crate::db::Db;
 use cloister_shared::api::VideoStatus;
 use cloister_shared::VideoId;
-use crate::db::Db;
 
 use crate::accounts::users::User;
 use crate::error::{AppError, AppResult};

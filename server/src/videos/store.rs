@@ -1,7 +1,7 @@
 //! SQL for the find index (`GET /api/videos/index`) and the sealed metadata processing writes.
 
-use cloister_shared::VideoId;
 use crate::db::Db;
+use cloister_shared::VideoId;
 
 /// The videos a viewer (bound as the one parameter) may see: everything but other members'
 /// unfinished uploads and the trash (`crate::trash::NOT_TRASHED`). The one place the index's

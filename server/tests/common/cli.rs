@@ -150,7 +150,7 @@ pub fn client<const N: usize>(args: [&str; N], server: &str, extra: &[&str]) -> 
 /// The library key of the library `set_up` made in `data`, opened as root's client does: root's
 /// own passphrase, their private key, their grant.
 pub async fn library_key(data: &Path) -> cloister_shared::LibraryKey {
-    let pool = cloister::db::open(data).await.expect("db");
+    let pool = super::database::connect(data).await;
     let root = cloister::accounts::users::find(&pool, "root")
         .await
         .expect("users")
@@ -174,7 +174,7 @@ pub async fn library_key(data: &Path) -> cloister_shared::LibraryKey {
 }
 
 /// Chunks the server has recorded, over all unfinished uploads.
-pub async fn chunks_recorded(pool: &sqlx::SqlitePool) -> i64 {
+pub async fn chunks_recorded(pool: &cloister::db::Db) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM upload_chunks")
         .fetch_one(pool)
         .await
@@ -182,7 +182,7 @@ pub async fn chunks_recorded(pool: &sqlx::SqlitePool) -> i64 {
 }
 
 /// Waits (a minute at most) until the server has recorded at least `n` chunks.
-pub async fn wait_for_chunks(pool: &sqlx::SqlitePool, n: i64) {
+pub async fn wait_for_chunks(pool: &cloister::db::Db, n: i64) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while chunks_recorded(pool).await < n {
         assert!(std::time::Instant::now() < deadline, "chunks never arrived");

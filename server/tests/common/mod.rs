@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of this helper.
 
 pub mod cli;
+pub mod database;
 pub mod processing;
 pub mod served;
 pub mod uploads;
@@ -46,6 +47,7 @@ impl TestApp {
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::with_data_dir(dir.path());
+        config.database_url = database::url_for(dir.path());
         adjust(&mut config);
         let mut state = AppState::open(config).await.expect("open state");
         adjust_state(&mut state);
@@ -60,7 +62,8 @@ impl TestApp {
     /// A test app on an existing data directory `dir` (e.g. a copy of a fixture): the server
     /// opens it as `cloister serve` would, running any new migrations.
     pub async fn spawn_on(dir: tempfile::TempDir) -> Self {
-        let config = Config::with_data_dir(dir.path());
+        let mut config = Config::with_data_dir(dir.path());
+        config.database_url = database::url_for(dir.path());
         let state = AppState::open(config).await.expect("open state");
         let router = cloister::router(state.clone());
         Self {

@@ -16,11 +16,7 @@ pub struct Editable {
 /// trash (restore it first).
 const VISIBLE: &str = "(status <> 'uploading' OR owner_id = $2) AND trashed_at IS NULL";
 
-pub async fn load_visible(
-    pool: &Db,
-    viewer_id: i64,
-    video: &str,
-) -> AppResult<Option<Editable>> {
+pub async fn load_visible(pool: &Db, viewer_id: i64, video: &str) -> AppResult<Option<Editable>> {
     let row: Option<(i64, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(&format!(
         "SELECT owner_id, title_sealed, description_sealed FROM videos WHERE id = $1 AND {VISIBLE}"
     ))

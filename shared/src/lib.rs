@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod ids;
 pub mod keyring;
 pub mod manifest;
+pub mod protocol;
 pub mod sniff;
 
 pub use crypto::fingerprint::{

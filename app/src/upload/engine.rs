@@ -22,9 +22,7 @@ use super::{UploadState, CHUNKS_IN_FLIGHT, NETWORK_FAILURE};
 use crate::api::{self, ApiError};
 use crate::browser::{now_ms, sleep_ms};
 use crate::keyring::Unlocked;
-
-/// Waits between retries of one chunk: about half a minute in all before giving up.
-const BACKOFF_MS: [u32; 5] = [1_000, 2_000, 4_000, 8_000, 15_000];
+use cloister_shared::protocol::retry;
 
 pub struct Upload<'a> {
     pub file: &'a web_sys::File,
@@ -69,10 +67,12 @@ fn crypto(err: impl std::fmt::Display) -> Stop {
     }
 }
 
-/// Network trouble or a busy server: worth trying again. A 507 (storage low) is not: its message
-/// tells the member what to do, and it must not turn into "network error".
+/// Network trouble or a busy server: worth trying again (the policy the CLI shares). A 507
+/// (storage low) is not: its message tells the member what to do, and it must not turn into
+/// "network error".
 fn is_transient(err: &ApiError) -> bool {
-    err.status == 0 || err.status == 429 || (err.status >= 500 && err.status != 507)
+    let status = (err.status != 0).then_some(err.status);
+    retry::after_failure(status) != retry::Next::GiveUp
 }
 
 /// Runs one upload to the end, reporting each step through `report`; returns the final state.
@@ -406,19 +406,21 @@ where
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
     const TICK_MS: u32 = 200;
-    let mut attempt = 0;
+    let mut failures = 0;
     loop {
         match call().await {
-            Err(err) if is_transient(&err) && attempt < BACKOFF_MS.len() => {
+            Err(err) if is_transient(&err) && retry::pause_after(failures + 1).is_some() => {
+                failures += 1;
+                let pause = retry::pause_after(failures).unwrap_or_default();
+                let pause_ms = u32::try_from(pause.as_millis()).unwrap_or(u32::MAX);
                 let mut waited = 0;
-                while waited < BACKOFF_MS[attempt] {
+                while waited < pause_ms {
                     if cancelled() {
                         return Err(err);
                     }
                     sleep_ms(TICK_MS).await;
                     waited += TICK_MS;
                 }
-                attempt += 1;
             }
             other => return other,
         }

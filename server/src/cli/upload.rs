@@ -28,13 +28,10 @@ use super::remote::sign_in_and_unlock;
 use super::ClientArgs;
 use crate::client::{ApiClient, ClientError};
 use cloister_shared::keyring::Unlocked;
+use cloister_shared::protocol::retry;
 
 /// The seed's message for a failed upload (docs/architecture.md).
 const UPLOAD_FAILED: &str = "Upload failed — network error. Please retry.";
-/// Attempts per chunk on network errors, with exponential backoff from `FIRST_BACKOFF`.
-const ATTEMPTS: u32 = 8;
-const FIRST_BACKOFF: Duration = Duration::from_millis(500);
-const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// How long completing an upload waits while the server asks it to (429) before giving up; the
 /// upload stays on the server and completes when the command is run again.
 const BUSY_PATIENCE: Duration = Duration::from_secs(600);
@@ -231,12 +228,20 @@ async fn sealed_chunk(
     .await?
 }
 
-fn retryable(err: &ClientError) -> bool {
+/// What the retry policy both clients share says after `err` (a 507 is not retried: storage is
+/// low, and its message says so).
+fn next_after(err: &ClientError) -> retry::Next {
     match err {
-        ClientError::Unreachable { .. } | ClientError::Protocol { .. } => true,
-        ClientError::Api { status, .. } => status.is_server_error(),
-        ClientError::BadServer(_) => false,
+        ClientError::Unreachable { .. } | ClientError::Protocol { .. } => {
+            retry::after_failure(None)
+        }
+        ClientError::Api { status, .. } => retry::after_failure(Some(status.as_u16())),
+        ClientError::BadServer(_) => retry::Next::GiveUp,
     }
+}
+
+fn retryable(err: &ClientError) -> bool {
+    next_after(err) == retry::Next::Retry
 }
 
 async fn put_with_retry(
@@ -246,20 +251,21 @@ async fn put_with_retry(
     sealed: Bytes,
 ) -> anyhow::Result<u64> {
     let len = sealed.len() as u64;
-    let mut backoff = FIRST_BACKOFF;
-    for attempt in 1..=ATTEMPTS {
+    let mut failures = 0;
+    loop {
         match client.put_chunk(&id, index, sealed.clone()).await {
             Ok(_) => return Ok(len),
-            Err(err) if retryable(&err) && attempt < ATTEMPTS => {
-                tracing::warn!(chunk = index, attempt, error = %err, "retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+            Err(err) if next_after(&err) == retry::Next::GiveUp => return Err(err.into()),
+            Err(err) => {
+                failures += 1;
+                let Some(pause) = retry::pause_after(failures) else {
+                    bail!("{UPLOAD_FAILED} ({err})");
+                };
+                tracing::warn!(chunk = index, attempt = failures, error = %err, "retrying");
+                tokio::time::sleep(pause).await;
             }
-            Err(err) if retryable(&err) => bail!("{UPLOAD_FAILED} ({err})"),
-            Err(err) => return Err(err.into()),
         }
     }
-    bail!("{UPLOAD_FAILED}")
 }
 
 fn progress_bar(total: u64, done: u64) -> ProgressBar {
@@ -338,7 +344,6 @@ async fn complete_with_retry(
     client: &ApiClient,
     session: &Session,
 ) -> anyhow::Result<UploadCompleted> {
-    let mut backoff = FIRST_BACKOFF;
     let mut failures = 0;
     let mut busy = BusyWait::default();
     loop {
@@ -355,10 +360,9 @@ async fn complete_with_retry(
             }) if status == reqwest::StatusCode::TOO_MANY_REQUESTS => {
                 busy.wait(&message).await?;
             }
-            Err(err) if retryable(&err) && failures + 1 < ATTEMPTS => {
+            Err(err) if retryable(&err) && retry::pause_after(failures + 1).is_some() => {
                 failures += 1;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                tokio::time::sleep(retry::pause_after(failures).unwrap_or_default()).await;
             }
             Err(err) => return Err(err.into()),
         }

@@ -9,6 +9,7 @@ use cloister_shared::VideoId;
 
 use super::client::{get, post};
 use super::ApiError;
+use cloister_shared::protocol::paths;
 
 pub async fn admin_jobs() -> Result<Vec<AdminJob>, ApiError> {
     get::<AdminJobList>("/api/admin/jobs")
@@ -19,42 +20,38 @@ pub async fn admin_jobs() -> Result<Vec<AdminJob>, ApiError> {
 /// `dek_hex` travels in the body only.
 pub async fn retry_job(job_id: i64, dek_hex: String) -> Result<AdminJob, ApiError> {
     post(
-        &format!("/api/admin/jobs/{job_id}/retry"),
+        &paths::admin_job_retry(job_id),
         &RetryJobRequest { dek: dek_hex },
     )
     .await
 }
 
 pub async fn kill_job(job_id: i64) -> Result<AdminJob, ApiError> {
-    post(
-        &format!("/api/admin/jobs/{job_id}/kill"),
-        &serde_json::json!({}),
-    )
-    .await
+    post(&paths::admin_job_kill(job_id), &serde_json::json!({})).await
 }
 
 pub async fn set_job_priority(job_id: i64, request: PriorityRequest) -> Result<AdminJob, ApiError> {
-    post(&format!("/api/admin/jobs/{job_id}/priority"), &request).await
+    post(&paths::admin_job_priority(job_id), &request).await
 }
 
 pub async fn machine() -> Result<MachineStatus, ApiError> {
-    get("/api/admin/machine").await
+    get(paths::ADMIN_MACHINE).await
 }
 
 pub async fn speed_history() -> Result<SpeedHistory, ApiError> {
-    get("/api/admin/speed").await
+    get(paths::ADMIN_SPEED).await
 }
 
 pub async fn storage_report() -> Result<StorageReport, ApiError> {
-    get("/api/admin/storage").await
+    get(paths::ADMIN_STORAGE).await
 }
 
 pub async fn housekeeping() -> Result<HousekeepingReport, ApiError> {
-    get("/api/admin/housekeeping").await
+    get(paths::ADMIN_HOUSEKEEPING).await
 }
 
 pub async fn clean(kind: CleanupKind) -> Result<CleanResult, ApiError> {
-    post("/api/admin/housekeeping/clean", &CleanRequest { kind }).await
+    post(paths::ADMIN_HOUSEKEEPING_CLEAN, &CleanRequest { kind }).await
 }
 
 /// The video's key, opened in this tab, as a retry hands it to the server again.

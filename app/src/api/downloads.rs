@@ -6,10 +6,11 @@ use cloister_shared::api::LoadStatus;
 use cloister_shared::VideoId;
 
 use super::client::{get, post, ApiError};
+use cloister_shared::protocol::paths;
 
 /// The resource gate's verdict and its reasons.
 pub async fn load_status() -> Result<LoadStatus, ApiError> {
-    get("/api/status/load").await
+    get(paths::STATUS_LOAD).await
 }
 
 /// Asks the server to decrypt the video for this member: ready now, queued, or a 503
@@ -18,7 +19,7 @@ pub async fn start_download(
     video: &VideoId,
     request: &StartDownloadRequest,
 ) -> Result<DownloadInfo, ApiError> {
-    post(&format!("/api/videos/{video}/download"), request).await
+    post(&paths::video_download(video), request).await
 }
 
 /// The member's own downloads: queued, ready, and recently finished ones.

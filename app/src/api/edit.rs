@@ -7,13 +7,14 @@ use cloister_shared::VideoId;
 
 use super::client::{get, patch};
 use super::ApiError;
+use cloister_shared::protocol::paths;
 
 /// Replaces the sealed title and description (the owner or an admin).
 pub async fn edit_video(
     video: &VideoId,
     request: &EditVideoRequest,
 ) -> Result<VideoEditResult, ApiError> {
-    patch(&format!("/api/videos/{video}"), request).await
+    patch(&paths::video(video), request).await
 }
 
 /// The library's finished videos whose content fingerprint is this one (64 hex digits).

@@ -8,48 +8,49 @@ use cloister_shared::api::keys::{
 
 use super::client::{get, post, put};
 use super::ApiError;
+use cloister_shared::protocol::paths;
 
 /// What a key request answers beyond success is not needed: the page fetches the status again.
 type Ignored = serde_json::Value;
 
 pub async fn library() -> Result<LibraryStatus, ApiError> {
-    get("/api/library").await
+    get(paths::LIBRARY).await
 }
 
 pub async fn create_library(request: &CreateLibraryRequest) -> Result<(), ApiError> {
-    post::<_, Ignored>("/api/library", request).await.map(drop)
+    post::<_, Ignored>(paths::LIBRARY, request).await.map(drop)
 }
 
 pub async fn set_my_keys(request: &SetMyKeysRequest) -> Result<(), ApiError> {
-    put::<_, Ignored>("/api/library/me", request)
+    put::<_, Ignored>(paths::LIBRARY_ME, request)
         .await
         .map(drop)
 }
 
 pub async fn change_my_passphrase(request: &ChangeMyPassphraseRequest) -> Result<(), ApiError> {
-    put::<_, Ignored>("/api/library/me/passphrase", request)
+    put::<_, Ignored>(paths::LIBRARY_PASSPHRASE, request)
         .await
         .map(drop)
 }
 
 pub async fn grant(request: &GrantRequest) -> Result<(), ApiError> {
-    post::<_, Ignored>("/api/library/grants", request)
+    post::<_, Ignored>(paths::LIBRARY_GRANTS, request)
         .await
         .map(drop)
 }
 
 pub async fn set_recovery(request: &SetRecoveryRequest) -> Result<(), ApiError> {
-    post::<_, Ignored>("/api/library/recovery", request)
+    post::<_, Ignored>(paths::LIBRARY_RECOVERY, request)
         .await
         .map(drop)
 }
 
 pub async fn recovery_challenge() -> Result<RecoveryChallenge, ApiError> {
-    post("/api/library/recovery/challenge", &serde_json::json!({})).await
+    post(paths::RECOVERY_CHALLENGE, &serde_json::json!({})).await
 }
 
 pub async fn recovery_restore(request: &RecoveryRestoreRequest) -> Result<(), ApiError> {
-    post::<_, Ignored>("/api/library/recovery/restore", request)
+    post::<_, Ignored>(paths::RECOVERY_RESTORE, request)
         .await
         .map(drop)
 }

@@ -24,6 +24,7 @@ use serde::Deserialize;
 pub use admin::*;
 pub use client::ApiError;
 use client::{delete, get, post, put_bytes};
+use cloister_shared::protocol::paths;
 pub use comments::{comments, delete_comment, post_comment};
 #[cfg(feature = "hydrate")]
 pub use downloads::sealed_range;
@@ -54,7 +55,7 @@ pub async fn me() -> Result<Option<Me>, ApiError> {
 }
 
 pub async fn login(username: String, password: String) -> Result<LoginResponse, ApiError> {
-    post("/api/auth/login", &LoginRequest { username, password }).await
+    post(paths::LOGIN, &LoginRequest { username, password }).await
 }
 
 pub async fn logout() -> Result<(), ApiError> {
@@ -82,12 +83,12 @@ pub async fn accept_invite(request: &AcceptInviteRequest) -> Result<LoginRespons
 }
 
 pub async fn create_upload(request: &CreateUploadRequest) -> Result<UploadCreated, ApiError> {
-    post("/api/uploads", request).await
+    post(paths::UPLOADS, request).await
 }
 
 /// The caller's unfinished upload of the file with this fingerprint, if the server holds one.
 pub async fn find_upload(fingerprint_hex: &str) -> Result<Option<UploadState>, ApiError> {
-    match get::<UploadState>(&format!("/api/uploads?fingerprint={fingerprint_hex}")).await {
+    match get::<UploadState>(&paths::upload_by_fingerprint(fingerprint_hex)).await {
         Ok(state) => Ok(Some(state)),
         Err(err) if err.status == 404 => Ok(None),
         Err(err) => Err(err),
@@ -96,7 +97,7 @@ pub async fn find_upload(fingerprint_hex: &str) -> Result<Option<UploadState>, A
 
 /// One of the caller's uploads by id (`Ok(None)` once it is gone: removed, swept, or not theirs).
 pub async fn upload_state(video_id: &str) -> Result<Option<UploadState>, ApiError> {
-    match get::<UploadState>(&format!("/api/uploads/{video_id}")).await {
+    match get::<UploadState>(&paths::upload(video_id)).await {
         Ok(state) => Ok(Some(state)),
         Err(err) if err.status == 404 => Ok(None),
         Err(err) => Err(err),
@@ -104,18 +105,18 @@ pub async fn upload_state(video_id: &str) -> Result<Option<UploadState>, ApiErro
 }
 
 pub async fn put_chunk(video_id: &str, index: u64, sealed: &[u8]) -> Result<ChunkStored, ApiError> {
-    put_bytes(&format!("/api/uploads/{video_id}/chunks/{index}"), sealed).await
+    put_bytes(&paths::upload_chunk(video_id, index), sealed).await
 }
 
 pub async fn complete_upload(
     video_id: &str,
     request: &CompleteUploadRequest,
 ) -> Result<UploadCompleted, ApiError> {
-    post(&format!("/api/uploads/{video_id}/complete"), request).await
+    post(&paths::upload_complete(video_id), request).await
 }
 
 pub async fn abort_upload(video_id: &str) -> Result<(), ApiError> {
-    delete(&format!("/api/uploads/{video_id}")).await
+    delete(&paths::upload(video_id)).await
 }
 
 /// One page of the library, newest first; `cursor` is the previous page's `next_cursor`.
@@ -135,7 +136,7 @@ pub async fn video_index() -> Result<cloister_shared::api::VideoIndex, ApiError>
 
 /// One video, as the listing shows it (the published rendition included once it is ready).
 pub async fn video(id: &VideoId) -> Result<VideoSummary, ApiError> {
-    get(&format!("/api/videos/{id}")).await
+    get(&paths::video(id)).await
 }
 
 /// A sealed file of a processed video (manifest, init or media segment), byte for byte as stored.
@@ -200,11 +201,7 @@ pub async fn video_jobs(video: &VideoId) -> Result<Vec<JobInfo>, ApiError> {
 }
 
 pub async fn cancel_job(job_id: i64) -> Result<JobInfo, ApiError> {
-    post(
-        &format!("/api/jobs/{job_id}/cancel"),
-        &serde_json::json!({}),
-    )
-    .await
+    post(&paths::job_cancel(job_id), &serde_json::json!({})).await
 }
 
 /// Admins only: starts an overdue job although the resource gate is closed.

@@ -6,21 +6,22 @@ use cloister_shared::VideoId;
 
 use super::client::{delete, get, post};
 use super::ApiError;
+use cloister_shared::protocol::paths;
 
 pub async fn trash_video(id: VideoId) -> Result<TrashState, ApiError> {
-    post(&format!("/api/videos/{id}/trash"), &serde_json::json!({})).await
+    post(&paths::video_trash(id), &serde_json::json!({})).await
 }
 
 pub async fn restore_video(id: VideoId) -> Result<TrashState, ApiError> {
-    post(&format!("/api/videos/{id}/restore"), &serde_json::json!({})).await
+    post(&paths::video_restore(id), &serde_json::json!({})).await
 }
 
 pub async fn purge_video(id: VideoId) -> Result<(), ApiError> {
-    delete(&format!("/api/videos/{id}")).await
+    delete(&paths::video(id)).await
 }
 
 pub async fn trash_list() -> Result<TrashList, ApiError> {
-    get("/api/trash").await
+    get(paths::TRASH).await
 }
 
 pub async fn empty_trash() -> Result<Purged, ApiError> {

@@ -8,31 +8,28 @@ use cloister_shared::api::JobInfo;
 use reqwest::Method;
 
 use super::{ApiClient, ClientError};
+use cloister_shared::protocol::paths;
 
 impl ApiClient {
     pub async fn admin_jobs(&self, active_only: bool) -> Result<AdminJobList, ClientError> {
-        let path = if active_only {
-            "/api/admin/jobs?active=true"
-        } else {
-            "/api/admin/jobs"
-        };
+        let path = paths::admin_jobs(active_only);
         self.call(self.request(Method::GET, path)).await
     }
 
     /// `dek_hex` goes in the body, never in the URL.
     pub async fn retry_job(&self, id: i64, dek_hex: String) -> Result<AdminJob, ClientError> {
         let body = RetryJobRequest { dek: dek_hex };
-        self.post(Method::POST, &format!("/api/admin/jobs/{id}/retry"), &body)
+        self.post(Method::POST, &paths::admin_job_retry(id), &body)
             .await
     }
 
     pub async fn kill_job(&self, id: i64) -> Result<AdminJob, ClientError> {
-        self.call(self.request(Method::POST, &format!("/api/admin/jobs/{id}/kill")))
+        self.call(self.request(Method::POST, &paths::admin_job_kill(id)))
             .await
     }
 
     pub async fn cancel_job(&self, id: i64) -> Result<JobInfo, ClientError> {
-        self.call(self.request(Method::POST, &format!("/api/jobs/{id}/cancel")))
+        self.call(self.request(Method::POST, &paths::job_cancel(id)))
             .await
     }
 
@@ -41,38 +38,34 @@ impl ApiClient {
         id: i64,
         request: PriorityRequest,
     ) -> Result<AdminJob, ClientError> {
-        self.post(
-            Method::POST,
-            &format!("/api/admin/jobs/{id}/priority"),
-            &request,
-        )
-        .await
+        self.post(Method::POST, &paths::admin_job_priority(id), &request)
+            .await
     }
 
     pub async fn machine(&self) -> Result<MachineStatus, ClientError> {
-        self.call(self.request(Method::GET, "/api/admin/machine"))
+        self.call(self.request(Method::GET, paths::ADMIN_MACHINE))
             .await
     }
 
     pub async fn speed_history(&self) -> Result<SpeedHistory, ClientError> {
-        self.call(self.request(Method::GET, "/api/admin/speed"))
+        self.call(self.request(Method::GET, paths::ADMIN_SPEED))
             .await
     }
 
     pub async fn storage_report(&self) -> Result<StorageReport, ClientError> {
-        self.call(self.request(Method::GET, "/api/admin/storage"))
+        self.call(self.request(Method::GET, paths::ADMIN_STORAGE))
             .await
     }
 
     pub async fn housekeeping(&self) -> Result<HousekeepingReport, ClientError> {
-        self.call(self.request(Method::GET, "/api/admin/housekeeping"))
+        self.call(self.request(Method::GET, paths::ADMIN_HOUSEKEEPING))
             .await
     }
 
     pub async fn clean(&self, kind: CleanupKind) -> Result<CleanResult, ClientError> {
         self.post(
             Method::POST,
-            "/api/admin/housekeeping/clean",
+            paths::ADMIN_HOUSEKEEPING_CLEAN,
             &CleanRequest { kind },
         )
         .await

@@ -15,6 +15,7 @@ use cloister_shared::api::keys::{
 use cloister_shared::api::{
     ErrorBody, LoginRequest, LoginResponse, Me, REQUEST_HEADER, REQUEST_HEADER_VALUE,
 };
+use cloister_shared::protocol::paths;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -137,51 +138,51 @@ impl ApiClient {
             username: username.to_owned(),
             password: password.to_owned(),
         };
-        self.post(Method::POST, "/api/auth/login", &body).await
+        self.post(Method::POST, paths::LOGIN, &body).await
     }
 
     pub async fn me(&self) -> Result<Me, ClientError> {
-        self.call(self.request(Method::GET, "/api/auth/me")).await
+        self.call(self.request(Method::GET, paths::ME)).await
     }
 
     pub async fn library(&self) -> Result<LibraryStatus, ClientError> {
-        self.call(self.request(Method::GET, "/api/library")).await
+        self.call(self.request(Method::GET, paths::LIBRARY)).await
     }
 
     pub async fn create_library(
         &self,
         body: &CreateLibraryRequest,
     ) -> Result<LibraryStatus, ClientError> {
-        self.post(Method::POST, "/api/library", body).await
+        self.post(Method::POST, paths::LIBRARY, body).await
     }
 
     pub async fn set_my_keys(&self, body: &SetMyKeysRequest) -> Result<LibraryStatus, ClientError> {
-        self.post(Method::PUT, "/api/library/me", body).await
+        self.post(Method::PUT, paths::LIBRARY_ME, body).await
     }
 
     pub async fn change_my_passphrase(
         &self,
         body: &ChangeMyPassphraseRequest,
     ) -> Result<LibraryStatus, ClientError> {
-        self.post(Method::PUT, "/api/library/me/passphrase", body)
+        self.post(Method::PUT, paths::LIBRARY_PASSPHRASE, body)
             .await
     }
 
     pub async fn grant(&self, body: &GrantRequest) -> Result<(), ClientError> {
-        self.call_no_content(self.request(Method::POST, "/api/library/grants").json(body))
+        self.call_no_content(self.request(Method::POST, paths::LIBRARY_GRANTS).json(body))
             .await
     }
 
     pub async fn set_recovery(&self, body: &SetRecoveryRequest) -> Result<(), ClientError> {
         self.call_no_content(
-            self.request(Method::POST, "/api/library/recovery")
+            self.request(Method::POST, paths::LIBRARY_RECOVERY)
                 .json(body),
         )
         .await
     }
 
     pub async fn recovery_challenge(&self) -> Result<RecoveryChallenge, ClientError> {
-        self.call(self.request(Method::POST, "/api/library/recovery/challenge"))
+        self.call(self.request(Method::POST, paths::RECOVERY_CHALLENGE))
             .await
     }
 
@@ -189,8 +190,7 @@ impl ApiClient {
         &self,
         body: &RecoveryRestoreRequest,
     ) -> Result<LibraryStatus, ClientError> {
-        self.post(Method::POST, "/api/library/recovery/restore", body)
-            .await
+        self.post(Method::POST, paths::RECOVERY_RESTORE, body).await
     }
 
     /// A call answered with 204 No Content on success.

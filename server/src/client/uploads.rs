@@ -9,13 +9,14 @@ use cloister_shared::VideoId;
 use reqwest::{Method, StatusCode};
 
 use super::{ApiClient, ClientError};
+use cloister_shared::protocol::paths;
 
 impl ApiClient {
     pub async fn create_upload(
         &self,
         body: &CreateUploadRequest,
     ) -> Result<UploadCreated, ClientError> {
-        self.post(Method::POST, "/api/uploads", body).await
+        self.post(Method::POST, paths::UPLOADS, body).await
     }
 
     /// The caller's unfinished upload with this fingerprint, if there is one.
@@ -23,7 +24,7 @@ impl ApiClient {
         &self,
         fingerprint_hex: &str,
     ) -> Result<Option<UploadState>, ClientError> {
-        let path = format!("/api/uploads?fingerprint={fingerprint_hex}");
+        let path = paths::upload_by_fingerprint(fingerprint_hex);
         match self.call(self.request(Method::GET, &path)).await {
             Ok(state) => Ok(Some(state)),
             Err(ClientError::Api { status, .. }) if status == StatusCode::NOT_FOUND => Ok(None),
@@ -38,7 +39,7 @@ impl ApiClient {
         index: u64,
         sealed: Bytes,
     ) -> Result<ChunkStored, ClientError> {
-        let path = format!("/api/uploads/{id}/chunks/{index}");
+        let path = paths::upload_chunk(id, index);
         let builder = self
             .request(Method::PUT, &path)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
@@ -51,14 +52,14 @@ impl ApiClient {
         id: &VideoId,
         dek_hex: String,
     ) -> Result<UploadCompleted, ClientError> {
-        let path = format!("/api/uploads/{id}/complete");
+        let path = paths::upload_complete(id);
         self.post(Method::POST, &path, &CompleteUploadRequest { dek: dek_hex })
             .await
     }
 
     /// Removes the caller's unfinished upload `id` (`DELETE`, answered with no body).
     pub async fn abort_upload(&self, id: &VideoId) -> Result<(), ClientError> {
-        let path = format!("/api/uploads/{id}");
+        let path = paths::upload(id);
         let response = self
             .request(Method::DELETE, &path)
             .send()
@@ -77,7 +78,7 @@ impl ApiClient {
 
     pub async fn videos(&self, limit: u32, cursor: Option<&str>) -> Result<VideoPage, ClientError> {
         let mut builder = self
-            .request(Method::GET, "/api/videos")
+            .request(Method::GET, paths::VIDEOS)
             .query(&[("limit", limit.to_string())]);
         if let Some(cursor) = cursor {
             builder = builder.query(&[("cursor", cursor)]);

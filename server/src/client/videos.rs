@@ -7,16 +7,17 @@ use cloister_shared::VideoId;
 use reqwest::Method;
 
 use super::{ApiClient, ClientError};
+use cloister_shared::protocol::paths;
 
 impl ApiClient {
     pub async fn video(&self, video: &VideoId) -> Result<VideoSummary, ClientError> {
-        self.call(self.request(Method::GET, &format!("/api/videos/{video}")))
+        self.call(self.request(Method::GET, &paths::video(video)))
             .await
     }
 
     /// The sealed original as a streaming response: the caller reads it piece by piece.
     pub async fn sealed_original(&self, video: &VideoId) -> Result<reqwest::Response, ClientError> {
-        self.stream(&format!("/api/videos/{video}/original")).await
+        self.stream(&paths::video_original(video)).await
     }
 
     /// Asks the server to decrypt `video` for one download (server custody of the DEK).
@@ -25,12 +26,8 @@ impl ApiClient {
         video: &VideoId,
         request: &StartDownloadRequest,
     ) -> Result<DownloadInfo, ClientError> {
-        self.post(
-            Method::POST,
-            &format!("/api/videos/{video}/download"),
-            request,
-        )
-        .await
+        self.post(Method::POST, &paths::video_download(video), request)
+            .await
     }
 
     /// A ready download's decrypted bytes as a streaming response.
@@ -40,19 +37,19 @@ impl ApiClient {
 
     /// Moves `video` to the trash (docs/api.md, "Trash").
     pub async fn trash_video(&self, video: &VideoId) -> Result<TrashState, ClientError> {
-        self.call(self.request(Method::POST, &format!("/api/videos/{video}/trash")))
+        self.call(self.request(Method::POST, &paths::video_trash(video)))
             .await
     }
 
     pub async fn restore_video(&self, video: &VideoId) -> Result<TrashState, ClientError> {
-        self.call(self.request(Method::POST, &format!("/api/videos/{video}/restore")))
+        self.call(self.request(Method::POST, &paths::video_restore(video)))
             .await
     }
 
     /// Deletes `video` for good (`DELETE`, answered with no body).
     pub async fn purge_video(&self, video: &VideoId) -> Result<(), ClientError> {
         let response = self
-            .request(Method::DELETE, &format!("/api/videos/{video}"))
+            .request(Method::DELETE, &paths::video(video))
             .send()
             .await
             .map_err(|err| self.unreachable(&err))?;
@@ -68,7 +65,7 @@ impl ApiClient {
     }
 
     pub async fn trash(&self) -> Result<TrashList, ClientError> {
-        self.call(self.request(Method::GET, "/api/trash")).await
+        self.call(self.request(Method::GET, paths::TRASH)).await
     }
 
     async fn stream(&self, path: &str) -> Result<reqwest::Response, ClientError> {

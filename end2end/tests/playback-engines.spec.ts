@@ -184,7 +184,7 @@ test('with no MediaSource at all (older iPhones), a short video is opened whole 
 });
 
 test('with no MediaSource, a video over the limit says so plainly, shows no empty controls, and saves from the player', async ({ page }) => {
-  // A device that says it has 20 MB: the limit is an eighth of that, 2.5 MB, under the 4.6 MB clip.
+  // A device that says it has 0.02 GiB: the limit is an eighth of that, 2.6 MiB, under the 4.6 MB clip.
   await noMediaSource(page, 0.02);
   await pickerWritesToOpfs(page);
   const seen = recordVideoRequests(page, longClip.id);
@@ -194,7 +194,7 @@ test('with no MediaSource, a video over the limit says so plainly, shows no empt
 
   const error = page.getByTestId('player-error');
   await expect(error).toHaveText(
-    /^This browser cannot stream videos, so it plays only videos up to 2\.5 MB here, and this one is \d+\.\d MB\. Save it to this device to watch it\.$/);
+    /^This browser cannot stream videos, so it plays only videos up to 2\.6 MiB here, and this one is \d+\.\d MiB\. Save it to this device to watch it\.$/);
   await expect(error).not.toContainText('Safari');
   await expect(page.getByTestId('player')).toHaveAttribute('data-phase', 'stopped');
   const video = page.getByTestId('video');

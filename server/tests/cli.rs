@@ -396,7 +396,7 @@ async fn user_commands_list_change_passwords_and_keep_the_last_admin() {
         run.stdout
     );
     assert!(
-        lines[2].starts_with("root") && lines[2].contains("admin") && lines[2].contains("50 GiB"),
+        lines[2].starts_with("root") && lines[2].contains("admin") && lines[2].contains("50.0 GiB"),
         "{}",
         run.stdout
     );

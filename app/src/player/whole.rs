@@ -5,19 +5,20 @@
 
 use cloister_shared::manifest::Manifest;
 
-use crate::upload::progress::human_bytes;
+use cloister_shared::protocol::human_bytes;
 
-/// The most a video played whole may weigh, opened: 150 MB.
-pub const WHOLE_FILE_LIMIT_BYTES: u64 = 150_000_000;
+/// The most a video played whole may weigh, opened: 150 MiB.
+pub const WHOLE_FILE_LIMIT_BYTES: u64 = 150 * 1024 * 1024;
 /// Where the browser tells the device's memory, no more than this share of it.
 const SHARE_OF_DEVICE_MEMORY: f64 = 1.0 / 8.0;
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// The limit on this device: `WHOLE_FILE_LIMIT_BYTES`, or an eighth of the device's memory when
-/// the browser says it has less than 1.2 GB.
+/// the browser says it has less than 1.2 GiB (`deviceMemory` counts binary gigabytes).
 pub fn limit(device_memory_gb: Option<f64>) -> u64 {
     match device_memory_gb {
         Some(gb) if gb.is_finite() && gb > 0.0 => {
-            let share = (gb * 1e9 * SHARE_OF_DEVICE_MEMORY) as u64;
+            let share = (gb * GIB * SHARE_OF_DEVICE_MEMORY) as u64;
             share.min(WHOLE_FILE_LIMIT_BYTES)
         }
         _ => WHOLE_FILE_LIMIT_BYTES,
@@ -103,14 +104,14 @@ mod tests {
 
     #[test]
     fn plays_whole_up_to_the_limit_and_not_beyond() {
-        // 150 MB exactly (with the init segment) fits; one segment more does not.
-        let at_limit = manifest(1_499_990, 100);
+        // 150 MiB exactly (with the init segment) fits; one segment more does not.
+        let at_limit = manifest(1_572_854, 100);
         assert_eq!(size(&at_limit), WHOLE_FILE_LIMIT_BYTES);
         assert_eq!(decide(&at_limit, None), Decision::Fits);
         assert_eq!(
-            decide(&manifest(1_499_990, 101), None),
+            decide(&manifest(1_572_854, 101), None),
             Decision::TooLarge {
-                size: 151_499_990,
+                size: 158_859_254,
                 limit: WHOLE_FILE_LIMIT_BYTES
             }
         );
@@ -118,27 +119,27 @@ mod tests {
 
     #[test]
     fn a_device_that_says_it_has_little_memory_gets_a_smaller_limit() {
-        assert_eq!(limit(None), 150_000_000);
-        assert_eq!(limit(Some(8.0)), 150_000_000);
-        assert_eq!(limit(Some(1.0)), 125_000_000);
-        assert_eq!(limit(Some(0.25)), 31_250_000);
-        assert_eq!(limit(Some(f64::NAN)), 150_000_000);
-        assert_eq!(limit(Some(0.0)), 150_000_000);
+        assert_eq!(limit(None), WHOLE_FILE_LIMIT_BYTES);
+        assert_eq!(limit(Some(8.0)), WHOLE_FILE_LIMIT_BYTES);
+        assert_eq!(limit(Some(1.0)), 134_217_728);
+        assert_eq!(limit(Some(0.25)), 33_554_432);
+        assert_eq!(limit(Some(f64::NAN)), WHOLE_FILE_LIMIT_BYTES);
+        assert_eq!(limit(Some(0.0)), WHOLE_FILE_LIMIT_BYTES);
         assert_eq!(
             decide(&manifest(2_000_000, 20), Some(0.25)),
             Decision::TooLarge {
                 size: 40_001_000,
-                limit: 31_250_000
+                limit: 33_554_432
             }
         );
     }
 
     #[test]
     fn the_message_is_plain_and_names_no_other_browser() {
-        let message = too_large_message(212_000_000, 150_000_000);
+        let message = too_large_message(212_000_000, WHOLE_FILE_LIMIT_BYTES);
         assert_eq!(
             message,
-            "This browser cannot stream videos, so it plays only videos up to 150.0 MB here, and this one is 212.0 MB. Save it to this device to watch it."
+            "This browser cannot stream videos, so it plays only videos up to 150.0 MiB here, and this one is 202.2 MiB. Save it to this device to watch it."
         );
         assert!(!message.contains("Safari"));
         assert_eq!(file_type("video/mp4; codecs=\"avc1.64001e\""), "video/mp4");

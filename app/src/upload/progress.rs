@@ -76,18 +76,7 @@ pub fn human_duration(seconds: f64) -> String {
     }
 }
 
-pub fn human_bytes(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= 1e9 {
-        format!("{:.2} GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{:.1} MB", b / 1e6)
-    } else if b >= 1e3 {
-        format!("{:.0} kB", b / 1e3)
-    } else {
-        format!("{bytes} B")
-    }
-}
+pub use cloister_shared::protocol::human_bytes;
 
 #[cfg(test)]
 mod tests {
@@ -132,11 +121,9 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_sizes_read_naturally() {
+    fn durations_read_naturally() {
         assert_eq!(human_duration(42.4), "about 42 s");
         assert_eq!(human_duration(125.0), "about 2 min");
         assert_eq!(human_duration(3725.0), "about 1 h 2 min");
-        assert_eq!(human_bytes(1_500_000), "1.5 MB");
-        assert_eq!(human_bytes(2_340_000_000), "2.34 GB");
     }
 }

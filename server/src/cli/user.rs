@@ -134,22 +134,7 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn human_bytes(bytes: u64) -> String {
-    const GIB: u64 = 1 << 30;
-    const MIB: u64 = 1 << 20;
-    const KIB: u64 = 1 << 10;
-    if bytes >= GIB && bytes.checked_rem(GIB) == Some(0) {
-        format!("{} GiB", bytes / GIB)
-    } else if bytes >= GIB {
-        format!("{:.1} GiB", bytes as f64 / GIB as f64)
-    } else if bytes >= MIB {
-        format!("{:.1} MiB", bytes as f64 / MIB as f64)
-    } else if bytes >= KIB {
-        format!("{:.0} KiB", bytes as f64 / KIB as f64)
-    } else {
-        format!("{bytes} B")
-    }
-}
+pub(crate) use cloister_shared::protocol::human_bytes;
 
 #[cfg(test)]
 mod tests {

@@ -42,20 +42,7 @@ pub fn sealed_blob(field: &str, value: &str, max_bytes: usize) -> AppResult<Vec<
     Ok(bytes)
 }
 
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS.get(unit).copied().unwrap_or("B"))
-    }
-}
+pub use cloister_shared::protocol::human_bytes;
 
 /// What the checks accepted, ready to insert.
 struct Checked {

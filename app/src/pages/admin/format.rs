@@ -1,19 +1,7 @@
 //! Numbers for people: sizes, durations, ages.
 
 /// "512 B", "12.0 KiB", "300.0 MiB", "1.5 GiB".
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
+pub use cloister_shared::protocol::human_bytes as bytes;
 
 pub use cloister_shared::api::admin::describe_span as span;
 

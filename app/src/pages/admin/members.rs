@@ -67,7 +67,7 @@ pub(super) fn Users() -> impl IntoView {
                                 <tr>
                                     <td data-label="Username">{user.username.clone()}</td>
                                     <td data-label="Role">{user.role.to_string()}</td>
-                                    <td data-label="Quota">{format_gib(user.quota_bytes)}</td>
+                                    <td data-label="Quota">{cloister_shared::protocol::human_bytes(user.quota_bytes)}</td>
                                     <td class="row-actions-cell"><button class="button secondary small" data-testid="remove-member" on:click=move |_| remove(name.clone())>"Remove"</button></td>
                                 </tr>
                             }
@@ -256,8 +256,4 @@ fn origin() -> String {
     }
     #[cfg(not(feature = "hydrate"))]
     String::new()
-}
-
-fn format_gib(bytes: u64) -> String {
-    format!("{:.0} GiB", bytes as f64 / (1024.0 * 1024.0 * 1024.0))
 }

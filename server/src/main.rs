@@ -56,7 +56,8 @@ enum Command {
     Trash(cli::trash::TrashArgs),
     /// Bring videos back from the trash.
     Restore(cli::trash::RestoreArgs),
-    /// Copy the data directory consistently, while the server runs: `--to DIR`.
+    /// Copy the data directory consistently, while the server runs: `--to DIR` (on PostgreSQL,
+    /// the sealed files only: the database is backed up with pg_dump).
     Backup(cli::backup::BackupArgs),
     /// Move the library's database from SQLite to an empty PostgreSQL database (the server must
     /// be stopped).

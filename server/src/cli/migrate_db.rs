@@ -101,8 +101,8 @@ pub async fn run(args: MigrateDbArgs) -> anyhow::Result<()> {
     );
     if hid_password {
         println!(
-            "(The password is not shown: put it in place of ****, or leave it out of the URL and \
-             keep it in ~/.pgpass or PGPASSWORD.)"
+            "(The password is left out: keep it in ~/.pgpass or PGPASSWORD, or put it back into \
+             the URL, in the environment as here, never as a flag.)"
         );
     }
     Ok(())
@@ -112,8 +112,9 @@ fn nothing_copied(err: anyhow::Error) -> anyhow::Error {
     anyhow::anyhow!("{err:#}; nothing was copied")
 }
 
-/// `url` with its password, if any, replaced by `****` (in the user part or a `password=`
-/// parameter), and whether one was replaced: for messages and printed commands.
+/// `url` without its password, if it has one (in the user part or a `password=` parameter), and
+/// whether one was left out: for messages and printed commands, which must not show it.
+/// PostgreSQL's tools and the server find a password left out in `~/.pgpass` or `PGPASSWORD`.
 pub fn without_password(url: &str) -> (String, bool) {
     let Some((scheme, rest)) = url.split_once("://") else {
         return (url.to_owned(), false);
@@ -122,35 +123,35 @@ pub fn without_password(url: &str) -> (String, bool) {
         Some((main, query)) => (main, Some(query)),
         None => (rest, None),
     };
-    let mut hidden = false;
+    let mut left_out = false;
     let main = match main.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _)) => {
-                hidden = true;
-                format!("{user}:****@{host}")
+                left_out = true;
+                format!("{user}@{host}")
             }
             None => main.to_owned(),
         },
         None => main.to_owned(),
     };
-    let query = query.map(|query| {
-        query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key == "password" => {
-                    hidden = true;
-                    format!("{key}=****")
-                }
-                _ => pair.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    });
+    let query = query
+        .map(|query| {
+            query
+                .split('&')
+                .filter(|pair| {
+                    let password = pair.split('=').next() == Some("password");
+                    left_out |= password;
+                    !password
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .filter(|query| !query.is_empty());
     let shown = match query {
         Some(query) => format!("{scheme}://{main}?{query}"),
         None => format!("{scheme}://{main}"),
     };
-    (shown, hidden)
+    (shown, left_out)
 }
 
 /// `text` as one shell word: unchanged when it is plain, otherwise in single quotes.
@@ -187,7 +188,11 @@ mod tests {
         );
         assert_eq!(
             without_password("postgres://db.lan/c?user=a&password=s3cret"),
-            ("postgres://db.lan/c?user=a&password=****".to_owned(), true)
+            ("postgres://db.lan/c?user=a".to_owned(), true)
+        );
+        assert_eq!(
+            without_password("postgres://db.lan/c?password=s3cret"),
+            ("postgres://db.lan/c".to_owned(), true)
         );
         assert_eq!(without_password("sqlite://x.db").1, false);
     }

@@ -23,9 +23,13 @@
 //! mapped), beside the same query with the cursor clause it had before commit 10b90ce (an `OR` of
 //! comparisons, from which SQLite derives no range on the index); `GET /api/auth/me`
 //! (routing and the session lookup, a tiny body); and `serde_json::to_vec` of a page.
-//! `EXPLAIN QUERY PLAN` of the page query is printed before the table. Times are wall clock on
-//! whatever else the machine runs, so the cores and the 1/5/15-minute load averages are printed
-//! beside them; nothing asserts on speed.
+//! `EXPLAIN QUERY PLAN` of the page query (on PostgreSQL, `EXPLAIN`) is printed before the table.
+//! Times are wall clock on whatever else the machine runs, so the cores and the 1/5/15-minute load
+//! averages are printed beside them; nothing asserts on speed.
+//!
+//! The library is SQLite in the temp data directory unless `--database-url` /
+//! `CLOISTER_DATABASE_URL` names an empty PostgreSQL database (`scripts/bench-gallery.sh
+//! --postgres` makes one in a throwaway cluster).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -37,7 +41,7 @@ use axum::Router;
 use clap::Parser;
 use cloister::accounts::{unix_now, users};
 use cloister::config::Config;
-use cloister::db::Db;
+use cloister::db::{Backend, Db};
 use cloister::videos::list;
 use cloister::AppState;
 use cloister_shared::api::{Role, VideoPage};
@@ -72,12 +76,13 @@ const PAGE_SELECT: &str = "SELECT v.id, v.status, v.size_bytes, v.created_at, v.
                                   v.wrapped_dek, u.username AS owner, v.duration_ms, v.thumb_path,
                                   v.rendition
                            FROM videos v JOIN users u ON u.id = v.owner_id
-                           WHERE (v.status <> 'uploading' OR v.owner_id = $1)";
-const PAGE_CURSOR: &str = " AND (v.created_at, v.id) < (?, ?)";
+                           WHERE (v.status <> 'uploading' OR v.owner_id = $1)
+                             AND v.trashed_at IS NULL";
+const PAGE_CURSOR: &str = " AND (v.created_at, v.id) < ($2, $3)";
 /// Not the server's code any more: the cursor clause before commit 10b90ce, which made SQLite scan
 /// the index from the newest row. Timed beside the real query to show what the change bought.
-const OR_CURSOR: &str = " AND (v.created_at < ? OR (v.created_at = ? AND v.id < ?))";
-const PAGE_END: &str = " AND v.rowid <= ? ORDER BY v.created_at DESC, v.id DESC LIMIT ?";
+const OR_CURSOR: &str = " AND (v.created_at < $2 OR (v.created_at = $2 AND v.id < $3))";
+const PAGE_END: &str = " AND v.seq <= $4 ORDER BY v.created_at DESC, v.id DESC LIMIT $5";
 
 #[derive(Parser)]
 struct Args {
@@ -105,6 +110,9 @@ struct Args {
     /// Rows per insert transaction.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     batch: u32,
+    /// An empty PostgreSQL database to run on instead of SQLite in the temp data directory.
+    #[arg(long, env = "CLOISTER_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 #[tokio::main]
@@ -112,17 +120,17 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     println!("cores: {cores}; load average at start: {}", load_average()?);
-    let bench = Bench::open(args.users).await?;
+    let bench = Bench::open(args.users, args.database_url.clone()).await?;
     let seeded = Instant::now();
     let owners = bench.owners.clone();
     seed_videos(&bench.state.db, &owners, &args).await?;
-    checkpoint(&bench.state.db).await?;
+    settle(&bench.state.db).await?;
     println!(
-        "inserted {} videos in {:.1} s; database {:.1} MB; SQLite {}",
+        "inserted {} videos in {:.1} s; database {:.1} MB; {}",
         args.videos,
         seeded.elapsed().as_secs_f64(),
-        bench.database_bytes()? as f64 / 1e6,
-        sqlite_version(&bench.state.db).await?,
+        bench.database_bytes().await? as f64 / 1e6,
+        engine_version(&bench.state.db).await?,
     );
     let visible = bench.visible_count().await?;
     println!("visible to the viewer: {visible} of {}", args.videos);
@@ -161,9 +169,11 @@ struct Bench {
 }
 
 impl Bench {
-    async fn open(members: u32) -> anyhow::Result<Self> {
+    async fn open(members: u32, database_url: Option<String>) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir().context("cannot make a temp data directory")?;
-        let state = AppState::open(Config::with_data_dir(dir.path())).await?;
+        let mut config = Config::with_data_dir(dir.path());
+        config.database_url = database_url;
+        let state = AppState::open(config).await?;
         let router = cloister::router(state.clone());
         let mut owners = Vec::new();
         for n in 0..members {
@@ -191,7 +201,13 @@ impl Bench {
         })
     }
 
-    fn database_bytes(&self) -> anyhow::Result<u64> {
+    async fn database_bytes(&self) -> anyhow::Result<u64> {
+        if cloister::db::backend(&self.state.db) == Backend::Postgres {
+            let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+                .fetch_one(&self.state.db)
+                .await?;
+            return Ok(u64::try_from(bytes)?);
+        }
         let db = self.state.data.root().join("cloister.db");
         let meta = std::fs::metadata(&db).with_context(|| format!("no {}", db.display()))?;
         Ok(meta.len())
@@ -495,7 +511,7 @@ struct VideoRow {
     rendition: Option<String>,
 }
 
-/// Makes rows oldest first (so rowids grow with time, as with real uploads), spread evenly over
+/// Makes rows oldest first (so `seq` grows with time, as with real uploads), spread evenly over
 /// three years up to now, with some in the same second as the one before.
 struct Generator {
     rng: Rng,
@@ -638,19 +654,31 @@ async fn insert(tx: &mut Transaction<'_, Any>, row: &VideoRow) -> anyhow::Result
     Ok(())
 }
 
-/// Folds the WAL back into the database, as a long-running server's checkpoints will have.
-async fn checkpoint(db: &Db) -> anyhow::Result<()> {
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+/// Leaves the database as a long-running server's would be after the inserts: on SQLite the WAL
+/// folded back by a checkpoint; on PostgreSQL the table vacuumed and its statistics gathered, as
+/// autovacuum does after a bulk insert.
+async fn settle(db: &Db) -> anyhow::Result<()> {
+    let statement = match cloister::db::backend(db) {
+        Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
+        Backend::Postgres => "VACUUM (ANALYZE) videos",
+    };
+    sqlx::query(statement)
         .execute(db)
         .await
-        .context("cannot checkpoint the WAL")?;
+        .with_context(|| format!("cannot run {statement}"))?;
     Ok(())
 }
 
-async fn sqlite_version(db: &Db) -> anyhow::Result<String> {
-    Ok(sqlx::query_scalar("SELECT sqlite_version()")
-        .fetch_one(db)
-        .await?)
+async fn engine_version(db: &Db) -> anyhow::Result<String> {
+    Ok(match cloister::db::backend(db) {
+        Backend::Sqlite => {
+            let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+                .fetch_one(db)
+                .await?;
+            format!("SQLite {version}")
+        }
+        Backend::Postgres => sqlx::query_scalar("SELECT version()").fetch_one(db).await?,
+    })
 }
 
 /// What `list::page` binds for one page, so the page query can be explained and timed alone.
@@ -671,7 +699,7 @@ impl PageQuery {
                 (c.created_at, c.id.to_string(), c.snapshot)
             }
             None => {
-                let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM videos")
+                let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM videos")
                     .fetch_one(db)
                     .await?;
                 (i64::MAX, "g".to_owned(), max)
@@ -694,32 +722,42 @@ impl PageQuery {
         format!("{PAGE_SELECT}{cursor}{PAGE_END}")
     }
 
+    /// Both forms take the same parameters: viewer, cursor, snapshot, limit.
     fn bound<'q>(
         &'q self,
         sql: &'q str,
-        form: Form,
     ) -> sqlx::query::Query<'q, Any, <Any as sqlx::Database>::Arguments<'q>> {
-        let query = sqlx::query(sql).bind(self.viewer).bind(self.after_at);
-        let query = match form {
-            Form::Server => query,
-            Form::OrClause => query.bind(self.after_at),
-        };
-        query
+        sqlx::query(sql)
+            .bind(self.viewer)
+            .bind(self.after_at)
             .bind(self.after_id.as_str())
             .bind(self.snapshot)
             .bind(self.limit)
     }
 
-    /// `EXPLAIN QUERY PLAN`'s lines.
+    /// The plan's lines: SQLite's `EXPLAIN QUERY PLAN` (its `detail` column), PostgreSQL's
+    /// `EXPLAIN` (one text column).
     async fn plan(&self, db: &Db, form: Form) -> anyhow::Result<Vec<String>> {
-        let sql = format!("EXPLAIN QUERY PLAN {}", Self::sql(form));
+        let postgres = cloister::db::backend(db) == Backend::Postgres;
+        let explain = if postgres {
+            "EXPLAIN"
+        } else {
+            "EXPLAIN QUERY PLAN"
+        };
+        let sql = format!("{explain} {}", Self::sql(form));
         let rows = self
-            .bound(&sql, form)
+            .bound(&sql)
             .fetch_all(db)
             .await
-            .context("EXPLAIN QUERY PLAN")?;
+            .with_context(|| explain.to_owned())?;
         rows.iter()
-            .map(|row| Ok(row.try_get::<String, _>("detail")?))
+            .map(|row| {
+                Ok(if postgres {
+                    row.try_get::<String, _>(0)?
+                } else {
+                    row.try_get::<String, _>("detail")?
+                })
+            })
             .collect()
     }
 
@@ -727,7 +765,7 @@ impl PageQuery {
     async fn time(&self, db: &Db, form: Form) -> anyhow::Result<Duration> {
         let sql = Self::sql(form);
         let started = Instant::now();
-        let rows = self.bound(&sql, form).fetch_all(db).await?;
+        let rows = self.bound(&sql).fetch_all(db).await?;
         let elapsed = started.elapsed();
         ensure!(!rows.is_empty(), "the page query found nothing");
         Ok(elapsed)
@@ -741,7 +779,7 @@ enum Form {
     OrClause,
 }
 
-/// Prints SQLite's plans for the first page and for the page behind `deep`: the server's query,
+/// Prints the database's plans for the first page and for the page behind `deep`: the server's query,
 /// and the old one.
 async fn explain(bench: &Bench, deep: Option<&str>) -> anyhow::Result<()> {
     let db = &bench.state.db;
@@ -757,7 +795,7 @@ async fn explain(bench: &Bench, deep: Option<&str>) -> anyhow::Result<()> {
         ),
     ];
     for (what, query, form) in cases {
-        println!("\nEXPLAIN QUERY PLAN of the page query, {what}:");
+        println!("\nThe plan of the page query, {what}:");
         for line in query.plan(db, form).await? {
             println!("  {line}");
         }

@@ -56,8 +56,20 @@ enum Command {
     Trash(cli::trash::TrashArgs),
     /// Bring videos back from the trash.
     Restore(cli::trash::RestoreArgs),
-    /// Copy the data directory consistently, while the server runs: `--to DIR`.
+    /// Copy the data directory consistently, while the server runs: `--to DIR` (on PostgreSQL,
+    /// the sealed files only: the database is backed up with pg_dump).
     Backup(cli::backup::BackupArgs),
+    /// Move the library's database from SQLite to an empty PostgreSQL database (the server must
+    /// be stopped).
+    ///
+    /// Stop the server (`cloister serve`, and any `cloister worker`) first: the command refuses
+    /// while the SQLite file is in use, but it cannot see a server that is about to start. Give
+    /// the target in CLOISTER_MIGRATE_TO (`postgres://user@host/database`) rather than --to when
+    /// it holds a password. The target must be empty: the schema is created there, every table
+    /// copied in one transaction and row counts checked; on any error nothing is committed. The
+    /// sealed files and server.key stay in the data directory. Then start the server with
+    /// CLOISTER_DATABASE_URL set to the same database (docs/operations.md).
+    MigrateDb(cli::migrate_db::MigrateDbArgs),
     /// The admin console: jobs and their overrides, the machine, storage and housekeeping.
     Admin {
         #[command(subcommand)]
@@ -129,6 +141,7 @@ async fn run() -> std::process::ExitCode {
         Command::Trash(args) => cli::trash::list(args).await,
         Command::Restore(args) => cli::trash::restore(args).await,
         Command::Backup(args) => cli::backup::run(args).await,
+        Command::MigrateDb(args) => cli::migrate_db::run(args).await,
         Command::Admin { command } => cli::admin::run(command).await,
         Command::CompressSite(args) => cloister::http::precompress::run(args),
     };

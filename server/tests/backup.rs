@@ -266,3 +266,73 @@ async fn a_backup_refuses_a_destination_that_is_not_empty_or_is_inside_the_data_
         refused.stderr
     );
 }
+
+#[tokio::test]
+async fn on_postgres_the_backup_holds_the_sealed_files_and_says_to_dump_the_database_with_pg_dump()
+{
+    if !common::database::on_postgres() {
+        return; // The PostgreSQL branch of the command: the database is pg_dump's.
+    }
+    let data = tempfile::tempdir().expect("data");
+    let files = tempfile::tempdir().expect("files");
+    let database = common::database::url_for(data.path()).expect("a PostgreSQL database");
+    let mut env = quick();
+    env.extend([
+        ("CLOISTER_WORKERS", "0"),
+        ("CLOISTER_DATABASE_URL", database.as_str()),
+    ]);
+    let (_server, url) = serve_with(data.path(), 0, &env).await;
+    let mut add = cloister();
+    add.args(["user", "add", "root", "--admin", "--password-stdin"])
+        .env("CLOISTER_DATA_DIR", data.path())
+        .env("CLOISTER_DATABASE_URL", &database);
+    let added = run(add, &format!("{}\n", common::cli::PASSWORD)).await;
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let init = run(client(["library", "init"], &url, &[]), "").await;
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let file = files.path().join("notes.mp4");
+    std::fs::write(&file, vec![9u8; 5000]).expect("write");
+    let up = run(
+        client(["upload", file.to_str().expect("path")], &url, &[]),
+        "",
+    )
+    .await;
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    let id = up
+        .stdout
+        .split_once("video ")
+        .and_then(|(_, rest)| rest.get(..32))
+        .expect("the video id in the upload's output")
+        .to_owned();
+
+    // The URL as an admin might give it, password included: it is never printed.
+    let with_password = database.replacen("cloister@", "cloister:hunter2@", 1);
+    let dest = files.path().join("backup");
+    let mut command = backup(data.path(), &dest);
+    command.env("CLOISTER_DATABASE_URL", &with_password);
+    let done = run(command, "").await;
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stdout.contains(&format!(
+            "pg_dump --format=custom --file=cloister.pgdump '{database}'"
+        )),
+        "the pg_dump command, without the password: {}",
+        done.stdout
+    );
+    assert!(
+        !format!("{}{}", done.stdout, done.stderr).contains("hunter2"),
+        "{}",
+        done.stdout
+    );
+    assert!(done.stdout.contains("1 video ("), "{}", done.stdout);
+    assert!(!dest.join("cloister.db").exists(), "no database file");
+    assert_eq!(
+        std::fs::read(dest.join("server.key")).expect("key in the backup"),
+        std::fs::read(data.path().join("server.key")).expect("key"),
+    );
+    assert_eq!(
+        std::fs::read(dest.join("videos").join(&id).join("original.sealed")).expect("copied"),
+        std::fs::read(data.path().join("videos").join(&id).join("original.sealed"))
+            .expect("original"),
+    );
+}

@@ -18,6 +18,11 @@
 //!
 //! `tmp/` (plaintext while a job runs) is never copied. File names come from the modules that
 //! write them, never restated here.
+//!
+//! On PostgreSQL (`--database-url` / `CLOISTER_DATABASE_URL`) the database is not copied: it is
+//! backed up with `pg_dump`, taken *before* this command so the files copied here cover every
+//! video the dump lists (docs/operations.md, "Backing up on PostgreSQL"). Steps 2 to 4 are the
+//! same, for the videos the database lists when the command runs.
 
 use std::fs;
 use std::io;
@@ -32,7 +37,7 @@ use sqlx::{ConnectOptions, Connection};
 
 use super::DataDirArgs;
 use crate::data_dir::{SERVER_KEY_FILE as SERVER_KEY, VIDEOS_DIR as VIDEOS};
-use crate::db::DATABASE_FILE as DATABASE;
+use crate::db::{Backend, DATABASE_FILE as DATABASE};
 use crate::storage::{
     RenditionId, StoredObject, ORIGINAL_FILE as ORIGINAL, PARTIAL_FILE as PARTIAL,
 };
@@ -64,6 +69,11 @@ struct Copied {
 }
 
 pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
+    if let Some(url) = &args.data.database_url {
+        if Backend::of_url(url).map_err(anyhow::Error::msg)? == Backend::Postgres {
+            return files_only(&args.data.data_dir, &args.to, url).await;
+        }
+    }
     let source = args.data.data_dir;
     let dest = args.to;
     let database = source.join(DATABASE);
@@ -92,18 +102,69 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
         copied.files,
         super::user::human_bytes(copied.bytes)
     );
-    if !problems.is_empty() {
-        for problem in &problems {
-            eprintln!("warning: {problem}");
-        }
+    report(problems, &dest)
+}
+
+/// The backup beside a PostgreSQL database: `server.key` and the files of every video the
+/// database lists; the database itself is `pg_dump`'s.
+async fn files_only(source: &Path, dest: &Path, url: &str) -> anyhow::Result<()> {
+    if !source.join(SERVER_KEY).is_file() && !source.join(VIDEOS).is_dir() {
         bail!(
-            "the backup in {} is incomplete ({} problem(s) above); run `cloister backup` again into \
-             a new directory",
-            dest.display(),
-            problems.len()
+            "there is no {SERVER_KEY} or {VIDEOS}/ in {}: is --data-dir the server's data directory?",
+            source.display()
         );
     }
-    Ok(())
+    let (shown, left_out) = super::migrate_db::without_password(url);
+    println!(
+        "The database is on PostgreSQL and is not in this backup: back it up with pg_dump, run \
+         before this command so these files cover every video in the dump:"
+    );
+    println!("  pg_dump --format=custom --file=cloister.pgdump '{shown}'");
+    if left_out {
+        println!("(The password is left out: pg_dump reads it from ~/.pgpass or PGPASSWORD.)");
+    }
+    let db = crate::db::connect(url)
+        .await
+        .with_context(|| format!("cannot connect to {shown}"))?;
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, status, rendition FROM videos ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .with_context(|| format!("cannot list the videos in {shown}"))?;
+    db.close().await;
+    prepare_destination(source, dest)?;
+    let (videos, mut problems) = parse_videos(rows);
+    let (from, to) = (source.to_path_buf(), dest.to_path_buf());
+    let mut copied = tokio::task::spawn_blocking(move || copy_files(&from, &to, &videos))
+        .await
+        .context("the copy stopped unexpectedly")??;
+    problems.append(&mut copied.problems);
+    println!(
+        "Backed up the files of {} to {}: {SERVER_KEY} and {} video{} ({} files, {}).",
+        source.display(),
+        dest.display(),
+        copied.videos,
+        if copied.videos == 1 { "" } else { "s" },
+        copied.files,
+        super::user::human_bytes(copied.bytes)
+    );
+    report(problems, dest)
+}
+
+/// Warns of each problem; an error when there is any.
+fn report(problems: Vec<String>, dest: &Path) -> anyhow::Result<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("warning: {problem}");
+    }
+    bail!(
+        "the backup in {} is incomplete ({} problem(s) above); run `cloister backup` again into \
+         a new directory",
+        dest.display(),
+        problems.len()
+    );
 }
 
 /// Creates `dest` (mode 0700) or checks it is an empty directory, and that it is not inside the
@@ -190,6 +251,12 @@ async fn videos_in(snapshot: &Path) -> anyhow::Result<(Vec<VideoRow>, Vec<String
             .await
             .context("cannot list the snapshot's videos")?;
     db.close().await.ok();
+    Ok(parse_videos(rows))
+}
+
+/// The videos of `rows` (id, status, rendition), and a problem for each row whose id does not
+/// parse.
+fn parse_videos(rows: Vec<(String, String, Option<String>)>) -> (Vec<VideoRow>, Vec<String>) {
     let mut videos = Vec::with_capacity(rows.len());
     let mut problems = Vec::new();
     for (raw_id, status, rendition) in rows {
@@ -206,7 +273,7 @@ async fn videos_in(snapshot: &Path) -> anyhow::Result<(Vec<VideoRow>, Vec<String
             rendition,
         });
     }
-    Ok((videos, problems))
+    (videos, problems)
 }
 
 fn copy_files(source: &Path, dest: &Path, videos: &[VideoRow]) -> anyhow::Result<Copied> {

@@ -7,6 +7,7 @@ pub mod download;
 pub mod jobs;
 pub mod library;
 pub mod ls;
+pub mod migrate_db;
 pub mod remote;
 pub mod secrets;
 pub mod setup_link;

@@ -9,6 +9,8 @@ use std::path::Path;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, Connection, Executor};
 
+pub mod transfer;
+
 /// The pool every data-access function takes, whichever backend is behind it.
 pub type Db = sqlx::AnyPool;
 /// A transaction on [`Db`].

@@ -22,6 +22,9 @@ async fn add_root(data: &Path) {
     let mut add = cloister();
     add.args(["user", "add", "root", "--admin", "--password-stdin"])
         .env("CLOISTER_DATA_DIR", data);
+    if let Some(url) = common::database::url_for(data) {
+        add.env("CLOISTER_DATABASE_URL", url);
+    }
     let r = run(add, &format!("{PASSWORD}\n")).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 }

@@ -59,11 +59,17 @@ async fn a_held_back_job_waits_with_reasons_then_runs_when_resources_free() {
     );
 
     // The deferral and the start were events, in that order.
-    let kinds: Vec<String> =
-        sqlx::query_scalar("SELECT json_extract(payload, '$.type') FROM job_events ORDER BY seq")
-            .fetch_all(&app.state.db)
-            .await
-            .expect("events");
+    let payloads: Vec<String> = sqlx::query_scalar("SELECT payload FROM job_events ORDER BY seq")
+        .fetch_all(&app.state.db)
+        .await
+        .expect("events");
+    let kinds: Vec<String> = payloads
+        .iter()
+        .map(|p| {
+            let event: serde_json::Value = serde_json::from_str(p).expect("event json");
+            event["type"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
     let deferred = kinds
         .iter()
         .position(|k| k == "job_deferred")

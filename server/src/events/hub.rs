@@ -13,6 +13,8 @@ const TAIL_EVERY: Duration = Duration::from_millis(500);
 /// Frames a slow socket may fall behind by before it is told to resync.
 const CHANNEL_CAPACITY: usize = 1024;
 const BATCH: i64 = 500;
+/// How long the PostgreSQL listener waits before connecting again after a failure.
+const LISTEN_RETRY: Duration = Duration::from_secs(5);
 
 pub struct EventHub {
     sender: broadcast::Sender<Arc<EventFrame>>,
@@ -57,8 +59,13 @@ impl EventHub {
         self.personal.subscribe()
     }
 
-    /// Starts relaying events recorded from now on.
+    /// Starts relaying events recorded from now on. On PostgreSQL, a listener on the events
+    /// channel wakes the relay as soon as another process (`cloister worker`) commits one.
     pub fn spawn_tail(self: &Arc<Self>, db: Db) -> tokio::task::JoinHandle<()> {
+        if crate::db::backend(&db) == crate::db::Backend::Postgres {
+            let url = db.connect_options().database_url.to_string();
+            tokio::spawn(Arc::clone(self).listen(url));
+        }
         let hub = Arc::clone(self);
         tokio::spawn(async move {
             let mut last =
@@ -80,6 +87,37 @@ impl EventHub {
                 last = hub.relay_after(&db, last).await;
             }
         })
+    }
+
+    /// Pokes the relay at each `NOTIFY` on the events channel. Events commit in seq order
+    /// (`super::record`), so reading by seq after a wake-up misses none. Should the connection
+    /// drop, the listener reconnects, and the relay's own tick covers the gap meanwhile.
+    async fn listen(self: Arc<Self>, url: String) {
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
+                Ok(listener) => listener,
+                Err(err) => {
+                    tracing::warn!(error = %err, "event hub cannot listen for events; polling");
+                    tokio::time::sleep(LISTEN_RETRY).await;
+                    continue;
+                }
+            };
+            if let Err(err) = listener.listen(super::CHANNEL).await {
+                tracing::warn!(error = %err, "event hub cannot listen for events; polling");
+                tokio::time::sleep(LISTEN_RETRY).await;
+                continue;
+            }
+            loop {
+                match listener.recv().await {
+                    Ok(_) => self.poke(),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "event listener failed; reconnecting");
+                        tokio::time::sleep(LISTEN_RETRY).await;
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     /// Broadcasts every event after `last`; returns the new `last`.

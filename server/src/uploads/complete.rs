@@ -97,8 +97,9 @@ async fn queue_figures(
 ) -> AppResult<(u64, u64)> {
     let (length, ahead): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*),
-                COALESCE(SUM(id <> $1 AND (status = 'running' OR priority > $2
-                                           OR (priority = $2 AND id < $1))), 0)
+                CAST(COALESCE(SUM(CASE WHEN id <> $1 AND (status = 'running' OR priority > $2
+                                                          OR (priority = $2 AND id < $1))
+                                       THEN 1 ELSE 0 END), 0) AS BIGINT)
          FROM jobs
          WHERE kind = 'process' AND status IN ('queued', 'waiting_resource', 'running')",
     )

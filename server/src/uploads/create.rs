@@ -154,7 +154,9 @@ pub fn fingerprint_bytes(field: &str, value: &str) -> AppResult<Vec<u8>> {
 
 async fn used_bytes(state: &AppState, user: &User) -> AppResult<u64> {
     let used: i64 =
-        sqlx::query_scalar("SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = $1")
+        sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM videos WHERE owner_id = $1",
+        )
             .bind(user.id)
             .fetch_one(&state.db)
             .await?;
@@ -226,7 +228,10 @@ pub async fn create(
     // The quota and the key generation are checked inside the INSERT, so two uploads at once
     // cannot both squeeze under the quota, and no upload lands under a key a key change has just
     // replaced (docs/accounts.md, "Keys for people"). Before the library is set up the first key
-    // will be generation 1.
+    // will be generation 1. On PostgreSQL the owner's row is locked first, or two uploads'
+    // statements could each count the other's row as absent.
+    let mut tx = state.db.begin().await?;
+    crate::jobs::store::lock_owner(&mut tx, user.id).await?;
     let inserted = sqlx::query(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, description_sealed, file_name_sealed, stream_header,
@@ -256,7 +261,7 @@ pub async fn create(
     .bind(size)
     .bind(quota)
     .bind(i64::from(req.key_generation))
-    .execute(&state.db)
+    .execute(&mut *tx)
     .await
     .map_err(|err| match err {
         sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
@@ -266,6 +271,7 @@ pub async fn create(
         other => other.into(),
     })?;
     if inserted.rows_affected() == 0 {
+        drop(tx);
         let current = crate::library::store::generation(&state.db)
             .await?
             .unwrap_or(1);
@@ -278,6 +284,7 @@ pub async fn create(
         let used = used_bytes(state, user).await?;
         return Err(over_quota(used, req.size_bytes, user.quota_bytes));
     }
+    tx.commit().await?;
 
     let storage = state.storage.clone();
     let id = req.video_id;

@@ -10,12 +10,13 @@ use crate::error::AppResult;
 /// upload holds that less what it has written, an unfinished job its working space.
 pub async fn reserved_bytes(pool: &Db) -> AppResult<u64> {
     let reserved: i64 = sqlx::query_scalar(&format!(
-        "SELECT
-           COALESCE((SELECT SUM(MAX(0, 2 * v.size_bytes
-                                   - COALESCE((SELECT SUM(c.sealed_len) FROM upload_chunks c
-                                               WHERE c.video_id = v.id), 0)))
-                     FROM videos v WHERE v.status = 'uploading'), 0)
-         + COALESCE((SELECT SUM(size_bytes) FROM jobs WHERE {ACTIVE_JOBS}), 0)"
+        "SELECT CAST(
+           COALESCE((SELECT SUM(CASE WHEN left_to_write > 0 THEN left_to_write ELSE 0 END)
+                     FROM (SELECT 2 * v.size_bytes
+                                  - COALESCE((SELECT SUM(c.sealed_len) FROM upload_chunks c
+                                              WHERE c.video_id = v.id), 0) AS left_to_write
+                           FROM videos v WHERE v.status = 'uploading') AS open_uploads), 0)
+         + COALESCE((SELECT SUM(size_bytes) FROM jobs WHERE {ACTIVE_JOBS}), 0) AS BIGINT)"
     ))
     .fetch_one(pool)
     .await?;

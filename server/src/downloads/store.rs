@@ -109,7 +109,20 @@ pub async fn insert_ready(
     slots: u32,
 ) -> AppResult<Option<DownloadRow>> {
     let mut tx = db.begin().await?;
-    lock_slots(&mut tx).await?;
+    let row = insert_ready_in(&mut tx, new, now, expires_at, slots).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// `insert_ready` in the caller's transaction (which then holds the slots' lock until it ends).
+pub async fn insert_ready_in(
+    conn: &mut sqlx::AnyConnection,
+    new: &NewDownload<'_>,
+    now: i64,
+    expires_at: i64,
+    slots: u32,
+) -> AppResult<Option<DownloadRow>> {
+    lock_slots(conn).await?;
     let row = sqlx::query_as(&format!(
         "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, size_bytes,
                                 created_at, ready_at, expires_at)
@@ -127,9 +140,8 @@ pub async fn insert_ready(
     .bind(now)
     .bind(expires_at)
     .bind(i64::from(slots))
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?;
-    tx.commit().await?;
     Ok(row)
 }
 

@@ -228,49 +228,31 @@ pub async fn create(
     // The quota and the key generation are checked inside the INSERT, so two uploads at once
     // cannot both squeeze under the quota, and no upload lands under a key a key change has just
     // replaced (docs/accounts.md, "Keys for people"). Before the library is set up the first key
-    // will be generation 1. On PostgreSQL the owner's row is locked first, or two uploads'
-    // statements could each count the other's row as absent.
+    // will be generation 1.
     let mut tx = state.db.begin().await?;
-    crate::jobs::store::lock_owner(&mut tx, user.id).await?;
-    let inserted = sqlx::query(
-        "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
-                             title_sealed, description_sealed, file_name_sealed, stream_header,
-                             chunk_size, chunk_count, upload_fingerprint, upload_mac,
-                             content_fingerprint, key_generation)
-         SELECT $1, $2, 'uploading', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
-         WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = $17) + $18 <= $19
-           AND $20 = COALESCE((SELECT key_generation FROM library WHERE id = 1), 1)",
+    let inserted = super::store::insert_upload(
+        &mut tx,
+        &super::store::NewUpload {
+            id: &req.video_id,
+            owner_id: user.id,
+            size_bytes: size,
+            quota_bytes: quota,
+            now,
+            wrapped_dek: req.wrapped_dek.to_bytes().as_slice(),
+            title: &checked.title,
+            description: checked.description.as_deref(),
+            file_name: checked.file_name.as_deref(),
+            stream_header: &checked.header,
+            chunk_size: i64::from(DEFAULT_CHUNK_SIZE),
+            chunk_count: count,
+            fingerprint: &checked.fingerprint,
+            resume_mac: checked.resume_mac.as_deref(),
+            content_fingerprint: checked.content_fingerprint.as_deref(),
+            key_generation: i64::from(req.key_generation),
+        },
     )
-    .bind(req.video_id.to_string())
-    .bind(user.id)
-    .bind(size)
-    .bind(now)
-    .bind(now)
-    .bind(req.wrapped_dek.to_bytes().as_slice())
-    .bind(&checked.title)
-    .bind(checked.description.as_deref())
-    .bind(checked.file_name.as_deref())
-    .bind(&checked.header)
-    .bind(i64::from(DEFAULT_CHUNK_SIZE))
-    .bind(count)
-    .bind(&checked.fingerprint)
-    .bind(checked.resume_mac.as_deref())
-    .bind(checked.content_fingerprint.as_deref())
-    .bind(i64::from(req.key_generation))
-    .bind(user.id)
-    .bind(size)
-    .bind(quota)
-    .bind(i64::from(req.key_generation))
-    .execute(&mut *tx)
-    .await
-    .map_err(|err| match err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
-            "This upload exists already (same id, or an unfinished upload of the same file)."
-                .to_owned(),
-        ),
-        other => other.into(),
-    })?;
-    if inserted.rows_affected() == 0 {
+    .await?;
+    if !inserted {
         drop(tx);
         let current = crate::library::store::generation(&state.db)
             .await?

@@ -13,7 +13,7 @@ mod locks;
 pub mod routes;
 pub mod space;
 pub mod status;
-mod store;
+pub mod store;
 pub mod sweep;
 
 use crate::db::Db;

@@ -217,7 +217,7 @@ pub async fn page(
 
 /// One video, as the listing shows it; the same visibility rule as `page`.
 pub async fn one(pool: &Db, viewer_id: i64, video: &VideoId) -> AppResult<VideoSummary> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} AND v.id = $1"))
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} AND v.id = $2"))
         .bind(viewer_id)
         .bind(video.to_string())
         .fetch_optional(pool)

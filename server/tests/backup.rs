@@ -29,7 +29,7 @@ fn backup(data: &Path, to: &Path) -> tokio::process::Command {
     command
         .args(["backup", "--to"])
         .arg(to)
-        .env("CLOISTER_DATA_DIR", data);
+        .envs(common::cli::data_env(data));
     command
 }
 

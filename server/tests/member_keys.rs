@@ -32,17 +32,22 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 
 /// Every stored key: the library row, key pairs, grants, recovery challenges. A refused request
 /// must leave this exactly as it was.
+/// The library row's generation and key columns.
+type LibraryKeys = (i64, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+/// A member's (or grant's) id column and three byte columns.
+type KeyRow = (i64, Vec<u8>, Vec<u8>, Vec<u8>);
+
 async fn key_material(app: &TestApp) -> Vec<String> {
     let db = &app.state.db;
     let hex_or_dash = |bytes: &Option<Vec<u8>>| bytes.as_ref().map_or("-".to_owned(), hex::encode);
-    let library: Vec<(i64, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(
+    let library: Vec<LibraryKeys> = sqlx::query_as(
         "SELECT key_generation, shared_wrapped_library_key, recovery_public_key,
                 recovery_sealed_key FROM library",
     )
     .fetch_all(db)
     .await
     .expect("library");
-    let keys: Vec<(i64, Vec<u8>, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+    let keys: Vec<KeyRow> = sqlx::query_as(
         "SELECT user_id, public_key, kdf_salt, wrapped_private_key FROM member_keys
          ORDER BY user_id",
     )

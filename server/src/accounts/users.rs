@@ -1,6 +1,6 @@
 //! Users: creation, lookup, password changes and removal.
 
-use crate::db::Db;
+use crate::db::{self, Backend, Db};
 use cloister_shared::api::users::{
     check_password, normalize_username, PASSWORD_MAX_CHARS, PASSWORD_RULE,
 };
@@ -139,7 +139,7 @@ pub async fn list(pool: &Db) -> AppResult<Vec<User>> {
 
 pub async fn find(pool: &Db, username: &str) -> AppResult<Option<User>> {
     sqlx::query_as::<_, UserRow>(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        "SELECT {USER_COLUMNS} FROM users WHERE lower(username) = lower($1)"
     ))
     .bind(username)
     .fetch_optional(pool)
@@ -175,7 +175,7 @@ pub async fn authenticate(
         return Err(AppError::BadRequest(PASSWORD_RULE.to_owned()));
     }
     let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(username) = lower($1)")
             .bind(&username)
             .fetch_optional(pool)
             .await?;
@@ -222,20 +222,48 @@ pub(crate) fn no_such_user(username: &str) -> AppError {
 /// server from the web any more.
 pub async fn remove(pool: &Db, username: &str) -> AppResult<()> {
     let username = valid_username(username)?;
-    let mut conn = pool.acquire().await?;
-    let removed = delete_user(&mut conn, &username).await;
-    drop(conn);
+    let mut tx = pool.begin().await?;
+    let removed = match lock_admin_removals(&mut tx, db::backend(pool)).await {
+        Ok(()) => delete_user(&mut tx, &username).await,
+        Err(err) => Err(err),
+    };
+    if matches!(removed, Ok(1)) {
+        tx.commit().await?;
+    } else {
+        drop(tx);
+    }
     removed_or_why(pool, &username, removed).await
 }
 
-/// The removal statement, in the caller's connection or transaction. One statement, so two
-/// admins removing each other at once cannot both succeed.
+/// Any number, the same in every process: the PostgreSQL advisory lock removals take.
+const ADMIN_REMOVAL_LOCK: i64 = 0x636c_6f69_7374_0001;
+
+/// Serializes the removals of users, first thing in the removal's transaction, so the last-admin
+/// guard in `delete_user` counts what the other removals committed. SQLite admits one writer at
+/// a time already; on PostgreSQL each statement reads the rows committed when it started, so two
+/// admins removing each other at once would each still count the other and both go. The lock
+/// is released when the transaction ends.
+pub(crate) async fn lock_admin_removals(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        sqlx::query_scalar::<_, i64>("SELECT 1 FROM pg_advisory_xact_lock($1)")
+            .bind(ADMIN_REMOVAL_LOCK)
+            .fetch_one(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The removal statement, in the caller's transaction, which took `lock_admin_removals` first:
+/// the last admin stays.
 pub(crate) async fn delete_user(
     conn: &mut sqlx::AnyConnection,
     username: &str,
 ) -> Result<u64, sqlx::Error> {
     sqlx::query(
-        "DELETE FROM users WHERE username = $1
+        "DELETE FROM users WHERE lower(username) = lower($1)
            AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
     )
     .bind(username)

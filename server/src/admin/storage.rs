@@ -24,7 +24,7 @@ pub(super) async fn storage(State(state): State<AppState>) -> AppResult<ApiJson<
 async fn report(state: &AppState) -> AppResult<StorageReport> {
     let users: Vec<UserRow> = sqlx::query_as(
         "SELECT u.id, u.username, u.role, u.quota_bytes, COUNT(v.id),
-                COALESCE(SUM(v.size_bytes), 0)
+                CAST(COALESCE(SUM(v.size_bytes), 0) AS BIGINT)
          FROM users u LEFT JOIN videos v ON v.owner_id = u.id
          GROUP BY u.id ORDER BY u.username",
     )

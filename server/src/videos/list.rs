@@ -153,16 +153,16 @@ fn summary(row: Row) -> AppResult<VideoSummary> {
     })
 }
 
-/// The page query: binds viewer, cursor `(created_at, id)`, snapshot sequence number, limit. The cursor is
+/// The page query: binds viewer ($1, in `SELECT`), cursor `(created_at, id)`, snapshot sequence number, limit. The cursor is
 /// a row value, not an `OR` of comparisons, so SQLite seeks the `videos_page` index to it instead
 /// of scanning every newer row (the last of 2,000 pages: 8 ms → 0.4 ms, docs/benchmarks.md).
 fn page_sql() -> String {
     format!(
         "{SELECT}
-           AND (v.created_at, v.id) < ($1, $2)
-           AND v.seq <= $3
+           AND (v.created_at, v.id) < ($2, $3)
+           AND v.seq <= $4
          ORDER BY v.created_at DESC, v.id DESC
-         LIMIT $4"
+         LIMIT $5"
     )
 }
 
@@ -217,7 +217,7 @@ pub async fn page(
 
 /// One video, as the listing shows it; the same visibility rule as `page`.
 pub async fn one(pool: &Db, viewer_id: i64, video: &VideoId) -> AppResult<VideoSummary> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} AND v.id = $1"))
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} AND v.id = $2"))
         .bind(viewer_id)
         .bind(video.to_string())
         .fetch_optional(pool)

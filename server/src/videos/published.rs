@@ -1,7 +1,7 @@
 //! A video as a member may see it, and what of it can be played: the lookup every file route
 //! shares, so they agree on who sees what and on the reason a video has nothing to play.
 
-use crate::db::Db;
+use crate::db::{Db, Flag};
 use cloister_shared::api::VideoStatus;
 use cloister_shared::VideoId;
 
@@ -66,7 +66,7 @@ pub async fn find_for(db: &Db, viewer: Viewer<'_>, id: VideoId) -> AppResult<Vis
         rendition: Option<String>,
         thumb_path: Option<String>,
         stream_header: Vec<u8>,
-        trashed: bool,
+        trashed: Flag,
     }
     let row: Option<Row> = sqlx::query_as(
         "SELECT status, rendition, thumb_path, stream_header, trashed_at IS NOT NULL AS trashed
@@ -79,7 +79,7 @@ pub async fn find_for(db: &Db, viewer: Viewer<'_>, id: VideoId) -> AppResult<Vis
     .await?;
     let row = row.ok_or_else(|| AppError::NotFound("No such video.".to_owned()))?;
     // A trashed video plays and downloads nowhere (docs/decisions.md, "Delete, trash, restore").
-    if row.trashed {
+    if row.trashed.0 {
         return Err(AppError::NotFound(TRASHED.to_owned()));
     }
     Ok(VisibleVideo {

@@ -194,13 +194,10 @@ async fn a_separate_worker_process_does_the_processing_and_upload_waits_for_it()
     let mut worker = cloister();
     worker
         .arg("worker")
-        .env("CLOISTER_DATA_DIR", data.path())
+        .envs(common::cli::data_env(data.path()))
         .envs(quick())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    if let Some(url) = common::database::url_for(data.path()) {
-        worker.env("CLOISTER_DATABASE_URL", url);
-    }
     let _worker = worker.spawn().expect("spawn worker");
 
     let second = files.path().join("garden again.mp4");

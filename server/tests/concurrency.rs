@@ -80,7 +80,10 @@ async fn two_concurrent_uploads_cannot_both_squeeze_under_the_quota() {
     .await
     .expect("both uploads answered in time");
     assert!(first, "the first upload fits the quota");
-    assert!(!second, "the second upload would put ann over her 100-byte quota");
+    assert!(
+        !second,
+        "the second upload would put ann over her 100-byte quota"
+    );
     let stored: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM videos WHERE owner_id = $1",
     )
@@ -88,7 +91,10 @@ async fn two_concurrent_uploads_cannot_both_squeeze_under_the_quota() {
     .fetch_one(&app.state.db)
     .await
     .expect("sum");
-    assert!(stored <= 100, "{stored} bytes stored under a 100-byte quota");
+    assert!(
+        stored <= 100,
+        "{stored} bytes stored under a 100-byte quota"
+    );
 }
 
 /// Tries to take a download slot (of one) for `video`, holding the transaction for `hold`.
@@ -142,7 +148,10 @@ async fn events_committed_out_of_order_are_still_relayed_in_order() {
     // Let the relay read where the log ends before anything is recorded.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let video = VideoId::random().expect("id");
-    let event = move |job_id| Event::JobDone { job_id, video_id: video };
+    let event = move |job_id| Event::JobDone {
+        job_id,
+        video_id: video,
+    };
 
     // The first event's transaction gets its seq first and commits last.
     let mut first = app.state.db.begin().await.expect("begin");
@@ -204,7 +213,9 @@ async fn workers_on_separate_pools_process_each_job_once_and_none_starves() {
         assert_eq!(status.as_u16(), 201, "{body}");
         let (status, body) = app.put_chunk(&cookie, &file, 0).await;
         assert_eq!(status.as_u16(), 200, "{body}");
-        let (status, body) = app.complete_upload(&cookie, &file.id, &file.dek_hex()).await;
+        let (status, body) = app
+            .complete_upload(&cookie, &file.id, &file.dek_hex())
+            .await;
         assert_eq!(status.as_u16(), 200, "{body}");
     }
 
@@ -273,7 +284,8 @@ async fn workers_on_separate_pools_process_each_job_once_and_none_starves() {
         .expect("jobs");
     assert_eq!(rows.len(), JOBS);
     assert!(
-        rows.iter().all(|(status, attempts)| status == "done" && *attempts == 1),
+        rows.iter()
+            .all(|(status, attempts)| status == "done" && *attempts == 1),
         "{rows:?}"
     );
 }

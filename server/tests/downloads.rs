@@ -595,7 +595,8 @@ async fn a_download_queued_for_a_day_expires_and_its_key_is_erased() {
 async fn database_bytes(app: &TestApp) -> Vec<u8> {
     if common::database::on_postgres() {
         let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+             WHERE table_schema = 'public'",
         )
         .fetch_all(&app.state.db)
         .await

@@ -131,7 +131,15 @@ pub async fn defer_picked(
         Some(tx) => tx,
         None => state.db.begin().await?,
     };
-    defer_in(state, tx, picked.candidate.id, reasons, retry_at, eta_seconds).await
+    defer_in(
+        state,
+        tx,
+        picked.candidate.id,
+        reasons,
+        retry_at,
+        eta_seconds,
+    )
+    .await
 }
 
 /// The earliest time a waiting job may be tried again, if any waits.

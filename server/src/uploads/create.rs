@@ -153,13 +153,12 @@ pub fn fingerprint_bytes(field: &str, value: &str) -> AppResult<Vec<u8>> {
 }
 
 async fn used_bytes(state: &AppState, user: &User) -> AppResult<u64> {
-    let used: i64 =
-        sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM videos WHERE owner_id = $1",
-        )
-            .bind(user.id)
-            .fetch_one(&state.db)
-            .await?;
+    let used: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM videos WHERE owner_id = $1",
+    )
+    .bind(user.id)
+    .fetch_one(&state.db)
+    .await?;
     Ok(u64::try_from(used).unwrap_or(0))
 }
 

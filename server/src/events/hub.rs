@@ -72,6 +72,9 @@ impl EventHub {
                         0
                     }
                 };
+            if crate::db::backend(&db) == crate::db::Backend::Postgres {
+                hub.spawn_listener(db.connect_options().database_url.to_string());
+            }
             loop {
                 tokio::select! {
                     () = hub.wake.notified() => {},
@@ -80,6 +83,29 @@ impl EventHub {
                 last = hub.relay_after(&db, last).await;
             }
         })
+    }
+
+    /// PostgreSQL: wakes the tail when any process commits an event (`super::record` notifies),
+    /// so a worker's events reach this process's sockets without waiting for the next tick.
+    /// On any failure the tick alone carries on.
+    fn spawn_listener(self: &Arc<Self>, url: String) {
+        let hub = Arc::clone(self);
+        tokio::spawn(async move {
+            let listener = async {
+                let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+                listener.listen(super::CHANNEL).await?;
+                loop {
+                    // Reconnects by itself after a dropped connection (events meanwhile are
+                    // read at the next tick).
+                    listener.recv().await?;
+                    hub.wake.notify_one();
+                }
+            };
+            let result: Result<(), sqlx::Error> = listener.await;
+            if let Err(err) = result {
+                tracing::warn!(error = %err, "event hub stopped listening; reading every tick");
+            }
+        });
     }
 
     /// Broadcasts every event after `last`; returns the new `last`.

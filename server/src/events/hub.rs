@@ -61,18 +61,14 @@ impl EventHub {
     pub fn spawn_tail(self: &Arc<Self>, db: Db) -> tokio::task::JoinHandle<()> {
         let hub = Arc::clone(self);
         tokio::spawn(async move {
-            let mut last =
-                match sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM job_events")
-                    .fetch_one(&db)
-                    .await
-                {
-                    Ok(seq) => seq.unwrap_or(0),
-                    Err(err) => {
-                        tracing::error!(error = %err, "event hub cannot read the event log");
-                        0
-                    }
-                };
-            if crate::db::backend(&db) == crate::db::Backend::Postgres {
+            let mut last = match super::store::last_seq(&db).await {
+                Ok(seq) => seq,
+                Err(err) => {
+                    tracing::error!(error = %err, "event hub cannot read the event log");
+                    0
+                }
+            };
+            if super::store::announces(&db) {
                 hub.spawn_listener(db.connect_options().database_url.to_string());
             }
             loop {
@@ -93,7 +89,7 @@ impl EventHub {
         tokio::spawn(async move {
             let listener = async {
                 let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
-                listener.listen(super::CHANNEL).await?;
+                listener.listen(super::store::CHANNEL).await?;
                 loop {
                     // Reconnects by itself after a dropped connection (events meanwhile are
                     // read at the next tick).

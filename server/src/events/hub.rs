@@ -13,8 +13,6 @@ const TAIL_EVERY: Duration = Duration::from_millis(500);
 /// Frames a slow socket may fall behind by before it is told to resync.
 const CHANNEL_CAPACITY: usize = 1024;
 const BATCH: i64 = 500;
-/// How long the PostgreSQL listener waits before connecting again after a failure.
-const LISTEN_RETRY: Duration = Duration::from_secs(5);
 
 pub struct EventHub {
     sender: broadcast::Sender<Arc<EventFrame>>,
@@ -59,26 +57,20 @@ impl EventHub {
         self.personal.subscribe()
     }
 
-    /// Starts relaying events recorded from now on. On PostgreSQL, a listener on the events
-    /// channel wakes the relay as soon as another process (`cloister worker`) commits one.
+    /// Starts relaying events recorded from now on.
     pub fn spawn_tail(self: &Arc<Self>, db: Db) -> tokio::task::JoinHandle<()> {
-        if crate::db::backend(&db) == crate::db::Backend::Postgres {
-            let url = db.connect_options().database_url.to_string();
-            tokio::spawn(Arc::clone(self).listen(url));
-        }
         let hub = Arc::clone(self);
         tokio::spawn(async move {
-            let mut last =
-                match sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM job_events")
-                    .fetch_one(&db)
-                    .await
-                {
-                    Ok(seq) => seq.unwrap_or(0),
-                    Err(err) => {
-                        tracing::error!(error = %err, "event hub cannot read the event log");
-                        0
-                    }
-                };
+            let mut last = match super::store::last_seq(&db).await {
+                Ok(seq) => seq,
+                Err(err) => {
+                    tracing::error!(error = %err, "event hub cannot read the event log");
+                    0
+                }
+            };
+            if super::store::announces(&db) {
+                hub.spawn_listener(db.connect_options().database_url.to_string());
+            }
             loop {
                 tokio::select! {
                     () = hub.wake.notified() => {},
@@ -89,35 +81,27 @@ impl EventHub {
         })
     }
 
-    /// Pokes the relay at each `NOTIFY` on the events channel. Events commit in seq order
-    /// (`super::record`), so reading by seq after a wake-up misses none. Should the connection
-    /// drop, the listener reconnects, and the relay's own tick covers the gap meanwhile.
-    async fn listen(self: Arc<Self>, url: String) {
-        loop {
-            let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, "event hub cannot listen for events; polling");
-                    tokio::time::sleep(LISTEN_RETRY).await;
-                    continue;
+    /// PostgreSQL: wakes the tail when any process commits an event (`super::record` notifies),
+    /// so a worker's events reach this process's sockets without waiting for the next tick.
+    /// On any failure the tick alone carries on.
+    fn spawn_listener(self: &Arc<Self>, url: String) {
+        let hub = Arc::clone(self);
+        tokio::spawn(async move {
+            let listener = async {
+                let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+                listener.listen(super::store::CHANNEL).await?;
+                loop {
+                    // Reconnects by itself after a dropped connection (events meanwhile are
+                    // read at the next tick).
+                    listener.recv().await?;
+                    hub.wake.notify_one();
                 }
             };
-            if let Err(err) = listener.listen(super::CHANNEL).await {
-                tracing::warn!(error = %err, "event hub cannot listen for events; polling");
-                tokio::time::sleep(LISTEN_RETRY).await;
-                continue;
+            let result: Result<(), sqlx::Error> = listener.await;
+            if let Err(err) = result {
+                tracing::warn!(error = %err, "event hub stopped listening; reading every tick");
             }
-            loop {
-                match listener.recv().await {
-                    Ok(_) => self.poke(),
-                    Err(err) => {
-                        tracing::warn!(error = %err, "event listener failed; reconnecting");
-                        tokio::time::sleep(LISTEN_RETRY).await;
-                        break;
-                    }
-                }
-            }
-        }
+        });
     }
 
     /// Broadcasts every event after `last`; returns the new `last`.

@@ -1,7 +1,7 @@
 //! A video as a member may see it, and what of it can be played: the lookup every file route
 //! shares, so they agree on who sees what and on the reason a video has nothing to play.
 
-use crate::db::{Db, Flag};
+use crate::db::Db;
 use cloister_shared::api::VideoStatus;
 use cloister_shared::VideoId;
 
@@ -60,23 +60,7 @@ pub async fn find_for(db: &Db, viewer: Viewer<'_>, id: VideoId) -> AppResult<Vis
         Viewer::Member(user) => Some(user.id),
         Viewer::ShareHolder => None,
     };
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        status: String,
-        rendition: Option<String>,
-        thumb_path: Option<String>,
-        stream_header: Vec<u8>,
-        trashed: Flag,
-    }
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT status, rendition, thumb_path, stream_header, trashed_at IS NOT NULL AS trashed
-         FROM videos
-         WHERE id = $1 AND (status <> 'uploading' OR owner_id = $2)",
-    )
-    .bind(id.to_string())
-    .bind(member_id)
-    .fetch_optional(db)
-    .await?;
+    let row = super::store::file_row(db, &id.to_string(), member_id).await?;
     let row = row.ok_or_else(|| AppError::NotFound("No such video.".to_owned()))?;
     // A trashed video plays and downloads nowhere (docs/decisions.md, "Delete, trash, restore").
     if row.trashed.0 {

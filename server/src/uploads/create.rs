@@ -153,12 +153,7 @@ pub fn fingerprint_bytes(field: &str, value: &str) -> AppResult<Vec<u8>> {
 }
 
 async fn used_bytes(state: &AppState, user: &User) -> AppResult<u64> {
-    let used: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM videos WHERE owner_id = $1",
-    )
-    .bind(user.id)
-    .fetch_one(&state.db)
-    .await?;
+    let used = super::store::used_bytes(&state.db, user.id).await?;
     Ok(u64::try_from(used).unwrap_or(0))
 }
 
@@ -177,23 +172,12 @@ async fn refuse_duplicates(
     req: &CreateUploadRequest,
     fp: &[u8],
 ) -> AppResult<()> {
-    let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM videos WHERE id = $1")
-        .bind(req.video_id.to_string())
-        .fetch_optional(&state.db)
-        .await?;
-    if taken.is_some() {
+    if super::store::video_exists(&state.db, &req.video_id).await? {
         return Err(AppError::Conflict(
             "A video with this id exists already; make a new id.".to_owned(),
         ));
     }
-    let open: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM videos WHERE owner_id = $1 AND upload_fingerprint = $2 AND status = 'uploading'",
-    )
-    .bind(user.id)
-    .bind(fp)
-    .fetch_optional(&state.db)
-    .await?;
-    if let Some(id) = open {
+    if let Some(id) = super::store::open_upload_of(&state.db, user.id, fp).await? {
         return Err(AppError::Conflict(format!(
             "You already have an unfinished upload of this file ({id}): resume it, or cancel it first."
         )));
@@ -272,10 +256,7 @@ pub async fn create(
     let header = checked.header;
     if let Err(err) = blocking(move || storage.begin_original(&id, &header)).await {
         // No file, no upload: take the row back so the quota is not held by nothing.
-        let _ = sqlx::query("DELETE FROM videos WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&state.db)
-            .await;
+        let _ = super::store::delete_upload(&state.db, &id).await;
         return Err(err);
     }
     tracing::info!(video = %id, user = %user.username, size = req.size_bytes, "upload created");

@@ -527,6 +527,66 @@ async fn the_last_admin_cannot_be_removed() {
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
 
+/// Two admins removing each other at the same moment: one removal wins, the other is refused,
+/// and an admin is left (on PostgreSQL too, where the two transactions really run at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_admins_removing_each_other_at_once_leave_one_admin() {
+    let app = TestApp::spawn().await;
+    for round in 0..8 {
+        let (a, b) = (format!("a{round}"), format!("b{round}"));
+        let a_cookie = app.signed_in(&a, Role::Admin).await;
+        let b_cookie = app.signed_in(&b, Role::Admin).await;
+        // The admins of earlier rounds go first, so only these two are left.
+        for user in cloister::accounts::users::list(&app.state.db)
+            .await
+            .expect("list")
+        {
+            if user.username != a && user.username != b {
+                cloister::accounts::users::remove(&app.state.db, &user.username)
+                    .await
+                    .expect("remove an earlier admin");
+            }
+        }
+        let a_removes_b = format!("/api/admin/users/{b}");
+        let b_removes_a = format!("/api/admin/users/{a}");
+        let ((first, _, first_body), (second, _, second_body)) = tokio::join!(
+            app.call(Method::DELETE, &a_removes_b, Some(&a_cookie), None),
+            app.call(Method::DELETE, &b_removes_a, Some(&b_cookie), None),
+        );
+        let admins: Vec<String> = cloister::accounts::users::list(&app.state.db)
+            .await
+            .expect("list")
+            .into_iter()
+            .filter(|user| user.role == Role::Admin)
+            .map(|user| user.username)
+            .collect();
+        assert_eq!(
+            admins.len(),
+            1,
+            "round {round}: {first} {first_body} / {second} {second_body}: admins {admins:?}"
+        );
+        let statuses = [first, second];
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::NO_CONTENT)
+                .count(),
+            1,
+            "round {round}: {first} {first_body} / {second} {second_body}"
+        );
+        // The other was refused as the last admin, or found its own account already gone.
+        assert!(
+            statuses.iter().all(|s| [
+                StatusCode::NO_CONTENT,
+                StatusCode::CONFLICT,
+                StatusCode::UNAUTHORIZED
+            ]
+            .contains(s)),
+            "round {round}: {first} {first_body} / {second} {second_body}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn removing_a_user_signs_them_out() {
     let app = TestApp::spawn().await;

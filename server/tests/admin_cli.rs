@@ -102,7 +102,7 @@ async fn an_admin_runs_the_console_from_the_command_line() {
     // A member is turned away, whatever the command.
     let mut add = cloister();
     add.args(["user", "add", "bob", "--password-stdin"])
-        .env("CLOISTER_DATA_DIR", data.path());
+        .envs(common::cli::data_env(data.path()));
     let added = run(add, "bob's password\n").await;
     assert_eq!(added.code, 0, "{}", added.stderr);
     let mut as_bob = client([], &url, &["admin", "jobs"]);

@@ -26,8 +26,12 @@ async fn cloister(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
             command.env_remove(name);
         }
     }
+    command.envs(env.iter().copied());
+    // A data directory comes with its database (PostgreSQL when this run tests it).
+    if let Some((_, data)) = env.iter().find(|(name, _)| *name == "CLOISTER_DATA_DIR") {
+        command.envs(common::cli::data_env(data));
+    }
     command
-        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -234,7 +234,7 @@ async fn forty_five_comments_page_by_twenty_completely_in_order_even_with_insert
     }
     // Spread the comments over a few past seconds, several in each, so the order depends on both
     // the time and the id.
-    sqlx::query("UPDATE comments SET created_at = 1700000000 + rowid % 7")
+    sqlx::query("UPDATE comments SET created_at = 1700000000 + seq % 7")
         .execute(&app.state.db)
         .await
         .expect("spread");

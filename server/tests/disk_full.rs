@@ -102,6 +102,10 @@ async fn write_until_full(pool: &cloister::db::Db) -> sqlx::Error {
 
 #[tokio::test]
 async fn after_a_commit_fails_on_a_full_disk_no_pooled_connection_keeps_the_database_locked() {
+    // These fill a tmpfs under the SQLite file; PostgreSQL keeps its data elsewhere.
+    if common::database::on_postgres() {
+        return;
+    }
     let Some(fs) = Tmpfs::mount(24) else { return };
     let pool = cloister::db::open(fs.path(), None).await.expect("db");
     sqlx::query("CREATE TABLE filler (id INTEGER PRIMARY KEY, bytes BLOB)")
@@ -177,6 +181,10 @@ async fn after_a_commit_fails_on_a_full_disk_no_pooled_connection_keeps_the_data
 
 #[tokio::test]
 async fn a_file_write_that_finds_the_disk_full_is_refused_as_storage_low_not_a_server_error() {
+    // These fill a tmpfs under the SQLite file; PostgreSQL keeps its data elsewhere.
+    if common::database::on_postgres() {
+        return;
+    }
     let Some(fs) = Tmpfs::mount(8) else { return };
     fs.fill("outside", 0);
     let err = std::fs::write(fs.path().join("chunk"), vec![1u8; 4 * MIB as usize])
@@ -280,6 +288,10 @@ async fn job_status(data: &Path, video: &str) -> Option<String> {
 #[tokio::test]
 async fn on_a_nearly_full_disk_only_what_fits_is_admitted_and_the_server_recovers_when_space_returns(
 ) {
+    // These fill a tmpfs under the SQLite file; PostgreSQL keeps its data elsewhere.
+    if common::database::on_postgres() {
+        return;
+    }
     let Some(fs) = Tmpfs::mount(120) else { return };
     let data = fs.path().join("data");
     let logs = tempfile::tempdir().expect("log dir");

@@ -188,3 +188,58 @@ async fn raw_status(addr: SocketAddr, cookie: &str) -> u16 {
         .parse()
         .expect("a status")
 }
+
+/// Two transactions record events at once, and the one that took its number first commits last:
+/// the hub still relays both, in order. (On PostgreSQL a row is numbered when inserted, not when
+/// committed; the append waits for the earlier transaction so numbers follow commits.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_committed_out_of_order_are_still_relayed_in_order() {
+    let app = common::TestApp::spawn().await;
+    app.state.events.spawn_tail(app.state.db.clone());
+    let mut frames = app.state.events.subscribe();
+    let first = Event::VideoTrashed {
+        video_id: cloister_shared::VideoId::from_bytes([1; 16]),
+    };
+    let second = Event::VideoRestored {
+        video_id: cloister_shared::VideoId::from_bytes([2; 16]),
+    };
+
+    let mut earlier = app.state.db.begin().await.expect("begin");
+    cloister::events::record(&mut earlier, &first, 1)
+        .await
+        .expect("record");
+    let later = {
+        let (db, events, second) = (
+            app.state.db.clone(),
+            app.state.events.clone(),
+            second.clone(),
+        );
+        tokio::spawn(async move {
+            let mut tx = db.begin().await.expect("begin");
+            cloister::events::record(&mut tx, &second, 2)
+                .await
+                .expect("record");
+            tx.commit().await.expect("commit");
+            events.poke();
+        })
+    };
+    // Long enough for the hub to read twice (it reads every 500 ms) while the first is open.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    earlier.commit().await.expect("commit");
+    app.state.events.poke();
+    later.await.expect("the later transaction");
+
+    let mut relayed = Vec::new();
+    while relayed.len() < 2 {
+        let frame = tokio::time::timeout(Duration::from_secs(10), frames.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {relayed:?} relayed"))
+            .expect("frame");
+        relayed.push((frame.seq, frame.event.clone()));
+    }
+    assert!(relayed[0].0 < relayed[1].0, "{relayed:?}");
+    assert_eq!(
+        relayed.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
+        [first, second]
+    );
+}

@@ -21,7 +21,7 @@ const BUSY: &str = "The server is busy checking other passwords. Try again in a 
 async fn add_root(data: &Path) {
     let mut add = cloister();
     add.args(["user", "add", "root", "--admin", "--password-stdin"])
-        .env("CLOISTER_DATA_DIR", data);
+        .envs(common::cli::data_env(data));
     let r = run(add, &format!("{PASSWORD}\n")).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 }

@@ -32,31 +32,61 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 
 /// Every stored key: the library row, key pairs, grants, recovery challenges. A refused request
 /// must leave this exactly as it was.
+/// The library row's generation and key columns.
+type LibraryKeys = (i64, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+/// A member's (or grant's) id column and three byte columns.
+type KeyRow = (i64, Vec<u8>, Vec<u8>, Vec<u8>);
+
 async fn key_material(app: &TestApp) -> Vec<String> {
-    let mut rows: Vec<String> = sqlx::query_scalar(
-        "SELECT 'library ' || key_generation || ' ' || COALESCE(hex(shared_wrapped_library_key), '-')
-                || ' ' || COALESCE(hex(recovery_public_key), '-')
-                || ' ' || COALESCE(hex(recovery_sealed_key), '-') FROM library",
+    let db = &app.state.db;
+    let hex_or_dash = |bytes: &Option<Vec<u8>>| bytes.as_ref().map_or("-".to_owned(), hex::encode);
+    let library: Vec<LibraryKeys> = sqlx::query_as(
+        "SELECT key_generation, shared_wrapped_library_key, recovery_public_key,
+                recovery_sealed_key FROM library",
     )
-    .fetch_all(&app.state.db)
+    .fetch_all(db)
     .await
     .expect("library");
-    let keys: Vec<String> = sqlx::query_scalar(
-        "SELECT 'keys ' || user_id || ' ' || hex(public_key) || ' ' || hex(kdf_salt) || ' '
-                || hex(wrapped_private_key) FROM member_keys ORDER BY user_id",
+    let keys: Vec<KeyRow> = sqlx::query_as(
+        "SELECT user_id, public_key, kdf_salt, wrapped_private_key FROM member_keys
+         ORDER BY user_id",
     )
-    .fetch_all(&app.state.db)
+    .fetch_all(db)
     .await
     .expect("keys");
-    let grants: Vec<String> = sqlx::query_scalar(
-        "SELECT 'grant ' || user_id || ' ' || generation || ' ' || hex(public_key) || ' '
-                || hex(sealed_library_key) FROM library_grants ORDER BY user_id, generation",
+    let grants: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "SELECT user_id, generation, public_key, sealed_library_key FROM library_grants
+         ORDER BY user_id, generation",
     )
-    .fetch_all(&app.state.db)
+    .fetch_all(db)
     .await
     .expect("grants");
-    rows.extend(keys);
-    rows.extend(grants);
+    let mut rows: Vec<String> = library
+        .iter()
+        .map(|(generation, shared, public, sealed)| {
+            format!(
+                "library {generation} {} {} {}",
+                hex_or_dash(shared),
+                hex_or_dash(public),
+                hex_or_dash(sealed)
+            )
+        })
+        .collect();
+    rows.extend(keys.iter().map(|(user, public, salt, wrapped)| {
+        format!(
+            "keys {user} {} {} {}",
+            hex::encode(public),
+            hex::encode(salt),
+            hex::encode(wrapped)
+        )
+    }));
+    rows.extend(grants.iter().map(|(user, generation, public, sealed)| {
+        format!(
+            "grant {user} {generation} {} {}",
+            hex::encode(public),
+            hex::encode(sealed)
+        )
+    }));
     rows
 }
 

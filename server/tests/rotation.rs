@@ -88,11 +88,12 @@ async fn add_video(app: &TestApp, owner: &str, key: &LibraryKey, trashed: bool) 
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, stream_header, chunk_size, chunk_count, key_generation,
                              trashed_at)
-         VALUES ($1, $2, 'ready', 1, 0, 0, $3, x'00', x'00', 1, 1, 1, $4)",
+         VALUES ($1, $2, 'ready', 1, 0, 0, $3, $4, $4, 1, 1, 1, $5)",
     )
     .bind(id.to_string())
     .bind(user_id(app, owner).await)
     .bind(wrapped.to_bytes().as_slice())
+    .bind([0u8].as_slice())
     .bind(trashed.then_some(1_i64))
     .execute(&app.state.db)
     .await

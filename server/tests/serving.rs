@@ -428,13 +428,14 @@ async fn insert_video(app: &TestApp, owner: i64, id: &VideoId, created_at: i64) 
     sqlx::query(
         "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
                              title_sealed, stream_header, chunk_size, chunk_count)
-         VALUES ($1, $2, 'uploaded', 1, $3, $4, $5, x'00', $6, 4194304, 1)",
+         VALUES ($1, $2, 'uploaded', 1, $3, $4, $5, $6, $7, 4194304, 1)",
     )
     .bind(id.to_string())
     .bind(owner)
     .bind(created_at)
     .bind(created_at)
     .bind(vec![0u8; 60])
+    .bind(vec![0u8; 1])
     .bind(vec![0u8; 41])
     .execute(&app.state.db)
     .await

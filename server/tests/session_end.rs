@@ -149,7 +149,7 @@ async fn a_password_change_closes_the_socket_and_cuts_the_download() {
     let mut passwd = cloister();
     passwd
         .args(["user", "passwd", "ann", "--password-stdin"])
-        .env("CLOISTER_DATA_DIR", open.data.path());
+        .envs(common::cli::data_env(open.data.path()));
     let r = run(passwd, "another good password\n").await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     both_end(open, "a password change").await;

@@ -330,7 +330,7 @@ async fn setup_link_and_serve_print_a_working_link_and_the_secret_never_reaches_
     let mut command = cloister();
     command
         .args(["setup-link", "--public-url", "https://videos.example.org"])
-        .env("CLOISTER_DATA_DIR", &data);
+        .envs(common::cli::data_env(&data));
     let made = run(command, "").await;
     assert_eq!(made.code, 0, "{}", made.stderr);
     let link = made
@@ -361,7 +361,9 @@ async fn setup_link_and_serve_print_a_working_link_and_the_secret_never_reaches_
     assert_eq!(created.status(), 201);
 
     let mut command = cloister();
-    command.args(["setup-link"]).env("CLOISTER_DATA_DIR", &data);
+    command
+        .args(["setup-link"])
+        .envs(common::cli::data_env(&data));
     let owned = run(command, "").await;
     assert_eq!(owned.code, 1);
     assert!(

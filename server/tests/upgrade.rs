@@ -78,6 +78,9 @@ async fn raw(app: &TestApp, cookie: &str, uri: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_shared_passphrase_library_upgrades_and_converts_member_by_member() {
+    if common::database::on_postgres() {
+        return; // The v1 fixture is a SQLite file; a v1 library reaches PostgreSQL by migrate-db.
+    }
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upgrade-v1/data");
     let dir = tempfile::tempdir().expect("temp dir");
     copy_dir(&fixture, dir.path());

@@ -124,15 +124,12 @@ async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart()
     // "interrupted, resuming" instead of the dead attempt's last phase.
     let start = Instant::now();
     loop {
-        let interrupted: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM job_events WHERE json_extract(payload, '$.type') = 'job_progress'
-               AND json_extract(payload, '$.phase') = 'interrupted'
-               AND json_extract(payload, '$.job_id') = $1",
+        let interrupted = count_events(
+            &db,
+            job,
+            &[("type", "job_progress"), ("phase", "interrupted")],
         )
-        .bind(job)
-        .fetch_one(&db)
-        .await
-        .expect("events");
+        .await;
         if interrupted == 1 {
             break;
         }
@@ -197,7 +194,7 @@ async fn a_separate_worker_process_does_the_processing_and_upload_waits_for_it()
     let mut worker = cloister();
     worker
         .arg("worker")
-        .env("CLOISTER_DATA_DIR", data.path())
+        .envs(common::cli::data_env(data.path()))
         .envs(quick())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
@@ -355,4 +352,18 @@ async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_stream
         "tmp/ holds {:?}",
         tmp_entries(data.path())
     );
+}
+
+/// Recorded events of `job` whose fields match every `(name, value)` of `fields` (the event
+/// log's JSON read here, so the query is the same on SQLite and PostgreSQL).
+async fn count_events(db: &cloister::db::Db, job: i64, fields: &[(&str, &str)]) -> i64 {
+    let payloads: Vec<String> = sqlx::query_scalar("SELECT payload FROM job_events ORDER BY seq")
+        .fetch_all(db)
+        .await
+        .expect("events");
+    payloads
+        .iter()
+        .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .filter(|e| e["job_id"] == job && fields.iter().all(|(k, v)| e[*k] == *v))
+        .count() as i64
 }

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::sessions::{self, NewSession};
 use super::users::{self, User};
-use super::{passwords, unix_now};
+use super::{passwords, store, unix_now};
 use crate::error::{AppError, AppResult};
 use crate::library::keys_store;
 
@@ -27,17 +27,7 @@ pub async fn create(pool: &Db, created_by: &User, role: Role) -> AppResult<NewIn
         .ok_or_else(|| AppError::Internal("a fresh invite token did not decode".to_owned()))?;
     let now = unix_now();
     let expires_at = now + INVITE_LIFETIME_SECS;
-    sqlx::query(
-        "INSERT INTO invites (token_hash, role, created_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(hash.as_slice())
-    .bind(role.as_str())
-    .bind(created_by.id)
-    .bind(now)
-    .bind(expires_at)
-    .execute(pool)
-    .await?;
+    store::insert_invite(pool, &hash, role.as_str(), created_by.id, now, expires_at).await?;
     Ok(NewInvite { token, expires_at })
 }
 
@@ -69,25 +59,13 @@ pub async fn accept(
     }
     let quota = i64::try_from(quota_bytes).unwrap_or(i64::MAX);
     // Check the invite before the slow hash, so a bad link is told at once.
-    let live: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM invites WHERE token_hash = $1 AND expires_at > $2")
-            .bind(hash.as_slice())
-            .bind(unix_now())
-            .fetch_optional(pool)
-            .await?;
-    if live.is_none() {
+    if !store::invite_live(pool, &hash, unix_now()).await? {
         return Err(invalid_invite());
     }
     let password_hash = passwords::hash(password).await?;
 
     let mut tx = pool.begin().await?;
-    let role: Option<String> = sqlx::query_scalar(
-        "DELETE FROM invites WHERE token_hash = $1 AND expires_at > $2 RETURNING role",
-    )
-    .bind(hash.as_slice())
-    .bind(unix_now())
-    .fetch_optional(&mut *tx)
-    .await?;
+    let role = store::take_invite(&mut *tx, &hash, unix_now()).await?;
     let role: Role = role
         .ok_or_else(invalid_invite)?
         .parse()
@@ -102,9 +80,5 @@ pub async fn accept(
 }
 
 pub async fn delete_expired(pool: &Db) -> AppResult<u64> {
-    Ok(sqlx::query("DELETE FROM invites WHERE expires_at <= $1")
-        .bind(unix_now())
-        .execute(pool)
-        .await?
-        .rows_affected())
+    Ok(store::delete_invites_expired(pool, unix_now()).await?)
 }

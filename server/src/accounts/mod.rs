@@ -12,6 +12,7 @@ pub mod routes;
 pub mod sessions;
 pub mod setup;
 pub mod setup_store;
+pub mod store;
 pub mod users;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -67,6 +67,8 @@ pub async fn remove_member(
     }
     let now = unix_now();
     let mut tx = state.db.begin().await?;
+    // Before any other write, so a removal waiting here holds no row another one needs.
+    users::lock_admin_removals(&mut tx, crate::db::backend(&state.db)).await?;
     let mut stopped_jobs = Vec::new();
     let mut stopped_downloads = Vec::new();
     if let Some(receiver) = &receiver {

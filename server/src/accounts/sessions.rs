@@ -69,15 +69,7 @@ pub async fn create<'e>(
         .ok_or_else(|| AppError::Internal("a fresh session token did not decode".to_owned()))?;
     let now = unix_now();
     let expires_at = now.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(hash.as_slice())
-    .bind(user_id)
-    .bind(now)
-    .bind(expires_at)
-    .execute(db)
-    .await?;
+    super::store::insert_session(db, &hash, user_id, now, expires_at).await?;
     Ok(NewSession { token, expires_at })
 }
 
@@ -87,11 +79,7 @@ pub async fn lookup(pool: &Db, token: &str) -> AppResult<Option<User>> {
     let Some(hash) = token_hash(token) else {
         return Ok(None);
     };
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT user_id, expires_at FROM sessions WHERE token_hash = $1")
-            .bind(hash.as_slice())
-            .fetch_optional(pool)
-            .await?;
+    let row = super::store::session(pool, &hash).await?;
     let Some((user_id, expires_at)) = row else {
         return Ok(None);
     };
@@ -111,31 +99,17 @@ pub async fn delete(pool: &Db, token: &str) -> AppResult<()> {
 }
 
 async fn delete_hash(pool: &Db, hash: &[u8; 32]) -> AppResult<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(hash.as_slice())
-        .execute(pool)
-        .await?;
-    Ok(())
+    Ok(super::store::delete_session(pool, hash).await?)
 }
 
 pub async fn delete_expired(pool: &Db) -> AppResult<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(unix_now())
-        .execute(pool)
-        .await?
-        .rows_affected())
+    Ok(super::store::delete_sessions_expired(pool, unix_now()).await?)
 }
 
 /// Whether the session is still signed in: not signed out, not expired, its user not removed
 /// and its password not changed since (both delete the user's sessions).
 pub async fn is_live(pool: &Db, hash: &TokenHash) -> AppResult<bool> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(hash.as_slice())
-            .bind(unix_now())
-            .fetch_optional(pool)
-            .await?;
-    Ok(found.is_some())
+    Ok(super::store::session_live(pool, hash, unix_now()).await?)
 }
 
 /// Connections that outlive their request (WebSockets, download streams), by session.

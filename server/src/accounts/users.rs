@@ -1,6 +1,6 @@
 //! Users: creation, lookup, password changes and removal.
 
-use crate::db::Db;
+use crate::db::{self, Db};
 use cloister_shared::api::users::{
     check_password, normalize_username, PASSWORD_MAX_CHARS, PASSWORD_RULE,
 };
@@ -8,6 +8,7 @@ use cloister_shared::api::{Role, UserInfo};
 use sqlx::AnyExecutor;
 use zeroize::Zeroizing;
 
+use super::store::{self, UserRow};
 use super::{passwords, unix_now};
 use crate::error::{AppError, AppResult};
 
@@ -31,15 +32,6 @@ impl User {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    username: String,
-    role: String,
-    quota_bytes: i64,
-    created_at: i64,
-}
-
 impl TryFrom<UserRow> for User {
     type Error = AppError;
 
@@ -57,8 +49,6 @@ impl TryFrom<UserRow> for User {
         })
     }
 }
-
-pub(crate) const USER_COLUMNS: &str = "id, username, role, quota_bytes, created_at";
 
 /// The username, checked and lowercased, or a 400 saying what a username may be.
 pub fn valid_username(username: &str) -> AppResult<String> {
@@ -100,16 +90,14 @@ pub(crate) async fn insert<'e>(
     quota_bytes: i64,
 ) -> AppResult<User> {
     let created_at = unix_now();
-    let inserted = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO users (username, password_hash, role, quota_bytes, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    let inserted = store::insert_user(
+        db,
+        username,
+        password_hash,
+        role.as_str(),
+        quota_bytes,
+        created_at,
     )
-    .bind(username)
-    .bind(password_hash)
-    .bind(role.as_str())
-    .bind(quota_bytes)
-    .bind(created_at)
-    .fetch_one(db)
     .await;
     match inserted {
         Ok(id) => Ok(User {
@@ -127,31 +115,22 @@ pub(crate) async fn insert<'e>(
 }
 
 pub async fn list(pool: &Db) -> AppResult<Vec<User>> {
-    sqlx::query_as::<_, UserRow>(&format!(
-        "SELECT {USER_COLUMNS} FROM users ORDER BY username"
-    ))
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(User::try_from)
-    .collect()
+    store::users(pool)
+        .await?
+        .into_iter()
+        .map(User::try_from)
+        .collect()
 }
 
 pub async fn find(pool: &Db, username: &str) -> AppResult<Option<User>> {
-    sqlx::query_as::<_, UserRow>(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
-    ))
-    .bind(username)
-    .fetch_optional(pool)
-    .await?
-    .map(User::try_from)
-    .transpose()
+    store::user_named(pool, username)
+        .await?
+        .map(User::try_from)
+        .transpose()
 }
 
 pub(crate) async fn by_id<'e>(db: impl AnyExecutor<'e>, id: i64) -> AppResult<Option<User>> {
-    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
+    store::user_by_id(db, id)
         .await?
         .map(User::try_from)
         .transpose()
@@ -174,11 +153,7 @@ pub async fn authenticate(
     if password.chars().take(PASSWORD_MAX_CHARS + 1).count() > PASSWORD_MAX_CHARS {
         return Err(AppError::BadRequest(PASSWORD_RULE.to_owned()));
     }
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
-            .bind(&username)
-            .fetch_optional(pool)
-            .await?;
+    let row = store::password_hash_of(pool, &username).await?;
     let (id, hash) = match row {
         Some((id, hash)) => (Some(id), Some(hash)),
         None => (None, None),
@@ -201,15 +176,8 @@ pub async fn set_password(pool: &Db, username: &str, password: Zeroizing<String>
         .ok_or_else(|| no_such_user(&username))?;
     let hash = passwords::hash(password).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(&hash)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_password_hash(&mut tx, user.id, &hash).await?;
+    store::delete_sessions_of(&mut tx, user.id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -222,27 +190,20 @@ pub(crate) fn no_such_user(username: &str) -> AppError {
 /// server from the web any more.
 pub async fn remove(pool: &Db, username: &str) -> AppResult<()> {
     let username = valid_username(username)?;
-    let mut conn = pool.acquire().await?;
-    let removed = delete_user(&mut conn, &username).await;
-    drop(conn);
+    let mut tx = pool.begin().await?;
+    let removed = match lock_admin_removals(&mut tx, db::backend(pool)).await {
+        Ok(()) => delete_user(&mut tx, &username).await,
+        Err(err) => Err(err),
+    };
+    if matches!(removed, Ok(1)) {
+        tx.commit().await?;
+    } else {
+        drop(tx);
+    }
     removed_or_why(pool, &username, removed).await
 }
 
-/// The removal statement, in the caller's connection or transaction. One statement, so two
-/// admins removing each other at once cannot both succeed.
-pub(crate) async fn delete_user(
-    conn: &mut sqlx::AnyConnection,
-    username: &str,
-) -> Result<u64, sqlx::Error> {
-    sqlx::query(
-        "DELETE FROM users WHERE username = $1
-           AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
-    )
-    .bind(username)
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected())
-}
+pub(crate) use store::{delete_user, lock_admin_removals};
 
 /// The words for what `delete_user` answered.
 pub(crate) async fn removed_or_why(
@@ -272,9 +233,5 @@ pub(crate) async fn delete_comments_by(
     conn: &mut sqlx::AnyConnection,
     author_id: i64,
 ) -> AppResult<u64> {
-    let done = sqlx::query("DELETE FROM comments WHERE author_id = $1")
-        .bind(author_id)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
+    Ok(store::delete_comments_by(conn, author_id).await?)
 }

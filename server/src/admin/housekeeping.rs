@@ -96,11 +96,7 @@ async fn clean(state: &AppState, kind: CleanupKind) -> AppResult<CleanResult> {
         sweep::sweep_before(state, unix_now() - ABANDONED_AFTER_SECS).await?;
         for (item, bytes) in found {
             if let Item::Upload(id) = item {
-                let gone: Option<i64> = sqlx::query_scalar("SELECT 1 FROM videos WHERE id = $1")
-                    .bind(id.to_string())
-                    .fetch_optional(&state.db)
-                    .await?;
-                if gone.is_none() {
+                if !super::store::video_exists(&state.db, &id.to_string()).await? {
                     result.removed += 1;
                     result.freed_bytes += bytes;
                 }
@@ -147,11 +143,8 @@ async fn scan(state: &AppState, kind: CleanupKind) -> AppResult<Vec<(Item, u64)>
 }
 
 async fn abandoned_uploads(state: &AppState) -> AppResult<Vec<(Item, u64)>> {
-    let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM videos WHERE status = 'uploading' AND updated_at < $1")
-            .bind(unix_now() - ABANDONED_AFTER_SECS)
-            .fetch_all(&state.db)
-            .await?;
+    let ids =
+        super::store::uploads_idle_since(&state.db, unix_now() - ABANDONED_AFTER_SECS).await?;
     let storage = state.storage.clone();
     blocking(move || {
         let mut found = Vec::new();
@@ -165,19 +158,12 @@ async fn abandoned_uploads(state: &AppState) -> AppResult<Vec<(Item, u64)>> {
 
 /// Renditions running jobs write, and the published ones.
 async fn renditions_in_use(state: &AppState) -> AppResult<HashSet<(String, String)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT video_id, rendition FROM jobs WHERE status = 'running' AND rendition IS NOT NULL
-         UNION SELECT id, rendition FROM videos WHERE rendition IS NOT NULL",
-    )
-    .fetch_all(&state.db)
-    .await?;
+    let rows = super::store::renditions_in_use(&state.db).await?;
     Ok(rows.into_iter().collect())
 }
 
 async fn leftover_renditions(state: &AppState) -> AppResult<Vec<(Item, u64)>> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM videos WHERE status <> 'uploading'")
-        .fetch_all(&state.db)
-        .await?;
+    let ids = super::store::uploaded_video_ids(&state.db).await?;
     // The directories first, then who uses them: a rendition a job starts writing after this
     // listing is not in it, and one listed whose job runs is seen running below.
     let storage = state.storage.clone();
@@ -201,9 +187,7 @@ async fn leftover_renditions(state: &AppState) -> AppResult<Vec<(Item, u64)>> {
 }
 
 async fn running_jobs(state: &AppState) -> AppResult<HashSet<i64>> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'running'")
-        .fetch_all(&state.db)
-        .await?;
+    let ids = super::store::running_job_ids(&state.db).await?;
     Ok(ids.into_iter().collect())
 }
 

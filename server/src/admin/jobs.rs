@@ -54,12 +54,7 @@ fn admin_job(job: JobInfo, worker: Option<String>, run_anyway: bool, now: i64) -
 /// first.
 async fn list(state: &AppState, active_only: bool) -> AppResult<Vec<AdminJob>> {
     let jobs = store::list(&state.db, None, active_only, rules(state)).await?;
-    let extra: HashMap<i64, (Option<String>, bool)> =
-        sqlx::query_as::<_, (i64, Option<String>, i64)>(
-            "SELECT id, worker_id, run_anyway FROM jobs WHERE kind = 'process'
-             ORDER BY id DESC LIMIT 500",
-        )
-        .fetch_all(&state.db)
+    let extra: HashMap<i64, (Option<String>, bool)> = super::store::job_extras(&state.db)
         .await?
         .into_iter()
         .map(|(id, worker, anyway)| (id, (worker, anyway != 0)))
@@ -86,11 +81,7 @@ async fn list(state: &AppState, active_only: bool) -> AppResult<Vec<AdminJob>> {
 
 async fn one(state: &AppState, id: i64) -> AppResult<AdminJob> {
     let job = store::one(&state.db, id, rules(state)).await?;
-    let (worker, run_anyway): (Option<String>, i64) =
-        sqlx::query_as("SELECT worker_id, run_anyway FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_one(&state.db)
-            .await?;
+    let (worker, run_anyway) = super::store::job_extra(&state.db, id).await?;
     Ok(admin_job(job, worker, run_anyway != 0, unix_now()))
 }
 

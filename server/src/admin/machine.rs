@@ -34,13 +34,7 @@ pub(super) async fn machine(
 }
 
 pub(super) async fn speed(State(state): State<AppState>) -> AppResult<ApiJson<SpeedHistory>> {
-    let rows: Vec<(Option<i64>, i64, i64, f64, f64)> = sqlx::query_as(
-        "SELECT job_id, finished_at, size_bytes, seconds, seconds_per_gb FROM job_metrics
-         ORDER BY finished_at DESC, id DESC LIMIT $1",
-    )
-    .bind(HISTORY)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = super::store::speed_points(&state.db, HISTORY).await?;
     let points = rows
         .into_iter()
         .rev()

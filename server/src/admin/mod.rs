@@ -7,6 +7,7 @@ mod housekeeping;
 mod jobs;
 mod machine;
 mod storage;
+mod store;
 
 use axum::extract::Request;
 use axum::middleware::Next;

@@ -13,8 +13,6 @@ use crate::http::json::ApiJson;
 use crate::state::AppState;
 use crate::uploads::blocking;
 
-type UserRow = (i64, String, String, i64, i64, i64);
-
 pub(super) async fn storage(State(state): State<AppState>) -> AppResult<ApiJson<StorageReport>> {
     report(&state).await.map(ApiJson)
 }
@@ -22,17 +20,8 @@ pub(super) async fn storage(State(state): State<AppState>) -> AppResult<ApiJson<
 /// Quota use is the sum of the plaintext sizes (as the upload check counts it); stored bytes are
 /// measured on disk, one directory per video.
 async fn report(state: &AppState) -> AppResult<StorageReport> {
-    let users: Vec<UserRow> = sqlx::query_as(
-        "SELECT u.id, u.username, u.role, u.quota_bytes, COUNT(v.id),
-                COALESCE(SUM(v.size_bytes), 0)
-         FROM users u LEFT JOIN videos v ON v.owner_id = u.id
-         GROUP BY u.id ORDER BY u.username",
-    )
-    .fetch_all(&state.db)
-    .await?;
-    let videos: Vec<(String, i64)> = sqlx::query_as("SELECT id, owner_id FROM videos")
-        .fetch_all(&state.db)
-        .await?;
+    let users = super::store::quota_use(&state.db).await?;
+    let videos = super::store::video_owners(&state.db).await?;
     let trashed = crate::trash::store::trashed_ids(&state.db).await?;
     let storage = state.storage.clone();
     let (stored, trash) = blocking(move || {

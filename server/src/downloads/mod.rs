@@ -13,7 +13,7 @@ mod file;
 mod name;
 mod routes;
 mod runtime;
-mod store;
+pub mod store;
 
 pub use dispatcher::spawn_dispatcher;
 pub use routes::router;

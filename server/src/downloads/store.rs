@@ -1,6 +1,7 @@
 //! The `downloads` table. Every change names the state it expects, so a cancel, an expiry and a
 //! finished transfer can never both win; the slot count is checked inside the same statement that
-//! takes a slot, so D + 1 requests at once cannot all get one.
+//! takes a slot, so D + 1 requests at once cannot all get one: on SQLite because one writer goes
+//! at a time, on PostgreSQL because slot-taking statements hold an advisory lock (`lock_slots`).
 
 use crate::db::Db;
 use cloister_shared::api::downloads::{file_url, DownloadInfo, DownloadState};
@@ -8,6 +9,21 @@ use cloister_shared::crypto::random;
 use cloister_shared::VideoId;
 
 use crate::error::{AppError, AppResult};
+
+/// The advisory lock of the download slots (any constant the rest of the code does not use).
+const SLOTS_LOCK: i64 = 0x636c_6f69_736c_6f74;
+
+/// On PostgreSQL, takes the slots' lock until the transaction ends: a statement that counts the
+/// ready downloads and then takes a slot sees every slot taken before it. SQLite needs nothing.
+async fn lock_slots(conn: &mut sqlx::AnyConnection) -> AppResult<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SLOTS_LOCK)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
 
 /// Finished downloads are listed for a day, then forgotten.
 const KEEP_FINISHED_SECS: i64 = 24 * 3600;
@@ -92,6 +108,21 @@ pub async fn insert_ready(
     expires_at: i64,
     slots: u32,
 ) -> AppResult<Option<DownloadRow>> {
+    let mut tx = db.begin().await?;
+    let row = insert_ready_in(&mut tx, new, now, expires_at, slots).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// `insert_ready` in the caller's transaction (which then holds the slots' lock until it ends).
+pub async fn insert_ready_in(
+    conn: &mut sqlx::AnyConnection,
+    new: &NewDownload<'_>,
+    now: i64,
+    expires_at: i64,
+    slots: u32,
+) -> AppResult<Option<DownloadRow>> {
+    lock_slots(conn).await?;
     let row = sqlx::query_as(&format!(
         "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, size_bytes,
                                 created_at, ready_at, expires_at)
@@ -109,7 +140,7 @@ pub async fn insert_ready(
     .bind(now)
     .bind(expires_at)
     .bind(i64::from(slots))
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
     Ok(row)
 }
@@ -226,7 +257,8 @@ pub async fn finish(db: &Db, id: &str, now: i64) -> AppResult<bool> {
 /// A transfer stopped short: the link keeps working until `until`, so the rest can be resumed.
 pub async fn extend(db: &Db, id: &str, until: i64) -> AppResult<()> {
     sqlx::query(
-        "UPDATE downloads SET expires_at = MAX(COALESCE(expires_at, 0), $1)
+        "UPDATE downloads
+         SET expires_at = CASE WHEN COALESCE(expires_at, 0) > $1 THEN expires_at ELSE $1 END
          WHERE id = $2 AND state = 'ready'",
     )
     .bind(until)
@@ -323,7 +355,9 @@ pub async fn promote_next(
     expires_at: i64,
     slots: u32,
 ) -> AppResult<Option<DownloadRow>> {
-    Ok(sqlx::query_as(&format!(
+    let mut tx = db.begin().await?;
+    lock_slots(&mut tx).await?;
+    let row = sqlx::query_as(&format!(
         "UPDATE downloads SET state = 'ready', ready_at = $1, expires_at = $2
          WHERE id = (SELECT id FROM downloads WHERE state = 'queued'
                      ORDER BY created_at, seq LIMIT 1)
@@ -333,8 +367,10 @@ pub async fn promote_next(
     .bind(now)
     .bind(expires_at)
     .bind(i64::from(slots))
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// Forgets downloads that ended more than a day ago.

@@ -61,17 +61,16 @@ impl EventHub {
     pub fn spawn_tail(self: &Arc<Self>, db: Db) -> tokio::task::JoinHandle<()> {
         let hub = Arc::clone(self);
         tokio::spawn(async move {
-            let mut last =
-                match sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM job_events")
-                    .fetch_one(&db)
-                    .await
-                {
-                    Ok(seq) => seq.unwrap_or(0),
-                    Err(err) => {
-                        tracing::error!(error = %err, "event hub cannot read the event log");
-                        0
-                    }
-                };
+            let mut last = match super::store::last_seq(&db).await {
+                Ok(seq) => seq,
+                Err(err) => {
+                    tracing::error!(error = %err, "event hub cannot read the event log");
+                    0
+                }
+            };
+            if super::store::announces(&db) {
+                hub.spawn_listener(db.connect_options().database_url.to_string());
+            }
             loop {
                 tokio::select! {
                     () = hub.wake.notified() => {},
@@ -80,6 +79,29 @@ impl EventHub {
                 last = hub.relay_after(&db, last).await;
             }
         })
+    }
+
+    /// PostgreSQL: wakes the tail when any process commits an event (`super::record` notifies),
+    /// so a worker's events reach this process's sockets without waiting for the next tick.
+    /// On any failure the tick alone carries on.
+    fn spawn_listener(self: &Arc<Self>, url: String) {
+        let hub = Arc::clone(self);
+        tokio::spawn(async move {
+            let listener = async {
+                let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+                listener.listen(super::store::CHANNEL).await?;
+                loop {
+                    // Reconnects by itself after a dropped connection (events meanwhile are
+                    // read at the next tick).
+                    listener.recv().await?;
+                    hub.wake.notify_one();
+                }
+            };
+            let result: Result<(), sqlx::Error> = listener.await;
+            if let Err(err) = result {
+                tracing::warn!(error = %err, "event hub stopped listening; reading every tick");
+            }
+        });
     }
 
     /// Broadcasts every event after `last`; returns the new `last`.

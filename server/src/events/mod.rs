@@ -4,6 +4,7 @@
 //! (`cloister worker`) reach the server's sockets, and gives every event a global order (`seq`).
 
 mod hub;
+mod store;
 pub mod ws;
 
 use cloister_shared::api::{Event, EventFrame};
@@ -21,25 +22,13 @@ pub const KEEP_EVENTS_SECS: i64 = 24 * 3600;
 pub async fn record(conn: &mut AnyConnection, event: &Event, at: i64) -> AppResult<i64> {
     let payload =
         serde_json::to_string(event).map_err(|err| AppError::Internal(err.to_string()))?;
-    let seq =
-        sqlx::query_scalar("INSERT INTO job_events (at, payload) VALUES ($1, $2) RETURNING seq")
-            .bind(at)
-            .bind(payload)
-            .fetch_one(conn)
-            .await?;
-    Ok(seq)
+    Ok(store::append(conn, at, &payload).await?)
 }
 
 /// Events after `after`, oldest first, at most `limit`. Rows that no longer parse (written by a
 /// newer version) are skipped, not fatal.
 pub async fn since(conn: &mut AnyConnection, after: i64, limit: i64) -> AppResult<Vec<EventFrame>> {
-    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT seq, at, payload FROM job_events WHERE seq > $1 ORDER BY seq LIMIT $2",
-    )
-    .bind(after)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+    let rows = store::after(conn, after, limit).await?;
     Ok(rows
         .into_iter()
         .filter_map(|(seq, at, payload)| match serde_json::from_str(&payload) {
@@ -53,9 +42,5 @@ pub async fn since(conn: &mut AnyConnection, after: i64, limit: i64) -> AppResul
 }
 
 pub async fn sweep(pool: &crate::db::Db, now: i64) -> AppResult<u64> {
-    let done = sqlx::query("DELETE FROM job_events WHERE at < $1")
-        .bind(now - KEEP_EVENTS_SECS)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected())
+    Ok(store::delete_before(pool, now - KEEP_EVENTS_SECS).await?)
 }

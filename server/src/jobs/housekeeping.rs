@@ -87,7 +87,8 @@ pub async fn remove_orphaned_work_dirs(state: &AppState) -> AppResult<()> {
     })
     .await
     .map_err(|err| crate::error::AppError::Internal(err.to_string()))??;
-    let now = crate::accounts::unix_now();
+    // Leases are measured by the database's clock (`store::clock`).
+    let now = super::store::clock(&mut *state.db.acquire().await?).await?;
     for (id, rendition, path) in entries {
         let live: Option<Option<String>> = sqlx::query_scalar(
             "SELECT rendition FROM jobs WHERE id = $1 AND status = 'running' AND lease_until >= $2",

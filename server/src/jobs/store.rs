@@ -224,7 +224,9 @@ pub async fn list(
 /// Processing jobs queued, waiting or running; and of those, running.
 pub async fn counts(db: &Db) -> AppResult<(u64, u64)> {
     let (active, running): (i64, i64) = sqlx::query_as(&format!(
-        "SELECT COUNT(*), COALESCE(SUM(status = 'running'), 0) FROM jobs
+        "SELECT COUNT(*),
+                CAST(COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) AS BIGINT)
+         FROM jobs
          WHERE kind = 'process' AND status IN {ACTIVE}"
     ))
     .fetch_one(db)
@@ -236,8 +238,8 @@ pub async fn counts(db: &Db) -> AppResult<(u64, u64)> {
 }
 
 /// Admits a new processing job of `owner` for a file of `size_bytes`, inside the transaction that
-/// queues it (which already holds SQLite's write lock, so two completes cannot both squeeze under
-/// the limit). Refuses with 429 when the owner has `max_active` jobs queued, waiting or running.
+/// queues it: SQLite's write lock, or on PostgreSQL a lock on the owner's row (`lock_owner`), keeps
+/// two completes from both squeezing under the limit. Refuses with 429 when the owner has `max_active` jobs queued, waiting or running.
 /// Returns the job's priority: the small-file bonus goes to a member's small file only while no
 /// other small file of theirs holds it in the queue, so a flood of tiny uploads gets one place
 /// ahead, not all of them (docs/decisions.md).
@@ -247,9 +249,11 @@ pub async fn admit(
     size_bytes: u64,
     max_active: u32,
 ) -> AppResult<i64> {
+    lock_owner(conn, owner).await?;
     let (active, bonus_held): (i64, i64) = sqlx::query_as(&format!(
         "SELECT COUNT(*),
-                COALESCE(SUM(j.status <> 'running' AND j.priority >= 1 AND j.size_bytes < $1), 0)
+                CAST(COALESCE(SUM(CASE WHEN j.status <> 'running' AND j.priority >= 1
+                                        AND j.size_bytes < $1 THEN 1 ELSE 0 END), 0) AS BIGINT)
          FROM jobs j JOIN videos v ON v.id = j.video_id
          WHERE v.owner_id = $2 AND j.kind = 'process' AND j.status IN {ACTIVE}"
     ))
@@ -270,6 +274,37 @@ pub async fn admit(
     Ok(i64::from(size_bytes < SMALL_FILE_BYTES && bonus_held == 0))
 }
 
+/// Whether `conn` talks to PostgreSQL, where concurrent writers need explicit locks.
+pub fn on_postgres(conn: &AnyConnection) -> bool {
+    conn.backend_name() == "PostgreSQL"
+}
+
+/// On PostgreSQL, locks `owner`'s users row until the transaction ends, so checks of what the
+/// owner holds (quota, active jobs) and the write they admit cannot interleave with another
+/// request of theirs. SQLite needs nothing: a writing transaction already excludes every other.
+pub async fn lock_owner(conn: &mut AnyConnection, owner: i64) -> AppResult<()> {
+    if on_postgres(conn) {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(owner)
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Now, for leases: on PostgreSQL the database's clock, so workers on several hosts measure
+/// every lease by one clock; on SQLite (one host) this process's.
+pub async fn clock(conn: &mut AnyConnection) -> AppResult<i64> {
+    if !on_postgres(conn) {
+        return Ok(unix_now());
+    }
+    Ok(
+        sqlx::query_scalar("SELECT CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT)")
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 /// Right before publishing: renews the lease of attempt `attempt` of `job_id` if `worker` still
 /// holds it, live. False when the lease lapsed or went to another attempt: the caller must not
 /// publish.
@@ -280,7 +315,8 @@ pub async fn renew_before_publishing(
     attempt: u32,
     lease_secs: u64,
 ) -> AppResult<bool> {
-    let now = unix_now();
+    let mut conn = db.acquire().await?;
+    let now = clock(&mut conn).await?;
     let updated = sqlx::query(
         "UPDATE jobs SET lease_until = $1
          WHERE id = $2 AND worker_id = $3 AND attempts = $4 AND status = 'running'
@@ -291,7 +327,7 @@ pub async fn renew_before_publishing(
     .bind(worker)
     .bind(i64::from(attempt))
     .bind(now)
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
     Ok(updated.rows_affected() == 1)
 }

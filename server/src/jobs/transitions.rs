@@ -8,6 +8,7 @@ use cloister_shared::VideoId;
 
 use super::store;
 use crate::accounts::unix_now;
+use crate::db::{Backend, Tx};
 use crate::error::{AppError, AppResult};
 use crate::events;
 use crate::state::AppState;
@@ -17,7 +18,7 @@ use crate::storage::RenditionId;
 /// process's event hub so local sockets hear of it at once.
 pub(super) async fn commit_announcing(
     state: &AppState,
-    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    mut tx: Tx<'_>,
     event: Event,
     at: i64,
 ) -> AppResult<()> {
@@ -67,6 +68,80 @@ pub async fn next_candidate(state: &AppState, now: i64) -> AppResult<Option<Cand
     }))
 }
 
+/// The next due job as a worker takes it (`pick`, then `claim_picked` or `defer_picked`): on
+/// PostgreSQL its row stays locked (`FOR UPDATE SKIP LOCKED`) from the pick until it is claimed or
+/// deferred, so other workers pass on to the next due job instead of racing for this one. On
+/// SQLite nothing is held: one writer at a time, and `claim` rechecks the row.
+pub struct Picked {
+    pub candidate: Candidate,
+    held: Option<Tx<'static>>,
+}
+
+pub async fn pick(state: &AppState) -> AppResult<Option<Picked>> {
+    if crate::db::backend(&state.db) != Backend::Postgres {
+        let candidate = next_candidate(state, unix_now()).await?;
+        return Ok(candidate.map(|candidate| Picked {
+            candidate,
+            held: None,
+        }));
+    }
+    let mut tx = state.db.begin().await?;
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, size_bytes, run_anyway FROM jobs
+         WHERE kind = 'process' AND status IN ('queued', 'waiting_resource')
+           AND COALESCE(retry_at, 0) <= CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT)
+         ORDER BY priority DESC, queued_at, id LIMIT 1
+         FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(row.map(|(id, size, run_anyway)| Picked {
+        candidate: Candidate {
+            id,
+            size_bytes: u64::try_from(size).unwrap_or(0),
+            run_anyway: run_anyway != 0,
+        },
+        held: Some(tx),
+    }))
+}
+
+/// Claims a picked job for `worker` (see `claim`).
+pub async fn claim_picked(
+    state: &AppState,
+    picked: Picked,
+    worker: &str,
+    eta_seconds: u64,
+) -> AppResult<Option<Claimed>> {
+    let tx = match picked.held {
+        Some(tx) => tx,
+        None => state.db.begin().await?,
+    };
+    claim_in(state, tx, &picked.candidate, worker, eta_seconds).await
+}
+
+/// Defers a picked job (see `defer`).
+pub async fn defer_picked(
+    state: &AppState,
+    picked: Picked,
+    reasons: &[String],
+    retry_at: i64,
+    eta_seconds: Option<u64>,
+) -> AppResult<()> {
+    let tx = match picked.held {
+        Some(tx) => tx,
+        None => state.db.begin().await?,
+    };
+    defer_in(
+        state,
+        tx,
+        picked.candidate.id,
+        reasons,
+        retry_at,
+        eta_seconds,
+    )
+    .await
+}
+
 /// The earliest time a waiting job may be tried again, if any waits.
 pub async fn next_retry_at(state: &AppState) -> AppResult<Option<i64>> {
     Ok(sqlx::query_scalar(
@@ -84,10 +159,20 @@ pub async fn claim(
     worker: &str,
     eta_seconds: u64,
 ) -> AppResult<Option<Claimed>> {
-    let now = unix_now();
+    let tx = state.db.begin().await?;
+    claim_in(state, tx, candidate, worker, eta_seconds).await
+}
+
+async fn claim_in(
+    state: &AppState,
+    mut tx: Tx<'static>,
+    candidate: &Candidate,
+    worker: &str,
+    eta_seconds: u64,
+) -> AppResult<Option<Claimed>> {
     let rendition = RenditionId::generate().map_err(|err| AppError::Internal(err.to_string()))?;
+    let now = store::clock(&mut tx).await?;
     let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
-    let mut tx = state.db.begin().await?;
     let row: Option<(String, i64, Option<Vec<u8>>)> = sqlx::query_as(
         "UPDATE jobs SET status = 'running', worker_id = $1, lease_until = $2, started_at = $3,
                 attempts = attempts + 1, phase = NULL, percent = 0, error = NULL,
@@ -145,10 +230,21 @@ pub async fn defer(
     retry_at: i64,
     eta_seconds: Option<u64>,
 ) -> AppResult<()> {
+    let tx = state.db.begin().await?;
+    defer_in(state, tx, job_id, reasons, retry_at, eta_seconds).await
+}
+
+async fn defer_in(
+    state: &AppState,
+    mut tx: Tx<'static>,
+    job_id: i64,
+    reasons: &[String],
+    retry_at: i64,
+    eta_seconds: Option<u64>,
+) -> AppResult<()> {
     let now = unix_now();
     let stored =
         serde_json::to_string(reasons).map_err(|err| AppError::Internal(err.to_string()))?;
-    let mut tx = state.db.begin().await?;
     let row: Option<(String, i64)> = sqlx::query_as(
         "UPDATE jobs SET status = 'waiting_resource', retry_at = $1, wait_reason = $2,
                 deferred_since = COALESCE(deferred_since, $3)
@@ -190,9 +286,9 @@ pub async fn heartbeat(
     worker: &str,
     progress: Option<(JobPhase, f32, Option<u64>)>,
 ) -> AppResult<bool> {
-    let now = unix_now();
-    let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
     let mut tx = state.db.begin().await?;
+    let now = store::clock(&mut tx).await?;
+    let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
     let updated = sqlx::query(
         "UPDATE jobs SET lease_until = $1,
                 phase = COALESCE($2, phase), percent = COALESCE($3, percent),
@@ -352,7 +448,7 @@ pub async fn release(state: &AppState, job: &Claimed, worker: &str) -> AppResult
     let now = unix_now();
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query(
-        "UPDATE jobs SET status = 'queued', attempts = MAX(attempts - 1, 0), lease_until = NULL,
+        "UPDATE jobs SET status = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, lease_until = NULL,
                 worker_id = NULL, phase = NULL, percent = 0, eta_seconds = NULL
          WHERE id = $1 AND worker_id = $2 AND status = 'running'",
     )
@@ -426,7 +522,7 @@ pub struct Lapsed {
 /// that died with its worker counts, so a video that crashes the server cannot loop forever),
 /// otherwise failed.
 pub async fn recover_lapsed(state: &AppState) -> AppResult<Vec<Lapsed>> {
-    let now = unix_now();
+    let now = store::clock(&mut *state.db.acquire().await?).await?;
     let max_attempts = i64::from(state.config.limits.max_retries.saturating_add(1));
     let rows: Vec<(i64, String, Option<String>, i64)> = sqlx::query_as(
         "SELECT id, video_id, rendition, attempts FROM jobs

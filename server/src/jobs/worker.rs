@@ -108,12 +108,15 @@ impl Worker {
             )
             .await;
         }
-        let Some(candidate) = transitions::next_candidate(&self.state, unix_now()).await? else {
-            return Ok(false);
-        };
+        // Read before picking: a picked job may hold a connection (`transitions::pick`), and a
+        // worker must never wait for a second one while holding it.
         let per_gb = eta::seconds_per_gb(&self.state.db)
             .await?
             .unwrap_or(eta::DEFAULT_SECONDS_PER_GB);
+        let Some(picked) = transitions::pick(&self.state).await? else {
+            return Ok(false);
+        };
+        let candidate = picked.candidate.clone();
         let estimate = eta::processing_seconds(candidate.size_bytes, per_gb);
         if !candidate.run_anyway {
             let gate = self.state.gate.clone();
@@ -125,9 +128,9 @@ impl Worker {
                 let recheck = self.state.config.gate.recheck_secs;
                 let retry_at = unix_now() + i64::try_from(recheck).unwrap_or(30);
                 tracing::info!(job = candidate.id, reasons = ?verdict.reasons, "resource gate closed; job deferred");
-                transitions::defer(
+                transitions::defer_picked(
                     &self.state,
-                    candidate.id,
+                    picked,
                     &verdict.reasons,
                     retry_at,
                     Some(recheck + estimate),
@@ -136,7 +139,7 @@ impl Worker {
                 return Ok(true);
             }
         }
-        let Some(job) = transitions::claim(&self.state, &candidate, &self.id, estimate).await?
+        let Some(job) = transitions::claim_picked(&self.state, picked, &self.id, estimate).await?
         else {
             // Another worker took it, or it was cancelled: look again.
             return Ok(true);

@@ -7,6 +7,7 @@ use cloister_shared::crypto::member::SealedLibraryKey;
 use cloister_shared::WrappedKey;
 use sqlx::AnyConnection;
 
+use crate::db::Flag;
 use crate::error::{AppError, AppResult};
 
 /// The library row's key state.
@@ -74,13 +75,13 @@ pub async fn lock_for_writing(conn: &mut AnyConnection) -> AppResult<()> {
 
 /// `None` while the library has no key (mode New).
 pub async fn key_state(conn: &mut AnyConnection) -> AppResult<Option<KeyState>> {
-    let row: Option<(i64, bool, String)> = sqlx::query_as(
+    let row: Option<(i64, Flag, String)> = sqlx::query_as(
         "SELECT key_generation, recovery_public_key IS NOT NULL, rotation_needed_for
          FROM library WHERE id = 1",
     )
     .fetch_optional(conn)
     .await?;
-    row.map(|(generation, recovery_set, needed)| {
+    row.map(|(generation, Flag(recovery_set), needed)| {
         Ok(KeyState {
             generation: generation_of(generation)?,
             recovery_set,
@@ -240,7 +241,7 @@ pub async fn start(conn: &mut AnyConnection, new: &NewRotation<'_>) -> AppResult
         sqlx::query(
             "INSERT INTO library_grants (user_id, generation, public_key, sealed_library_key,
                                          granted_by, granted_at)
-             SELECT id, $1, $2, $3, $4, $5 FROM users WHERE username = $6",
+             SELECT id, $1, $2, $3, $4, $5 FROM users WHERE lower(username) = lower($6)",
         )
         .bind(i64::from(to))
         .bind(grant.public_key.as_bytes().as_slice())

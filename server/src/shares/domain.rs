@@ -146,7 +146,7 @@ pub async fn open(db: &Db, share: &ShareId, now: i64) -> AppResult<OpenShare> {
 pub async fn facts(db: &Db, share: &ShareId, now: i64) -> AppResult<SharedVideo> {
     let OpenShare { share: live, video } = open(db, share, now).await?;
     let rendition = video.playable()?;
-    let allow = live.allow_download;
+    let allow = live.allow_download.0;
     Ok(SharedVideo {
         share_id: *share,
         video_id: video.id,

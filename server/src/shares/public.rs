@@ -163,7 +163,7 @@ async fn original(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let open = share.open(&state).await?;
-    if !open.share.allow_download {
+    if !open.share.allow_download.0 {
         return Err(AppError::Forbidden(
             "Whoever shared this video did not allow saving it.".to_owned(),
         ));

@@ -1,6 +1,6 @@
 //! The `shares` table: every SQL statement about share links.
 
-use crate::db::Db;
+use crate::db::{Db, Flag};
 use cloister_shared::api::shares::{ShareId, ShareInfo};
 use cloister_shared::crypto::keys::WrappedKey;
 use cloister_shared::VideoId;
@@ -49,7 +49,7 @@ pub async fn insert(db: &Db, share: &NewShare<'_>) -> AppResult<bool> {
     .bind(share.created_by)
     .bind(share.wrapped_key.to_bytes().to_vec())
     .bind(share.expires_at)
-    .bind(share.allow_download)
+    .bind(i64::from(share.allow_download))
     .bind(share.now)
     .execute(db)
     .await?;
@@ -74,7 +74,7 @@ struct InfoRow {
     created_by: String,
     created_at: i64,
     expires_at: Option<i64>,
-    allow_download: bool,
+    allow_download: Flag,
     view_count: i64,
     revoked_at: Option<i64>,
     title_sealed: Vec<u8>,
@@ -92,7 +92,7 @@ fn info(row: InfoRow) -> AppResult<ShareInfo> {
         video_id: VideoId::parse(&row.video_id).map_err(|_| bad("video id"))?,
         created_at: row.created_at,
         expires_at: row.expires_at,
-        allow_download: row.allow_download,
+        allow_download: row.allow_download.0,
         view_count: u64::try_from(row.view_count).unwrap_or(0),
         revoked_at: row.revoked_at,
         title_sealed: hex::encode(&row.title_sealed),
@@ -178,7 +178,7 @@ pub async fn revoke(db: &Db, share: &ShareId, now: i64) -> AppResult<()> {
 pub struct LiveShare {
     pub video_id: String,
     pub wrapped_key: Vec<u8>,
-    pub allow_download: bool,
+    pub allow_download: Flag,
     pub title_sealed: Vec<u8>,
     pub duration_ms: Option<i64>,
     pub size_bytes: i64,

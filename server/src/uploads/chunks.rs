@@ -201,30 +201,14 @@ pub async fn put_chunk(
 
     let index_db = i64::try_from(index).unwrap_or(i64::MAX);
     let now = unix_now();
-    let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO upload_chunks (video_id, chunk_index, sealed_len, received_at)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (video_id, chunk_index) DO UPDATE SET received_at = excluded.received_at",
+    let received = super::store::record_chunk(
+        &state.db,
+        id,
+        index_db,
+        i64::try_from(expected).unwrap_or(i64::MAX),
+        now,
     )
-    .bind(id.to_string())
-    .bind(index_db)
-    .bind(i64::try_from(expected).unwrap_or(i64::MAX))
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
-    // The abandoned-upload sweep measures quiet time from here.
-    sqlx::query("UPDATE videos SET updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    let received: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM upload_chunks WHERE video_id = $1")
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-    tx.commit().await?;
     Ok(ChunkStored {
         index,
         received_count: u64::try_from(received).unwrap_or(0),

@@ -95,17 +95,7 @@ async fn queue_figures(
     job_id: i64,
     priority: i64,
 ) -> AppResult<(u64, u64)> {
-    let (length, ahead): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*),
-                COALESCE(SUM(id <> $1 AND (status = 'running' OR priority > $2
-                                           OR (priority = $2 AND id < $1))), 0)
-         FROM jobs
-         WHERE kind = 'process' AND status IN ('queued', 'waiting_resource', 'running')",
-    )
-    .bind(job_id)
-    .bind(priority)
-    .fetch_one(conn)
-    .await?;
+    let (length, ahead) = super::store::queue_figures(conn, job_id, priority).await?;
     Ok((
         u64::try_from(length).unwrap_or(0),
         u64::try_from(ahead).unwrap_or(0),
@@ -144,15 +134,7 @@ pub async fn complete(
         .map_err(|err| AppError::Internal(err.to_string()))?;
     let now = unix_now();
     let mut tx = state.db.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE videos SET status = 'uploaded', upload_fingerprint = NULL, updated_at = $1
-         WHERE id = $2 AND status = 'uploading'",
-    )
-    .bind(now)
-    .bind(id.to_string())
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() != 1 {
+    if !super::store::mark_uploaded(&mut tx, id, now).await? {
         return Err(AppError::Conflict(
             "This upload is already complete.".to_owned(),
         ));
@@ -165,21 +147,14 @@ pub async fn complete(
         state.config.jobs.max_queued_jobs_per_member,
     )
     .await?;
-    sqlx::query("DELETE FROM upload_chunks WHERE video_id = $1")
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    let job_id: i64 = sqlx::query_scalar(
-        "INSERT INTO jobs (video_id, kind, status, priority, queued_at, wrapped_server_dek,
-                           size_bytes)
-         VALUES ($1, 'process', 'queued', $2, $3, $4, $5) RETURNING id",
+    let job_id = super::store::queue_job(
+        &mut tx,
+        id,
+        priority,
+        now,
+        &wrapped,
+        i64::try_from(upload.size_bytes).unwrap_or(i64::MAX),
     )
-    .bind(id.to_string())
-    .bind(priority)
-    .bind(now)
-    .bind(&wrapped)
-    .bind(i64::try_from(upload.size_bytes).unwrap_or(i64::MAX))
-    .fetch_one(&mut *tx)
     .await?;
     let (queue_length, ahead) = queue_figures(&mut tx, job_id, priority).await?;
     crate::events::record(
@@ -229,9 +204,6 @@ pub(crate) async fn remove(state: &AppState, id: &VideoId) -> AppResult<()> {
     let storage = state.storage.clone();
     let vid = *id;
     blocking(move || storage.remove_video(&vid)).await?;
-    sqlx::query("DELETE FROM videos WHERE id = $1 AND status = 'uploading'")
-        .bind(id.to_string())
-        .execute(&state.db)
-        .await?;
+    super::store::delete_upload(&state.db, id).await?;
     Ok(())
 }

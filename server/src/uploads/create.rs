@@ -140,11 +140,7 @@ pub fn fingerprint_bytes(field: &str, value: &str) -> AppResult<Vec<u8>> {
 }
 
 async fn used_bytes(state: &AppState, user: &User) -> AppResult<u64> {
-    let used: i64 =
-        sqlx::query_scalar("SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = $1")
-            .bind(user.id)
-            .fetch_one(&state.db)
-            .await?;
+    let used = super::store::used_bytes(&state.db, user.id).await?;
     Ok(u64::try_from(used).unwrap_or(0))
 }
 
@@ -163,23 +159,12 @@ async fn refuse_duplicates(
     req: &CreateUploadRequest,
     fp: &[u8],
 ) -> AppResult<()> {
-    let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM videos WHERE id = $1")
-        .bind(req.video_id.to_string())
-        .fetch_optional(&state.db)
-        .await?;
-    if taken.is_some() {
+    if super::store::video_exists(&state.db, &req.video_id).await? {
         return Err(AppError::Conflict(
             "A video with this id exists already; make a new id.".to_owned(),
         ));
     }
-    let open: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM videos WHERE owner_id = $1 AND upload_fingerprint = $2 AND status = 'uploading'",
-    )
-    .bind(user.id)
-    .bind(fp)
-    .fetch_optional(&state.db)
-    .await?;
-    if let Some(id) = open {
+    if let Some(id) = super::store::open_upload_of(&state.db, user.id, fp).await? {
         return Err(AppError::Conflict(format!(
             "You already have an unfinished upload of this file ({id}): resume it, or cancel it first."
         )));
@@ -214,45 +199,31 @@ pub async fn create(
     // cannot both squeeze under the quota, and no upload lands under a key a key change has just
     // replaced (docs/accounts.md, "Keys for people"). Before the library is set up the first key
     // will be generation 1.
-    let inserted = sqlx::query(
-        "INSERT INTO videos (id, owner_id, status, size_bytes, created_at, updated_at, wrapped_dek,
-                             title_sealed, description_sealed, file_name_sealed, stream_header,
-                             chunk_size, chunk_count, upload_fingerprint, upload_mac,
-                             content_fingerprint, key_generation)
-         SELECT $1, $2, 'uploading', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
-         WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM videos WHERE owner_id = $17) + $18 <= $19
-           AND $20 = COALESCE((SELECT key_generation FROM library WHERE id = 1), 1)",
+    let mut tx = state.db.begin().await?;
+    let inserted = super::store::insert_upload(
+        &mut tx,
+        &super::store::NewUpload {
+            id: &req.video_id,
+            owner_id: user.id,
+            size_bytes: size,
+            quota_bytes: quota,
+            now,
+            wrapped_dek: req.wrapped_dek.to_bytes().as_slice(),
+            title: &checked.title,
+            description: checked.description.as_deref(),
+            file_name: checked.file_name.as_deref(),
+            stream_header: &checked.header,
+            chunk_size: i64::from(DEFAULT_CHUNK_SIZE),
+            chunk_count: count,
+            fingerprint: &checked.fingerprint,
+            resume_mac: checked.resume_mac.as_deref(),
+            content_fingerprint: checked.content_fingerprint.as_deref(),
+            key_generation: i64::from(req.key_generation),
+        },
     )
-    .bind(req.video_id.to_string())
-    .bind(user.id)
-    .bind(size)
-    .bind(now)
-    .bind(now)
-    .bind(req.wrapped_dek.to_bytes().as_slice())
-    .bind(&checked.title)
-    .bind(checked.description.as_deref())
-    .bind(checked.file_name.as_deref())
-    .bind(&checked.header)
-    .bind(i64::from(DEFAULT_CHUNK_SIZE))
-    .bind(count)
-    .bind(&checked.fingerprint)
-    .bind(checked.resume_mac.as_deref())
-    .bind(checked.content_fingerprint.as_deref())
-    .bind(i64::from(req.key_generation))
-    .bind(user.id)
-    .bind(size)
-    .bind(quota)
-    .bind(i64::from(req.key_generation))
-    .execute(&state.db)
-    .await
-    .map_err(|err| match err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
-            "This upload exists already (same id, or an unfinished upload of the same file)."
-                .to_owned(),
-        ),
-        other => other.into(),
-    })?;
-    if inserted.rows_affected() == 0 {
+    .await?;
+    if !inserted {
+        drop(tx);
         let current = crate::library::store::generation(&state.db)
             .await?
             .unwrap_or(1);
@@ -265,16 +236,14 @@ pub async fn create(
         let used = used_bytes(state, user).await?;
         return Err(over_quota(used, req.size_bytes, user.quota_bytes));
     }
+    tx.commit().await?;
 
     let storage = state.storage.clone();
     let id = req.video_id;
     let header = checked.header;
     if let Err(err) = blocking(move || storage.begin_original(&id, &header)).await {
         // No file, no upload: take the row back so the quota is not held by nothing.
-        let _ = sqlx::query("DELETE FROM videos WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&state.db)
-            .await;
+        let _ = super::store::delete_upload(&state.db, &id).await;
         return Err(err);
     }
     tracing::info!(video = %id, user = %user.username, size = req.size_bytes, "upload created");

@@ -13,7 +13,7 @@ mod locks;
 pub mod routes;
 pub mod space;
 pub mod status;
-mod store;
+pub mod store;
 pub mod sweep;
 
 use crate::db::Db;
@@ -39,8 +39,6 @@ pub struct Upload {
     pub wrapped_dek: Vec<u8>,
 }
 
-type UploadRow = (i64, String, i64, i64, i64, Vec<u8>, Vec<u8>);
-
 /// Parses an id from a path: the only way an id reaches storage.
 pub fn parse_id(raw: &str) -> AppResult<VideoId> {
     VideoId::parse(raw).map_err(|_| {
@@ -61,13 +59,7 @@ pub async fn load_owned(pool: &Db, owner_id: i64, id: &VideoId) -> AppResult<Upl
 
 /// Video `id`'s upload, whoever owns it.
 pub async fn load(pool: &Db, id: &VideoId) -> AppResult<Upload> {
-    let row: Option<UploadRow> = sqlx::query_as(
-        "SELECT owner_id, status, size_bytes, chunk_size, chunk_count, stream_header, wrapped_dek
-         FROM videos WHERE id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(pool)
-    .await?;
+    let row = store::upload_row(pool, id).await?;
     let not_found = || AppError::NotFound("No such upload.".to_owned());
     let (owner, status, size, chunk_size, chunk_count, header, wrapped) =
         row.ok_or_else(not_found)?;
@@ -97,12 +89,7 @@ pub fn ensure_uploading(upload: &Upload) -> AppResult<()> {
 
 /// Chunk indexes held for `id`, ascending.
 pub async fn received(pool: &Db, id: &VideoId) -> AppResult<Vec<u64>> {
-    let rows: Vec<i64> = sqlx::query_scalar(
-        "SELECT chunk_index FROM upload_chunks WHERE video_id = $1 ORDER BY chunk_index",
-    )
-    .bind(id.to_string())
-    .fetch_all(pool)
-    .await?;
+    let rows = store::chunk_indexes(pool, id).await?;
     Ok(rows
         .into_iter()
         .filter_map(|i| u64::try_from(i).ok())
@@ -119,15 +106,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(AppError::Io)
 }
 
-/// Processing jobs not finished yet: queued, waiting for resources, or running.
-const ACTIVE_JOBS: &str =
-    "kind = 'process' AND status IN ('queued', 'waiting_resource', 'running')";
-
 pub async fn active_job_count(pool: &Db) -> AppResult<u64> {
-    let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM jobs WHERE {ACTIVE_JOBS}"))
-        .fetch_one(pool)
-        .await?;
-    Ok(u64::try_from(n).unwrap_or(0))
+    Ok(u64::try_from(store::active_jobs(pool).await?).unwrap_or(0))
 }
 
 /// The "processing will be late" note, when the queue is longer than `warn_length`.

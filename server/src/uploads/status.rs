@@ -33,12 +33,7 @@ pub async fn state(pool: &Db, user_id: i64, id: &VideoId) -> AppResult<UploadSta
 
 /// The MAC the client made for this upload on create; `None` for rows from before it existed.
 async fn resume_mac(pool: &Db, id: &VideoId) -> AppResult<Option<Vec<u8>>> {
-    let mac: Option<Option<Vec<u8>>> =
-        sqlx::query_scalar("SELECT upload_mac FROM videos WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await?;
-    Ok(mac.flatten())
+    super::store::resume_mac(pool, id).await
 }
 
 /// `user`'s unfinished upload with this fingerprint (hex), if any.
@@ -54,14 +49,7 @@ pub async fn find_by_fingerprint(
             FINGERPRINT_LEN * 2
         ))
     })?;
-    let id: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM videos
-         WHERE owner_id = $1 AND upload_fingerprint = $2 AND status = 'uploading'",
-    )
-    .bind(user_id)
-    .bind(fingerprint.as_slice())
-    .fetch_optional(pool)
-    .await?;
+    let id = super::store::open_upload_of(pool, user_id, &fingerprint).await?;
     let id = id.ok_or_else(|| {
         AppError::NotFound("You have no unfinished upload of this file.".to_owned())
     })?;

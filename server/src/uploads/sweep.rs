@@ -15,11 +15,7 @@ const EVERY: Duration = Duration::from_secs(15 * 60);
 /// Removes unfinished uploads last touched (created, or a chunk received) before `cutoff` (Unix
 /// seconds). Uploads busy right now are skipped. Returns how many were removed.
 pub async fn sweep_before(state: &AppState, cutoff: i64) -> AppResult<u64> {
-    let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM videos WHERE status = 'uploading' AND updated_at < $1")
-            .bind(cutoff)
-            .fetch_all(&state.db)
-            .await?;
+    let ids = super::store::quiet_uploads(&state.db, cutoff).await?;
     let mut removed = 0;
     for raw in ids {
         let Ok(id) = VideoId::parse(&raw) else {
@@ -31,14 +27,7 @@ pub async fn sweep_before(state: &AppState, cutoff: i64) -> AppResult<u64> {
             continue; // a chunk is arriving: not abandoned after all
         };
         // Look again under the lock: a chunk may have landed since the select.
-        let still: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM videos WHERE id = $1 AND status = 'uploading' AND updated_at < $2",
-        )
-        .bind(id.to_string())
-        .bind(cutoff)
-        .fetch_optional(&state.db)
-        .await?;
-        if still.is_none() {
+        if !super::store::still_quiet(&state.db, &id, cutoff).await? {
             continue;
         }
         remove(state, &id).await?;

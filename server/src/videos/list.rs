@@ -51,29 +51,7 @@ impl Cursor {
     }
 }
 
-/// The columns of a listed video. `rendition`, `thumb_path` and `duration_ms` are shown only for
-/// a `ready` video: they describe what can be played.
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: String,
-    status: String,
-    size_bytes: i64,
-    created_at: i64,
-    title_sealed: Vec<u8>,
-    wrapped_dek: Vec<u8>,
-    owner: String,
-    duration_ms: Option<i64>,
-    thumb_path: Option<String>,
-    rendition: Option<String>,
-}
-
-/// Trashed videos are in no listing (`crate::trash::NOT_TRASHED`).
-const SELECT: &str = "SELECT v.id, v.status, v.size_bytes, v.created_at, v.title_sealed,
-                             v.wrapped_dek, u.username AS owner, v.duration_ms, v.thumb_path,
-                             v.rendition
-                      FROM videos v JOIN users u ON u.id = v.owner_id
-                      WHERE (v.status <> 'uploading' OR v.owner_id = $1)
-                        AND v.trashed_at IS NULL";
+use super::store::ListRow as Row;
 
 /// The columns every listing shares, checked: a bad value is a corrupt row (500), and what
 /// describes the playable video (rendition, duration, thumbnail) is given only for a `ready` one.
@@ -153,19 +131,6 @@ fn summary(row: Row) -> AppResult<VideoSummary> {
     })
 }
 
-/// The page query: binds viewer, cursor `(created_at, id)`, snapshot sequence number, limit. The cursor is
-/// a row value, not an `OR` of comparisons, so SQLite seeks the `videos_page` index to it instead
-/// of scanning every newer row (the last of 2,000 pages: 8 ms → 0.4 ms, docs/benchmarks.md).
-fn page_sql() -> String {
-    format!(
-        "{SELECT}
-           AND (v.created_at, v.id) < ($1, $2)
-           AND v.seq <= $3
-         ORDER BY v.created_at DESC, v.id DESC
-         LIMIT $4"
-    )
-}
-
 /// One page for `viewer_id`. `limit` defaults to 50 and is capped at 200.
 pub async fn page(
     pool: &Db,
@@ -177,24 +142,20 @@ pub async fn page(
     let cursor = cursor.map(Cursor::parse).transpose()?;
     let snapshot = match cursor {
         Some(c) => c.snapshot,
-        None => {
-            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM videos")
-                .fetch_one(pool)
-                .await?
-        }
+        None => super::store::last_seq(pool).await?,
     };
     // Without a cursor, start above every real row.
     let (after_at, after_id) = cursor.map_or((i64::MAX, "g".to_owned()), |c| {
         (c.created_at, c.id.to_string())
     });
-    let rows: Vec<Row> = sqlx::query_as(&page_sql())
-        .bind(viewer_id)
-        .bind(after_at)
-        .bind(after_id)
-        .bind(snapshot)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(pool)
-        .await?;
+    let rows = super::store::page_rows(
+        pool,
+        viewer_id,
+        (after_at, &after_id),
+        snapshot,
+        i64::from(limit) + 1,
+    )
+    .await?;
     let more = rows.len() > limit as usize;
     let videos = rows
         .into_iter()
@@ -217,20 +178,12 @@ pub async fn page(
 
 /// One video, as the listing shows it; the same visibility rule as `page`.
 pub async fn one(pool: &Db, viewer_id: i64, video: &VideoId) -> AppResult<VideoSummary> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} AND v.id = $1"))
-        .bind(viewer_id)
-        .bind(video.to_string())
-        .fetch_optional(pool)
-        .await?;
+    let row = super::store::list_row(pool, viewer_id, &video.to_string()).await?;
     let mut video_summary = row
         .map(summary)
         .unwrap_or_else(|| Err(AppError::NotFound("No such video.".to_owned())))?;
     // The details only the video's own view needs.
-    let (description, file_name): (Option<Vec<u8>>, Option<Vec<u8>>) =
-        sqlx::query_as("SELECT description_sealed, file_name_sealed FROM videos WHERE id = $1")
-            .bind(video.to_string())
-            .fetch_one(pool)
-            .await?;
+    let (description, file_name) = super::store::details(pool, &video.to_string()).await?;
     video_summary.description_sealed = description.map(hex::encode);
     video_summary.file_name_sealed = file_name.map(hex::encode);
     Ok(video_summary)
@@ -239,29 +192,6 @@ pub async fn one(pool: &Db, viewer_id: i64, video: &VideoId) -> AppResult<VideoS
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_page_behind_a_cursor_seeks_the_index_instead_of_scanning() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pool = crate::db::open(dir.path(), None).await.expect("db");
-        let rows: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", page_sql()))
-                .bind(1)
-                .bind(0)
-                .bind("x")
-                .bind(0)
-                .bind(51)
-                .fetch_all(&pool)
-                .await
-                .expect("plan");
-        let details: Vec<String> = rows.into_iter().map(|r| r.3).collect();
-        assert!(
-            details
-                .iter()
-                .any(|d| d.starts_with("SEARCH v USING INDEX videos_page")),
-            "{details:?}"
-        );
-    }
 
     #[test]
     fn cursors_round_trip_and_junk_is_refused() {

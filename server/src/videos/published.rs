@@ -60,26 +60,10 @@ pub async fn find_for(db: &Db, viewer: Viewer<'_>, id: VideoId) -> AppResult<Vis
         Viewer::Member(user) => Some(user.id),
         Viewer::ShareHolder => None,
     };
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        status: String,
-        rendition: Option<String>,
-        thumb_path: Option<String>,
-        stream_header: Vec<u8>,
-        trashed: bool,
-    }
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT status, rendition, thumb_path, stream_header, trashed_at IS NOT NULL AS trashed
-         FROM videos
-         WHERE id = $1 AND (status <> 'uploading' OR owner_id = $2)",
-    )
-    .bind(id.to_string())
-    .bind(member_id)
-    .fetch_optional(db)
-    .await?;
+    let row = super::store::file_row(db, &id.to_string(), member_id).await?;
     let row = row.ok_or_else(|| AppError::NotFound("No such video.".to_owned()))?;
     // A trashed video plays and downloads nowhere (docs/decisions.md, "Delete, trash, restore").
-    if row.trashed {
+    if row.trashed.0 {
         return Err(AppError::NotFound(TRASHED.to_owned()));
     }
     Ok(VisibleVideo {

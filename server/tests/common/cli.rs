@@ -25,6 +25,17 @@ pub fn gate_open_with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str
     GATE_OPEN.iter().chain(extra).copied().collect()
 }
 
+/// The environment that points a `cloister` command at the data directory `data`: the directory,
+/// and its database when this run tests PostgreSQL (`super::database::url_for`).
+pub fn data_env(data: impl AsRef<Path>) -> Vec<(&'static str, std::ffi::OsString)> {
+    let data = data.as_ref();
+    let mut env = vec![("CLOISTER_DATA_DIR", data.as_os_str().to_owned())];
+    if let Some(url) = super::database::url_for(data) {
+        env.push(("CLOISTER_DATABASE_URL", url.into()));
+    }
+    env
+}
+
 pub fn cloister() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cloister"));
     for (name, _) in std::env::vars() {
@@ -89,7 +100,7 @@ pub fn serve_command(data: &Path, port: u16, env: &[(&str, &str)]) -> Command {
     let mut command = cloister();
     command
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .env("CLOISTER_DATA_DIR", data)
+        .envs(data_env(data))
         .env("CLOISTER_LOGIN_BURST", "100")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -128,7 +139,7 @@ pub fn port_of(url: &str) -> u16 {
 pub async fn set_up(data: &Path, server: &str) {
     let mut add = cloister();
     add.args(["user", "add", "root", "--admin", "--password-stdin"])
-        .env("CLOISTER_DATA_DIR", data);
+        .envs(data_env(data));
     let r = run(add, &format!("{PASSWORD}\n")).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = run(client(["library", "init"], server, &[]), "").await;

@@ -57,7 +57,7 @@ pub fn proc_status_bytes(pid: u32, field: &str) -> u64 {
 pub async fn add_member(data: &Path, username: &str, password: &str) {
     let mut add = cloister();
     add.args(["user", "add", username, "--password-stdin"])
-        .env("CLOISTER_DATA_DIR", data);
+        .envs(super::cli::data_env(data));
     let r = run(add, &format!("{password}\n")).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 }

@@ -24,6 +24,8 @@
 //! video the dump lists (docs/operations.md, "Backing up on PostgreSQL"). Steps 2 to 4 are the
 //! same, for the videos the database lists when the command runs.
 
+mod store;
+
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -126,11 +128,9 @@ async fn files_only(source: &Path, dest: &Path, url: &str) -> anyhow::Result<()>
     let db = crate::db::connect(url)
         .await
         .with_context(|| format!("cannot connect to {shown}"))?;
-    let rows: Vec<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT id, status, rendition FROM videos ORDER BY id")
-            .fetch_all(&db)
-            .await
-            .with_context(|| format!("cannot list the videos in {shown}"))?;
+    let rows = store::videos(&db)
+        .await
+        .with_context(|| format!("cannot list the videos in {shown}"))?;
     db.close().await;
     prepare_destination(source, dest)?;
     let (videos, mut problems) = parse_videos(rows);
@@ -222,9 +222,7 @@ async fn snapshot_database(database: &Path, into: &Path) -> anyhow::Result<()> {
         .connect()
         .await
         .with_context(|| format!("cannot open {}", database.display()))?;
-    sqlx::query("VACUUM INTO ?")
-        .bind(target)
-        .execute(&mut db)
+    store::vacuum_into(&mut db, target)
         .await
         .with_context(|| format!("cannot snapshot {}", database.display()))?;
     db.close().await.ok();
@@ -245,11 +243,9 @@ async fn videos_in(snapshot: &Path) -> anyhow::Result<(Vec<VideoRow>, Vec<String
         .connect()
         .await
         .with_context(|| format!("cannot open the snapshot {}", snapshot.display()))?;
-    let rows: Vec<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT id, status, rendition FROM videos ORDER BY id")
-            .fetch_all(&mut db)
-            .await
-            .context("cannot list the snapshot's videos")?;
+    let rows = store::snapshot_videos(&mut db)
+        .await
+        .context("cannot list the snapshot's videos")?;
     db.close().await.ok();
     Ok(parse_videos(rows))
 }

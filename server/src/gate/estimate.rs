@@ -59,12 +59,7 @@ pub async fn queue_facts(
     };
     let etas = processing().map(|job| job.eta_seconds).collect();
     let overdue = processing().any(|job| job.status == JobStatus::WaitingResource && job.overdue);
-    let since: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(deferred_since) FROM jobs
-         WHERE kind = 'process' AND status = 'waiting_resource'",
-    )
-    .fetch_one(db)
-    .await?;
+    let since = crate::jobs::store::oldest_deferral(db).await?;
     let busy_for = since.map_or(0, |since| u64::try_from(now - since).unwrap_or(0));
     Ok((etas, overdue, busy_for))
 }

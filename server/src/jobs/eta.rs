@@ -1,6 +1,7 @@
 //! Estimates: how long processing takes, from a moving median of seconds per GB over recent
 //! finished jobs (`job_metrics`), and how long a job will wait behind the queue.
 
+use super::metrics_store;
 use crate::db::Db;
 
 use crate::error::AppResult;
@@ -15,12 +16,7 @@ pub const WINDOW: i64 = 20;
 
 /// The median seconds per GB of the last jobs, if any finished.
 pub async fn seconds_per_gb(db: &Db) -> AppResult<Option<f64>> {
-    let mut recent: Vec<f64> = sqlx::query_scalar(
-        "SELECT seconds_per_gb FROM job_metrics ORDER BY finished_at DESC, id DESC LIMIT $1",
-    )
-    .bind(WINDOW)
-    .fetch_all(db)
-    .await?;
+    let mut recent = metrics_store::recent_seconds_per_gb(db, WINDOW).await?;
     recent.retain(|v| v.is_finite() && *v >= 0.0);
     if recent.is_empty() {
         return Ok(None);
@@ -64,18 +60,8 @@ pub async fn record(
     } else {
         seconds / (size_bytes as f64 / GB)
     };
-    sqlx::query(
-        "INSERT INTO job_metrics (job_id, size_bytes, seconds, seconds_per_gb, finished_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(job_id)
-    .bind(i64::try_from(size_bytes).unwrap_or(i64::MAX))
-    .bind(seconds)
-    .bind(per_gb)
-    .bind(finished_at)
-    .execute(db)
-    .await?;
-    Ok(())
+    let size_bytes = i64::try_from(size_bytes).unwrap_or(i64::MAX);
+    metrics_store::insert(db, job_id, size_bytes, seconds, per_gb, finished_at).await
 }
 
 #[cfg(test)]

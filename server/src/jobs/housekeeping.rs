@@ -42,12 +42,9 @@ pub async fn remove_attempt_leftovers(
 }
 
 async fn published_rendition(state: &AppState, video: &VideoId) -> Option<RenditionId> {
-    let stored: Option<Option<String>> =
-        sqlx::query_scalar("SELECT rendition FROM videos WHERE id = $1")
-            .bind(video.to_string())
-            .fetch_optional(&state.db)
-            .await
-            .ok();
+    let stored = super::store::published_rendition(&state.db, video)
+        .await
+        .ok();
     stored.flatten().as_deref().and_then(RenditionId::parse)
 }
 
@@ -90,13 +87,7 @@ pub async fn remove_orphaned_work_dirs(state: &AppState) -> AppResult<()> {
     // Leases are measured by the database's clock (`store::clock`).
     let now = super::store::clock(&mut *state.db.acquire().await?).await?;
     for (id, rendition, path) in entries {
-        let live: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT rendition FROM jobs WHERE id = $1 AND status = 'running' AND lease_until >= $2",
-        )
-        .bind(id)
-        .bind(now)
-        .fetch_optional(&state.db)
-        .await?;
+        let live = super::store::live_rendition(&state.db, id, now).await?;
         let in_use = match (live, &rendition) {
             (None, _) => false,
             (Some(_), None) => true,

@@ -1,17 +1,22 @@
 //! Processing jobs (docs/architecture.md): the queue's state machine (`transitions`), reading it
 //! (`store`), estimates (`eta`), the worker that runs jobs through the resource gate and the
 //! ffmpeg pipeline, and their HTTP routes. The worker calls this module directly, never HTTP.
+//! SQL lives only in the `*store` modules (`store`, `transitions_store`, `overrides_store`,
+//! `metrics_store`).
 
 pub mod eta;
 mod holders;
 pub(crate) mod housekeeping;
+mod metrics_store;
 pub mod overrides;
+mod overrides_store;
 pub mod pipeline;
 pub mod routes;
 mod runtime;
 pub mod seal;
 pub mod store;
 pub mod transitions;
+mod transitions_store;
 pub mod worker;
 
 pub use routes::router;

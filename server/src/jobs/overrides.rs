@@ -5,7 +5,9 @@
 use cloister_shared::api::admin::{PriorityRequest, MAX_PRIORITY};
 use cloister_shared::api::Event;
 
+use super::overrides_store as sql;
 use super::transitions::{commit_announcing, settle_video, video_of};
+use super::transitions_store::Ending;
 use crate::accounts::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -28,14 +30,7 @@ pub async fn kill(state: &AppState, job_id: i64) -> AppResult<Option<Killed>> {
     let now = unix_now();
     let max_attempts = i64::from(state.config.limits.max_retries.saturating_add(1));
     let mut tx = state.db.begin().await?;
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT video_id, attempts FROM jobs
-             WHERE id = $1 AND kind = 'process' AND status = 'running'",
-    )
-    .bind(job_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((video_id, attempts)) = row else {
+    let Some((video_id, attempts)) = sql::running_attempts(&mut tx, job_id).await? else {
         return Ok(None);
     };
     let will_retry = attempts < max_attempts;
@@ -47,22 +42,13 @@ pub async fn kill(state: &AppState, job_id: i64) -> AppResult<Option<Killed>> {
         .retry_backoff_secs
         .saturating_mul(1u64 << doublings);
     let retry_at = will_retry.then(|| now + i64::try_from(backoff).unwrap_or(i64::MAX / 2));
-    sqlx::query(
-        "UPDATE jobs SET status = $1, error = $2, retry_at = $3, lease_until = NULL,
-                worker_id = NULL, phase = NULL, eta_seconds = NULL,
-                finished_at = CASE WHEN $4 THEN NULL ELSE $5 END,
-                wrapped_server_dek = CASE WHEN $6 THEN wrapped_server_dek ELSE NULL END
-         WHERE id = $7 AND status = 'running'",
-    )
-    .bind(if will_retry { "queued" } else { "failed" })
-    .bind(KILLED_REASON)
-    .bind(retry_at)
-    .bind(will_retry)
-    .bind(now)
-    .bind(will_retry)
-    .bind(job_id)
-    .execute(&mut *tx)
-    .await?;
+    let ending = Ending {
+        reason: KILLED_REASON,
+        will_retry,
+        retry_at,
+        now,
+    };
+    sql::end_running_attempt(&mut tx, job_id, ending).await?;
     let video = video_of(&video_id)?;
     settle_video(&mut tx, &video, will_retry, now).await?;
     let event = Event::JobFailed {
@@ -99,13 +85,7 @@ pub async fn retry(
 ) -> AppResult<Result<u64, RetryRefused>> {
     let now = unix_now();
     let mut tx = state.db.begin().await?;
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT j.video_id, j.status, v.status FROM jobs j JOIN videos v ON v.id = j.video_id
-         WHERE j.id = $1 AND j.kind = 'process'",
-    )
-    .bind(job_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row = sql::job_and_video_status(&mut tx, job_id).await?;
     let Some((video_id, status, video_status)) = row else {
         return Err(AppError::NotFound("There is no such job.".to_owned()));
     };
@@ -115,38 +95,14 @@ pub async fn retry(
     if video_status == "ready" {
         return Ok(Err(RetryRefused::VideoReady));
     }
-    let other: Option<i64> = sqlx::query_scalar(&format!(
-        "SELECT id FROM jobs WHERE video_id = $1 AND id <> $2 AND kind = 'process'
-           AND status IN {}",
-        super::store::ACTIVE
-    ))
-    .bind(&video_id)
-    .bind(job_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if other.is_some() {
+    if sql::other_active_job(&mut tx, &video_id, job_id)
+        .await?
+        .is_some()
+    {
         return Ok(Err(RetryRefused::OtherJobActive));
     }
-    sqlx::query(
-        "UPDATE jobs SET status = 'queued', attempts = 0, error = NULL, retry_at = NULL,
-                queued_at = $1, started_at = NULL, finished_at = NULL, phase = NULL, percent = 0,
-                eta_seconds = NULL, wait_reason = NULL, deferred_since = NULL, run_anyway = 0,
-                worker_id = NULL, lease_until = NULL, rendition = NULL, wrapped_server_dek = $2
-         WHERE id = $3 AND status IN ('failed', 'cancelled')",
-    )
-    .bind(now)
-    .bind(wrapped_dek)
-    .bind(job_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE videos SET status = 'uploaded', updated_at = $1
-         WHERE id = $2 AND status IN ('failed', 'processing')",
-    )
-    .bind(now)
-    .bind(&video_id)
-    .execute(&mut *tx)
-    .await?;
+    sql::requeue_finished(&mut tx, job_id, wrapped_dek, now).await?;
+    sql::mark_video_uploaded(&mut tx, &video_id, now).await?;
     let position = announce_queued(state, tx, job_id, &video_id, now).await?;
     state.jobs.wake_workers();
     Ok(Ok(position))
@@ -173,17 +129,7 @@ async fn announce_queued(
 /// 1 for the next job workers take: the running ones and those ahead in their order (priority,
 /// then time queued, then id) come first.
 async fn queue_position(conn: &mut sqlx::AnyConnection, job_id: i64) -> AppResult<u64> {
-    let ahead: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM jobs o, jobs j
-         WHERE j.id = $1 AND o.id <> $1 AND o.kind = 'process'
-           AND o.status IN ('queued', 'waiting_resource', 'running')
-           AND (o.status = 'running' OR o.priority > j.priority
-                OR (o.priority = j.priority AND (o.queued_at < j.queued_at
-                    OR (o.queued_at = j.queued_at AND o.id < j.id))))",
-    )
-    .bind(job_id)
-    .fetch_one(conn)
-    .await?;
+    let ahead = sql::jobs_ahead(conn, job_id).await?;
     Ok(u64::try_from(ahead).unwrap_or(0) + 1)
 }
 
@@ -209,23 +155,10 @@ pub async fn set_priority(
     check_priority(request)?;
     let now = unix_now();
     let mut tx = state.db.begin().await?;
-    let row: Option<(String, String, i64)> = sqlx::query_as(
-        "SELECT video_id, status, priority FROM jobs
-         WHERE id = $1 AND kind = 'process' AND status IN ('queued', 'waiting_resource')",
-    )
-    .bind(job_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((video_id, status, own)) = row else {
+    let Some((video_id, status, own)) = sql::waiting_priority(&mut tx, job_id).await? else {
         return Ok(None);
     };
-    let (others_max, others_min): (Option<i64>, Option<i64>) = sqlx::query_as(
-        "SELECT MAX(priority), MIN(priority) FROM jobs
-         WHERE id <> $1 AND kind = 'process' AND status IN ('queued', 'waiting_resource')",
-    )
-    .bind(job_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (others_max, others_min) = sql::others_priority_range(&mut tx, job_id).await?;
     // One step past the others is enough: the order is by priority first.
     let priority = match request {
         PriorityRequest::Top => others_max.map_or(own, |max| own.max(max.saturating_add(1))),
@@ -233,11 +166,7 @@ pub async fn set_priority(
         PriorityRequest::Value { priority } => priority,
     }
     .clamp(-MAX_PRIORITY, MAX_PRIORITY);
-    sqlx::query("UPDATE jobs SET priority = $1 WHERE id = $2")
-        .bind(priority)
-        .bind(job_id)
-        .execute(&mut *tx)
-        .await?;
+    sql::set_priority(&mut tx, job_id, priority).await?;
     if status == "queued" {
         // Members see the job's new place in the queue at once.
         announce_queued(state, tx, job_id, &video_id, now).await?;

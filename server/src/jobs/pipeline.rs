@@ -182,12 +182,9 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn layout(state: &AppState, video: &VideoId) -> Result<OriginalLayout, PipelineError> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT size_bytes, chunk_size FROM videos WHERE id = $1")
-            .bind(video.to_string())
-            .fetch_optional(&state.db)
-            .await
-            .map_err(|err| PipelineError::Internal(err.to_string()))?;
+    let row = store::original_layout(&state.db, video)
+        .await
+        .map_err(|err| PipelineError::Internal(err.to_string()))?;
     let (size, chunk) =
         row.ok_or_else(|| PipelineError::Internal("the video is gone".to_owned()))?;
     Ok(OriginalLayout {

@@ -372,3 +372,45 @@ pub async fn mark_interrupted(state: &AppState, job_id: i64, worker: &str) -> Ap
     commit_announcing(state, tx, event, now).await?;
     Ok(true)
 }
+
+/// The rendition `video` plays. An error when it has none yet (the column is NULL): callers
+/// treat that like a missing video.
+#[tracing::instrument(skip_all, fields(video = %video))]
+pub async fn published_rendition(db: &Db, video: &VideoId) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT rendition FROM videos WHERE id = $1")
+        .bind(video.to_string())
+        .fetch_optional(db)
+        .await
+}
+
+/// The rendition of `job_id` if it is running under a lease still live at `now`.
+#[tracing::instrument(skip_all, fields(job = job_id))]
+pub async fn live_rendition(db: &Db, job_id: i64, now: i64) -> AppResult<Option<Option<String>>> {
+    Ok(sqlx::query_scalar(
+        "SELECT rendition FROM jobs WHERE id = $1 AND status = 'running' AND lease_until >= $2",
+    )
+    .bind(job_id)
+    .bind(now)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// (size_bytes, chunk_size) of `video`'s original, if the video exists.
+#[tracing::instrument(skip_all, fields(video = %video))]
+pub async fn original_layout(db: &Db, video: &VideoId) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as("SELECT size_bytes, chunk_size FROM videos WHERE id = $1")
+        .bind(video.to_string())
+        .fetch_optional(db)
+        .await
+}
+
+/// When the longest-waiting job the gate holds back was first deferred, if any waits.
+#[tracing::instrument(skip_all)]
+pub async fn oldest_deferral(db: &Db) -> AppResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(deferred_since) FROM jobs
+         WHERE kind = 'process' AND status = 'waiting_resource'",
+    )
+    .fetch_one(db)
+    .await?)
+}

@@ -7,6 +7,7 @@ use cloister_shared::api::Event;
 use cloister_shared::VideoId;
 
 use super::store;
+use super::transitions_store as sql;
 use crate::accounts::unix_now;
 use crate::db::{Backend, Tx};
 use crate::error::{AppError, AppResult};
@@ -52,15 +53,7 @@ pub(super) fn video_of(raw: &str) -> AppResult<VideoId> {
 }
 
 pub async fn next_candidate(state: &AppState, now: i64) -> AppResult<Option<Candidate>> {
-    let row: Option<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT id, size_bytes, run_anyway FROM jobs
-         WHERE kind = 'process' AND status IN ('queued', 'waiting_resource')
-           AND COALESCE(retry_at, 0) <= $1
-         ORDER BY priority DESC, queued_at, id LIMIT 1",
-    )
-    .bind(now)
-    .fetch_optional(&state.db)
-    .await?;
+    let row = sql::next_due(&state.db, now).await?;
     Ok(row.map(|(id, size, run_anyway)| Candidate {
         id,
         size_bytes: u64::try_from(size).unwrap_or(0),
@@ -86,15 +79,7 @@ pub async fn pick(state: &AppState) -> AppResult<Option<Picked>> {
         }));
     }
     let mut tx = state.db.begin().await?;
-    let row: Option<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT id, size_bytes, run_anyway FROM jobs
-         WHERE kind = 'process' AND status IN ('queued', 'waiting_resource')
-           AND COALESCE(retry_at, 0) <= CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT)
-         ORDER BY priority DESC, queued_at, id LIMIT 1
-         FOR UPDATE SKIP LOCKED",
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row = sql::lock_next_due(&mut tx).await?;
     Ok(row.map(|(id, size, run_anyway)| Picked {
         candidate: Candidate {
             id,
@@ -144,12 +129,7 @@ pub async fn defer_picked(
 
 /// The earliest time a waiting job may be tried again, if any waits.
 pub async fn next_retry_at(state: &AppState) -> AppResult<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT MIN(retry_at) FROM jobs
-         WHERE kind = 'process' AND status IN ('queued', 'waiting_resource')",
-    )
-    .fetch_one(&state.db)
-    .await?)
+    sql::earliest_retry_at(&state.db).await
 }
 
 /// Takes `candidate` for `worker`, if nobody else took, cancelled or deferred it meanwhile.
@@ -173,33 +153,23 @@ async fn claim_in(
     let rendition = RenditionId::generate().map_err(|err| AppError::Internal(err.to_string()))?;
     let now = store::clock(&mut tx).await?;
     let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
-    let row: Option<(String, i64, Option<Vec<u8>>)> = sqlx::query_as(
-        "UPDATE jobs SET status = 'running', worker_id = $1, lease_until = $2, started_at = $3,
-                attempts = attempts + 1, phase = NULL, percent = 0, error = NULL,
-                wait_reason = NULL, retry_at = NULL, deferred_since = NULL, rendition = $4,
-                eta_seconds = $5, finished_at = NULL
-         WHERE id = $6 AND status IN ('queued', 'waiting_resource')
-           AND COALESCE(retry_at, 0) <= $7
-         RETURNING video_id, attempts, wrapped_server_dek",
-    )
-    .bind(worker)
-    .bind(lease_until)
-    .bind(now)
-    .bind(rendition.as_str())
-    .bind(i64::try_from(eta_seconds).unwrap_or(i64::MAX))
-    .bind(candidate.id)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((video_id, attempts, wrapped)) = row else {
+    let lease = sql::Lease {
+        worker,
+        until: lease_until,
+        now,
+        rendition: rendition.as_str(),
+        eta_seconds: i64::try_from(eta_seconds).unwrap_or(i64::MAX),
+    };
+    let Some(sql::ClaimedRow {
+        video_id,
+        attempts,
+        wrapped_dek: wrapped,
+    }) = sql::claim_due(&mut tx, candidate.id, &lease).await?
+    else {
         return Ok(None);
     };
     let video = video_of(&video_id)?;
-    sqlx::query("UPDATE videos SET status = 'processing', updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&video_id)
-        .execute(&mut *tx)
-        .await?;
+    sql::mark_video_processing(&mut tx, &video_id, now).await?;
     let attempt = u32::try_from(attempts).unwrap_or(u32::MAX);
     commit_announcing(
         state,
@@ -245,18 +215,7 @@ async fn defer_in(
     let now = unix_now();
     let stored =
         serde_json::to_string(reasons).map_err(|err| AppError::Internal(err.to_string()))?;
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "UPDATE jobs SET status = 'waiting_resource', retry_at = $1, wait_reason = $2,
-                deferred_since = COALESCE(deferred_since, $3)
-         WHERE id = $4 AND status IN ('queued', 'waiting_resource')
-         RETURNING video_id, deferred_since",
-    )
-    .bind(retry_at)
-    .bind(stored)
-    .bind(now)
-    .bind(job_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row = sql::defer_due(&mut tx, job_id, retry_at, stored, now).await?;
     let Some((video_id, since)) = row else {
         return Ok(());
     };
@@ -289,21 +248,14 @@ pub async fn heartbeat(
     let mut tx = state.db.begin().await?;
     let now = store::clock(&mut tx).await?;
     let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
-    let updated = sqlx::query(
-        "UPDATE jobs SET lease_until = $1,
-                phase = COALESCE($2, phase), percent = COALESCE($3, percent),
-                eta_seconds = COALESCE($4, eta_seconds)
-         WHERE id = $5 AND worker_id = $6 AND status = 'running'",
-    )
-    .bind(lease_until)
-    .bind(progress.map(|(phase, _, _)| phase.as_str()))
-    .bind(progress.map(|(_, percent, _)| f64::from(percent)))
-    .bind(progress.and_then(|(_, _, eta)| eta.map(|e| i64::try_from(e).unwrap_or(i64::MAX))))
-    .bind(job.id)
-    .bind(worker)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() != 1 {
+    let reported = sql::Progress {
+        phase: progress.map(|(phase, _, _)| phase.as_str()),
+        percent: progress.map(|(_, percent, _)| f64::from(percent)),
+        eta_seconds: progress
+            .and_then(|(_, _, eta)| eta.map(|e| i64::try_from(e).unwrap_or(i64::MAX))),
+    };
+    let updated = sql::renew_lease(&mut tx, job.id, worker, lease_until, reported).await?;
+    if updated != 1 {
         return Ok(false);
     }
     match progress {
@@ -340,31 +292,15 @@ pub async fn finish(
 ) -> AppResult<bool> {
     let now = unix_now();
     let mut tx = state.db.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE jobs SET status = 'done', finished_at = $1, percent = 100, phase = NULL,
-                lease_until = NULL, eta_seconds = NULL, error = NULL, wrapped_server_dek = NULL
-         WHERE id = $2 AND worker_id = $3 AND status = 'running'",
-    )
-    .bind(now)
-    .bind(job.id)
-    .bind(worker)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() != 1 {
+    if sql::finish_running(&mut tx, job.id, worker, now).await? != 1 {
         return Ok(false);
     }
-    sqlx::query(
-        "UPDATE videos SET status = 'ready', rendition = $1, manifest_path = 'manifest.sealed',
-                thumb_path = $2, duration_ms = $3, updated_at = $4
-         WHERE id = $5",
-    )
-    .bind(published.rendition.as_str())
-    .bind(published.has_thumb.then_some("thumb.sealed"))
-    .bind(i64::try_from(published.duration_ms).unwrap_or(i64::MAX))
-    .bind(now)
-    .bind(job.video.to_string())
-    .execute(&mut *tx)
-    .await?;
+    let row = sql::PublishedRow {
+        rendition: published.rendition.as_str(),
+        thumb_path: published.has_thumb.then_some("thumb.sealed"),
+        duration_ms: i64::try_from(published.duration_ms).unwrap_or(i64::MAX),
+    };
+    sql::mark_video_ready(&mut tx, job.video.to_string(), row, now).await?;
     let event = Event::JobDone {
         job_id: job.id,
         video_id: job.video,
@@ -393,24 +329,13 @@ pub async fn fail(
         .saturating_mul(1u64 << job.attempt.saturating_sub(1).min(16));
     let retry_at = will_retry.then(|| now + i64::try_from(backoff).unwrap_or(i64::MAX / 2));
     let mut tx = state.db.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE jobs SET status = $1, error = $2, retry_at = $3, lease_until = NULL,
-                worker_id = NULL, phase = NULL, eta_seconds = NULL,
-                finished_at = CASE WHEN $4 THEN NULL ELSE $5 END,
-                wrapped_server_dek = CASE WHEN $6 THEN wrapped_server_dek ELSE NULL END
-         WHERE id = $7 AND worker_id = $8 AND status = 'running'",
-    )
-    .bind(if will_retry { "queued" } else { "failed" })
-    .bind(reason)
-    .bind(retry_at)
-    .bind(will_retry)
-    .bind(now)
-    .bind(will_retry)
-    .bind(job.id)
-    .bind(worker)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() != 1 {
+    let ending = sql::Ending {
+        reason,
+        will_retry,
+        retry_at,
+        now,
+    };
+    if sql::end_attempt(&mut tx, job.id, worker, ending).await? != 1 {
         return Ok(false);
     }
     settle_video(&mut tx, &job.video, will_retry, now).await?;
@@ -432,31 +357,14 @@ pub(super) async fn settle_video(
     will_retry: bool,
     now: i64,
 ) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE videos SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'processing'",
-    )
-    .bind(if will_retry { "uploaded" } else { "failed" })
-    .bind(now)
-    .bind(video.to_string())
-    .execute(tx)
-    .await?;
-    Ok(())
+    sql::settle_processing_video(tx, video.to_string(), will_retry, now).await
 }
 
 /// The worker is shutting down: the job goes back to the queue as if never started.
 pub async fn release(state: &AppState, job: &Claimed, worker: &str) -> AppResult<()> {
     let now = unix_now();
     let mut tx = state.db.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE jobs SET status = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, lease_until = NULL,
-                worker_id = NULL, phase = NULL, percent = 0, eta_seconds = NULL
-         WHERE id = $1 AND worker_id = $2 AND status = 'running'",
-    )
-    .bind(job.id)
-    .bind(worker)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 1 {
+    if sql::requeue_running(&mut tx, job.id, worker).await? == 1 {
         settle_video(&mut tx, &job.video, true, now).await?;
     }
     tx.commit().await?;
@@ -468,25 +376,10 @@ pub async fn release(state: &AppState, job: &Claimed, worker: &str) -> AppResult
 pub async fn cancel(state: &AppState, job_id: i64) -> AppResult<Option<String>> {
     let now = unix_now();
     let mut tx = state.db.begin().await?;
-    let before: Option<(String, String)> = sqlx::query_as(&format!(
-        "SELECT status, video_id FROM jobs WHERE id = $1 AND status IN {}",
-        store::ACTIVE
-    ))
-    .bind(job_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((status, video_id)) = before else {
+    let Some((status, video_id)) = sql::active_status(&mut tx, job_id).await? else {
         return Ok(None);
     };
-    sqlx::query(
-        "UPDATE jobs SET status = 'cancelled', finished_at = $1, lease_until = NULL,
-                retry_at = NULL, eta_seconds = NULL, wrapped_server_dek = NULL
-         WHERE id = $2",
-    )
-    .bind(now)
-    .bind(job_id)
-    .execute(&mut *tx)
-    .await?;
+    sql::mark_cancelled(&mut tx, job_id, now).await?;
     let video = video_of(&video_id)?;
     settle_video(&mut tx, &video, true, now).await?;
     let event = Event::JobCancelled {
@@ -499,14 +392,7 @@ pub async fn cancel(state: &AppState, job_id: i64) -> AppResult<Option<String>> 
 
 /// An admin overrides the gate for this one job; it becomes due at once.
 pub async fn run_anyway(state: &AppState, job_id: i64) -> AppResult<bool> {
-    let updated = sqlx::query(
-        "UPDATE jobs SET run_anyway = 1, retry_at = NULL
-         WHERE id = $1 AND status IN ('queued', 'waiting_resource')",
-    )
-    .bind(job_id)
-    .execute(&state.db)
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    Ok(sql::set_run_anyway(&state.db, job_id).await? == 1)
 }
 
 /// A running job whose lease lapsed: its worker died.
@@ -524,36 +410,20 @@ pub struct Lapsed {
 pub async fn recover_lapsed(state: &AppState) -> AppResult<Vec<Lapsed>> {
     let now = store::clock(&mut *state.db.acquire().await?).await?;
     let max_attempts = i64::from(state.config.limits.max_retries.saturating_add(1));
-    let rows: Vec<(i64, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT id, video_id, rendition, attempts FROM jobs
-         WHERE status = 'running' AND lease_until < $1",
-    )
-    .bind(now)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = sql::lapsed_leases(&state.db, now).await?;
     let mut recovered = Vec::new();
     for (id, video_id, rendition, attempts) in rows {
         let video = video_of(&video_id)?;
         let will_retry = attempts < max_attempts;
         let reason = "the server stopped while processing";
         let mut tx = state.db.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE jobs SET status = $1, error = $2, lease_until = NULL, worker_id = NULL,
-                    phase = NULL, eta_seconds = NULL, retry_at = NULL,
-                    finished_at = CASE WHEN $3 THEN NULL ELSE $4 END,
-                    wrapped_server_dek = CASE WHEN $5 THEN wrapped_server_dek ELSE NULL END
-             WHERE id = $6 AND status = 'running' AND lease_until < $7",
-        )
-        .bind(if will_retry { "queued" } else { "failed" })
-        .bind(reason)
-        .bind(will_retry)
-        .bind(now)
-        .bind(will_retry)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
+        let ending = sql::Ending {
+            reason,
+            will_retry,
+            retry_at: None,
+            now,
+        };
+        if sql::end_lapsed_attempt(&mut tx, id, ending).await? != 1 {
             continue;
         }
         settle_video(&mut tx, &video, will_retry, now).await?;

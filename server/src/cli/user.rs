@@ -142,10 +142,10 @@ mod tests {
 
     #[test]
     fn dates_and_sizes_read_well() {
-        assert_eq!(human_bytes(50 << 30), "50 GiB");
+        assert_eq!(human_bytes(50 << 30), "50.0 GiB");
         assert_eq!(human_bytes(3 << 20), "3.0 MiB");
         assert_eq!(human_bytes((55 << 30) + (1 << 29)), "55.5 GiB");
-        assert_eq!(human_bytes(792_842), "774 KiB");
+        assert_eq!(human_bytes(792_842), "774.3 KiB");
         assert_eq!(human_bytes(12), "12 B");
     }
 }

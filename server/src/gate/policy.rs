@@ -193,7 +193,7 @@ mod tests {
                 "RAM in use 74 % (limit 72 %)",
                 "swap in use 350 MB (limit 200 MB)",
                 "load 3.1 over the last minute (limit 2.0 on 2 cores)",
-                "disk free 2 GiB, needs more than 3 GiB for this video",
+                "disk free 2.0 GiB, needs more than 3.0 GiB for this video",
             ]
         );
     }
@@ -236,7 +236,7 @@ mod tests {
         };
         assert_eq!(
             reasons_against(&gate, &r, 3 << 19),
-            vec!["disk free 700 KiB, needs more than 3.0 MiB for this video"]
+            vec!["disk free 700.0 KiB, needs more than 3.0 MiB for this video"]
         );
         let empty = ResourceReadings {
             disk_free_bytes: 0,

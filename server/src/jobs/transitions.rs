@@ -1,6 +1,7 @@
 //! Every change of a job's state, each one SQL transaction that also records the event telling
 //! members about it (docs/architecture.md). Conditions in each `WHERE` make the transitions safe against
-//! a second worker, a cancel, or a lapsed lease: whoever loses the race changes nothing.
+//! a second worker, a cancel, or a lapsed lease: whoever loses the race changes nothing. The
+//! statements themselves are in `transitions_store`.
 
 use cloister_shared::api::jobs::JobPhase;
 use cloister_shared::api::Event;

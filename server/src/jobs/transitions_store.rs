@@ -363,7 +363,8 @@ pub async fn lapsed_leases(db: &Db, now: i64) -> AppResult<Vec<LapsedRow>> {
 }
 
 /// Ends the attempt of `job_id` if its lease is still lapsed at `ending.now` (nobody renewed or
-/// took it meanwhile). Returns the rows changed.
+/// took it meanwhile). A retried job is due at once: `ending.retry_at` is not used. Returns the
+/// rows changed.
 #[tracing::instrument(skip_all, fields(job = job_id))]
 pub async fn end_lapsed_attempt(
     conn: &mut AnyConnection,

@@ -227,7 +227,7 @@ async fn a_running_job_whose_process_is_gone_shows_interrupted_resuming() {
             "a live process's job, or another host's, is left to its lease"
         );
     }
-    let told = count_events(
+    let told = common::count_events(
         &app.state.db,
         jobs[0],
         &[("type", "job_progress"), ("phase", "interrupted")],
@@ -335,18 +335,4 @@ async fn a_flood_of_small_files_gets_one_place_ahead_not_all() {
         .expect("query")
         .expect("candidate");
     assert_eq!(next.id, ann_jobs[0]);
-}
-
-/// Recorded events of `job` whose fields match every `(name, value)` of `fields` (the event
-/// log's JSON read here, so the query is the same on SQLite and PostgreSQL).
-async fn count_events(db: &cloister::db::Db, job: i64, fields: &[(&str, &str)]) -> i64 {
-    let payloads: Vec<String> = sqlx::query_scalar("SELECT payload FROM job_events ORDER BY seq")
-        .fetch_all(db)
-        .await
-        .expect("events");
-    payloads
-        .iter()
-        .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-        .filter(|e| e["job_id"] == job && fields.iter().all(|(k, v)| e[*k] == *v))
-        .count() as i64
 }

@@ -206,7 +206,7 @@ async fn two_workers_never_process_one_job_twice() {
         assert_eq!(done["attempts"], 1, "{done}");
     }
     for job in &jobs {
-        let starts = count_events(&app.state.db, *job, &[("type", "job_started")]).await;
+        let starts = common::count_events(&app.state.db, *job, &[("type", "job_started")]).await;
         assert_eq!(starts, 1, "job {job} started once");
     }
     workers.cancel();
@@ -352,18 +352,4 @@ async fn job_routes_check_their_input() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["jobs"].as_array().map(Vec::len), Some(0));
-}
-
-/// Recorded events of `job` whose fields match every `(name, value)` of `fields` (the event
-/// log's JSON read here, so the query is the same on SQLite and PostgreSQL).
-async fn count_events(db: &cloister::db::Db, job: i64, fields: &[(&str, &str)]) -> i64 {
-    let payloads: Vec<String> = sqlx::query_scalar("SELECT payload FROM job_events ORDER BY seq")
-        .fetch_all(db)
-        .await
-        .expect("events");
-    payloads
-        .iter()
-        .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-        .filter(|e| e["job_id"] == job && fields.iter().all(|(k, v)| e[*k] == *v))
-        .count() as i64
 }

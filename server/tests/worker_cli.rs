@@ -124,7 +124,7 @@ async fn a_server_killed_while_processing_takes_the_job_up_again_after_restart()
     // "interrupted, resuming" instead of the dead attempt's last phase.
     let start = Instant::now();
     loop {
-        let interrupted = count_events(
+        let interrupted = common::count_events(
             &db,
             job,
             &[("type", "job_progress"), ("phase", "interrupted")],
@@ -352,18 +352,4 @@ async fn sigterm_hands_the_running_job_back_at_once_even_while_a_download_stream
         "tmp/ holds {:?}",
         tmp_entries(data.path())
     );
-}
-
-/// Recorded events of `job` whose fields match every `(name, value)` of `fields` (the event
-/// log's JSON read here, so the query is the same on SQLite and PostgreSQL).
-async fn count_events(db: &cloister::db::Db, job: i64, fields: &[(&str, &str)]) -> i64 {
-    let payloads: Vec<String> = sqlx::query_scalar("SELECT payload FROM job_events ORDER BY seq")
-        .fetch_all(db)
-        .await
-        .expect("events");
-    payloads
-        .iter()
-        .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-        .filter(|e| e["job_id"] == job && fields.iter().all(|(k, v)| e[*k] == *v))
-        .count() as i64
 }

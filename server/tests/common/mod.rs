@@ -209,3 +209,17 @@ pub fn json(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body)
         .unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(body)))
 }
+
+/// Recorded events of `job` whose fields match every `(name, value)` of `fields` (the event
+/// log's JSON read here, so the query is the same on SQLite and PostgreSQL).
+pub async fn count_events(db: &cloister::db::Db, job: i64, fields: &[(&str, &str)]) -> i64 {
+    let payloads: Vec<String> = sqlx::query_scalar("SELECT payload FROM job_events ORDER BY seq")
+        .fetch_all(db)
+        .await
+        .expect("events");
+    payloads
+        .iter()
+        .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .filter(|e| e["job_id"] == job && fields.iter().all(|(k, v)| e[*k] == *v))
+        .count() as i64
+}

@@ -29,26 +29,7 @@ pub async fn end_running_attempt(
     job_id: i64,
     ending: Ending<'_>,
 ) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE jobs SET status = $1, error = $2, retry_at = $3, lease_until = NULL,
-                worker_id = NULL, phase = NULL, eta_seconds = NULL,
-                finished_at = CASE WHEN $4 THEN NULL ELSE $5 END,
-                wrapped_server_dek = CASE WHEN $6 THEN wrapped_server_dek ELSE NULL END
-         WHERE id = $7 AND status = 'running'",
-    )
-    .bind(if ending.will_retry {
-        "queued"
-    } else {
-        "failed"
-    })
-    .bind(ending.reason)
-    .bind(ending.retry_at)
-    .bind(ending.will_retry)
-    .bind(ending.now)
-    .bind(ending.will_retry)
-    .bind(job_id)
-    .execute(conn)
-    .await?;
+    super::transitions_store::end_running(conn, job_id, None, ending).await?;
     Ok(())
 }
 

@@ -241,28 +241,45 @@ pub async fn end_attempt(
     worker: &str,
     ending: Ending<'_>,
 ) -> AppResult<u64> {
-    let updated = sqlx::query(
+    end_running(conn, job_id, Some(worker), ending).await
+}
+
+/// Ends the running attempt of `job_id` as `ending` says: only `holder`'s, or whoever holds it
+/// when `None` (an admin's kill). Returns the rows changed.
+pub async fn end_running(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    holder: Option<&str>,
+    ending: Ending<'_>,
+) -> AppResult<u64> {
+    let held_by = if holder.is_some() {
+        " AND worker_id = $8"
+    } else {
+        ""
+    };
+    let sql = format!(
         "UPDATE jobs SET status = $1, error = $2, retry_at = $3, lease_until = NULL,
                 worker_id = NULL, phase = NULL, eta_seconds = NULL,
                 finished_at = CASE WHEN $4 THEN NULL ELSE $5 END,
                 wrapped_server_dek = CASE WHEN $6 THEN wrapped_server_dek ELSE NULL END
-         WHERE id = $7 AND worker_id = $8 AND status = 'running'",
-    )
-    .bind(if ending.will_retry {
-        "queued"
-    } else {
-        "failed"
-    })
-    .bind(ending.reason)
-    .bind(ending.retry_at)
-    .bind(ending.will_retry)
-    .bind(ending.now)
-    .bind(ending.will_retry)
-    .bind(job_id)
-    .bind(worker)
-    .execute(conn)
-    .await?;
-    Ok(updated.rows_affected())
+         WHERE id = $7 AND status = 'running'{held_by}"
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(if ending.will_retry {
+            "queued"
+        } else {
+            "failed"
+        })
+        .bind(ending.reason)
+        .bind(ending.retry_at)
+        .bind(ending.will_retry)
+        .bind(ending.now)
+        .bind(ending.will_retry)
+        .bind(job_id);
+    if let Some(worker) = holder {
+        query = query.bind(worker);
+    }
+    Ok(query.execute(conn).await?.rows_affected())
 }
 
 /// A processing video goes back to `uploaded` (its job will run again) or to `failed`.

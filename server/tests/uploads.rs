@@ -377,8 +377,11 @@ async fn an_upload_over_the_size_limit_is_refused_naming_the_limit() {
 #[tokio::test]
 async fn low_storage_refuses_with_the_seeds_message() {
     // free must exceed 2 × size + reserve: 2 × 1000 + 1 GiB.
-    let app =
-        TestApp::spawn_with_state(|_| {}, |s| s.core.disk = Arc::new(FixedDiskSpace(GIB + 2000))).await;
+    let app = TestApp::spawn_with_state(
+        |_| {},
+        |s| s.core.disk = Arc::new(FixedDiskSpace(GIB + 2000)),
+    )
+    .await;
     let alice = app.signed_in("alice", Role::Member).await;
     let file = SealedFile::new(1000);
     let (status, body) = app.create_upload(&alice, &file).await;

@@ -181,12 +181,8 @@ pub async fn run_attempt(
     )));
     let started = Instant::now();
     let mut task = AbortOnDrop(tokio::spawn({
-        let (core, job, worker, cancel) = (
-            core.clone(),
-            job.clone(),
-            worker.to_owned(),
-            cancel.clone(),
-        );
+        let (core, job, worker, cancel) =
+            (core.clone(), job.clone(), worker.to_owned(), cancel.clone());
         async move { pipeline::process(&core, &job, &worker, &cancel, &progress).await }
     }));
     let outcome = match (&mut task.0).await {
@@ -222,8 +218,7 @@ async fn record(
         Ok(published) => {
             if transitions::finish(core, job, worker, &published).await? {
                 eta::record(&core.db, job.id, job.size_bytes, seconds, unix_now()).await?;
-                housekeeping::remove_other_renditions(core, &job.video, &published.rendition)
-                    .await;
+                housekeeping::remove_other_renditions(core, &job.video, &published.rendition).await;
                 tracing::info!(job = job.id, video = %job.video, seconds, "processing done");
             } else {
                 tracing::warn!(
@@ -256,8 +251,7 @@ async fn record(
                 _ => {}
             }
             let reason = err.short_reason();
-            let will_retry =
-                transitions::fail(core, job, worker, &reason, err.retryable()).await?;
+            let will_retry = transitions::fail(core, job, worker, &reason, err.retryable()).await?;
             tracing::warn!(job = job.id, video = %job.video, error = %err, will_retry, "processing failed");
         }
     }

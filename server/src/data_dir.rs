@@ -1,9 +1,10 @@
 //! The data directory's layout (docs/architecture.md) and the server key that wraps DEKs held for jobs.
 
-use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+// fs-err: every error names its operation and path and keeps its kind (docs/decisions.md).
+use fs_err as fs;
 use zeroize::Zeroizing;
 
 pub const SERVER_KEY_LEN: usize = 32;
@@ -102,7 +103,7 @@ fn create_private_exclusively(path: &Path, bytes: &[u8]) -> io::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
+        use fs_err::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
     let linked = options
@@ -122,7 +123,7 @@ fn create_private_exclusively(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]

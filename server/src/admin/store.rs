@@ -92,13 +92,12 @@ pub async fn video_owners(db: &Db) -> sqlx::Result<Vec<(String, i64)>> {
         .await
 }
 
-/// The newest `limit` finished jobs' `(job, finished_at, size, seconds, seconds per GB)`, newest
-/// first.
+/// A finished job's `(job, finished_at, size, seconds, seconds per GB)`.
+pub type SpeedPoint = (Option<i64>, i64, i64, f64, f64);
+
+/// The newest `limit` finished jobs' speed points, newest first.
 #[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
-pub async fn speed_points(
-    db: &Db,
-    limit: i64,
-) -> sqlx::Result<Vec<(Option<i64>, i64, i64, f64, f64)>> {
+pub async fn speed_points(db: &Db, limit: i64) -> sqlx::Result<Vec<SpeedPoint>> {
     sqlx::query_as(
         "SELECT job_id, finished_at, size_bytes, seconds, seconds_per_gb FROM job_metrics
          ORDER BY finished_at DESC, id DESC LIMIT $1",

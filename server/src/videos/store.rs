@@ -154,9 +154,12 @@ pub async fn list_row(db: &Db, viewer_id: i64, id: &str) -> sqlx::Result<Option<
         .await
 }
 
+/// `(description, file name)`, each sealed and optional.
+pub type SealedDetails = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// The sealed description and file name of video `id` (its own view shows them).
 #[tracing::instrument(level = "debug", skip_all, fields(video = id))]
-pub async fn details(db: &Db, id: &str) -> sqlx::Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+pub async fn details(db: &Db, id: &str) -> sqlx::Result<SealedDetails> {
     sqlx::query_as("SELECT description_sealed, file_name_sealed FROM videos WHERE id = $1")
         .bind(id)
         .fetch_one(db)

@@ -5,6 +5,7 @@ use cloister::cli::library::LibraryCommand;
 use cloister::cli::remote::LoginArgs;
 use cloister::cli::user::UserCommand;
 use cloister::config::Config;
+use cloister::state::Core;
 use cloister::{accounts, cli, downloads, jobs, router, tools, uploads, AppState};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -170,7 +171,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("Cloister is running at http://{bound}/");
     accounts::spawn_sweeper(state.clone());
     uploads::spawn_sweeper(state.clone());
-    jobs::spawn_sweeper(state.clone());
+    jobs::spawn_sweeper(state.core.clone());
     cloister::trash::purge::spawn_sweeper(state.clone());
     state.events.spawn_tail(state.db.clone());
     downloads::spawn_dispatcher(state.clone());
@@ -213,13 +214,14 @@ async fn worker(mut config: Config) -> anyhow::Result<()> {
     private_files();
     let count = config.limits.workers.max(1);
     config.limits.workers = count;
-    let state = AppState::open(config).await?;
+    // Only the core: a worker serves no pages and takes no uploads.
+    let core = Core::open(config).await?;
     println!(
         "Cloister worker: {count} worker(s) processing jobs in {}",
-        state.data.root().display()
+        core.data.root().display()
     );
     let stop_workers = CancellationToken::new();
-    let workers = jobs::worker::spawn(&state, count, &stop_workers);
+    let workers = jobs::worker::spawn(&core, count, &stop_workers);
     shutdown_signal().await;
     stop_workers.cancel();
     stop(stop_workers, workers).await;

@@ -1,5 +1,9 @@
-//! What every request handler can reach.
+//! What the server's parts can reach (docs/architecture.md, "State"): `Core` is what the domain
+//! code and the worker need, and all `cloister worker` builds; `AppState` is what request
+//! handlers add to it (page rendering, sign-in throttling, upload locks, download runtime), and
+//! derefs to its core so a handler reads `state.db` either way.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::db::Db;
@@ -19,30 +23,21 @@ use crate::media::MediaTools;
 use crate::storage::{DiskSpace, FsStorage, StatvfsDiskSpace, VideoStorage};
 use crate::uploads::UploadLocks;
 
+/// The database, sealed files, the server key, events, the job runtime, the resource gate and the
+/// media tools: everything a job needs, and nothing tied to HTTP.
 #[derive(Clone)]
-pub struct AppState {
+pub struct Core {
     pub db: Db,
     pub config: Arc<Config>,
     pub data: DataDir,
-    pub leptos: LeptosOptions,
-    /// Sign-in throttling, per username and per client address; lives as long as the server.
-    pub login_limiter: Arc<LoginLimiter>,
     /// Where sealed files live.
     pub storage: Arc<dyn VideoStorage>,
     /// Free-space readings of the data directory's filesystem (tests inject a fixed one).
     pub disk: Arc<dyn DiskSpace>,
     /// Wraps DEKs held for jobs (docs/format.md, server custody).
     pub server_key: Arc<zeroize::Zeroizing<[u8; SERVER_KEY_LEN]>>,
-    /// Keeps a chunk write and the completion or removal of the same upload apart.
-    pub upload_locks: Arc<UploadLocks>,
     /// Relays recorded events to this process's WebSockets.
     pub events: Arc<EventHub>,
-    /// Bounds the checks of keys members hand over (upload complete, retry, downloads).
-    pub key_checks: Arc<KeyChecks>,
-    /// Sockets and download streams of signed-in sessions, closed when the session ends.
-    pub live_sessions: Arc<LiveSessions>,
-    /// Links being streamed by this process, and the download dispatcher's wake-up.
-    pub downloads: Arc<DownloadRuntime>,
     /// Wakes this process's workers and reaches their running jobs.
     pub jobs: Arc<JobRuntime>,
     /// May a job start now?
@@ -51,14 +46,40 @@ pub struct AppState {
     pub media: Arc<MediaTools>,
 }
 
+/// What every request handler can reach: the core and the HTTP layer's own parts.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub leptos: LeptosOptions,
+    /// Sign-in throttling, per username and per client address; lives as long as the server.
+    pub login_limiter: Arc<LoginLimiter>,
+    /// Keeps a chunk write and the completion or removal of the same upload apart.
+    pub upload_locks: Arc<UploadLocks>,
+    /// Bounds the checks of keys members hand over (upload complete, retry, downloads).
+    pub key_checks: Arc<KeyChecks>,
+    /// Sockets and download streams of signed-in sessions, closed when the session ends.
+    pub live_sessions: Arc<LiveSessions>,
+    /// Links being streamed by this process, and the download dispatcher's wake-up.
+    pub downloads: Arc<DownloadRuntime>,
+}
+
+impl Deref for AppState {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()
     }
 }
 
-impl AppState {
-    /// Prepares the data directory and database for `config`: what `serve` and tests both call.
+impl Core {
+    /// Prepares the data directory and database for `config`: what `serve`, `worker` and tests
+    /// call.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         let data = DataDir::prepare(&config.data_dir).map_err(|err| {
             anyhow::anyhow!(
@@ -77,19 +98,6 @@ impl AppState {
                     data.root().display()
                 )
             })?;
-        let leptos = LeptosOptions::builder()
-            .output_name("cloister")
-            .site_root(config.site_root.to_string_lossy().as_ref())
-            .site_pkg_dir("pkg")
-            .site_addr(config.addr)
-            // The built file names carry content hashes when cargo-leptos left `hash.txt` beside
-            // this binary (docs/decisions.md, "The first visit").
-            .hash_files(crate::http::static_files::hash_file_beside_binary())
-            .build();
-        let login_limiter = Arc::new(LoginLimiter::new(
-            config.accounts.login_burst,
-            std::time::Duration::from_secs(config.accounts.login_refill_secs),
-        ));
         let disk: Arc<dyn DiskSpace> = Arc::new(StatvfsDiskSpace);
         let machine: Arc<dyn ResourceMonitor> =
             Arc::new(SystemMonitor::new(disk.clone(), data.root().to_path_buf()));
@@ -105,21 +113,44 @@ impl AppState {
         };
         Ok(Self {
             db,
-            login_limiter,
             storage: Arc::new(FsStorage::new(data.videos())),
             disk,
             events: Arc::new(EventHub::default()),
             jobs: Arc::new(JobRuntime::default()),
-            downloads: Arc::new(DownloadRuntime::default()),
-            key_checks: Arc::new(KeyChecks::default()),
-            live_sessions: Arc::new(LiveSessions::default()),
             gate: Gate::new(monitor, config.gate.clone()),
             media: Arc::new(MediaTools::from_path()),
             server_key: Arc::new(server_key),
-            upload_locks: Arc::new(UploadLocks::default()),
             config: Arc::new(config),
             data,
+        })
+    }
+}
+
+impl AppState {
+    /// The core for `config`, and what serving HTTP adds to it.
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let core = Core::open(config).await?;
+        let leptos = LeptosOptions::builder()
+            .output_name("cloister")
+            .site_root(core.config.site_root.to_string_lossy().as_ref())
+            .site_pkg_dir("pkg")
+            .site_addr(core.config.addr)
+            // The built file names carry content hashes when cargo-leptos left `hash.txt` beside
+            // this binary (docs/decisions.md, "The first visit").
+            .hash_files(crate::http::static_files::hash_file_beside_binary())
+            .build();
+        let login_limiter = Arc::new(LoginLimiter::new(
+            core.config.accounts.login_burst,
+            std::time::Duration::from_secs(core.config.accounts.login_refill_secs),
+        ));
+        Ok(Self {
+            core,
             leptos,
+            login_limiter,
+            upload_locks: Arc::new(UploadLocks::default()),
+            key_checks: Arc::new(KeyChecks::default()),
+            live_sessions: Arc::new(LiveSessions::default()),
+            downloads: Arc::new(DownloadRuntime::default()),
         })
     }
 }

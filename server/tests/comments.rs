@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 async fn app() -> TestApp {
     TestApp::spawn_with_state(
         |_| {},
-        |state| state.disk = Arc::new(FixedDiskSpace(1 << 50)),
+        |state| state.core.disk = Arc::new(FixedDiskSpace(1 << 50)),
     )
     .await
 }

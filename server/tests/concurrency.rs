@@ -167,7 +167,7 @@ async fn workers_on_separate_pools_process_each_job_once_and_none_starves() {
     let processed = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
     for w in 0..WORKERS {
-        let mut state = app.state.clone();
+        let mut state = app.state.core.clone();
         state.db = common::database::connect(app.data_dir()).await;
         let (start, processed) = (start.clone(), processed.clone());
         handles.push(tokio::spawn(async move {

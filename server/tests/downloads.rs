@@ -368,7 +368,7 @@ async fn an_unused_link_expires_and_its_owner_is_told() {
             config.limits.download_link_secs = 1;
             config.gate.recheck_secs = 1;
         },
-        move |state| state.gate = cloister::gate::Gate::new(monitor, state.config.gate.clone()),
+        move |state| state.core.gate = cloister::gate::Gate::new(monitor, state.config.gate.clone()),
     )
     .await;
     let addr = app.serve_on_loopback().await;

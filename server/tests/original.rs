@@ -17,7 +17,7 @@ use common::TestApp;
 async fn app() -> TestApp {
     TestApp::spawn_with_state(
         |_| {},
-        |state| state.disk = Arc::new(FixedDiskSpace(1 << 50)),
+        |state| state.core.disk = Arc::new(FixedDiskSpace(1 << 50)),
     )
     .await
 }

@@ -255,7 +255,7 @@ async fn an_unfinished_upload_without_a_mac_is_not_resumed() {
 async fn the_server_keeps_the_resume_mac_as_sent_and_refuses_a_malformed_one() {
     let app = TestApp::spawn_with_state(
         |_| {},
-        |s| s.disk = std::sync::Arc::new(FixedDiskSpace(1 << 40)),
+        |s| s.core.disk = std::sync::Arc::new(FixedDiskSpace(1 << 40)),
     )
     .await;
     let alice = app.signed_in("alice", Role::Member).await;

@@ -28,7 +28,7 @@ async fn app_with_disk(free: u64, floor: u64) -> (TestApp, Arc<SettableDiskSpace
             config.gate.disk_reserve_bytes = 0;
             config.gate.disk_floor_bytes = floor;
         },
-        move |state| state.disk = reading,
+        move |state| state.core.disk = reading,
     )
     .await;
     (app, disk)

@@ -24,7 +24,7 @@ const DAY: i64 = 86_400;
 async fn app() -> TestApp {
     TestApp::spawn_with_state(
         |_| {},
-        |state| state.disk = Arc::new(FixedDiskSpace(1 << 50)),
+        |state| state.core.disk = Arc::new(FixedDiskSpace(1 << 50)),
     )
     .await
 }
@@ -543,7 +543,7 @@ async fn the_quota_counts_the_trash_until_it_is_purged() {
 async fn the_trash_is_purged_when_its_retention_ends() {
     let app = TestApp::spawn_with_state(
         |config| config.trash.trash_days = 2,
-        |state| state.disk = Arc::new(FixedDiskSpace(1 << 50)),
+        |state| state.core.disk = Arc::new(FixedDiskSpace(1 << 50)),
     )
     .await;
     let ann = app.signed_in("ann", Role::Member).await;

@@ -20,7 +20,7 @@ const GIB: u64 = 1 << 30;
 async fn app() -> TestApp {
     TestApp::spawn_with_state(
         |_| {},
-        |state| state.disk = Arc::new(FixedDiskSpace(1 << 50)),
+        |state| state.core.disk = Arc::new(FixedDiskSpace(1 << 50)),
     )
     .await
 }
@@ -356,7 +356,7 @@ async fn an_upload_over_the_quota_is_refused_with_the_figures() {
 async fn an_upload_over_the_size_limit_is_refused_naming_the_limit() {
     let app = TestApp::spawn_with_state(
         |c| c.limits.max_upload_bytes = 5 << 20,
-        |s| s.disk = Arc::new(FixedDiskSpace(1 << 50)),
+        |s| s.core.disk = Arc::new(FixedDiskSpace(1 << 50)),
     )
     .await;
     let alice = app.signed_in("alice", Role::Member).await;
@@ -378,7 +378,7 @@ async fn an_upload_over_the_size_limit_is_refused_naming_the_limit() {
 async fn low_storage_refuses_with_the_seeds_message() {
     // free must exceed 2 × size + reserve: 2 × 1000 + 1 GiB.
     let app =
-        TestApp::spawn_with_state(|_| {}, |s| s.disk = Arc::new(FixedDiskSpace(GIB + 2000))).await;
+        TestApp::spawn_with_state(|_| {}, |s| s.core.disk = Arc::new(FixedDiskSpace(GIB + 2000))).await;
     let alice = app.signed_in("alice", Role::Member).await;
     let file = SealedFile::new(1000);
     let (status, body) = app.create_upload(&alice, &file).await;
@@ -674,7 +674,7 @@ async fn resume_lookup_by_fingerprint_returns_what_the_server_holds() {
 async fn a_long_queue_warns_that_processing_will_be_late() {
     let app = TestApp::spawn_with_state(
         |c| c.uploads.queue_warn_length = 1,
-        |s| s.disk = Arc::new(FixedDiskSpace(1 << 50)),
+        |s| s.core.disk = Arc::new(FixedDiskSpace(1 << 50)),
     )
     .await;
     let alice = app.signed_in("alice", Role::Member).await;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use super::store;
 use crate::error::AppResult;
-use crate::state::AppState;
+use crate::state::Core;
 
 static WORKER_SERIAL: AtomicU32 = AtomicU32::new(0);
 
@@ -73,9 +73,9 @@ fn holder_is_gone(worker: &str) -> bool {
 
 /// Running jobs whose worker process of this host is gone show "interrupted, resuming" at once
 /// rather than their last phase until the lease lapses.
-pub async fn mark_interrupted_jobs(state: &AppState) -> AppResult<()> {
-    for (job, worker) in store::running_holders(&state.db).await? {
-        if holder_is_gone(&worker) && store::mark_interrupted(state, job, &worker).await? {
+pub async fn mark_interrupted_jobs(core: &Core) -> AppResult<()> {
+    for (job, worker) in store::running_holders(&core.db).await? {
+        if holder_is_gone(&worker) && store::mark_interrupted(core, job, &worker).await? {
             tracing::warn!(
                 job,
                 "the process running this job is gone; it will be resumed"

@@ -6,21 +6,21 @@ use cloister_shared::VideoId;
 use super::pipeline::WorkDir;
 use super::worker::work_dir;
 use crate::error::AppResult;
-use crate::state::AppState;
+use crate::state::Core;
 use crate::storage::RenditionId;
 
 /// Removes the temp directory and the unpublished rendition of a dead or failed attempt (each
 /// attempt has its own of both, named by its rendition id).
 pub async fn remove_attempt_leftovers(
-    state: &AppState,
+    core: &Core,
     job_id: i64,
     video: &VideoId,
     rendition: Option<&RenditionId>,
 ) {
-    let dir = work_dir(state, job_id, rendition);
-    let storage = state.storage.clone();
+    let dir = work_dir(core, job_id, rendition);
+    let storage = core.storage.clone();
     let (video, rendition) = (*video, rendition.cloned());
-    let published = published_rendition(state, &video).await;
+    let published = published_rendition(core, &video).await;
     let result = tokio::task::spawn_blocking(move || {
         match std::fs::remove_dir_all(&dir) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
@@ -41,16 +41,16 @@ pub async fn remove_attempt_leftovers(
     }
 }
 
-async fn published_rendition(state: &AppState, video: &VideoId) -> Option<RenditionId> {
-    let stored = super::store::published_rendition(&state.db, video)
+async fn published_rendition(core: &Core, video: &VideoId) -> Option<RenditionId> {
+    let stored = super::store::published_rendition(&core.db, video)
         .await
         .ok();
     stored.flatten().as_deref().and_then(RenditionId::parse)
 }
 
 /// After `keep` is published, every other rendition of the video is garbage.
-pub async fn remove_other_renditions(state: &AppState, video: &VideoId, keep: &RenditionId) {
-    let storage = state.storage.clone();
+pub async fn remove_other_renditions(core: &Core, video: &VideoId, keep: &RenditionId) {
+    let storage = core.storage.clone();
     let (video, keep) = (*video, keep.clone());
     let result = tokio::task::spawn_blocking(move || {
         for rendition in storage.renditions(&video)? {
@@ -69,8 +69,8 @@ pub async fn remove_other_renditions(state: &AppState, video: &VideoId, keep: &R
 /// At start: work directories (`tmp/job-<id>-<rendition>`, or `tmp/job-<id>` of older versions)
 /// of attempts that do not hold a live lease are leftovers of a crash. (A live lease means another
 /// worker process is using its directory.)
-pub async fn remove_orphaned_work_dirs(state: &AppState) -> AppResult<()> {
-    let tmp = state.data.tmp();
+pub async fn remove_orphaned_work_dirs(core: &Core) -> AppResult<()> {
+    let tmp = core.data.tmp();
     type Found = Vec<(i64, Option<RenditionId>, std::path::PathBuf)>;
     let entries = tokio::task::spawn_blocking(move || -> std::io::Result<Found> {
         let mut found = Vec::new();
@@ -85,9 +85,9 @@ pub async fn remove_orphaned_work_dirs(state: &AppState) -> AppResult<()> {
     .await
     .map_err(|err| crate::error::AppError::Internal(err.to_string()))??;
     // Leases are measured by the database's clock (`store::clock`).
-    let now = super::store::clock(&mut *state.db.acquire().await?).await?;
+    let now = super::store::clock(&mut *core.db.acquire().await?).await?;
     for (id, rendition, path) in entries {
-        let live = super::store::live_rendition(&state.db, id, now).await?;
+        let live = super::store::live_rendition(&core.db, id, now).await?;
         let in_use = match (live, &rendition) {
             (None, _) => false,
             (Some(_), None) => true,

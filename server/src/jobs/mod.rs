@@ -24,15 +24,15 @@ pub use runtime::JobRuntime;
 
 use std::time::Duration;
 
-use crate::state::AppState;
+use crate::state::Core;
 
 /// Every hour: forgets old events.
-pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sweeper(core: Core) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every_hour.tick().await;
-            if let Err(err) = crate::events::sweep(&state.db, crate::accounts::unix_now()).await {
+            if let Err(err) = crate::events::sweep(&core.db, crate::accounts::unix_now()).await {
                 tracing::warn!(error = %err, "could not sweep old events");
             }
         }

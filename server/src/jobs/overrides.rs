@@ -10,7 +10,7 @@ use super::transitions::{commit_announcing, settle_video, video_of};
 use super::transitions_store::Ending;
 use crate::accounts::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::state::Core;
 
 /// What killing an attempt led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,17 +26,17 @@ pub const KILLED_REASON: &str = "stopped by an admin";
 /// back to the queue after the usual backoff, or fails for good if it was the last attempt. The
 /// caller then stops the ffmpeg (in this process at once; a worker in another process notices at
 /// its next heartbeat, since the job is no longer its). `None` when the job is not running.
-pub async fn kill(state: &AppState, job_id: i64) -> AppResult<Option<Killed>> {
+pub async fn kill(core: &Core, job_id: i64) -> AppResult<Option<Killed>> {
     let now = unix_now();
-    let max_attempts = i64::from(state.config.limits.max_retries.saturating_add(1));
-    let mut tx = state.db.begin().await?;
+    let max_attempts = i64::from(core.config.limits.max_retries.saturating_add(1));
+    let mut tx = core.db.begin().await?;
     let Some((video_id, attempts)) = sql::running_attempts(&mut tx, job_id).await? else {
         return Ok(None);
     };
     let will_retry = attempts < max_attempts;
     // The same backoff as a failed attempt (`transitions::fail`).
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
-    let backoff = state
+    let backoff = core
         .config
         .jobs
         .retry_backoff_secs
@@ -58,7 +58,7 @@ pub async fn kill(state: &AppState, job_id: i64) -> AppResult<Option<Killed>> {
         will_retry,
         retry_at,
     };
-    commit_announcing(state, tx, event, now).await?;
+    commit_announcing(core, tx, event, now).await?;
     Ok(Some(Killed {
         will_retry,
         retry_at,
@@ -79,12 +79,12 @@ pub enum RetryRefused {
 /// Puts a failed or cancelled job back in the queue as if just queued: attempts start again from
 /// zero, and the server holds the video's key (`wrapped_dek`, under `server.key`) until it ends.
 pub async fn retry(
-    state: &AppState,
+    core: &Core,
     job_id: i64,
     wrapped_dek: &[u8],
 ) -> AppResult<Result<u64, RetryRefused>> {
     let now = unix_now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = core.db.begin().await?;
     let row = sql::job_and_video_status(&mut tx, job_id).await?;
     let Some((video_id, status, video_status)) = row else {
         return Err(AppError::NotFound("There is no such job.".to_owned()));
@@ -103,14 +103,14 @@ pub async fn retry(
     }
     sql::requeue_finished(&mut tx, job_id, wrapped_dek, now).await?;
     sql::mark_video_uploaded(&mut tx, &video_id, now).await?;
-    let position = announce_queued(state, tx, job_id, &video_id, now).await?;
-    state.jobs.wake_workers();
+    let position = announce_queued(core, tx, job_id, &video_id, now).await?;
+    core.jobs.wake_workers();
     Ok(Ok(position))
 }
 
 /// Commits `tx` with a `job_queued` event telling the job's place in the queue; returns it.
 async fn announce_queued(
-    state: &AppState,
+    core: &Core,
     mut tx: sqlx::Transaction<'_, sqlx::Any>,
     job_id: i64,
     video_id: &str,
@@ -122,7 +122,7 @@ async fn announce_queued(
         video_id: video_of(video_id)?,
         queue_position: position,
     };
-    commit_announcing(state, tx, event, now).await?;
+    commit_announcing(core, tx, event, now).await?;
     Ok(position)
 }
 
@@ -148,13 +148,13 @@ pub fn check_priority(request: PriorityRequest) -> AppResult<()> {
 /// Moves a queued or waiting job: to the front, the back, or to a given priority. Returns the new
 /// priority, or `None` when the job is not waiting to run (running or finished).
 pub async fn set_priority(
-    state: &AppState,
+    core: &Core,
     job_id: i64,
     request: PriorityRequest,
 ) -> AppResult<Option<i64>> {
     check_priority(request)?;
     let now = unix_now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = core.db.begin().await?;
     let Some((video_id, status, own)) = sql::waiting_priority(&mut tx, job_id).await? else {
         return Ok(None);
     };
@@ -169,7 +169,7 @@ pub async fn set_priority(
     sql::set_priority(&mut tx, job_id, priority).await?;
     if status == "queued" {
         // Members see the job's new place in the queue at once.
-        announce_queued(state, tx, job_id, &video_id, now).await?;
+        announce_queued(core, tx, job_id, &video_id, now).await?;
     } else {
         // A job the gate holds back keeps its "waiting" state for members; only its order moved.
         tx.commit().await?;

@@ -19,7 +19,7 @@ use super::store;
 use super::transitions::{Claimed, Published};
 use crate::custody;
 use crate::media::{self, MediaError, PreparedMedia};
-use crate::state::AppState;
+use crate::state::Core;
 use crate::storage::{RenditionId, StoredObject, VideoStorage};
 
 /// Why an attempt ended without a ready video.
@@ -181,8 +181,8 @@ async fn blocking<T: Send + 'static>(
         .map_err(|err| PipelineError::Internal(format!("a blocking task failed: {err}")))?
 }
 
-async fn layout(state: &AppState, video: &VideoId) -> Result<OriginalLayout, PipelineError> {
-    let row = store::original_layout(&state.db, video)
+async fn layout(core: &Core, video: &VideoId) -> Result<OriginalLayout, PipelineError> {
+    let row = store::original_layout(&core.db, video)
         .await
         .map_err(|err| PipelineError::Internal(err.to_string()))?;
     let (size, chunk) =
@@ -196,22 +196,22 @@ async fn layout(state: &AppState, video: &VideoId) -> Result<OriginalLayout, Pip
 /// Runs one attempt of `job` for `worker`. On success the new rendition and manifest are in
 /// storage; on any error the caller removes the rendition.
 pub async fn process(
-    state: &AppState,
+    core: &Core,
     job: &Claimed,
     worker: &str,
     cancel: &CancellationToken,
     progress: &Arc<ProgressCell>,
 ) -> Result<Published, PipelineError> {
-    let dek = custody::unwrap_dek(&state.server_key, &job.video, &job.wrapped_dek)
+    let dek = custody::unwrap_dek(&core.server_key, &job.video, &job.wrapped_dek)
         .map_err(|_| PipelineError::Key)?;
-    let layout = layout(state, &job.video).await?;
-    let work = WorkDir::create(&state.data.tmp(), job.id, &job.rendition)?;
+    let layout = layout(core, &job.video).await?;
+    let work = WorkDir::create(&core.data.tmp(), job.id, &job.rendition)?;
     let original = work.0.join("original");
 
     progress.set(JobPhase::Decrypting, 0.0);
     {
         let (storage, dek, video, dst, cancel, cell) = (
-            state.storage.clone(),
+            core.storage.clone(),
             dek.clone(),
             job.video,
             original.clone(),
@@ -234,7 +234,7 @@ pub async fn process(
     let cell = progress.clone();
     let on_progress =
         move |phase: JobPhase, fraction: f32| cell.set(phase, overall(phase, fraction));
-    let prepared = media::prepare(&state.media, &original, &out, cancel, &on_progress).await?;
+    let prepared = media::prepare(&core.media, &original, &out, cancel, &on_progress).await?;
     // The plaintext original is no longer needed; free its disk now.
     std::fs::remove_file(&original)?;
     if cancel.is_cancelled() {
@@ -243,7 +243,7 @@ pub async fn process(
 
     progress.set(JobPhase::Sealing, overall(JobPhase::Sealing, 0.0));
     let (storage, video, rendition, sealed_dir, cancel, cell) = (
-        state.storage.clone(),
+        core.storage.clone(),
         job.video,
         job.rendition.clone(),
         work.0.join("sealed"),
@@ -267,21 +267,21 @@ pub async fn process(
     // Only the lease holder publishes, and holding it now keeps it for a whole lease: far longer
     // than the rename below, so no other attempt can start and publish in between.
     let holds = store::renew_before_publishing(
-        &state.db,
+        &core.db,
         job.id,
         worker,
         job.attempt,
-        state.config.jobs.lease_secs,
+        core.config.jobs.lease_secs,
     )
     .await
     .map_err(|err| PipelineError::Internal(err.to_string()))?;
     if !holds {
         return Err(PipelineError::Superseded);
     }
-    crate::videos::store::save_metadata(&state.db, &job.video, &metadata)
+    crate::videos::store::save_metadata(&core.db, &job.video, &metadata)
         .await
         .map_err(|err| PipelineError::Internal(err.to_string()))?;
-    let (storage, video) = (state.storage.clone(), job.video);
+    let (storage, video) = (core.storage.clone(), job.video);
     blocking(move || Ok(storage.import_object(&video, &StoredObject::Manifest, &manifest)?))
         .await?;
     progress.set(JobPhase::Sealing, 100.0);

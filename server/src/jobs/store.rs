@@ -13,7 +13,7 @@ use super::eta;
 use super::transitions::{commit_announcing, video_of};
 use crate::accounts::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::state::Core;
 
 /// Files under this size may jump ahead of larger ones in the processing queue.
 pub const SMALL_FILE_BYTES: u64 = 100 * 1024 * 1024;
@@ -354,9 +354,9 @@ pub async fn running_holders(db: &Db) -> AppResult<Vec<(i64, String)>> {
 
 /// The worker holding `job_id` is gone: the job shows "interrupted, resuming" until its lease
 /// lapses and a worker takes it up again. True if it was marked.
-pub async fn mark_interrupted(state: &AppState, job_id: i64, worker: &str) -> AppResult<bool> {
+pub async fn mark_interrupted(core: &Core, job_id: i64, worker: &str) -> AppResult<bool> {
     let now = unix_now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = core.db.begin().await?;
     let video: Option<String> = sqlx::query_scalar(
         "UPDATE jobs SET phase = $1, percent = 0, eta_seconds = NULL
          WHERE id = $2 AND worker_id = $3 AND status = 'running'
@@ -378,7 +378,7 @@ pub async fn mark_interrupted(state: &AppState, job_id: i64, worker: &str) -> Ap
         percent: 0.0,
         eta_seconds: None,
     };
-    commit_announcing(state, tx, event, now).await?;
+    commit_announcing(core, tx, event, now).await?;
     Ok(true)
 }
 

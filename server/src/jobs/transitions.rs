@@ -13,20 +13,20 @@ use crate::accounts::unix_now;
 use crate::db::{Backend, Tx};
 use crate::error::{AppError, AppResult};
 use crate::events;
-use crate::state::AppState;
+use crate::state::Core;
 use crate::storage::RenditionId;
 
 /// Records `event` in the transition's own transaction, commits both together, then wakes this
 /// process's event hub so local sockets hear of it at once.
 pub(super) async fn commit_announcing(
-    state: &AppState,
+    core: &Core,
     mut tx: Tx<'_>,
     event: Event,
     at: i64,
 ) -> AppResult<()> {
     events::record(&mut tx, &event, at).await?;
     tx.commit().await?;
-    state.events.poke();
+    core.events.poke();
     Ok(())
 }
 
@@ -53,8 +53,8 @@ pub(super) fn video_of(raw: &str) -> AppResult<VideoId> {
     VideoId::parse(raw).map_err(|_| AppError::Internal(format!("a job names bad video {raw}")))
 }
 
-pub async fn next_candidate(state: &AppState, now: i64) -> AppResult<Option<Candidate>> {
-    let row = sql::next_due(&state.db, now).await?;
+pub async fn next_candidate(core: &Core, now: i64) -> AppResult<Option<Candidate>> {
+    let row = sql::next_due(&core.db, now).await?;
     Ok(row.map(|(id, size, run_anyway)| Candidate {
         id,
         size_bytes: u64::try_from(size).unwrap_or(0),
@@ -71,15 +71,15 @@ pub struct Picked {
     held: Option<Tx<'static>>,
 }
 
-pub async fn pick(state: &AppState) -> AppResult<Option<Picked>> {
-    if crate::db::backend(&state.db) != Backend::Postgres {
-        let candidate = next_candidate(state, unix_now()).await?;
+pub async fn pick(core: &Core) -> AppResult<Option<Picked>> {
+    if crate::db::backend(&core.db) != Backend::Postgres {
+        let candidate = next_candidate(core, unix_now()).await?;
         return Ok(candidate.map(|candidate| Picked {
             candidate,
             held: None,
         }));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = core.db.begin().await?;
     let row = sql::lock_next_due(&mut tx).await?;
     Ok(row.map(|(id, size, run_anyway)| Picked {
         candidate: Candidate {
@@ -93,21 +93,21 @@ pub async fn pick(state: &AppState) -> AppResult<Option<Picked>> {
 
 /// Claims a picked job for `worker` (see `claim`).
 pub async fn claim_picked(
-    state: &AppState,
+    core: &Core,
     picked: Picked,
     worker: &str,
     eta_seconds: u64,
 ) -> AppResult<Option<Claimed>> {
     let tx = match picked.held {
         Some(tx) => tx,
-        None => state.db.begin().await?,
+        None => core.db.begin().await?,
     };
-    claim_in(state, tx, &picked.candidate, worker, eta_seconds).await
+    claim_in(core, tx, &picked.candidate, worker, eta_seconds).await
 }
 
 /// Defers a picked job (see `defer`).
 pub async fn defer_picked(
-    state: &AppState,
+    core: &Core,
     picked: Picked,
     reasons: &[String],
     retry_at: i64,
@@ -115,10 +115,10 @@ pub async fn defer_picked(
 ) -> AppResult<()> {
     let tx = match picked.held {
         Some(tx) => tx,
-        None => state.db.begin().await?,
+        None => core.db.begin().await?,
     };
     defer_in(
-        state,
+        core,
         tx,
         picked.candidate.id,
         reasons,
@@ -129,23 +129,23 @@ pub async fn defer_picked(
 }
 
 /// The earliest time a waiting job may be tried again, if any waits.
-pub async fn next_retry_at(state: &AppState) -> AppResult<Option<i64>> {
-    sql::earliest_retry_at(&state.db).await
+pub async fn next_retry_at(core: &Core) -> AppResult<Option<i64>> {
+    sql::earliest_retry_at(&core.db).await
 }
 
 /// Takes `candidate` for `worker`, if nobody else took, cancelled or deferred it meanwhile.
 pub async fn claim(
-    state: &AppState,
+    core: &Core,
     candidate: &Candidate,
     worker: &str,
     eta_seconds: u64,
 ) -> AppResult<Option<Claimed>> {
-    let tx = state.db.begin().await?;
-    claim_in(state, tx, candidate, worker, eta_seconds).await
+    let tx = core.db.begin().await?;
+    claim_in(core, tx, candidate, worker, eta_seconds).await
 }
 
 async fn claim_in(
-    state: &AppState,
+    core: &Core,
     mut tx: Tx<'static>,
     candidate: &Candidate,
     worker: &str,
@@ -153,7 +153,7 @@ async fn claim_in(
 ) -> AppResult<Option<Claimed>> {
     let rendition = RenditionId::generate().map_err(|err| AppError::Internal(err.to_string()))?;
     let now = store::clock(&mut tx).await?;
-    let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
+    let lease_until = now + i64::try_from(core.config.jobs.lease_secs).unwrap_or(30);
     let lease = sql::Lease {
         worker,
         until: lease_until,
@@ -173,7 +173,7 @@ async fn claim_in(
     sql::mark_video_processing(&mut tx, &video_id, now).await?;
     let attempt = u32::try_from(attempts).unwrap_or(u32::MAX);
     commit_announcing(
-        state,
+        core,
         tx,
         Event::JobStarted {
             job_id: candidate.id,
@@ -195,18 +195,18 @@ async fn claim_in(
 
 /// The gate said no: the job waits until `retry_at`, its uploader is told why.
 pub async fn defer(
-    state: &AppState,
+    core: &Core,
     job_id: i64,
     reasons: &[String],
     retry_at: i64,
     eta_seconds: Option<u64>,
 ) -> AppResult<()> {
-    let tx = state.db.begin().await?;
-    defer_in(state, tx, job_id, reasons, retry_at, eta_seconds).await
+    let tx = core.db.begin().await?;
+    defer_in(core, tx, job_id, reasons, retry_at, eta_seconds).await
 }
 
 async fn defer_in(
-    state: &AppState,
+    core: &Core,
     mut tx: Tx<'static>,
     job_id: i64,
     reasons: &[String],
@@ -220,9 +220,9 @@ async fn defer_in(
     let Some((video_id, since)) = row else {
         return Ok(());
     };
-    let overdue = u64::try_from(now - since).unwrap_or(0) >= state.config.gate.overdue_after_secs;
+    let overdue = u64::try_from(now - since).unwrap_or(0) >= core.config.gate.overdue_after_secs;
     commit_announcing(
-        state,
+        core,
         tx,
         Event::JobDeferred {
             job_id,
@@ -241,14 +241,14 @@ async fn defer_in(
 /// Renews the lease and records progress. False when the job is no longer this worker's
 /// (cancelled, or its lease lapsed and another worker took it): the worker must stop.
 pub async fn heartbeat(
-    state: &AppState,
+    core: &Core,
     job: &Claimed,
     worker: &str,
     progress: Option<(JobPhase, f32, Option<u64>)>,
 ) -> AppResult<bool> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = core.db.begin().await?;
     let now = store::clock(&mut tx).await?;
-    let lease_until = now + i64::try_from(state.config.jobs.lease_secs).unwrap_or(30);
+    let lease_until = now + i64::try_from(core.config.jobs.lease_secs).unwrap_or(30);
     let reported = sql::Progress {
         phase: progress.map(|(phase, _, _)| phase.as_str()),
         percent: progress.map(|(_, percent, _)| f64::from(percent)),
@@ -268,7 +268,7 @@ pub async fn heartbeat(
                 percent,
                 eta_seconds,
             };
-            commit_announcing(state, tx, event, now).await?;
+            commit_announcing(core, tx, event, now).await?;
         }
         // A bare lease renewal tells nobody anything.
         None => tx.commit().await?,
@@ -286,13 +286,13 @@ pub struct Published {
 
 /// The video is ready. False if the job stopped being this worker's before the end.
 pub async fn finish(
-    state: &AppState,
+    core: &Core,
     job: &Claimed,
     worker: &str,
     published: &Published,
 ) -> AppResult<bool> {
     let now = unix_now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = core.db.begin().await?;
     if sql::finish_running(&mut tx, job.id, worker, now).await? != 1 {
         return Ok(false);
     }
@@ -306,7 +306,7 @@ pub async fn finish(
         job_id: job.id,
         video_id: job.video,
     };
-    commit_announcing(state, tx, event, now).await?;
+    commit_announcing(core, tx, event, now).await?;
     Ok(true)
 }
 
@@ -314,22 +314,22 @@ pub async fn finish(
 /// failure is one a retry could cure; otherwise the job fails for good, the original kept.
 /// Returns whether it will be retried.
 pub async fn fail(
-    state: &AppState,
+    core: &Core,
     job: &Claimed,
     worker: &str,
     reason: &str,
     retryable: bool,
 ) -> AppResult<bool> {
     let now = unix_now();
-    let max_attempts = state.config.limits.max_retries.saturating_add(1);
+    let max_attempts = core.config.limits.max_retries.saturating_add(1);
     let will_retry = retryable && job.attempt < max_attempts;
-    let backoff = state
+    let backoff = core
         .config
         .jobs
         .retry_backoff_secs
         .saturating_mul(1u64 << job.attempt.saturating_sub(1).min(16));
     let retry_at = will_retry.then(|| now + i64::try_from(backoff).unwrap_or(i64::MAX / 2));
-    let mut tx = state.db.begin().await?;
+    let mut tx = core.db.begin().await?;
     let ending = sql::Ending {
         reason,
         will_retry,
@@ -347,7 +347,7 @@ pub async fn fail(
         will_retry,
         retry_at,
     };
-    commit_announcing(state, tx, event, now).await?;
+    commit_announcing(core, tx, event, now).await?;
     Ok(will_retry)
 }
 
@@ -362,9 +362,9 @@ pub(super) async fn settle_video(
 }
 
 /// The worker is shutting down: the job goes back to the queue as if never started.
-pub async fn release(state: &AppState, job: &Claimed, worker: &str) -> AppResult<()> {
+pub async fn release(core: &Core, job: &Claimed, worker: &str) -> AppResult<()> {
     let now = unix_now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = core.db.begin().await?;
     if sql::requeue_running(&mut tx, job.id, worker).await? == 1 {
         settle_video(&mut tx, &job.video, true, now).await?;
     }
@@ -374,9 +374,9 @@ pub async fn release(state: &AppState, job: &Claimed, worker: &str) -> AppResult
 
 /// Cancels a job that has not finished. Returns the job's status before, or `None` when it had
 /// already finished.
-pub async fn cancel(state: &AppState, job_id: i64) -> AppResult<Option<String>> {
+pub async fn cancel(core: &Core, job_id: i64) -> AppResult<Option<String>> {
     let now = unix_now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = core.db.begin().await?;
     let Some((status, video_id)) = sql::active_status(&mut tx, job_id).await? else {
         return Ok(None);
     };
@@ -387,13 +387,13 @@ pub async fn cancel(state: &AppState, job_id: i64) -> AppResult<Option<String>> 
         job_id,
         video_id: video,
     };
-    commit_announcing(state, tx, event, now).await?;
+    commit_announcing(core, tx, event, now).await?;
     Ok(Some(status))
 }
 
 /// An admin overrides the gate for this one job; it becomes due at once.
-pub async fn run_anyway(state: &AppState, job_id: i64) -> AppResult<bool> {
-    Ok(sql::set_run_anyway(&state.db, job_id).await? == 1)
+pub async fn run_anyway(core: &Core, job_id: i64) -> AppResult<bool> {
+    Ok(sql::set_run_anyway(&core.db, job_id).await? == 1)
 }
 
 /// A running job whose lease lapsed: its worker died.
@@ -408,16 +408,16 @@ pub struct Lapsed {
 /// Takes back every job whose lease lapsed: queued again at once if attempts remain (an attempt
 /// that died with its worker counts, so a video that crashes the server cannot loop forever),
 /// otherwise failed.
-pub async fn recover_lapsed(state: &AppState) -> AppResult<Vec<Lapsed>> {
-    let now = store::clock(&mut *state.db.acquire().await?).await?;
-    let max_attempts = i64::from(state.config.limits.max_retries.saturating_add(1));
-    let rows = sql::lapsed_leases(&state.db, now).await?;
+pub async fn recover_lapsed(core: &Core) -> AppResult<Vec<Lapsed>> {
+    let now = store::clock(&mut *core.db.acquire().await?).await?;
+    let max_attempts = i64::from(core.config.limits.max_retries.saturating_add(1));
+    let rows = sql::lapsed_leases(&core.db, now).await?;
     let mut recovered = Vec::new();
     for (id, video_id, rendition, attempts) in rows {
         let video = video_of(&video_id)?;
         let will_retry = attempts < max_attempts;
         let reason = "the server stopped while processing";
-        let mut tx = state.db.begin().await?;
+        let mut tx = core.db.begin().await?;
         let ending = sql::Ending {
             reason,
             will_retry,
@@ -435,7 +435,7 @@ pub async fn recover_lapsed(state: &AppState) -> AppResult<Vec<Lapsed>> {
             will_retry,
             retry_at: None,
         };
-        commit_announcing(state, tx, event, now).await?;
+        commit_announcing(core, tx, event, now).await?;
         recovered.push(Lapsed {
             id,
             video,

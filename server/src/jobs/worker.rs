@@ -15,18 +15,18 @@ use super::transitions::{self, Claimed};
 use super::{eta, housekeeping};
 use crate::accounts::unix_now;
 use crate::error::AppResult;
-use crate::state::AppState;
+use crate::state::Core;
 
 /// Progress is written at most this often (and only when it moved).
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts `count` workers; they stop (releasing running jobs) when `shutdown` is cancelled.
 pub fn spawn(
-    state: &AppState,
+    core: &Core,
     count: u32,
     shutdown: &CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    let sweeper = state.clone();
+    let sweeper = core.clone();
     tokio::spawn(async move {
         if let Err(err) = mark_interrupted_jobs(&sweeper).await {
             tracing::warn!(error = %err, "could not look for interrupted jobs");
@@ -40,7 +40,7 @@ pub fn spawn(
     (0..count)
         .map(|_| {
             let worker = Worker {
-                state: state.clone(),
+                core: core.clone(),
                 id: worker_id(),
             };
             let shutdown = shutdown.clone();
@@ -50,14 +50,14 @@ pub fn spawn(
 }
 
 pub struct Worker {
-    state: AppState,
+    core: Core,
     id: String,
 }
 
 impl Worker {
     async fn run(self, shutdown: CancellationToken) {
         tracing::info!(worker = %self.id, "processing worker started");
-        let mut wake = self.state.jobs.subscribe();
+        let mut wake = self.core.jobs.subscribe();
         while !shutdown.is_cancelled() {
             let worked = match self.step(&shutdown).await {
                 Ok(worked) => worked,
@@ -81,8 +81,8 @@ impl Worker {
 
     /// Until the earliest waiting job is due, at most the poll interval.
     async fn nap(&self) -> Duration {
-        let poll = Duration::from_secs(self.state.config.jobs.poll_secs);
-        match transitions::next_retry_at(&self.state).await {
+        let poll = Duration::from_secs(self.core.config.jobs.poll_secs);
+        match transitions::next_retry_at(&self.core).await {
             Ok(Some(at)) => {
                 let until = u64::try_from(at - unix_now()).unwrap_or(0);
                 poll.min(Duration::from_secs(until.max(1)))
@@ -93,15 +93,15 @@ impl Worker {
 
     /// Recovers lapsed jobs, then tries the next due job. True if there may be more to do now.
     async fn step(&self, shutdown: &CancellationToken) -> AppResult<bool> {
-        mark_interrupted_jobs(&self.state).await?;
-        for lapsed in transitions::recover_lapsed(&self.state).await? {
+        mark_interrupted_jobs(&self.core).await?;
+        for lapsed in transitions::recover_lapsed(&self.core).await? {
             tracing::warn!(
                 job = lapsed.id,
                 will_retry = lapsed.will_retry,
                 "took back a job whose worker stopped"
             );
             housekeeping::remove_attempt_leftovers(
-                &self.state,
+                &self.core,
                 lapsed.id,
                 &lapsed.video,
                 lapsed.rendition.as_ref(),
@@ -110,26 +110,26 @@ impl Worker {
         }
         // Read before picking: a picked job may hold a connection (`transitions::pick`), and a
         // worker must never wait for a second one while holding it.
-        let per_gb = eta::seconds_per_gb(&self.state.db)
+        let per_gb = eta::seconds_per_gb(&self.core.db)
             .await?
             .unwrap_or(eta::DEFAULT_SECONDS_PER_GB);
-        let Some(picked) = transitions::pick(&self.state).await? else {
+        let Some(picked) = transitions::pick(&self.core).await? else {
             return Ok(false);
         };
         let candidate = picked.candidate.clone();
         let estimate = eta::processing_seconds(candidate.size_bytes, per_gb);
         if !candidate.run_anyway {
-            let gate = self.state.gate.clone();
+            let gate = self.core.gate.clone();
             let size = candidate.size_bytes;
             let verdict = tokio::task::spawn_blocking(move || gate.check(size))
                 .await
                 .map_err(|err| crate::error::AppError::Internal(err.to_string()))?;
             if !verdict.open() {
-                let recheck = self.state.config.gate.recheck_secs;
+                let recheck = self.core.config.gate.recheck_secs;
                 let retry_at = unix_now() + i64::try_from(recheck).unwrap_or(30);
                 tracing::info!(job = candidate.id, reasons = ?verdict.reasons, "resource gate closed; job deferred");
                 transitions::defer_picked(
-                    &self.state,
+                    &self.core,
                     picked,
                     &verdict.reasons,
                     retry_at,
@@ -139,12 +139,12 @@ impl Worker {
                 return Ok(true);
             }
         }
-        let Some(job) = transitions::claim_picked(&self.state, picked, &self.id, estimate).await?
+        let Some(job) = transitions::claim_picked(&self.core, picked, &self.id, estimate).await?
         else {
             // Another worker took it, or it was cancelled: look again.
             return Ok(true);
         };
-        run_attempt(&self.state, &self.id, job, estimate, shutdown).await;
+        run_attempt(&self.core, &self.id, job, estimate, shutdown).await;
         Ok(true)
     }
 }
@@ -161,7 +161,7 @@ impl<T> Drop for AbortOnDrop<T> {
 /// Runs one attempt of `job`, claimed by `worker`, as its own task beside a ticker renewing the
 /// lease, and records its outcome: a panic in processing is a failed attempt like any other.
 pub async fn run_attempt(
-    state: &AppState,
+    core: &Core,
     worker: &str,
     job: Claimed,
     estimate: u64,
@@ -169,10 +169,10 @@ pub async fn run_attempt(
 ) {
     tracing::info!(worker, job = job.id, video = %job.video, attempt = job.attempt, "processing started");
     let cancel = shutdown.child_token();
-    let _registered = state.jobs.register(job.id, cancel.clone());
+    let _registered = core.jobs.register(job.id, cancel.clone());
     let progress = Arc::new(ProgressCell::default());
     let ticker = AbortOnDrop(tokio::spawn(tick(
-        state.clone(),
+        core.clone(),
         job.clone(),
         worker.to_owned(),
         progress.clone(),
@@ -181,13 +181,13 @@ pub async fn run_attempt(
     )));
     let started = Instant::now();
     let mut task = AbortOnDrop(tokio::spawn({
-        let (state, job, worker, cancel) = (
-            state.clone(),
+        let (core, job, worker, cancel) = (
+            core.clone(),
             job.clone(),
             worker.to_owned(),
             cancel.clone(),
         );
-        async move { pipeline::process(&state, &job, &worker, &cancel, &progress).await }
+        async move { pipeline::process(&core, &job, &worker, &cancel, &progress).await }
     }));
     let outcome = match (&mut task.0).await {
         Ok(outcome) => outcome,
@@ -196,7 +196,7 @@ pub async fn run_attempt(
     };
     drop(ticker);
     let seconds = started.elapsed().as_secs_f64();
-    if let Err(err) = record(state, worker, &job, outcome, seconds, shutdown).await {
+    if let Err(err) = record(core, worker, &job, outcome, seconds, shutdown).await {
         tracing::error!(job = job.id, error = %err, "could not record a job's outcome");
     }
 }
@@ -211,7 +211,7 @@ fn panic_message(err: tokio::task::JoinError) -> String {
 }
 
 async fn record(
-    state: &AppState,
+    core: &Core,
     worker: &str,
     job: &Claimed,
     outcome: Result<transitions::Published, PipelineError>,
@@ -220,9 +220,9 @@ async fn record(
 ) -> AppResult<()> {
     match outcome {
         Ok(published) => {
-            if transitions::finish(state, job, worker, &published).await? {
-                eta::record(&state.db, job.id, job.size_bytes, seconds, unix_now()).await?;
-                housekeeping::remove_other_renditions(state, &job.video, &published.rendition)
+            if transitions::finish(core, job, worker, &published).await? {
+                eta::record(&core.db, job.id, job.size_bytes, seconds, unix_now()).await?;
+                housekeeping::remove_other_renditions(core, &job.video, &published.rendition)
                     .await;
                 tracing::info!(job = job.id, video = %job.video, seconds, "processing done");
             } else {
@@ -233,11 +233,11 @@ async fn record(
             }
         }
         Err(err) => {
-            housekeeping::remove_attempt_leftovers(state, job.id, &job.video, Some(&job.rendition))
+            housekeeping::remove_attempt_leftovers(core, job.id, &job.video, Some(&job.rendition))
                 .await;
             match err {
                 PipelineError::Cancelled if shutdown.is_cancelled() => {
-                    transitions::release(state, job, worker).await?;
+                    transitions::release(core, job, worker).await?;
                     tracing::info!(job = job.id, "job handed back to the queue at shutdown");
                     return Ok(());
                 }
@@ -257,7 +257,7 @@ async fn record(
             }
             let reason = err.short_reason();
             let will_retry =
-                transitions::fail(state, job, worker, &reason, err.retryable()).await?;
+                transitions::fail(core, job, worker, &reason, err.retryable()).await?;
             tracing::warn!(job = job.id, video = %job.video, error = %err, will_retry, "processing failed");
         }
     }
@@ -267,14 +267,14 @@ async fn record(
 /// Renews the lease (every third of it) and writes progress (each second it moved). Cancels the
 /// attempt when the job is no longer this worker's.
 async fn tick(
-    state: AppState,
+    core: Core,
     job: Claimed,
     worker: String,
     progress: Arc<ProgressCell>,
     cancel: CancellationToken,
     estimate: u64,
 ) {
-    let renew_every = Duration::from_secs((state.config.jobs.lease_secs / 3).max(1));
+    let renew_every = Duration::from_secs((core.config.jobs.lease_secs / 3).max(1));
     let started = Instant::now();
     let mut last_written: Option<(JobPhase, f32)> = None;
     let mut last_renewal = Instant::now();
@@ -300,7 +300,7 @@ async fn tick(
                 Some(eta::remaining_seconds(estimate, elapsed, percent)),
             )
         });
-        match transitions::heartbeat(&state, &job, &worker, report).await {
+        match transitions::heartbeat(&core, &job, &worker, report).await {
             Ok(true) => {
                 last_renewal = Instant::now();
                 if report.is_some() {
@@ -320,9 +320,9 @@ async fn tick(
 /// Where an attempt's plaintext lives, for housekeeping (`None`: the one directory per job of
 /// earlier versions).
 pub fn work_dir(
-    state: &AppState,
+    core: &Core,
     job_id: i64,
     rendition: Option<&crate::storage::RenditionId>,
 ) -> std::path::PathBuf {
-    WorkDir::path_for(&state.data.tmp(), job_id, rendition)
+    WorkDir::path_for(&core.data.tmp(), job_id, rendition)
 }

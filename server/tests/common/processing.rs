@@ -30,7 +30,7 @@ pub async fn spawn_processing_app() -> (TestApp, Arc<FixedReadings>) {
             config.jobs.poll_secs = 1;
         },
         move |state| {
-            state.gate = Gate::new(monitor, state.config.gate.clone());
+            state.core.gate = Gate::new(monitor, state.config.gate.clone());
         },
     )
     .await;

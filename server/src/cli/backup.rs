@@ -38,7 +38,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use super::DataDirArgs;
-use crate::data_dir::{SERVER_KEY_FILE as SERVER_KEY, VIDEOS_DIR as VIDEOS};
+use crate::data_dir::{create_private_dir, SERVER_KEY_FILE as SERVER_KEY, VIDEOS_DIR as VIDEOS};
 use crate::db::{Backend, DATABASE_FILE as DATABASE};
 use crate::storage::{
     RenditionId, StoredObject, ORIGINAL_FILE as ORIGINAL, PARTIAL_FILE as PARTIAL,
@@ -401,24 +401,6 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
-}
-
-/// Creates `dir` with mode 0700 (and its parents when `recursive`). std's `DirBuilder` has no
-/// fs-err counterpart, so its error is given the operation and the path here, keeping its kind.
-fn create_private_dir(dir: &Path, recursive: bool) -> io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(recursive);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(|err| {
-        io::Error::new(
-            err.kind(),
-            format!("failed to create directory `{}`: {err}", dir.display()),
-        )
-    })
 }
 
 /// The backup holds password hashes, wrapped keys and `server.key`: the server's user only.

@@ -354,6 +354,7 @@ pub async fn running_holders(db: &Db) -> AppResult<Vec<(i64, String)>> {
 
 /// The worker holding `job_id` is gone: the job shows "interrupted, resuming" until its lease
 /// lapses and a worker takes it up again. True if it was marked.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, worker = worker))]
 pub async fn mark_interrupted(core: &Core, job_id: i64, worker: &str) -> AppResult<bool> {
     let now = unix_now();
     let mut tx = core.db.begin().await?;

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use cloister_shared::api::jobs::JobPhase;
 use cloister_shared::manifest::Preparation;
 use tokio_util::sync::CancellationToken;
+use tracing::{info_span, Instrument};
 
 use plan::{Plan, VideoPlan};
 use run::{Output, Run, Stdout};
@@ -246,7 +247,9 @@ pub async fn prepare(
     }
 
     on_progress(JobPhase::Probing, 0.0);
-    let probe = probe::probe(tools, &input, cancel).await?;
+    let probe = probe::probe(tools, &input, cancel)
+        .instrument(info_span!("probe"))
+        .await?;
     tracing::info!(input = %input.display(), ?probe, "probed");
     let size_bytes = fs_err::tokio::metadata(&input).await?.len();
     let bounds = admit::admit(tools, &probe, size_bytes).inspect_err(|err| {
@@ -259,8 +262,9 @@ pub async fn prepare(
     // The thumbnail is one frame decoded beside the segmenting run rather than after it: on the
     // remux path it would otherwise add a quarter of the whole time (docs/benchmarks.md).
     let (out, thumb) = tokio::join!(
-        segment(tools, &input, &work_dir, &plan, cancel, on_progress),
-        thumb::make(tools, &input, &work_dir, &plan, cancel)
+        segment(tools, &input, &work_dir, &plan, cancel, on_progress)
+            .instrument(info_span!("segment", preparation = ?plan.preparation())),
+        thumb::make(tools, &input, &work_dir, &plan, cancel).instrument(info_span!("thumbnail"))
     );
     let mut out = out?;
     let thumb = thumb?;
@@ -271,7 +275,9 @@ pub async fn prepare(
         );
         out.remove(&work_dir).await;
         plan = plan.with_video_encoded();
-        out = segment(tools, &input, &work_dir, &plan, cancel, on_progress).await?;
+        out = segment(tools, &input, &work_dir, &plan, cancel, on_progress)
+            .instrument(info_span!("segment", preparation = ?plan.preparation()))
+            .await?;
     }
 
     let info = codec::parse_init(&read_small(&out.init).await?);

@@ -1,9 +1,10 @@
 //! The data directory's layout (docs/architecture.md) and the server key that wraps DEKs held for jobs.
 
-use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+// fs-err: every error names its operation and path and keeps its kind (docs/decisions.md).
+use fs_err as fs;
 use zeroize::Zeroizing;
 
 pub const SERVER_KEY_LEN: usize = 32;
@@ -102,7 +103,7 @@ fn create_private_exclusively(path: &Path, bytes: &[u8]) -> io::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
+        use fs_err::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
     let linked = options
@@ -119,10 +120,29 @@ fn create_private_exclusively(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
+/// Creates `dir` with mode 0700 (and its parents when `recursive`). std's `DirBuilder` has no
+/// fs-err counterpart, so its error is given the operation and the path here, in fs-err's words,
+/// keeping its kind.
+pub fn create_private_dir(dir: &Path, recursive: bool) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(recursive);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|err| {
+        io::Error::new(
+            err.kind(),
+            format!("failed to create directory `{}`: {err}", dir.display()),
+        )
+    })
+}
+
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
@@ -195,6 +215,26 @@ mod tests {
                 "temp files left behind: {names:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_private_directory_is_0700_and_its_error_names_the_path_and_keeps_its_kind() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let made = dir.path().join("a");
+        create_private_dir(&made, false).expect("create");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&made).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        let orphan = dir.path().join("missing").join("b");
+        let err = create_private_dir(&orphan, false).expect_err("no parent");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let message = err.to_string();
+        assert!(message.contains("create directory"), "{message}");
+        assert!(message.contains(&orphan.display().to_string()), "{message}");
+        create_private_dir(&orphan, true).expect("with its parents");
     }
 
     #[test]

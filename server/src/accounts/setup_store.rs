@@ -10,6 +10,7 @@ use super::unix_now;
 use crate::error::{AppError, AppResult};
 
 /// Replaces the setup token (there is at most one) with `hash`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn replace_token<'e>(db: impl AnyExecutor<'e>, hash: &TokenHash) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO setup_tokens (id, token_hash, created_at) VALUES (1, $1, $2)
@@ -24,6 +25,7 @@ pub async fn replace_token<'e>(db: impl AnyExecutor<'e>, hash: &TokenHash) -> Ap
 }
 
 /// Whether `hash` is the live setup token (a quick check before the slow password hash).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn token_is_live<'e>(db: impl AnyExecutor<'e>, hash: &TokenHash) -> AppResult<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM setup_tokens WHERE token_hash = $1")
         .bind(hash.as_slice())
@@ -33,6 +35,7 @@ pub async fn token_is_live<'e>(db: impl AnyExecutor<'e>, hash: &TokenHash) -> Ap
 }
 
 /// Uses the token up: true when `hash` was the live one.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn take_token(conn: &mut AnyConnection, hash: &TokenHash) -> AppResult<bool> {
     let done = sqlx::query("DELETE FROM setup_tokens WHERE token_hash = $1")
         .bind(hash.as_slice())
@@ -42,11 +45,13 @@ pub async fn take_token(conn: &mut AnyConnection, hash: &TokenHash) -> AppResult
 }
 
 /// Drops any setup token: someone owns this Cloister now.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn drop_tokens<'e>(db: impl AnyExecutor<'e>) -> AppResult<()> {
     sqlx::query("DELETE FROM setup_tokens").execute(db).await?;
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn user_count<'e>(db: impl AnyExecutor<'e>) -> AppResult<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(db)
@@ -55,6 +60,7 @@ pub async fn user_count<'e>(db: impl AnyExecutor<'e>) -> AppResult<i64> {
 
 /// The library of generation 1 with `admin_id`'s keys, their grant and the recovery key, in the
 /// caller's transaction. 409 when a library row exists already.
+#[tracing::instrument(level = "debug", skip_all, fields(user = admin_id))]
 pub async fn create_library(
     conn: &mut AnyConnection,
     admin_id: i64,

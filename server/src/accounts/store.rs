@@ -19,6 +19,7 @@ pub struct UserRow {
 const USER_COLUMNS: &str = "id, username, role, quota_bytes, created_at";
 
 /// Adds a user; answers the new id (a unique violation when the name is taken).
+#[tracing::instrument(level = "debug", skip_all, fields(username = username, role = role, quota = quota_bytes))]
 pub async fn insert_user<'e>(
     db: impl AnyExecutor<'e>,
     username: &str,
@@ -41,6 +42,7 @@ pub async fn insert_user<'e>(
 }
 
 /// Every user, by name.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn users<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<UserRow>> {
     sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS} FROM users ORDER BY username"
@@ -49,6 +51,7 @@ pub async fn users<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<UserRow>> {
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(username = username))]
 pub async fn user_named<'e>(
     db: impl AnyExecutor<'e>,
     username: &str,
@@ -61,6 +64,7 @@ pub async fn user_named<'e>(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = id))]
 pub async fn user_by_id<'e>(db: impl AnyExecutor<'e>, id: i64) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
@@ -69,6 +73,7 @@ pub async fn user_by_id<'e>(db: impl AnyExecutor<'e>, id: i64) -> sqlx::Result<O
 }
 
 /// `(id, password hash)` of the user named `username`.
+#[tracing::instrument(level = "debug", skip_all, fields(username = username))]
 pub async fn password_hash_of<'e>(
     db: impl AnyExecutor<'e>,
     username: &str,
@@ -79,6 +84,7 @@ pub async fn password_hash_of<'e>(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = id))]
 pub async fn set_password_hash(conn: &mut AnyConnection, id: i64, hash: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
@@ -96,6 +102,7 @@ const ADMIN_REMOVAL_LOCK: i64 = 0x636c_6f69_7374_0001;
 /// a time already; on PostgreSQL each statement reads the rows committed when it started, so two
 /// admins removing each other at once would each still count the other and both go. The lock
 /// is released when the transaction ends.
+#[tracing::instrument(level = "debug", skip_all, fields(backend = ?backend))]
 pub async fn lock_admin_removals(conn: &mut AnyConnection, backend: Backend) -> sqlx::Result<()> {
     if backend == Backend::Postgres {
         sqlx::query_scalar::<_, i64>("SELECT 1 FROM pg_advisory_xact_lock($1)")
@@ -108,6 +115,7 @@ pub async fn lock_admin_removals(conn: &mut AnyConnection, backend: Backend) -> 
 
 /// The removal statement, in the caller's transaction, which took `lock_admin_removals` first:
 /// the last admin stays. Answers how many rows went (0 or 1).
+#[tracing::instrument(level = "debug", skip_all, fields(username = username))]
 pub async fn delete_user(conn: &mut AnyConnection, username: &str) -> sqlx::Result<u64> {
     sqlx::query(
         "DELETE FROM users WHERE lower(username) = lower($1)
@@ -120,6 +128,7 @@ pub async fn delete_user(conn: &mut AnyConnection, username: &str) -> sqlx::Resu
 }
 
 /// Removes the comments `author_id` wrote (a member's removal); answers how many.
+#[tracing::instrument(level = "debug", skip_all, fields(user = author_id))]
 pub async fn delete_comments_by(conn: &mut AnyConnection, author_id: i64) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM comments WHERE author_id = $1")
         .bind(author_id)
@@ -128,6 +137,7 @@ pub async fn delete_comments_by(conn: &mut AnyConnection, author_id: i64) -> sql
     Ok(done.rows_affected())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
 pub async fn insert_session<'e>(
     db: impl AnyExecutor<'e>,
     hash: &[u8],
@@ -148,6 +158,7 @@ pub async fn insert_session<'e>(
 }
 
 /// `(user_id, expires_at)` of the session with this token hash.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn session<'e>(
     db: impl AnyExecutor<'e>,
     hash: &[u8],
@@ -158,6 +169,7 @@ pub async fn session<'e>(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_session<'e>(db: impl AnyExecutor<'e>, hash: &[u8]) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(hash)
@@ -167,6 +179,7 @@ pub async fn delete_session<'e>(db: impl AnyExecutor<'e>, hash: &[u8]) -> sqlx::
 }
 
 /// Signs the user out everywhere.
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
 pub async fn delete_sessions_of(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
@@ -175,6 +188,7 @@ pub async fn delete_sessions_of(conn: &mut AnyConnection, user_id: i64) -> sqlx:
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_sessions_expired<'e>(db: impl AnyExecutor<'e>, now: i64) -> sqlx::Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now)
@@ -184,6 +198,7 @@ pub async fn delete_sessions_expired<'e>(db: impl AnyExecutor<'e>, now: i64) -> 
 }
 
 /// Whether a session with this hash exists and ends after `now`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn session_live<'e>(
     db: impl AnyExecutor<'e>,
     hash: &[u8],
@@ -198,6 +213,7 @@ pub async fn session_live<'e>(
     Ok(found.is_some())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(role = role, by = created_by))]
 pub async fn insert_invite<'e>(
     db: impl AnyExecutor<'e>,
     hash: &[u8],
@@ -221,6 +237,7 @@ pub async fn insert_invite<'e>(
 }
 
 /// Whether an invite with this hash exists and ends after `now`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn invite_live<'e>(
     db: impl AnyExecutor<'e>,
     hash: &[u8],
@@ -236,6 +253,7 @@ pub async fn invite_live<'e>(
 }
 
 /// Uses the invite up (one statement, so only one acceptance gets it); answers its role.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn take_invite<'e>(
     db: impl AnyExecutor<'e>,
     hash: &[u8],
@@ -250,6 +268,7 @@ pub async fn take_invite<'e>(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_invites_expired<'e>(db: impl AnyExecutor<'e>, now: i64) -> sqlx::Result<u64> {
     Ok(sqlx::query("DELETE FROM invites WHERE expires_at <= $1")
         .bind(now)

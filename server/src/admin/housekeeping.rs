@@ -123,9 +123,9 @@ async fn clean(state: &AppState, kind: CleanupKind) -> AppResult<CleanResult> {
 
 /// A file or a directory tree, without following a link out of `tmp/`.
 fn remove_entry(path: &Path) -> std::io::Result<()> {
-    let result = match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
-        Ok(_) => std::fs::remove_file(path),
+    let result = match fs_err::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs_err::remove_dir_all(path),
+        Ok(_) => fs_err::remove_file(path),
         Err(err) => Err(err),
     };
     match result {
@@ -198,10 +198,10 @@ fn job_of(name: &str) -> Option<i64> {
 
 /// The newest modification time in a tree (links not followed).
 fn newest_change(path: &Path) -> std::io::Result<SystemTime> {
-    let meta = std::fs::symlink_metadata(path)?;
+    let meta = fs_err::symlink_metadata(path)?;
     let mut newest = meta.modified()?;
     if meta.is_dir() {
-        for entry in std::fs::read_dir(path)? {
+        for entry in fs_err::read_dir(path)? {
             newest = newest.max(newest_change(&entry?.path())?);
         }
     }
@@ -212,7 +212,7 @@ async fn temp_files(state: &AppState) -> AppResult<Vec<(Item, u64)>> {
     let tmp = state.data.tmp();
     let listed = blocking(move || {
         let mut listed = Vec::new();
-        for entry in std::fs::read_dir(&tmp)? {
+        for entry in fs_err::read_dir(&tmp)? {
             let entry = entry?;
             let path = entry.path();
             let job = entry.file_name().to_str().and_then(job_of);

@@ -26,7 +26,6 @@
 
 mod store;
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,11 +33,12 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 use cloister_shared::VideoId;
+use fs_err as fs;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use super::DataDirArgs;
-use crate::data_dir::{SERVER_KEY_FILE as SERVER_KEY, VIDEOS_DIR as VIDEOS};
+use crate::data_dir::{create_private_dir, SERVER_KEY_FILE as SERVER_KEY, VIDEOS_DIR as VIDEOS};
 use crate::db::{Backend, DATABASE_FILE as DATABASE};
 use crate::storage::{
     RenditionId, StoredObject, ORIGINAL_FILE as ORIGINAL, PARTIAL_FILE as PARTIAL,
@@ -181,9 +181,7 @@ fn prepare_destination(source: &Path, dest: &Path) -> anyhow::Result<()> {
             false
         }
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            private_dir_builder()
-                .recursive(true)
-                .create(dest)
+            create_private_dir(dest, true)
                 .with_context(|| format!("cannot create {}", dest.display()))?;
             true
         }
@@ -284,8 +282,7 @@ fn copy_files(source: &Path, dest: &Path, videos: &[VideoRow]) -> anyhow::Result
         Err(err) => return Err(err).with_context(|| format!("cannot copy {}", key.display())),
     }
     let dest_videos = dest.join(VIDEOS);
-    private_dir_builder()
-        .create(&dest_videos)
+    create_private_dir(&dest_videos, false)
         .with_context(|| format!("cannot create {}", dest_videos.display()))?;
     for video in videos {
         let name = video.id.to_string();
@@ -355,7 +352,7 @@ fn copy_tree(from: &Path, to: &Path) -> io::Result<(u64, u64)> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok((0, 0)),
         Err(err) => return Err(err),
     };
-    private_dir_builder().create(to)?;
+    create_private_dir(to, false)?;
     let (mut files, mut bytes) = (0, 0);
     for entry in entries {
         let entry = match entry {
@@ -406,22 +403,12 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn private_dir_builder() -> fs::DirBuilder {
-    let mut builder = fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-}
-
 /// The backup holds password hashes, wrapped keys and `server.key`: the server's user only.
 fn set_private(path: &Path, mode: u32) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
             .with_context(|| format!("cannot restrict {}", path.display()))?;
     }
     #[cfg(not(unix))]

@@ -59,8 +59,7 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
     let size = summary.size_bytes;
     let mut response = client.sealed_original(&video).await?;
     let partial = partial_path(&output);
-    let mut file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let mut file = fs_err::File::create(&partial)?;
     let bar = progress_bar(size);
 
     // Bytes arrive in network-sized pieces; each sealed chunk is opened as soon as it is whole.
@@ -112,7 +111,7 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     if let Some(bad) = failure {
-        let _ = std::fs::remove_file(&partial);
+        let _ = fs_err::remove_file(&partial);
         // Counted from 1, as the browser says it.
         bail!(
             "Unable to decrypt segment {} of the original. Check passphrase; if it is right, the stored file is damaged.",
@@ -120,12 +119,12 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
         );
     }
     if index != chunks || !buffer.is_empty() {
-        let _ = std::fs::remove_file(&partial);
+        let _ = fs_err::remove_file(&partial);
         bail!("The download ended early or had extra bytes ({index} of {chunks} chunks); nothing was written. Run the command again.");
     }
     file.sync_all()?;
     drop(file);
-    std::fs::rename(&partial, &output)?;
+    fs_err::rename(&partial, &output)?;
     println!("Saved \"{title}\" to {} ({size} bytes).", output.display());
     Ok(())
 }

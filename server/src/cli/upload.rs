@@ -2,8 +2,6 @@
 //! with the same protocol as the browser, resuming an interrupted upload of the same file.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -21,6 +19,8 @@ use cloister_shared::{
     content_fingerprint, sample_ranges, upload_fingerprint, ContentSample, Dek, LibraryKey,
     Purpose, StreamHeader, StreamSealer, VideoId,
 };
+use fs_err::os::unix::fs::FileExt;
+use fs_err::File;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::task::JoinSet;
 
@@ -84,7 +84,7 @@ struct Described {
 /// fingerprint (docs/uploads.md, "Upload fingerprint"). An empty file is refused; one whose first
 /// bytes are not a video's is sent with a warning (docs/uploads.md, "Before sending").
 fn describe(key: &LibraryKey, path: &Path) -> anyhow::Result<Described> {
-    let meta = std::fs::metadata(path).context("cannot read the file")?;
+    let meta = fs_err::metadata(path).context("cannot read the file")?;
     if !meta.is_file() {
         bail!("not a regular file");
     }

@@ -111,6 +111,7 @@ fn may_delete(viewer: &User, author_id: i64) -> bool {
 
 /// 404 unless `viewer_id` may see `video` (a trashed video's comments are out of reach until it is
 /// restored).
+#[tracing::instrument(level = "debug", skip_all, fields(user = viewer_id, video = %video))]
 pub async fn ensure_visible(pool: &Db, viewer_id: i64, video: &VideoId) -> AppResult<()> {
     let visible: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM videos
@@ -140,6 +141,7 @@ fn info(video: &VideoId, viewer: &User, row: Row) -> AppResult<CommentInfo> {
 
 /// One page of `video`'s comments, oldest first, as `viewer` sees them. `limit` defaults to 20 and
 /// is held to 1..=100.
+#[tracing::instrument(level = "debug", skip_all, fields(user = viewer.id, video = %video, limit = limit))]
 pub async fn page(
     pool: &Db,
     viewer: &User,
@@ -204,6 +206,7 @@ pub async fn page(
 
 /// Adds `author`'s comment to `video`: 404 if they cannot see the video, 409 if the comment id is
 /// taken. The check of the video and the insert are one statement.
+#[tracing::instrument(level = "debug", skip_all, fields(user = author.id, video = %video))]
 pub async fn create(
     pool: &Db,
     author: &User,
@@ -249,6 +252,7 @@ pub async fn create(
 
 /// Deletes `comment` of `video` if `viewer` wrote it or is an admin (403 otherwise); 404 when the
 /// video is not visible or the comment is not one of its comments.
+#[tracing::instrument(level = "debug", skip_all, fields(user = viewer.id, video = %video, comment = %comment))]
 pub async fn delete(
     pool: &Db,
     viewer: &User,

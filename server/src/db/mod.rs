@@ -91,6 +91,7 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
 
 /// Opens the database `url` names (the SQLite file in `data_dir` when `url` is `None`) and
 /// brings its schema up to date.
+#[tracing::instrument(level = "debug", skip_all, fields(data_dir = %data_dir.display()))]
 pub async fn open(data_dir: &Path, url: Option<&str>) -> Result<Db, sqlx::Error> {
     let url = match url {
         Some(url) => url.to_owned(),
@@ -105,6 +106,7 @@ pub async fn open(data_dir: &Path, url: Option<&str>) -> Result<Db, sqlx::Error>
 }
 
 /// A pool on `url` without running migrations (the backup and the migration command read with it).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let backend =

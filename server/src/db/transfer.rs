@@ -95,6 +95,7 @@ enum Value {
 /// Opens the SQLite database of `data_dir` alone: in exclusive locking mode, so a server that
 /// holds it open (even idle) makes this fail at once, and no server can open it until the
 /// connection closes. Fails when the file does not exist.
+#[tracing::instrument(level = "debug", skip_all, fields(data_dir = %data_dir.display()))]
 pub async fn open_sqlite_exclusively(data_dir: &Path) -> anyhow::Result<AnyConnection> {
     let path = data_dir.join(super::DATABASE_FILE);
     if !path.is_file() {
@@ -128,6 +129,7 @@ pub async fn open_sqlite_exclusively(data_dir: &Path) -> anyhow::Result<AnyConne
 }
 
 /// Brings the SQLite database up to this version's schema, as `cloister serve` would on start.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_sqlite(conn: &mut AnyConnection) -> anyhow::Result<()> {
     SQLITE_MIGRATIONS
         .run(&mut *conn)
@@ -137,6 +139,7 @@ pub async fn update_sqlite(conn: &mut AnyConnection) -> anyhow::Result<()> {
 
 /// The tables of [`TABLES`] that already hold rows in the PostgreSQL database, with their counts
 /// (tables not created yet count as empty).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rows_already_in(pg: &Db) -> anyhow::Result<Vec<(&'static str, i64)>> {
     let existing: BTreeSet<String> = postgres_tables(pg).await?;
     let mut held = Vec::new();
@@ -153,6 +156,7 @@ pub async fn rows_already_in(pg: &Db) -> anyhow::Result<Vec<(&'static str, i64)>
 }
 
 /// Creates the schema in the PostgreSQL database (or brings it up to date).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_postgres(pg: &Db) -> anyhow::Result<()> {
     POSTGRES_MIGRATIONS
         .run(pg)
@@ -162,6 +166,7 @@ pub async fn update_postgres(pg: &Db) -> anyhow::Result<()> {
 
 /// Each table's columns, once both schemas agree on them: same tables, same column names, and
 /// each column's type of the same kind.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn plan(sqlite: &mut AnyConnection, pg: &Db) -> anyhow::Result<Vec<TablePlan>> {
     let sqlite_tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' \
@@ -206,6 +211,7 @@ pub async fn plan(sqlite: &mut AnyConnection, pg: &Db) -> anyhow::Result<Vec<Tab
 
 /// Fails unless every table of [`TABLES`] comes after the tables its foreign keys refer to in
 /// the SQLite schema (rows are inserted in that order).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_order(sqlite: &mut AnyConnection) -> anyhow::Result<()> {
     for (position, &table) in TABLES.iter().enumerate() {
         let parents: Vec<String> =
@@ -266,6 +272,7 @@ fn match_columns(
 /// Copies every table in `plans` (in their order) in one PostgreSQL transaction, moves each
 /// identity sequence past the copied values, and checks each table's row count on both sides
 /// before committing. Answers each table's row count. On any error nothing is committed.
+#[tracing::instrument(level = "debug", skip_all, fields(tables = plans.len()))]
 pub async fn copy_all(
     sqlite: &mut AnyConnection,
     pg: &Db,

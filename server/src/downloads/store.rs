@@ -92,6 +92,7 @@ pub fn new_id() -> AppResult<String> {
 }
 
 /// Downloads holding a slot: ready links, used or not. (Stale ones are expired first.)
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn holding_slots(db: &Db) -> AppResult<u64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM downloads WHERE state = 'ready'")
         .fetch_one(db)
@@ -101,6 +102,7 @@ pub async fn holding_slots(db: &Db) -> AppResult<u64> {
 
 /// Makes the download `ready` if fewer than `slots` hold one and nobody is queued (the queue goes
 /// first); `None` when it could not.
+#[tracing::instrument(level = "debug", skip_all, fields(user = new.user_id, video = %new.video, slots = slots))]
 pub async fn insert_ready(
     db: &Db,
     new: &NewDownload<'_>,
@@ -115,6 +117,7 @@ pub async fn insert_ready(
 }
 
 /// `insert_ready` in the caller's transaction (which then holds the slots' lock until it ends).
+#[tracing::instrument(level = "debug", skip_all, fields(user = new.user_id, video = %new.video, slots = slots))]
 pub async fn insert_ready_in(
     conn: &mut sqlx::AnyConnection,
     new: &NewDownload<'_>,
@@ -145,6 +148,7 @@ pub async fn insert_ready_in(
     Ok(row)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = new.user_id, video = %new.video))]
 pub async fn insert_queued(db: &Db, new: &NewDownload<'_>, now: i64) -> AppResult<DownloadRow> {
     let row = sqlx::query_as(&format!(
         "INSERT INTO downloads (id, video_id, user_id, state, wrapped_dek, size_bytes, created_at)
@@ -163,6 +167,7 @@ pub async fn insert_queued(db: &Db, new: &NewDownload<'_>, now: i64) -> AppResul
 }
 
 /// The member's queued or ready download of `video`, if any: asking twice gives the same one.
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id, video = %video))]
 pub async fn unfinished(db: &Db, user_id: i64, video: &VideoId) -> AppResult<Option<DownloadRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM downloads
@@ -175,6 +180,7 @@ pub async fn unfinished(db: &Db, user_id: i64, video: &VideoId) -> AppResult<Opt
     .await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
 pub async fn unfinished_count(db: &Db, user_id: i64) -> AppResult<u64> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM downloads WHERE user_id = $1 AND state IN ('queued', 'ready')",
@@ -186,6 +192,7 @@ pub async fn unfinished_count(db: &Db, user_id: i64) -> AppResult<u64> {
 }
 
 /// A download of `user_id`'s. Another member's id is "no such download", like a wrong one.
+#[tracing::instrument(level = "debug", skip_all, fields(download = id, user = user_id))]
 pub async fn one(db: &Db, id: &str, user_id: i64) -> AppResult<DownloadRow> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM downloads WHERE id = $1 AND user_id = $2"
@@ -198,6 +205,7 @@ pub async fn one(db: &Db, id: &str, user_id: i64) -> AppResult<DownloadRow> {
 }
 
 /// The member's unfinished downloads and those finished in the last day, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
 pub async fn list(db: &Db, user_id: i64, now: i64) -> AppResult<Vec<DownloadRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM downloads
@@ -211,6 +219,7 @@ pub async fn list(db: &Db, user_id: i64, now: i64) -> AppResult<Vec<DownloadRow>
 }
 
 /// 1 = next to get a slot.
+#[tracing::instrument(level = "debug", skip_all, fields(download = %row.id))]
 pub async fn queue_position(db: &Db, row: &DownloadRow) -> AppResult<u64> {
     let ahead: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM downloads WHERE state = 'queued'
@@ -238,6 +247,7 @@ async fn end(db: &Db, id: &str, to: DownloadState, extra: &str, now: i64) -> App
     Ok(done.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(download = id))]
 pub async fn cancel(db: &Db, id: &str, now: i64) -> AppResult<bool> {
     end(
         db,
@@ -250,11 +260,13 @@ pub async fn cancel(db: &Db, id: &str, now: i64) -> AppResult<bool> {
 }
 
 /// The whole file went out once: the link is used up.
+#[tracing::instrument(level = "debug", skip_all, fields(download = id))]
 pub async fn finish(db: &Db, id: &str, now: i64) -> AppResult<bool> {
     end(db, id, DownloadState::Done, "state = 'ready'", now).await
 }
 
 /// A transfer stopped short: the link keeps working until `until`, so the rest can be resumed.
+#[tracing::instrument(level = "debug", skip_all, fields(download = id))]
 pub async fn extend(db: &Db, id: &str, until: i64) -> AppResult<()> {
     sqlx::query(
         "UPDATE downloads
@@ -271,6 +283,7 @@ pub async fn extend(db: &Db, id: &str, until: i64) -> AppResult<()> {
 /// Expires ready links past their time that no transfer is using, and downloads queued for
 /// longer than `QUEUED_FOR_SECS`, erasing their keys; returns them as they were (key included,
 /// to name them to their owners).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn expire_stale(
     db: &Db,
     now: i64,
@@ -312,6 +325,7 @@ pub async fn expire_stale(
 }
 
 /// Whether any download waits for a slot.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn any_queued(db: &Db) -> AppResult<bool> {
     let queued: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM downloads WHERE state = 'queued' LIMIT 1")
@@ -321,6 +335,7 @@ pub async fn any_queued(db: &Db) -> AppResult<bool> {
 }
 
 /// The sealed original as recorded: its stream header and plaintext size.
+#[tracing::instrument(level = "debug", skip_all, fields(video = %video))]
 pub async fn original_record(db: &Db, video: &VideoId) -> AppResult<(Vec<u8>, u64)> {
     let (header, size): (Vec<u8>, i64) =
         sqlx::query_as("SELECT stream_header, size_bytes FROM videos WHERE id = $1")
@@ -332,6 +347,7 @@ pub async fn original_record(db: &Db, video: &VideoId) -> AppResult<(Vec<u8>, u6
 
 /// The video's name and title, sealed under its DEK: the server reads them only while it holds
 /// the key for a download.
+#[tracing::instrument(level = "debug", skip_all, fields(video = %video))]
 pub async fn sealed_names(db: &Db, video: &VideoId) -> AppResult<SealedNames> {
     let (file_name, title): (Option<Vec<u8>>, Vec<u8>) =
         sqlx::query_as("SELECT file_name_sealed, title_sealed FROM videos WHERE id = $1")
@@ -349,6 +365,7 @@ pub struct SealedNames {
 }
 
 /// Gives the longest-queued download a slot if one is free; returns it, now ready.
+#[tracing::instrument(level = "debug", skip_all, fields(slots = slots))]
 pub async fn promote_next(
     db: &Db,
     now: i64,
@@ -374,6 +391,7 @@ pub async fn promote_next(
 }
 
 /// Forgets downloads that ended more than a day ago.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sweep_finished(db: &Db, now: i64) -> AppResult<u64> {
     let done = sqlx::query(
         "DELETE FROM downloads WHERE state NOT IN ('queued', 'ready') AND finished_at < $1",

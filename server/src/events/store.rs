@@ -22,7 +22,7 @@ const POSTGRES: &str = <sqlx::Postgres as sqlx::Database>::NAME;
 /// lock (in the same statement, so also without a transaction), held until commit: the next
 /// append waits, and numbers follow commits. A NOTIFY, delivered at commit, wakes the hubs of
 /// other processes.
-#[tracing::instrument(skip_all, fields(at = at))]
+#[tracing::instrument(level = "debug", skip_all, fields(at = at))]
 pub async fn append(conn: &mut AnyConnection, at: i64, payload: &str) -> sqlx::Result<i64> {
     if conn.backend_name() != POSTGRES {
         return sqlx::query_scalar(
@@ -49,6 +49,7 @@ pub async fn append(conn: &mut AnyConnection, at: i64, payload: &str) -> sqlx::R
 }
 
 /// `(seq, at, payload)` of the events after `after`, oldest first, at most `limit`.
+#[tracing::instrument(level = "debug", skip_all, fields(after = after, limit = limit))]
 pub async fn after(
     conn: &mut AnyConnection,
     after: i64,
@@ -62,6 +63,7 @@ pub async fn after(
 }
 
 /// The newest `seq` (0 for none): where a hub starting now begins.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn last_seq(db: &Db) -> sqlx::Result<i64> {
     let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM job_events")
         .fetch_one(db)
@@ -70,6 +72,7 @@ pub async fn last_seq(db: &Db) -> sqlx::Result<i64> {
 }
 
 /// Deletes the events recorded before `cutoff`; answers how many.
+#[tracing::instrument(level = "debug", skip_all, fields(cutoff = cutoff))]
 pub async fn delete_before(db: &Db, cutoff: i64) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM job_events WHERE at < $1")
         .bind(cutoff)

@@ -108,7 +108,7 @@ pub struct ReadingsFile {
 
 impl ResourceMonitor for ReadingsFile {
     fn read(&self) -> io::Result<ResourceReadings> {
-        match std::fs::read(&self.path) {
+        match fs_err::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,

@@ -7,7 +7,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Args;
 
 #[derive(Debug, Clone, Args)]
@@ -56,8 +55,7 @@ pub fn compress_site(root: &Path) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let entries =
-            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        let entries = fs_err::read_dir(&dir)?;
         for entry in entries {
             let path = entry?.path();
             if path.is_dir() {
@@ -82,7 +80,7 @@ fn is_compressible(path: &Path) -> bool {
 /// Writes `<file>.br` (quality 11, the smallest) and `<file>.gz` (level 9); returns the plain and
 /// Brotli sizes.
 fn compress_file(path: &Path) -> anyhow::Result<(u64, u64)> {
-    let plain = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let plain = fs_err::read(path)?;
 
     let mut brotli = Vec::new();
     {
@@ -110,6 +108,5 @@ fn write_beside(path: &Path, extension: &str, bytes: &[u8]) -> anyhow::Result<()
     let mut name = path.as_os_str().to_owned();
     name.push(".");
     name.push(extension);
-    std::fs::write(&name, bytes)
-        .with_context(|| format!("cannot write {}", Path::new(&name).display()))
+    Ok(fs_err::write(&name, bytes)?)
 }

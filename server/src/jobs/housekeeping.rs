@@ -22,7 +22,7 @@ pub async fn remove_attempt_leftovers(
     let (video, rendition) = (*video, rendition.cloned());
     let published = published_rendition(core, &video).await;
     let result = tokio::task::spawn_blocking(move || {
-        match std::fs::remove_dir_all(&dir) {
+        match fs_err::remove_dir_all(&dir) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
             _ => {}
         }
@@ -74,7 +74,7 @@ pub async fn remove_orphaned_work_dirs(core: &Core) -> AppResult<()> {
     type Found = Vec<(i64, Option<RenditionId>, std::path::PathBuf)>;
     let entries = tokio::task::spawn_blocking(move || -> std::io::Result<Found> {
         let mut found = Vec::new();
-        for entry in std::fs::read_dir(&tmp)? {
+        for entry in fs_err::read_dir(&tmp)? {
             let entry = entry?;
             if let Some((id, rendition)) = entry.file_name().to_str().and_then(WorkDir::parse) {
                 found.push((id, rendition, entry.path()));
@@ -95,7 +95,7 @@ pub async fn remove_orphaned_work_dirs(core: &Core) -> AppResult<()> {
         };
         if !in_use {
             tracing::info!(dir = %path.display(), "removing a dead job's temp files");
-            let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(path)).await;
+            let _ = tokio::task::spawn_blocking(move || fs_err::remove_dir_all(path)).await;
         }
     }
     Ok(())

@@ -4,7 +4,7 @@ use crate::db::Db;
 use crate::error::AppResult;
 
 /// Seconds per GB of the last `window` finished jobs, newest first.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all, fields(window = window))]
 pub async fn recent_seconds_per_gb(db: &Db, window: i64) -> AppResult<Vec<f64>> {
     Ok(sqlx::query_scalar(
         "SELECT seconds_per_gb FROM job_metrics ORDER BY finished_at DESC, id DESC LIMIT $1",
@@ -15,7 +15,7 @@ pub async fn recent_seconds_per_gb(db: &Db, window: i64) -> AppResult<Vec<f64>> 
 }
 
 /// Records the pace of finished job `job_id`.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, size = size_bytes))]
 pub async fn insert(
     db: &Db,
     job_id: i64,

@@ -8,7 +8,7 @@ use super::transitions_store::Ending;
 use crate::error::AppResult;
 
 /// (video_id, attempts) of `job_id` if it is a running processing job.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn running_attempts(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -23,7 +23,7 @@ pub async fn running_attempts(
 }
 
 /// Ends the running attempt of `job_id`, whoever holds it, as `ending` says.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn end_running_attempt(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -34,7 +34,7 @@ pub async fn end_running_attempt(
 }
 
 /// (video_id, job status, video status) of processing job `job_id`.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn job_and_video_status(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -49,7 +49,7 @@ pub async fn job_and_video_status(
 }
 
 /// Another active processing job of `video_id` than `job_id`, if any.
-#[tracing::instrument(skip_all, fields(job = job_id, video = video_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, video = video_id))]
 pub async fn other_active_job(
     conn: &mut AnyConnection,
     video_id: &str,
@@ -67,7 +67,7 @@ pub async fn other_active_job(
 }
 
 /// Queues failed or cancelled `job_id` afresh, the server holding `wrapped_dek` until it ends.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn requeue_finished(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -90,7 +90,7 @@ pub async fn requeue_finished(
 }
 
 /// A failed (or stuck processing) video waits as `uploaded` again.
-#[tracing::instrument(skip_all, fields(video = video_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(video = video_id))]
 pub async fn mark_video_uploaded(
     conn: &mut AnyConnection,
     video_id: &str,
@@ -109,7 +109,7 @@ pub async fn mark_video_uploaded(
 
 /// How many processing jobs come before `job_id`: the running ones and those ahead in the
 /// order workers take them (priority, then time queued, then id).
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn jobs_ahead(conn: &mut AnyConnection, job_id: i64) -> AppResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM jobs o, jobs j
@@ -125,7 +125,7 @@ pub async fn jobs_ahead(conn: &mut AnyConnection, job_id: i64) -> AppResult<i64>
 }
 
 /// (video_id, status, priority) of `job_id` if it is waiting to run.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn waiting_priority(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -140,7 +140,7 @@ pub async fn waiting_priority(
 }
 
 /// The highest and lowest priority of the other jobs waiting to run.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn others_priority_range(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -155,7 +155,7 @@ pub async fn others_priority_range(
 }
 
 /// Sets `job_id`'s priority.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, priority = priority))]
 pub async fn set_priority(conn: &mut AnyConnection, job_id: i64, priority: i64) -> AppResult<()> {
     sqlx::query("UPDATE jobs SET priority = $1 WHERE id = $2")
         .bind(priority)

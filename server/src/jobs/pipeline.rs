@@ -13,11 +13,13 @@ use cloister_shared::api::videos::{VideoMetadata, METADATA_VERSION};
 use cloister_shared::manifest::{Manifest, Segment, MANIFEST_VERSION};
 use cloister_shared::{Dek, Purpose, VideoId};
 use tokio_util::sync::CancellationToken;
+use tracing::{info_span, Instrument};
 
 use super::seal::{self, OpenOriginalError, OriginalLayout};
 use super::store;
 use super::transitions::{Claimed, Published};
 use crate::custody;
+use crate::data_dir::create_private_dir;
 use crate::media::{self, MediaError, PreparedMedia};
 use crate::state::Core;
 use crate::storage::{RenditionId, StoredObject, VideoStorage};
@@ -151,21 +153,20 @@ impl WorkDir {
     }
 
     fn create(tmp: &Path, job_id: i64, rendition: &RenditionId) -> std::io::Result<Self> {
-        use std::os::unix::fs::DirBuilderExt;
         let path = Self::path_for(tmp, job_id, Some(rendition));
         // Leftovers of an attempt that died with its worker.
-        match std::fs::remove_dir_all(&path) {
+        match fs_err::remove_dir_all(&path) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
             _ => {}
         }
-        std::fs::DirBuilder::new().mode(0o700).create(&path)?;
+        create_private_dir(&path, false)?;
         Ok(Self(path))
     }
 }
 
 impl Drop for WorkDir {
     fn drop(&mut self) {
-        if let Err(err) = std::fs::remove_dir_all(&self.0) {
+        if let Err(err) = fs_err::remove_dir_all(&self.0) {
             if err.kind() != std::io::ErrorKind::NotFound {
                 tracing::error!(dir = %self.0.display(), error = %err, "could not remove a job's temp files");
             }
@@ -173,10 +174,12 @@ impl Drop for WorkDir {
     }
 }
 
+/// Runs `work` on a blocking thread, inside the caller's span (the attempt's and phase's).
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, PipelineError> + Send + 'static,
 ) -> Result<T, PipelineError> {
-    tokio::task::spawn_blocking(work)
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
         .await
         .map_err(|err| PipelineError::Internal(format!("a blocking task failed: {err}")))?
 }
@@ -194,7 +197,8 @@ async fn layout(core: &Core, video: &VideoId) -> Result<OriginalLayout, Pipeline
 }
 
 /// Runs one attempt of `job` for `worker`. On success the new rendition and manifest are in
-/// storage; on any error the caller removes the rendition.
+/// storage; on any error the caller removes the rendition. Each phase (decrypt, prepare, seal,
+/// publish) runs in its own info span, inside the attempt's.
 pub async fn process(
     core: &Core,
     job: &Claimed,
@@ -224,19 +228,22 @@ pub async fn process(
             })
             .map_err(PipelineError::from)
         })
+        .instrument(info_span!("decrypt", bytes = layout.size_bytes))
         .await?;
     }
     #[cfg(debug_assertions)]
     fault::panic_if_asked(&job.video);
 
     let out = work.0.join("out");
-    std::fs::create_dir(&out)?;
+    fs_err::create_dir(&out)?;
     let cell = progress.clone();
     let on_progress =
         move |phase: JobPhase, fraction: f32| cell.set(phase, overall(phase, fraction));
-    let prepared = media::prepare(&core.media, &original, &out, cancel, &on_progress).await?;
+    let prepared = media::prepare(&core.media, &original, &out, cancel, &on_progress)
+        .instrument(info_span!("prepare"))
+        .await?;
     // The plaintext original is no longer needed; free its disk now.
-    std::fs::remove_file(&original)?;
+    fs_err::remove_file(&original)?;
     if cancel.is_cancelled() {
         return Err(PipelineError::Cancelled);
     }
@@ -251,7 +258,7 @@ pub async fn process(
         progress.clone(),
     );
     let (published, manifest, metadata) = blocking(move || {
-        std::fs::create_dir(&sealed_dir)?;
+        fs_err::create_dir(&sealed_dir)?;
         seal_rendition(
             &*storage,
             &dek,
@@ -263,27 +270,32 @@ pub async fn process(
             &cell,
         )
     })
+    .instrument(info_span!("seal", rendition = %job.rendition))
     .await?;
-    // Only the lease holder publishes, and holding it now keeps it for a whole lease: far longer
-    // than the rename below, so no other attempt can start and publish in between.
-    let holds = store::renew_before_publishing(
-        &core.db,
-        job.id,
-        worker,
-        job.attempt,
-        core.config.jobs.lease_secs,
-    )
-    .await
-    .map_err(|err| PipelineError::Internal(err.to_string()))?;
-    if !holds {
-        return Err(PipelineError::Superseded);
-    }
-    crate::videos::store::save_metadata(&core.db, &job.video, &metadata)
+    async {
+        // Only the lease holder publishes, and holding it now keeps it for a whole lease: far
+        // longer than the rename below, so no other attempt can start and publish in between.
+        let holds = store::renew_before_publishing(
+            &core.db,
+            job.id,
+            worker,
+            job.attempt,
+            core.config.jobs.lease_secs,
+        )
         .await
         .map_err(|err| PipelineError::Internal(err.to_string()))?;
-    let (storage, video) = (core.storage.clone(), job.video);
-    blocking(move || Ok(storage.import_object(&video, &StoredObject::Manifest, &manifest)?))
-        .await?;
+        if !holds {
+            return Err(PipelineError::Superseded);
+        }
+        crate::videos::store::save_metadata(&core.db, &job.video, &metadata)
+            .await
+            .map_err(|err| PipelineError::Internal(err.to_string()))?;
+        let (storage, video) = (core.storage.clone(), job.video);
+        blocking(move || Ok(storage.import_object(&video, &StoredObject::Manifest, &manifest)?))
+            .await
+    }
+    .instrument(info_span!("publish", rendition = %job.rendition))
+    .await?;
     progress.set(JobPhase::Sealing, 100.0);
     drop(work);
     Ok(published)

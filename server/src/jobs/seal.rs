@@ -1,9 +1,7 @@
 //! Sealing processed files and opening the original, streamed chunk by chunk so memory stays
 //! near one chunk whatever the file size. Blocking: call from `spawn_blocking`.
 
-use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use cloister_shared::crypto::stream::{
@@ -11,6 +9,8 @@ use cloister_shared::crypto::stream::{
 };
 use cloister_shared::manifest::SealedFile;
 use cloister_shared::{Dek, Purpose, StreamHeader, StreamOpener, StreamSealer, VideoId};
+use fs_err::os::unix::fs::OpenOptionsExt;
+use fs_err::{File, OpenOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::storage::VideoStorage;

@@ -78,6 +78,7 @@ pub struct QueueRules {
     pub workers: u32,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn load(db: &Db, job_id: i64) -> AppResult<JobRow> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM jobs j JOIN videos v ON v.id = j.video_id
@@ -200,6 +201,7 @@ fn info(row: JobRow, estimates: &Estimates, rules: QueueRules) -> AppResult<JobI
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn one(db: &Db, job_id: i64, rules: QueueRules) -> AppResult<JobInfo> {
     let row = load(db, job_id).await?;
     let estimates = Estimates::compute(db, rules).await?;
@@ -207,6 +209,7 @@ pub async fn one(db: &Db, job_id: i64, rules: QueueRules) -> AppResult<JobInfo> 
 }
 
 /// Newest first: the active queue, or a video's jobs, or the last 500 jobs.
+#[tracing::instrument(level = "debug", skip_all, fields(video = video.map(tracing::field::display), active_only = active_only))]
 pub async fn list(
     db: &Db,
     video: Option<&VideoId>,
@@ -222,6 +225,7 @@ pub async fn list(
 }
 
 /// Processing jobs queued, waiting or running; and of those, running.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn counts(db: &Db) -> AppResult<(u64, u64)> {
     let (active, running): (i64, i64) = sqlx::query_as(&format!(
         "SELECT COUNT(*),
@@ -243,6 +247,7 @@ pub async fn counts(db: &Db) -> AppResult<(u64, u64)> {
 /// Returns the job's priority: the small-file bonus goes to a member's small file only while no
 /// other small file of theirs holds it in the queue, so a flood of tiny uploads gets one place
 /// ahead, not all of them (docs/decisions.md).
+#[tracing::instrument(level = "debug", skip_all, fields(owner = owner, size = size_bytes))]
 pub async fn admit(
     conn: &mut AnyConnection,
     owner: i64,
@@ -282,6 +287,7 @@ pub fn on_postgres(conn: &AnyConnection) -> bool {
 /// On PostgreSQL, locks `owner`'s users row until the transaction ends, so checks of what the
 /// owner holds (quota, active jobs) and the write they admit cannot interleave with another
 /// request of theirs. SQLite needs nothing: a writing transaction already excludes every other.
+#[tracing::instrument(level = "debug", skip_all, fields(owner = owner))]
 pub async fn lock_owner(conn: &mut AnyConnection, owner: i64) -> AppResult<()> {
     if on_postgres(conn) {
         sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
@@ -294,6 +300,7 @@ pub async fn lock_owner(conn: &mut AnyConnection, owner: i64) -> AppResult<()> {
 
 /// Now, for leases: on PostgreSQL the database's clock, so workers on several hosts measure
 /// every lease by one clock; on SQLite (one host) this process's.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clock(conn: &mut AnyConnection) -> AppResult<i64> {
     if !on_postgres(conn) {
         return Ok(unix_now());
@@ -308,6 +315,7 @@ pub async fn clock(conn: &mut AnyConnection) -> AppResult<i64> {
 /// Right before publishing: renews the lease of attempt `attempt` of `job_id` if `worker` still
 /// holds it, live. False when the lease lapsed or went to another attempt: the caller must not
 /// publish.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, worker = worker, attempt = attempt))]
 pub async fn renew_before_publishing(
     db: &Db,
     job_id: i64,
@@ -333,6 +341,7 @@ pub async fn renew_before_publishing(
 }
 
 /// Running jobs not yet marked interrupted, with the worker holding each.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn running_holders(db: &Db) -> AppResult<Vec<(i64, String)>> {
     Ok(sqlx::query_as(
         "SELECT id, worker_id FROM jobs
@@ -345,6 +354,7 @@ pub async fn running_holders(db: &Db) -> AppResult<Vec<(i64, String)>> {
 
 /// The worker holding `job_id` is gone: the job shows "interrupted, resuming" until its lease
 /// lapses and a worker takes it up again. True if it was marked.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, worker = worker))]
 pub async fn mark_interrupted(core: &Core, job_id: i64, worker: &str) -> AppResult<bool> {
     let now = unix_now();
     let mut tx = core.db.begin().await?;
@@ -375,7 +385,7 @@ pub async fn mark_interrupted(core: &Core, job_id: i64, worker: &str) -> AppResu
 
 /// The rendition `video` plays. An error when it has none yet (the column is NULL): callers
 /// treat that like a missing video.
-#[tracing::instrument(skip_all, fields(video = %video))]
+#[tracing::instrument(level = "debug", skip_all, fields(video = %video))]
 pub async fn published_rendition(db: &Db, video: &VideoId) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT rendition FROM videos WHERE id = $1")
         .bind(video.to_string())
@@ -384,7 +394,7 @@ pub async fn published_rendition(db: &Db, video: &VideoId) -> sqlx::Result<Optio
 }
 
 /// The rendition of `job_id` if it is running under a lease still live at `now`.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn live_rendition(db: &Db, job_id: i64, now: i64) -> AppResult<Option<Option<String>>> {
     Ok(sqlx::query_scalar(
         "SELECT rendition FROM jobs WHERE id = $1 AND status = 'running' AND lease_until >= $2",
@@ -396,7 +406,7 @@ pub async fn live_rendition(db: &Db, job_id: i64, now: i64) -> AppResult<Option<
 }
 
 /// (size_bytes, chunk_size) of `video`'s original, if the video exists.
-#[tracing::instrument(skip_all, fields(video = %video))]
+#[tracing::instrument(level = "debug", skip_all, fields(video = %video))]
 pub async fn original_layout(db: &Db, video: &VideoId) -> sqlx::Result<Option<(i64, i64)>> {
     sqlx::query_as("SELECT size_bytes, chunk_size FROM videos WHERE id = $1")
         .bind(video.to_string())
@@ -405,7 +415,7 @@ pub async fn original_layout(db: &Db, video: &VideoId) -> sqlx::Result<Option<(i
 }
 
 /// When the longest-waiting job the gate holds back was first deferred, if any waits.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn oldest_deferral(db: &Db) -> AppResult<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT MIN(deferred_since) FROM jobs

@@ -144,6 +144,7 @@ pub async fn claim(
     claim_in(core, tx, candidate, worker, eta_seconds).await
 }
 
+#[tracing::instrument(level = "debug", name = "claim", skip_all, fields(job = candidate.id, worker = worker, video = tracing::field::Empty, attempt = tracing::field::Empty))]
 async fn claim_in(
     core: &Core,
     mut tx: Tx<'static>,
@@ -172,6 +173,9 @@ async fn claim_in(
     let video = video_of(&video_id)?;
     sql::mark_video_processing(&mut tx, &video_id, now).await?;
     let attempt = u32::try_from(attempts).unwrap_or(u32::MAX);
+    tracing::Span::current()
+        .record("video", tracing::field::display(video))
+        .record("attempt", attempt);
     commit_announcing(
         core,
         tx,
@@ -205,6 +209,7 @@ pub async fn defer(
     defer_in(core, tx, job_id, reasons, retry_at, eta_seconds).await
 }
 
+#[tracing::instrument(level = "debug", name = "defer", skip_all, fields(job = job_id, retry_at = retry_at))]
 async fn defer_in(
     core: &Core,
     mut tx: Tx<'static>,
@@ -240,6 +245,7 @@ async fn defer_in(
 
 /// Renews the lease and records progress. False when the job is no longer this worker's
 /// (cancelled, or its lease lapsed and another worker took it): the worker must stop.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job.id, worker = worker))]
 pub async fn heartbeat(
     core: &Core,
     job: &Claimed,
@@ -285,6 +291,7 @@ pub struct Published {
 }
 
 /// The video is ready. False if the job stopped being this worker's before the end.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job.id, video = %job.video, attempt = job.attempt, worker = worker))]
 pub async fn finish(
     core: &Core,
     job: &Claimed,
@@ -313,6 +320,7 @@ pub async fn finish(
 /// An attempt failed. It is retried after an exponential backoff while attempts remain and the
 /// failure is one a retry could cure; otherwise the job fails for good, the original kept.
 /// Returns whether it will be retried.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job.id, video = %job.video, attempt = job.attempt, worker = worker, retryable = retryable))]
 pub async fn fail(
     core: &Core,
     job: &Claimed,
@@ -362,6 +370,7 @@ pub(super) async fn settle_video(
 }
 
 /// The worker is shutting down: the job goes back to the queue as if never started.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job.id, video = %job.video, worker = worker))]
 pub async fn release(core: &Core, job: &Claimed, worker: &str) -> AppResult<()> {
     let now = unix_now();
     let mut tx = core.db.begin().await?;
@@ -374,6 +383,7 @@ pub async fn release(core: &Core, job: &Claimed, worker: &str) -> AppResult<()> 
 
 /// Cancels a job that has not finished. Returns the job's status before, or `None` when it had
 /// already finished.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn cancel(core: &Core, job_id: i64) -> AppResult<Option<String>> {
     let now = unix_now();
     let mut tx = core.db.begin().await?;
@@ -392,6 +402,7 @@ pub async fn cancel(core: &Core, job_id: i64) -> AppResult<Option<String>> {
 }
 
 /// An admin overrides the gate for this one job; it becomes due at once.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn run_anyway(core: &Core, job_id: i64) -> AppResult<bool> {
     Ok(sql::set_run_anyway(&core.db, job_id).await? == 1)
 }
@@ -408,6 +419,7 @@ pub struct Lapsed {
 /// Takes back every job whose lease lapsed: queued again at once if attempts remain (an attempt
 /// that died with its worker counts, so a video that crashes the server cannot loop forever),
 /// otherwise failed.
+#[tracing::instrument(level = "debug", skip_all, fields(recovered = tracing::field::Empty))]
 pub async fn recover_lapsed(core: &Core) -> AppResult<Vec<Lapsed>> {
     let now = store::clock(&mut *core.db.acquire().await?).await?;
     let max_attempts = i64::from(core.config.limits.max_retries.saturating_add(1));
@@ -443,5 +455,6 @@ pub async fn recover_lapsed(core: &Core) -> AppResult<Vec<Lapsed>> {
             will_retry,
         });
     }
+    tracing::Span::current().record("recovered", recovered.len());
     Ok(recovered)
 }

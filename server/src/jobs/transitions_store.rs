@@ -12,7 +12,7 @@ use crate::error::AppResult;
 pub type DueRow = (i64, i64, i64);
 
 /// The next job a worker may take at `now`: queued, or waiting with its retry time come.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn next_due(db: &Db, now: i64) -> AppResult<Option<DueRow>> {
     Ok(sqlx::query_as(
         "SELECT id, size_bytes, run_anyway FROM jobs
@@ -27,7 +27,7 @@ pub async fn next_due(db: &Db, now: i64) -> AppResult<Option<DueRow>> {
 
 /// PostgreSQL only: the next due job by the database's clock, its row locked until `conn`'s
 /// transaction ends; rows other workers hold locked are skipped.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_next_due(conn: &mut AnyConnection) -> AppResult<Option<DueRow>> {
     Ok(sqlx::query_as(
         "SELECT id, size_bytes, run_anyway FROM jobs
@@ -41,7 +41,7 @@ pub async fn lock_next_due(conn: &mut AnyConnection) -> AppResult<Option<DueRow>
 }
 
 /// The earliest retry time of the jobs waiting to run, if any.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn earliest_retry_at(db: &Db) -> AppResult<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT MIN(retry_at) FROM jobs
@@ -69,7 +69,7 @@ pub struct Lease<'a> {
 
 /// Marks `job_id` running under `lease` if it is still due and unclaimed; `None` when another
 /// worker, a cancel or a deferral got there first.
-#[tracing::instrument(skip_all, fields(job = job_id, worker = lease.worker))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, worker = lease.worker))]
 pub async fn claim_due(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -101,7 +101,7 @@ pub async fn claim_due(
 }
 
 /// The claimed job's video is being processed.
-#[tracing::instrument(skip_all, fields(video = video_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(video = video_id))]
 pub async fn mark_video_processing(
     conn: &mut AnyConnection,
     video_id: &str,
@@ -117,7 +117,7 @@ pub async fn mark_video_processing(
 
 /// Puts a due job to wait until `retry_at` for `reasons` (JSON); the first deferral's time is
 /// kept. Returns (video_id, deferred_since), `None` when the job was no longer due.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn defer_due(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -148,7 +148,7 @@ pub struct Progress<'a> {
 
 /// Extends `worker`'s lease on running `job_id` to `lease_until` and records `progress`. Returns
 /// the rows changed: 0 when the job is no longer this worker's.
-#[tracing::instrument(skip_all, fields(job = job_id, worker = worker))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, worker = worker))]
 pub async fn renew_lease(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -175,7 +175,7 @@ pub async fn renew_lease(
 
 /// Marks `worker`'s running `job_id` done, dropping the server's copy of its key. Returns the
 /// rows changed.
-#[tracing::instrument(skip_all, fields(job = job_id, worker = worker))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, worker = worker))]
 pub async fn finish_running(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -203,7 +203,7 @@ pub struct PublishedRow<'a> {
 }
 
 /// The video is ready, playing `published`.
-#[tracing::instrument(skip_all, fields(video = video_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(video = video_id))]
 pub async fn mark_video_ready(
     conn: &mut AnyConnection,
     video_id: String,
@@ -234,7 +234,7 @@ pub struct Ending<'a> {
 }
 
 /// Ends `worker`'s running attempt of `job_id` as `ending` says. Returns the rows changed.
-#[tracing::instrument(skip_all, fields(job = job_id, worker = worker))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, worker = worker))]
 pub async fn end_attempt(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -246,6 +246,7 @@ pub async fn end_attempt(
 
 /// Ends the running attempt of `job_id` as `ending` says: only `holder`'s, or whoever holds it
 /// when `None` (an admin's kill). Returns the rows changed.
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, worker = holder))]
 pub async fn end_running(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -283,7 +284,7 @@ pub async fn end_running(
 }
 
 /// A processing video goes back to `uploaded` (its job will run again) or to `failed`.
-#[tracing::instrument(skip_all, fields(video = video_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(video = video_id, will_retry = will_retry))]
 pub async fn settle_processing_video(
     conn: &mut AnyConnection,
     video_id: String,
@@ -303,7 +304,7 @@ pub async fn settle_processing_video(
 
 /// Puts `worker`'s running `job_id` back in the queue, its attempt not counted. Returns the rows
 /// changed.
-#[tracing::instrument(skip_all, fields(job = job_id, worker = worker))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, worker = worker))]
 pub async fn requeue_running(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -322,7 +323,7 @@ pub async fn requeue_running(
 }
 
 /// (status, video_id) of `job_id` if it is active (`store::ACTIVE`).
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn active_status(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -337,7 +338,7 @@ pub async fn active_status(
 }
 
 /// Marks `job_id` cancelled, dropping the server's copy of its key.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn mark_cancelled(conn: &mut AnyConnection, job_id: i64, now: i64) -> AppResult<()> {
     sqlx::query(
         "UPDATE jobs SET status = 'cancelled', finished_at = $1, lease_until = NULL,
@@ -352,7 +353,7 @@ pub async fn mark_cancelled(conn: &mut AnyConnection, job_id: i64, now: i64) -> 
 }
 
 /// Lets waiting `job_id` past the gate and makes it due now. Returns the rows changed.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn set_run_anyway(db: &Db, job_id: i64) -> AppResult<u64> {
     let updated = sqlx::query(
         "UPDATE jobs SET run_anyway = 1, retry_at = NULL
@@ -368,7 +369,7 @@ pub async fn set_run_anyway(db: &Db, job_id: i64) -> AppResult<u64> {
 pub type LapsedRow = (i64, String, Option<String>, i64);
 
 /// Running jobs whose lease lapsed before `now`.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lapsed_leases(db: &Db, now: i64) -> AppResult<Vec<LapsedRow>> {
     Ok(sqlx::query_as(
         "SELECT id, video_id, rendition, attempts FROM jobs
@@ -382,7 +383,7 @@ pub async fn lapsed_leases(db: &Db, now: i64) -> AppResult<Vec<LapsedRow>> {
 /// Ends the attempt of `job_id` if its lease is still lapsed at `ending.now` (nobody renewed or
 /// took it meanwhile). A retried job is due at once: `ending.retry_at` is not used. Returns the
 /// rows changed.
-#[tracing::instrument(skip_all, fields(job = job_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id))]
 pub async fn end_lapsed_attempt(
     conn: &mut AnyConnection,
     job_id: i64,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use cloister_shared::api::jobs::JobPhase;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub use super::holders::mark_interrupted_jobs;
 use super::holders::worker_id;
@@ -160,6 +161,8 @@ impl<T> Drop for AbortOnDrop<T> {
 
 /// Runs one attempt of `job`, claimed by `worker`, as its own task beside a ticker renewing the
 /// lease, and records its outcome: a panic in processing is a failed attempt like any other.
+/// Its span holds both tasks, so every line they log names the job, video, attempt and worker.
+#[tracing::instrument(name = "attempt", skip_all, fields(job = job.id, video = %job.video, attempt = job.attempt, worker = worker))]
 pub async fn run_attempt(
     core: &Core,
     worker: &str,
@@ -171,19 +174,23 @@ pub async fn run_attempt(
     let cancel = shutdown.child_token();
     let _registered = core.jobs.register(job.id, cancel.clone());
     let progress = Arc::new(ProgressCell::default());
-    let ticker = AbortOnDrop(tokio::spawn(tick(
-        core.clone(),
-        job.clone(),
-        worker.to_owned(),
-        progress.clone(),
-        cancel.clone(),
-        estimate,
-    )));
+    let ticker = AbortOnDrop(tokio::spawn(
+        tick(
+            core.clone(),
+            job.clone(),
+            worker.to_owned(),
+            progress.clone(),
+            cancel.clone(),
+            estimate,
+        )
+        .in_current_span(),
+    ));
     let started = Instant::now();
     let mut task = AbortOnDrop(tokio::spawn({
         let (core, job, worker, cancel) =
             (core.clone(), job.clone(), worker.to_owned(), cancel.clone());
         async move { pipeline::process(&core, &job, &worker, &cancel, &progress).await }
+            .in_current_span()
     }));
     let outcome = match (&mut task.0).await {
         Ok(outcome) => outcome,

@@ -60,6 +60,7 @@ fn keys_of((pk, salt, m, t, p, wrapped): KeysRow) -> AppResult<MemberKeys> {
 }
 
 /// The member's keys, if they made them.
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
 pub async fn keys_of_user<'e>(
     db: impl AnyExecutor<'e>,
     user_id: i64,
@@ -77,6 +78,7 @@ pub async fn keys_of_user<'e>(
 
 /// Stores (or replaces) the member's key pair. Replacing drops every grant to the old key: it no
 /// longer opens them, and a grant must always be sealed to the member's current key.
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
 pub async fn put_keys(conn: &mut AnyConnection, user_id: i64, keys: &MemberKeys) -> AppResult<()> {
     let salt = check_kdf(&keys.kdf)?;
     sqlx::query("DELETE FROM library_grants WHERE user_id = $1")
@@ -109,6 +111,7 @@ pub async fn put_keys(conn: &mut AnyConnection, user_id: i64, keys: &MemberKeys)
 /// Rewraps the member's private key under a new passphrase, only while `expected` is still the
 /// stored wrapping (the client opened that exact value with the old passphrase). False when it is
 /// not (or the member has no keys).
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
 pub async fn rewrap_private_key<'e>(
     db: impl AnyExecutor<'e>,
     user_id: i64,
@@ -136,6 +139,7 @@ pub async fn rewrap_private_key<'e>(
 
 /// Stores the library key of `generation` sealed to `public_key` for the member (replacing an
 /// earlier grant of that generation).
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id, generation = generation, by = granted_by))]
 pub async fn put_grant(
     conn: &mut AnyConnection,
     user_id: i64,
@@ -164,6 +168,7 @@ pub async fn put_grant(
 }
 
 /// The member's grant of `generation`, if any.
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id, generation = generation))]
 pub async fn grant_of<'e>(
     db: impl AnyExecutor<'e>,
     user_id: i64,
@@ -182,6 +187,7 @@ pub async fn grant_of<'e>(
 }
 
 /// Members with keys but no grant of `generation`, oldest first.
+#[tracing::instrument(level = "debug", skip_all, fields(generation = generation))]
 pub async fn waiting<'e>(
     db: impl AnyExecutor<'e>,
     generation: u32,
@@ -208,6 +214,7 @@ pub async fn waiting<'e>(
 }
 
 /// Members holding a grant of `generation`, with the key it was sealed to.
+#[tracing::instrument(level = "debug", skip_all, fields(generation = generation))]
 pub async fn holders<'e>(db: impl AnyExecutor<'e>, generation: u32) -> AppResult<Vec<KeyHolder>> {
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
         "SELECT u.username, g.public_key FROM library_grants g JOIN users u ON u.id = g.user_id
@@ -227,6 +234,7 @@ pub async fn holders<'e>(db: impl AnyExecutor<'e>, generation: u32) -> AppResult
 }
 
 /// Ids of every admin: who hears that a member waits for access.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn admin_ids<'e>(db: impl AnyExecutor<'e>) -> AppResult<Vec<i64>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin'")

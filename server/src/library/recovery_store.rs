@@ -5,6 +5,7 @@ use sqlx::AnyExecutor;
 use crate::error::AppResult;
 
 /// Stores the admin's challenge, replacing an earlier one.
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
 pub async fn put_challenge<'e>(
     db: impl AnyExecutor<'e>,
     user_id: i64,
@@ -25,6 +26,7 @@ pub async fn put_challenge<'e>(
 }
 
 /// Removes and answers the admin's challenge: `(answer hash, expires_at)`.
+#[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
 pub async fn take_challenge<'e>(
     db: impl AnyExecutor<'e>,
     user_id: i64,

@@ -66,6 +66,7 @@ fn json_of(names: &[String]) -> AppResult<String> {
 /// Takes SQLite's write lock at the start of a transaction, so the checks that follow read what
 /// no concurrent writer can change before commit (a deferred transaction would fail its first
 /// write instead, as "database is locked").
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_for_writing(conn: &mut AnyConnection) -> AppResult<()> {
     sqlx::query("UPDATE library SET updated_at = updated_at WHERE id = 1")
         .execute(conn)
@@ -74,6 +75,7 @@ pub async fn lock_for_writing(conn: &mut AnyConnection) -> AppResult<()> {
 }
 
 /// `None` while the library has no key (mode New).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn key_state(conn: &mut AnyConnection) -> AppResult<Option<KeyState>> {
     let row: Option<(i64, Flag, String)> = sqlx::query_as(
         "SELECT key_generation, recovery_public_key IS NOT NULL, rotation_needed_for
@@ -91,6 +93,7 @@ pub async fn key_state(conn: &mut AnyConnection) -> AppResult<Option<KeyState>> 
     .transpose()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recovery_public_key(conn: &mut AnyConnection) -> AppResult<Option<Vec<u8>>> {
     Ok(
         sqlx::query_scalar("SELECT recovery_public_key FROM library WHERE id = 1")
@@ -100,6 +103,7 @@ pub async fn recovery_public_key(conn: &mut AnyConnection) -> AppResult<Option<V
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unfinished(conn: &mut AnyConnection) -> AppResult<Option<Rotation>> {
     let row: Option<(i64, Option<String>, i64, i64, String)> = sqlx::query_as(
         "SELECT r.to_generation, u.username, r.started_at, r.total_videos, r.covers
@@ -125,6 +129,7 @@ pub async fn unfinished(conn: &mut AnyConnection) -> AppResult<Option<Rotation>>
 }
 
 /// A finished key change to `to_generation`, if there was one (a late batch from a second tab).
+#[tracing::instrument(level = "debug", skip_all, fields(generation = to_generation))]
 pub async fn finished(conn: &mut AnyConnection, to_generation: u32) -> AppResult<Option<Rotation>> {
     let row: Option<(Option<String>, i64, i64)> = sqlx::query_as(
         "SELECT u.username, r.started_at, r.total_videos
@@ -147,6 +152,7 @@ pub async fn finished(conn: &mut AnyConnection, to_generation: u32) -> AppResult
 }
 
 /// The progress of the unfinished key change, if any (for `GET /api/library`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn progress(conn: &mut AnyConnection) -> AppResult<Option<RotationProgress>> {
     let Some(rotation) = unfinished(&mut *conn).await? else {
         return Ok(None);
@@ -156,6 +162,7 @@ pub async fn progress(conn: &mut AnyConnection) -> AppResult<Option<RotationProg
 }
 
 /// Removed members the next key change must answer for (for `GET /api/library`, admins).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn needed_for(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
     Ok(key_state(conn)
         .await?
@@ -164,6 +171,7 @@ pub async fn needed_for(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
 }
 
 /// Who holds a grant for `generation`: (username, public key bytes), by username.
+#[tracing::instrument(level = "debug", skip_all, fields(generation = generation))]
 pub async fn holders(
     conn: &mut AnyConnection,
     generation: u32,
@@ -178,6 +186,7 @@ pub async fn holders(
 }
 
 /// Videos (trashed and unfinished ones too) whose key is still wrapped under `generation`.
+#[tracing::instrument(level = "debug", skip_all, fields(generation = generation))]
 pub async fn remaining(conn: &mut AnyConnection, generation: u32) -> AppResult<u64> {
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM videos WHERE key_generation = $1")
         .bind(i64::from(generation))
@@ -202,6 +211,7 @@ pub struct NewRotation<'a> {
 /// old generation's grants of remaining members, and any older), the recovery key's sealing is
 /// replaced, the previous key is kept wrapped under the new one until every video is re-wrapped,
 /// and the shared passphrase (which only opens the old key) is dropped.
+#[tracing::instrument(level = "debug", skip_all, fields(from = new.from_generation, by = new.started_by, total = new.total))]
 pub async fn start(conn: &mut AnyConnection, new: &NewRotation<'_>) -> AppResult<()> {
     let to = new.from_generation + 1;
     let total = i64::try_from(new.total).map_err(|_| corrupt("video count"))?;
@@ -256,6 +266,7 @@ pub async fn start(conn: &mut AnyConnection, new: &NewRotation<'_>) -> AppResult
 }
 
 /// Up to `limit` videos still under `generation`, in a stable order.
+#[tracing::instrument(level = "debug", skip_all, fields(generation = generation, limit = limit))]
 pub async fn batch(
     conn: &mut AnyConnection,
     generation: u32,
@@ -272,6 +283,7 @@ pub async fn batch(
 
 /// Re-wraps one video's key, only if it is still under `from` (another tab may have done it, or
 /// the video may be gone): answers whether it changed.
+#[tracing::instrument(level = "debug", skip_all, fields(video = video_id, from = from))]
 pub async fn rewrap(
     conn: &mut AnyConnection,
     video_id: &str,
@@ -292,6 +304,7 @@ pub async fn rewrap(
 
 /// Marks the key change finished (once: answers false when another request already did) and
 /// drops the previous key, the shared passphrase and the names it answered for.
+#[tracing::instrument(level = "debug", skip_all, fields(generation = rotation.to_generation))]
 pub async fn finish(conn: &mut AnyConnection, rotation: &Rotation, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE key_rotations SET finished_at = $1 WHERE to_generation = $2 AND finished_at IS NULL",
@@ -323,6 +336,7 @@ pub async fn finish(conn: &mut AnyConnection, rotation: &Rotation, now: i64) -> 
 
 /// A removed member still knows the current key: the next key change must answer for them.
 /// Does nothing while the library has no key.
+#[tracing::instrument(level = "debug", skip_all, fields(username = username))]
 pub async fn note_removed(conn: &mut AnyConnection, username: &str) -> AppResult<()> {
     let Some(state) = key_state(&mut *conn).await? else {
         return Ok(());

@@ -95,6 +95,7 @@ fn from_row(row: Row) -> AppResult<LibraryRow> {
 }
 
 /// The library row, or `None` before an admin set the library up.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<'e>(db: impl AnyExecutor<'e>) -> AppResult<Option<LibraryRow>> {
     sqlx::query_as::<_, Row>(
         "SELECT key_generation, shared_kdf_salt, shared_kdf_m_cost_kib, shared_kdf_t_cost,
@@ -109,6 +110,7 @@ pub async fn get<'e>(db: impl AnyExecutor<'e>) -> AppResult<Option<LibraryRow>> 
 }
 
 /// The current key generation, or `None` without a library.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn generation<'e>(db: impl AnyExecutor<'e>) -> AppResult<Option<u32>> {
     let generation: Option<i64> =
         sqlx::query_scalar("SELECT key_generation FROM library WHERE id = 1")
@@ -126,6 +128,7 @@ pub fn already_exists() -> AppError {
 }
 
 /// Makes the library row of generation 1 with its recovery key; 409 when one exists.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     conn: &mut AnyConnection,
     recovery_public_key: &MemberPublicKey,
@@ -151,6 +154,7 @@ pub async fn create(
 }
 
 /// Replaces the recovery key (sealed for the current generation).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_recovery<'e>(
     db: impl AnyExecutor<'e>,
     public_key: &MemberPublicKey,
@@ -170,6 +174,7 @@ pub async fn set_recovery<'e>(
 
 /// Drops the shared passphrase once every account has keys of its own: nobody needs it any more,
 /// and a copy of it would otherwise open the library for anyone who once knew it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn drop_shared_if_all_converted(conn: &mut AnyConnection) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE library SET shared_kdf_salt = NULL, shared_kdf_m_cost_kib = NULL,
@@ -186,6 +191,7 @@ pub async fn drop_shared_if_all_converted(conn: &mut AnyConnection) -> AppResult
 }
 
 /// Whether a key change (rotation) is unfinished.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rotation_unfinished<'e>(db: impl AnyExecutor<'e>) -> AppResult<bool> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM key_rotations WHERE finished_at IS NULL")

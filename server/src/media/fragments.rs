@@ -148,7 +148,7 @@ fn trun_duration(trun: &[u8], default: u32) -> Option<u64> {
 
 /// The `moof` boxes of a segment file, read without its media data.
 pub(crate) async fn read_moofs(file: &Path) -> std::io::Result<Vec<u8>> {
-    let mut f = tokio::fs::File::open(file).await?;
+    let mut f = fs_err::tokio::File::open(file).await?;
     let len = f.metadata().await?.len();
     let mut out = Vec::new();
     let mut at: u64 = 0;

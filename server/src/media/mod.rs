@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use cloister_shared::api::jobs::JobPhase;
 use cloister_shared::manifest::Preparation;
 use tokio_util::sync::CancellationToken;
+use tracing::{info_span, Instrument};
 
 use plan::{Plan, VideoPlan};
 use run::{Output, Run, Stdout};
@@ -229,23 +230,28 @@ pub async fn prepare(
     let started = Instant::now();
     let input = std::path::absolute(input)?;
     let work_dir = std::path::absolute(work_dir)?;
-    if !tokio::fs::metadata(&input).await?.is_file() {
+    if !fs_err::tokio::metadata(&input).await?.is_file() {
         return Err(MediaError::Io(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "the input is not a regular file",
+            format!("the input {} is not a regular file", input.display()),
         )));
     }
-    if !tokio::fs::metadata(&work_dir).await?.is_dir() {
+    if !fs_err::tokio::metadata(&work_dir).await?.is_dir() {
         return Err(MediaError::Io(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "the work directory is not a directory",
+            format!(
+                "the work directory {} is not a directory",
+                work_dir.display()
+            ),
         )));
     }
 
     on_progress(JobPhase::Probing, 0.0);
-    let probe = probe::probe(tools, &input, cancel).await?;
+    let probe = probe::probe(tools, &input, cancel)
+        .instrument(info_span!("probe"))
+        .await?;
     tracing::info!(input = %input.display(), ?probe, "probed");
-    let size_bytes = tokio::fs::metadata(&input).await?.len();
+    let size_bytes = fs_err::tokio::metadata(&input).await?.len();
     let bounds = admit::admit(tools, &probe, size_bytes).inspect_err(|err| {
         tracing::warn!(error = %err, size_bytes, "refused before decoding");
     })?;
@@ -256,8 +262,9 @@ pub async fn prepare(
     // The thumbnail is one frame decoded beside the segmenting run rather than after it: on the
     // remux path it would otherwise add a quarter of the whole time (docs/benchmarks.md).
     let (out, thumb) = tokio::join!(
-        segment(tools, &input, &work_dir, &plan, cancel, on_progress),
-        thumb::make(tools, &input, &work_dir, &plan, cancel)
+        segment(tools, &input, &work_dir, &plan, cancel, on_progress)
+            .instrument(info_span!("segment", preparation = ?plan.preparation())),
+        thumb::make(tools, &input, &work_dir, &plan, cancel).instrument(info_span!("thumbnail"))
     );
     let mut out = out?;
     let thumb = thumb?;
@@ -268,7 +275,9 @@ pub async fn prepare(
         );
         out.remove(&work_dir).await;
         plan = plan.with_video_encoded();
-        out = segment(tools, &input, &work_dir, &plan, cancel, on_progress).await?;
+        out = segment(tools, &input, &work_dir, &plan, cancel, on_progress)
+            .instrument(info_span!("segment", preparation = ?plan.preparation()))
+            .await?;
     }
 
     let info = codec::parse_init(&read_small(&out.init).await?);
@@ -332,7 +341,7 @@ impl Segmented {
             .chain(self.segments.iter().map(|s| &s.path));
         for file in files {
             if file.starts_with(work_dir) {
-                if let Err(err) = tokio::fs::remove_file(file).await {
+                if let Err(err) = fs_err::tokio::remove_file(file).await {
                     tracing::warn!(file = %file.display(), error = %err, "could not remove");
                 }
             }
@@ -568,20 +577,20 @@ fn input_args(input: &Path, demuxer: &str) -> Vec<OsString> {
 }
 
 async fn non_empty_file(path: &Path) -> bool {
-    tokio::fs::metadata(path)
+    fs_err::tokio::metadata(path)
         .await
         .is_ok_and(|m| m.is_file() && m.len() > 0)
 }
 
 /// Reads a small file ffmpeg wrote (playlist, init segment), refusing anything absurdly large.
 async fn read_small(path: &Path) -> Result<Vec<u8>, MediaError> {
-    let len = tokio::fs::metadata(path).await?.len();
+    let len = fs_err::tokio::metadata(path).await?.len();
     if len > MAX_SMALL_OUTPUT {
         return Err(MediaError::Tool(format!(
             "ffmpeg wrote an unexpectedly large file ({len} bytes)"
         )));
     }
-    Ok(tokio::fs::read(path).await?)
+    Ok(fs_err::tokio::read(path).await?)
 }
 
 #[cfg(test)]

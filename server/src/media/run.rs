@@ -214,7 +214,7 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Finished, MediaError> {
 /// subdirectories).
 async fn dir_usage(dir: &Path) -> (u64, u64) {
     let (mut bytes, mut files) = (0u64, 0u64);
-    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+    let Ok(mut entries) = fs_err::tokio::read_dir(dir).await else {
         return (0, 0);
     };
     while let Ok(Some(entry)) = entries.next_entry().await {

@@ -36,7 +36,7 @@ pub(crate) async fn make(
     for seconds in attempts {
         match attempt(tools, input, work_dir, plan, seconds, cancel).await {
             Ok(()) => {
-                if tokio::fs::metadata(&path)
+                if fs_err::tokio::metadata(&path)
                     .await
                     .is_ok_and(|m| m.is_file() && m.len() > 0)
                 {
@@ -49,7 +49,7 @@ pub(crate) async fn make(
         }
     }
     // Leave no half-written file behind to be mistaken for a thumbnail.
-    let _ = tokio::fs::remove_file(&path).await;
+    let _ = fs_err::tokio::remove_file(&path).await;
     Ok(None)
 }
 

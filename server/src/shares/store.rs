@@ -14,7 +14,7 @@ pub struct VideoToShare {
     pub status: String,
 }
 
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(level = "debug", skip_all, fields(video = %video))]
 pub async fn video_to_share(db: &Db, video: &VideoId) -> AppResult<Option<VideoToShare>> {
     Ok(
         sqlx::query_as("SELECT owner_id, status FROM videos WHERE id = $1")
@@ -36,7 +36,7 @@ pub struct NewShare<'a> {
 }
 
 /// Inserts the share; `false` when a share with this id already exists.
-#[tracing::instrument(skip_all, fields(share = %share.id, video = %share.video))]
+#[tracing::instrument(level = "debug", skip_all, fields(share = %share.id, video = %share.video, by = share.created_by))]
 pub async fn insert(db: &Db, share: &NewShare<'_>) -> AppResult<bool> {
     let done = sqlx::query(
         "INSERT INTO shares (id, video_id, created_by, wrapped_key, expires_at, allow_download,
@@ -102,7 +102,7 @@ fn info(row: InfoRow) -> AppResult<ShareInfo> {
 }
 
 /// Newest first.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(level = "debug", skip_all, fields(listing = ?listing))]
 pub async fn list(db: &Db, listing: Listing<'_>) -> AppResult<Vec<ShareInfo>> {
     const ORDER: &str = "ORDER BY s.created_at DESC, s.id DESC";
     let rows: Vec<InfoRow> = match listing {
@@ -137,7 +137,7 @@ pub struct ManagedShare {
     pub video_owner_id: i64,
 }
 
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(level = "debug", skip_all, fields(share = %share))]
 pub async fn one(db: &Db, share: &ShareId) -> AppResult<Option<ManagedShare>> {
     let ids: Option<(i64, i64)> = sqlx::query_as(
         "SELECT s.created_by, v.owner_id FROM shares s JOIN videos v ON v.id = s.video_id
@@ -163,7 +163,7 @@ pub async fn one(db: &Db, share: &ShareId) -> AppResult<Option<ManagedShare>> {
 }
 
 /// Withdraws the share at `now`; one already withdrawn keeps its first time.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(level = "debug", skip_all, fields(share = %share))]
 pub async fn revoke(db: &Db, share: &ShareId, now: i64) -> AppResult<()> {
     sqlx::query("UPDATE shares SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
         .bind(now)
@@ -188,7 +188,7 @@ pub struct LiveShare {
 /// THE lookup behind every public share route (docs/api.md, "Share links"): the share exists, is
 /// not withdrawn, has not expired, and its video is there to be seen. Any other answer is `None`,
 /// which every route turns into the same 410, so ids cannot be probed.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(level = "debug", skip_all, fields(share = %share))]
 pub async fn live_share(db: &Db, share: &ShareId, now: i64) -> AppResult<Option<LiveShare>> {
     Ok(sqlx::query_as(
         "SELECT s.video_id, s.wrapped_key, s.allow_download, v.title_sealed, v.duration_ms,
@@ -204,7 +204,7 @@ pub async fn live_share(db: &Db, share: &ShareId, now: i64) -> AppResult<Option<
 }
 
 /// One more opening of the share page; `false` when the share does not work now.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(level = "debug", skip_all, fields(share = %share))]
 pub async fn count_view(db: &Db, share: &ShareId, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE shares SET view_count = view_count + 1

@@ -1,9 +1,11 @@
 //! Sealed files on the local filesystem: `videos/<id>/original.sealed(.partial)`.
 
-use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+
+// fs-err: every error names its operation and path and keeps its kind (docs/decisions.md).
+use fs_err::os::unix::fs::FileExt;
+use fs_err::{self as fs, File, OpenOptions};
 
 use cloister_shared::VideoId;
 
@@ -236,5 +238,46 @@ mod tests {
         storage.remove_video(&video).expect("remove");
         storage.remove_video(&video).expect("remove twice is fine");
         assert!(!storage.video_dir(&video).exists());
+    }
+
+    #[test]
+    fn an_io_error_names_its_operation_and_path_and_keeps_its_kind() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = FsStorage::new(dir.path().to_path_buf());
+        let video = VideoId::from_bytes([2; 16]);
+        let object = StoredObject::Manifest;
+        let missing = storage.video_dir(&video).join(object.relative_path());
+
+        let err = storage
+            .read_object(&video, &object, 0, 16)
+            .expect_err("nothing is stored");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let message = err.to_string();
+        assert!(message.contains("open file"), "{message}");
+        assert!(
+            message.contains(&missing.display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("No such file or directory"), "{message}");
+
+        let err = storage
+            .object_len(&video, &object)
+            .expect_err("nothing is stored");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(
+            err.to_string().contains(&missing.display().to_string()),
+            "{err}"
+        );
+
+        // The original: the partial is looked for first, then the finished file is named.
+        let err = storage
+            .read_original(&video, 0, 16)
+            .expect_err("nothing is stored");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(
+            err.to_string()
+                .contains(&storage.original_path(&video).display().to_string()),
+            "{err}"
+        );
     }
 }

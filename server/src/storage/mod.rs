@@ -66,7 +66,7 @@ pub trait VideoStorage: Send + Sync + 'static {
 /// The bytes of every regular file below `path` (a file counts itself; nothing there is 0).
 /// Links are not followed.
 pub fn tree_bytes(path: &Path) -> io::Result<u64> {
-    let meta = match std::fs::symlink_metadata(path) {
+    let meta = match fs_err::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(0),
         Err(err) => return Err(err),
@@ -75,7 +75,7 @@ pub fn tree_bytes(path: &Path) -> io::Result<u64> {
         return Ok(if meta.is_file() { meta.len() } else { 0 });
     }
     let mut total = 0u64;
-    for entry in std::fs::read_dir(path)? {
+    for entry in fs_err::read_dir(path)? {
         total = total.saturating_add(tree_bytes(&entry?.path())?);
     }
     Ok(total)

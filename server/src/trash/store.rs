@@ -19,6 +19,7 @@ pub struct VideoState {
     pub purge_started_at: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(video = id))]
 pub async fn state_of(db: &Db, id: &str) -> AppResult<Option<VideoState>> {
     Ok(sqlx::query_as(
         "SELECT owner_id, status, trashed_at, purge_started_at FROM videos WHERE id = $1",
@@ -29,6 +30,7 @@ pub async fn state_of(db: &Db, id: &str) -> AppResult<Option<VideoState>> {
 }
 
 /// Marks the video trashed by `by`; false if it already was.
+#[tracing::instrument(level = "debug", skip_all, fields(video = id, by = by))]
 pub async fn mark_trashed(tx: &mut AnyConnection, id: &str, by: i64, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE videos SET trashed_at = $1, trashed_by = $2, updated_at = $3
@@ -46,6 +48,7 @@ pub async fn mark_trashed(tx: &mut AnyConnection, id: &str, by: i64, now: i64) -
 /// Cancels the video's unfinished jobs and erases every copy of its key the server holds for
 /// them; answers the jobs cancelled. A video left waiting or half-processed becomes `failed`, so
 /// a restore never brings back a video nothing will process.
+#[tracing::instrument(level = "debug", skip_all, fields(video = id))]
 pub async fn cancel_work(tx: &mut AnyConnection, id: &str, now: i64) -> AppResult<Vec<i64>> {
     let jobs: Vec<i64> = sqlx::query_scalar(&format!(
         "UPDATE jobs SET status = 'cancelled', finished_at = $1, lease_until = NULL,
@@ -73,6 +76,7 @@ pub async fn cancel_work(tx: &mut AnyConnection, id: &str, now: i64) -> AppResul
 }
 
 /// Ends the video's queued and ready downloads, erasing the key each held; answers their ids.
+#[tracing::instrument(level = "debug", skip_all, fields(video = id))]
 pub async fn cancel_downloads(
     tx: &mut AnyConnection,
     id: &str,
@@ -90,6 +94,7 @@ pub async fn cancel_downloads(
 }
 
 /// Takes the video out of the trash; false if it was not there (or is being purged).
+#[tracing::instrument(level = "debug", skip_all, fields(video = id))]
 pub async fn restore(tx: &mut AnyConnection, id: &str, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE videos SET trashed_at = NULL, trashed_by = NULL, updated_at = $1
@@ -103,6 +108,7 @@ pub async fn restore(tx: &mut AnyConnection, id: &str, now: i64) -> AppResult<bo
 }
 
 /// Begins a purge: from now on the video is gone for everyone. False if one already began.
+#[tracing::instrument(level = "debug", skip_all, fields(video = id))]
 pub async fn mark_purging(tx: &mut AnyConnection, id: &str, now: i64) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE videos SET purge_started_at = $1, trashed_at = COALESCE(trashed_at, $2)
@@ -118,6 +124,7 @@ pub async fn mark_purging(tx: &mut AnyConnection, id: &str, now: i64) -> AppResu
 
 /// The last step of a purge, once the files are gone: the row, and with it (by cascade) its
 /// chunks, jobs, comments, downloads and share links.
+#[tracing::instrument(level = "debug", skip_all, fields(video = id))]
 pub async fn delete_purged(db: &Db, id: &str) -> AppResult<()> {
     sqlx::query("DELETE FROM videos WHERE id = $1 AND purge_started_at IS NOT NULL")
         .bind(id)
@@ -127,6 +134,7 @@ pub async fn delete_purged(db: &Db, id: &str) -> AppResult<()> {
 }
 
 /// Purges a crash interrupted.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn purges_begun(db: &Db) -> AppResult<Vec<String>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM videos WHERE purge_started_at IS NOT NULL")
@@ -137,6 +145,7 @@ pub async fn purges_begun(db: &Db) -> AppResult<Vec<String>> {
 
 /// Trashed videos whose retention ended (trashed before `cutoff`), and not yet being purged.
 /// With `owner`, only theirs.
+#[tracing::instrument(level = "debug", skip_all, fields(cutoff = cutoff, owner = owner))]
 pub async fn trashed_before(db: &Db, cutoff: i64, owner: Option<i64>) -> AppResult<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM videos
@@ -165,6 +174,7 @@ pub struct TrashedRow {
 }
 
 /// The trash of `owner`, or everyone's; most recently deleted first.
+#[tracing::instrument(level = "debug", skip_all, fields(owner = owner))]
 pub async fn list(db: &Db, owner: Option<i64>) -> AppResult<Vec<TrashedRow>> {
     Ok(sqlx::query_as(
         "SELECT v.id, v.status, v.size_bytes, v.created_at, v.title_sealed, v.wrapped_dek,
@@ -182,6 +192,7 @@ pub async fn list(db: &Db, owner: Option<i64>) -> AppResult<Vec<TrashedRow>> {
 }
 
 /// Every video of the trash with its owner (purging ones too: their bytes are still on disk).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn trashed_ids(db: &Db) -> AppResult<Vec<(String, i64)>> {
     Ok(
         sqlx::query_as("SELECT id, size_bytes FROM videos WHERE trashed_at IS NOT NULL")
@@ -191,6 +202,7 @@ pub async fn trashed_ids(db: &Db) -> AppResult<Vec<(String, i64)>> {
 }
 
 /// The user's videos, trashed or not (not those being purged).
+#[tracing::instrument(level = "debug", skip_all, fields(owner = owner))]
 pub async fn videos_of(db: &Db, owner: i64) -> AppResult<Vec<(String, Option<i64>)>> {
     Ok(sqlx::query_as(
         "SELECT id, trashed_at FROM videos WHERE owner_id = $1 AND purge_started_at IS NULL",
@@ -201,6 +213,7 @@ pub async fn videos_of(db: &Db, owner: i64) -> AppResult<Vec<(String, Option<i64
 }
 
 /// Gives every video of `from` to `to`, in the caller's transaction; answers how many.
+#[tracing::instrument(level = "debug", skip_all, fields(from = from, to = to))]
 pub async fn give_videos(tx: &mut AnyConnection, from: i64, to: i64) -> AppResult<u64> {
     let done = sqlx::query("UPDATE videos SET owner_id = $1 WHERE owner_id = $2")
         .bind(to)

@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult};
 /// Bytes that admitted videos will still write (docs/uploads.md, "Disk space"). A video in flight
 /// counts twice its size, its sealed original and as much again for processing: an unfinished
 /// upload holds that less what it has written, an unfinished job its working space.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reserved_bytes(pool: &Db) -> AppResult<u64> {
     let reserved: i64 = sqlx::query_scalar(&format!(
         "SELECT CAST(
@@ -35,6 +36,7 @@ const LISTED: &str = "v.status <> 'uploading' AND v.trashed_at IS NULL";
 pub type DuplicateRow = (String, i64, String, Vec<u8>, Vec<u8>);
 
 /// Listed videos with this content fingerprint, oldest first, at most `limit`.
+#[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
 pub async fn videos_with_content(
     pool: &Db,
     fingerprint: &[u8],
@@ -80,6 +82,7 @@ pub struct NewUpload<'a> {
 /// generation is current; false if not. The quota is checked inside the INSERT, and on PostgreSQL
 /// the owner's row is locked first (`jobs::store::lock_owner`): otherwise two uploads' statements
 /// could each count the other's row as absent and both squeeze under the quota.
+#[tracing::instrument(level = "debug", skip_all, fields(video = %new.id, owner = new.owner_id, size = new.size_bytes, chunks = new.chunk_count))]
 pub async fn insert_upload(conn: &mut AnyConnection, new: &NewUpload<'_>) -> AppResult<bool> {
     crate::jobs::store::lock_owner(conn, new.owner_id).await?;
     let inserted = sqlx::query(
@@ -126,6 +129,7 @@ pub async fn insert_upload(conn: &mut AnyConnection, new: &NewUpload<'_>) -> App
 /// An upload's row: `(owner, status, size, chunk size, chunk count, stream header, wrapped DEK)`.
 pub type UploadRow = (i64, String, i64, i64, i64, Vec<u8>, Vec<u8>);
 
+#[tracing::instrument(level = "debug", skip_all, fields(video = %id))]
 pub async fn upload_row(pool: &Db, id: &VideoId) -> AppResult<Option<UploadRow>> {
     Ok(sqlx::query_as(
         "SELECT owner_id, status, size_bytes, chunk_size, chunk_count, stream_header, wrapped_dek
@@ -137,6 +141,7 @@ pub async fn upload_row(pool: &Db, id: &VideoId) -> AppResult<Option<UploadRow>>
 }
 
 /// Chunk indexes held for `id`, ascending.
+#[tracing::instrument(level = "debug", skip_all, fields(video = %id))]
 pub async fn chunk_indexes(pool: &Db, id: &VideoId) -> AppResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT chunk_index FROM upload_chunks WHERE video_id = $1 ORDER BY chunk_index",
@@ -146,6 +151,7 @@ pub async fn chunk_indexes(pool: &Db, id: &VideoId) -> AppResult<Vec<i64>> {
     .await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn active_jobs(pool: &Db) -> AppResult<i64> {
     Ok(
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM jobs WHERE {ACTIVE_JOBS}"))
@@ -155,6 +161,7 @@ pub async fn active_jobs(pool: &Db) -> AppResult<i64> {
 }
 
 /// The MAC the client made for this upload on create; `None` for rows from before it existed.
+#[tracing::instrument(level = "debug", skip_all, fields(video = %id))]
 pub async fn resume_mac(pool: &Db, id: &VideoId) -> AppResult<Option<Vec<u8>>> {
     let mac: Option<Option<Vec<u8>>> =
         sqlx::query_scalar("SELECT upload_mac FROM videos WHERE id = $1")
@@ -165,6 +172,7 @@ pub async fn resume_mac(pool: &Db, id: &VideoId) -> AppResult<Option<Vec<u8>>> {
 }
 
 /// The id of `owner`'s unfinished upload with this fingerprint, if any.
+#[tracing::instrument(level = "debug", skip_all, fields(owner = owner))]
 pub async fn open_upload_of(
     pool: &Db,
     owner: i64,
@@ -180,6 +188,7 @@ pub async fn open_upload_of(
     .await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(video = %id))]
 pub async fn video_exists(pool: &Db, id: &VideoId) -> AppResult<bool> {
     let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM videos WHERE id = $1")
         .bind(id.to_string())
@@ -189,6 +198,7 @@ pub async fn video_exists(pool: &Db, id: &VideoId) -> AppResult<bool> {
 }
 
 /// Bytes of every video `owner` holds, finished or not.
+#[tracing::instrument(level = "debug", skip_all, fields(owner = owner))]
 pub async fn used_bytes(pool: &Db, owner: i64) -> AppResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM videos WHERE owner_id = $1",
@@ -199,6 +209,7 @@ pub async fn used_bytes(pool: &Db, owner: i64) -> AppResult<i64> {
 }
 
 /// Removes an unfinished upload's row (its chunk rows go with it).
+#[tracing::instrument(level = "debug", skip_all, fields(video = %id))]
 pub async fn delete_upload(pool: &Db, id: &VideoId) -> AppResult<()> {
     sqlx::query("DELETE FROM videos WHERE id = $1 AND status = 'uploading'")
         .bind(id.to_string())
@@ -209,6 +220,7 @@ pub async fn delete_upload(pool: &Db, id: &VideoId) -> AppResult<()> {
 
 /// Records chunk `index` of `id` as held (again, if sent twice) and the upload as active now;
 /// returns how many chunks it holds.
+#[tracing::instrument(level = "debug", skip_all, fields(video = %id, chunk = index))]
 pub async fn record_chunk(
     pool: &Db,
     id: &VideoId,
@@ -244,6 +256,7 @@ pub async fn record_chunk(
 }
 
 /// Unfinished uploads with no activity since `cutoff`.
+#[tracing::instrument(level = "debug", skip_all, fields(cutoff = cutoff))]
 pub async fn quiet_uploads(pool: &Db, cutoff: i64) -> AppResult<Vec<String>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM videos WHERE status = 'uploading' AND updated_at < $1")
@@ -254,6 +267,7 @@ pub async fn quiet_uploads(pool: &Db, cutoff: i64) -> AppResult<Vec<String>> {
 }
 
 /// Whether `id` is still an unfinished upload with no activity since `cutoff`.
+#[tracing::instrument(level = "debug", skip_all, fields(video = %id))]
 pub async fn still_quiet(pool: &Db, id: &VideoId, cutoff: i64) -> AppResult<bool> {
     let still: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM videos WHERE id = $1 AND status = 'uploading' AND updated_at < $2",
@@ -266,6 +280,7 @@ pub async fn still_quiet(pool: &Db, id: &VideoId, cutoff: i64) -> AppResult<bool
 }
 
 /// The active queue's length, and how many of its jobs go before `job_id` (of `priority`).
+#[tracing::instrument(level = "debug", skip_all, fields(job = job_id, priority = priority))]
 pub async fn queue_figures(
     conn: &mut AnyConnection,
     job_id: i64,
@@ -285,6 +300,7 @@ pub async fn queue_figures(
 }
 
 /// The upload `id` is complete: `uploaded`, its fingerprint freed. False if it was not uploading.
+#[tracing::instrument(level = "debug", skip_all, fields(video = %id))]
 pub async fn mark_uploaded(conn: &mut AnyConnection, id: &VideoId, now: i64) -> AppResult<bool> {
     let updated = sqlx::query(
         "UPDATE videos SET status = 'uploaded', upload_fingerprint = NULL, updated_at = $1
@@ -298,6 +314,7 @@ pub async fn mark_uploaded(conn: &mut AnyConnection, id: &VideoId, now: i64) -> 
 }
 
 /// Forgets the upload's chunk rows and queues its processing job; returns the job's id.
+#[tracing::instrument(level = "debug", skip_all, fields(video = %id, priority = priority, size = size_bytes))]
 pub async fn queue_job(
     conn: &mut AnyConnection,
     id: &VideoId,

@@ -27,7 +27,7 @@ pub struct IndexRow {
 }
 
 /// Every video `viewer_id` may see, newest upload first.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(level = "debug", skip_all, fields(user = viewer_id))]
 pub async fn index_rows(pool: &Db, viewer_id: i64) -> sqlx::Result<Vec<IndexRow>> {
     sqlx::query_as(&format!(
         "SELECT v.id, v.status, u.username AS owner, v.created_at, v.size_bytes, v.duration_ms,
@@ -43,7 +43,7 @@ pub async fn index_rows(pool: &Db, viewer_id: i64) -> sqlx::Result<Vec<IndexRow>
 }
 
 /// Stores the sealed metadata processing made for `video` (a later attempt replaces it).
-#[tracing::instrument(skip(pool, sealed))]
+#[tracing::instrument(level = "debug", skip_all, fields(video = %video))]
 pub async fn save_metadata(pool: &Db, video: &VideoId, sealed: &[u8]) -> sqlx::Result<()> {
     sqlx::query("UPDATE videos SET metadata_sealed = $1 WHERE id = $2")
         .bind(sealed)
@@ -65,6 +65,7 @@ pub struct FileRow {
 
 /// Video `id`, unless it is another member's unfinished upload (`member_id` is the viewer; a
 /// share holder, `None`, sees no unfinished upload). Trashed ones too: the caller says so.
+#[tracing::instrument(level = "debug", skip_all, fields(video = id, user = member_id))]
 pub async fn file_row(db: &Db, id: &str, member_id: Option<i64>) -> sqlx::Result<Option<FileRow>> {
     sqlx::query_as(
         "SELECT status, rendition, thumb_path, stream_header, trashed_at IS NOT NULL AS trashed
@@ -116,6 +117,7 @@ pub(crate) fn page_sql() -> String {
 }
 
 /// The highest sequence number: a listing's snapshot.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn last_seq(db: &Db) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM videos")
         .fetch_one(db)
@@ -124,6 +126,7 @@ pub async fn last_seq(db: &Db) -> sqlx::Result<i64> {
 
 /// Up to `limit` videos `viewer_id` may see, below the cursor and within the snapshot, newest
 /// first.
+#[tracing::instrument(level = "debug", skip_all, fields(user = viewer_id, limit = limit))]
 pub async fn page_rows(
     db: &Db,
     viewer_id: i64,
@@ -142,6 +145,7 @@ pub async fn page_rows(
 }
 
 /// Video `id` as the listing shows it to `viewer_id`.
+#[tracing::instrument(level = "debug", skip_all, fields(user = viewer_id, video = id))]
 pub async fn list_row(db: &Db, viewer_id: i64, id: &str) -> sqlx::Result<Option<ListRow>> {
     sqlx::query_as(&format!("{LIST_SELECT} AND v.id = $2"))
         .bind(viewer_id)
@@ -150,8 +154,12 @@ pub async fn list_row(db: &Db, viewer_id: i64, id: &str) -> sqlx::Result<Option<
         .await
 }
 
+/// `(description, file name)`, each sealed and optional.
+pub type SealedDetails = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// The sealed description and file name of video `id` (its own view shows them).
-pub async fn details(db: &Db, id: &str) -> sqlx::Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+#[tracing::instrument(level = "debug", skip_all, fields(video = id))]
+pub async fn details(db: &Db, id: &str) -> sqlx::Result<SealedDetails> {
     sqlx::query_as("SELECT description_sealed, file_name_sealed FROM videos WHERE id = $1")
         .bind(id)
         .fetch_one(db)

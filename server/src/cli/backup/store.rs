@@ -9,7 +9,7 @@ use crate::db::Db;
 pub type ListedVideo = (String, String, Option<String>);
 
 /// Every video of the server's database, by id.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn videos(db: &Db) -> sqlx::Result<Vec<ListedVideo>> {
     sqlx::query_as("SELECT id, status, rendition FROM videos ORDER BY id")
         .fetch_all(db)
@@ -17,7 +17,7 @@ pub async fn videos(db: &Db) -> sqlx::Result<Vec<ListedVideo>> {
 }
 
 /// Every video of a SQLite snapshot, by id.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn snapshot_videos(conn: &mut SqliteConnection) -> sqlx::Result<Vec<ListedVideo>> {
     sqlx::query_as("SELECT id, status, rendition FROM videos ORDER BY id")
         .fetch_all(conn)
@@ -25,7 +25,7 @@ pub async fn snapshot_videos(conn: &mut SqliteConnection) -> sqlx::Result<Vec<Li
 }
 
 /// Writes a compact, consistent copy of the database open on `conn` to the file `target`.
-#[tracing::instrument(skip_all, fields(target = target))]
+#[tracing::instrument(level = "debug", skip_all, fields(target = target))]
 pub async fn vacuum_into(conn: &mut SqliteConnection, target: &str) -> sqlx::Result<()> {
     sqlx::query("VACUUM INTO ?")
         .bind(target)

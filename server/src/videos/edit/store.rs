@@ -16,6 +16,7 @@ pub struct Editable {
 /// trash (restore it first).
 const VISIBLE: &str = "(status <> 'uploading' OR owner_id = $2) AND trashed_at IS NULL";
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = viewer_id, video = video))]
 pub async fn load_visible(pool: &Db, viewer_id: i64, video: &str) -> AppResult<Option<Editable>> {
     let row: Option<(i64, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(&format!(
         "SELECT owner_id, title_sealed, description_sealed FROM videos WHERE id = $1 AND {VISIBLE}"
@@ -35,6 +36,7 @@ pub async fn load_visible(pool: &Db, viewer_id: i64, video: &str) -> AppResult<O
 
 /// Swaps both sealed texts in one statement, if the video is still visible and still the
 /// `owner_id`'s (checked by the caller against the viewer). Returns whether a row changed.
+#[tracing::instrument(level = "debug", skip_all, fields(video = video, owner = owner_id))]
 pub async fn swap_texts(
     conn: &mut AnyConnection,
     video: &str,

@@ -75,19 +75,41 @@ async fn story(storage: &dyn ObjectStorage, scratch: &std::path::Path) {
     let missing = read(storage, &manifest, 0..1).await.expect_err("missing");
     assert_eq!(missing.kind, StoreErrorKind::NotFound, "{missing}");
     assert!(missing.to_string().contains(&manifest.path()), "{missing}");
-    assert!(storage.list(&KeyPrefix::Video(video)).await.expect("list").is_empty());
+    assert!(storage
+        .list(&KeyPrefix::Video(video))
+        .await
+        .expect("list")
+        .is_empty());
 
     // Put and read back: the header and a full-size sealed chunk, whole and by ranges.
     let header_bytes = pattern(41, 1);
     let chunk_bytes = pattern(SEALED_CHUNK, 2);
     let last_chunk = pattern(1000, 3);
-    storage.put(&header, header_bytes.clone()).await.expect("put header");
-    storage.put(&chunk0, chunk_bytes.clone()).await.expect("put chunk 0");
-    storage.put(&chunk1, last_chunk.clone()).await.expect("put chunk 1");
-    assert_eq!(read(storage, &header, 0..41).await.expect("read"), header_bytes);
+    storage
+        .put(&header, header_bytes.clone())
+        .await
+        .expect("put header");
+    storage
+        .put(&chunk0, chunk_bytes.clone())
+        .await
+        .expect("put chunk 0");
+    storage
+        .put(&chunk1, last_chunk.clone())
+        .await
+        .expect("put chunk 1");
+    assert_eq!(
+        read(storage, &header, 0..41).await.expect("read"),
+        header_bytes
+    );
     let end = SEALED_CHUNK as u64;
-    assert_eq!(read(storage, &chunk0, 0..end).await.expect("read"), chunk_bytes);
-    assert_eq!(read(storage, &chunk0, 0..1).await.expect("first byte"), slice(&chunk_bytes, 0..1));
+    assert_eq!(
+        read(storage, &chunk0, 0..end).await.expect("read"),
+        chunk_bytes
+    );
+    assert_eq!(
+        read(storage, &chunk0, 0..1).await.expect("first byte"),
+        slice(&chunk_bytes, 0..1)
+    );
     let middle = SEALED_CHUNK / 2;
     assert_eq!(
         read(storage, &chunk0, middle as u64..middle as u64 + 300_000)
@@ -96,11 +118,15 @@ async fn story(storage: &dyn ObjectStorage, scratch: &std::path::Path) {
         slice(&chunk_bytes, middle..middle + 300_000)
     );
     assert_eq!(
-        read(storage, &chunk0, end - 1..end).await.expect("last byte"),
+        read(storage, &chunk0, end - 1..end)
+            .await
+            .expect("last byte"),
         slice(&chunk_bytes, SEALED_CHUNK - 1..SEALED_CHUNK)
     );
     for past in [end - 1..end + 1, end..end + 1, end + 10..end + 20, 5..5] {
-        let err = read(storage, &chunk0, past.clone()).await.expect_err("past the end");
+        let err = read(storage, &chunk0, past.clone())
+            .await
+            .expect_err("past the end");
         assert_eq!(err.kind, StoreErrorKind::OutOfRange, "{past:?}: {err}");
         assert!(err.to_string().contains(&chunk0.path()), "{err}");
     }
@@ -109,18 +135,33 @@ async fn story(storage: &dyn ObjectStorage, scratch: &std::path::Path) {
     assert_eq!(storage.len(&header).await.expect("len"), Some(41));
 
     // Put replaces.
-    storage.put(&manifest, Bytes::from_static(b"first")).await.expect("put");
-    storage.put(&manifest, Bytes::from_static(b"second!")).await.expect("replace");
-    assert_eq!(read(storage, &manifest, 0..7).await.expect("read"), b"second!");
+    storage
+        .put(&manifest, Bytes::from_static(b"first"))
+        .await
+        .expect("put");
+    storage
+        .put(&manifest, Bytes::from_static(b"second!"))
+        .await
+        .expect("replace");
+    assert_eq!(
+        read(storage, &manifest, 0..7).await.expect("read"),
+        b"second!"
+    );
 
     // Put-if-absent: once created, then already there and left as it was; of two at once,
     // exactly one creates.
     assert_eq!(
-        storage.put_if_absent(&thumb, Bytes::from_static(b"one")).await.expect("create"),
+        storage
+            .put_if_absent(&thumb, Bytes::from_static(b"one"))
+            .await
+            .expect("create"),
         Created::Created
     );
     assert_eq!(
-        storage.put_if_absent(&thumb, Bytes::from_static(b"two")).await.expect("again"),
+        storage
+            .put_if_absent(&thumb, Bytes::from_static(b"two"))
+            .await
+            .expect("again"),
         Created::AlreadyThere
     );
     assert_eq!(read(storage, &thumb, 0..3).await.expect("read"), b"one");
@@ -138,23 +179,41 @@ async fn story(storage: &dyn ObjectStorage, scratch: &std::path::Path) {
     std::fs::write(&made, &segment_bytes).expect("write temp file");
     storage.put_file(&segment, &made).await.expect("put file");
     assert!(!made.exists(), "put_file consumes its file");
-    assert_eq!(storage.len(&segment).await.expect("len"), Some(RENDITION_FILE as u64));
     assert_eq!(
-        read(storage, &segment, 0..RENDITION_FILE as u64).await.expect("read"),
+        storage.len(&segment).await.expect("len"),
+        Some(RENDITION_FILE as u64)
+    );
+    assert_eq!(
+        read(storage, &segment, 0..RENDITION_FILE as u64)
+            .await
+            .expect("read"),
         segment_bytes
     );
 
     // Listing: a video, its original, one rendition.
-    let all: BTreeSet<String> = [&header, &chunk0, &chunk1, &manifest, &thumb, &init, &segment]
-        .iter()
-        .map(|k| k.path())
-        .collect();
+    let all: BTreeSet<String> = [
+        &header, &chunk0, &chunk1, &manifest, &thumb, &init, &segment,
+    ]
+    .iter()
+    .map(|k| k.path())
+    .collect();
     let listed = storage.list(&KeyPrefix::Video(video)).await.expect("list");
-    assert!(listed.iter().any(|l| l.key == chunk0 && l.len == end), "{listed:?}");
+    assert!(
+        listed.iter().any(|l| l.key == chunk0 && l.len == end),
+        "{listed:?}"
+    );
     assert_eq!(keys(listed), all);
     assert_eq!(
-        keys(storage.list(&KeyPrefix::Original(video)).await.expect("list")),
-        [&header, &chunk0, &chunk1].iter().map(|k| k.path()).collect()
+        keys(
+            storage
+                .list(&KeyPrefix::Original(video))
+                .await
+                .expect("list")
+        ),
+        [&header, &chunk0, &chunk1]
+            .iter()
+            .map(|k| k.path())
+            .collect()
     );
     let in_rendition = KeyPrefix::Rendition(video, rendition.clone());
     assert_eq!(
@@ -170,12 +229,25 @@ async fn story(storage: &dyn ObjectStorage, scratch: &std::path::Path) {
     assert_eq!(err.kind, StoreErrorKind::NotFound, "{err}");
 
     // Delete all of a rendition, then all of the video.
-    storage.delete_all(&in_rendition).await.expect("delete rendition");
+    storage
+        .delete_all(&in_rendition)
+        .await
+        .expect("delete rendition");
     assert!(storage.list(&in_rendition).await.expect("list").is_empty());
     assert_eq!(storage.len(&manifest).await.expect("len"), Some(7));
-    storage.delete_all(&KeyPrefix::Video(video)).await.expect("delete video");
-    storage.delete_all(&KeyPrefix::Video(video)).await.expect("delete video again");
-    assert!(storage.list(&KeyPrefix::Video(video)).await.expect("list").is_empty());
+    storage
+        .delete_all(&KeyPrefix::Video(video))
+        .await
+        .expect("delete video");
+    storage
+        .delete_all(&KeyPrefix::Video(video))
+        .await
+        .expect("delete video again");
+    assert!(storage
+        .list(&KeyPrefix::Video(video))
+        .await
+        .expect("list")
+        .is_empty());
     assert_eq!(storage.len(&header).await.expect("len"), None);
 }
 
@@ -190,7 +262,10 @@ async fn local_backend_keeps_the_contract() {
     // The keys are files at the documented paths, and no temp file is left behind.
     let video = VideoId::random().expect("random");
     let chunk = ObjectKey::original_chunk(video, 7);
-    storage.put(&chunk, Bytes::from_static(b"sealed")).await.expect("put");
+    storage
+        .put(&chunk, Bytes::from_static(b"sealed"))
+        .await
+        .expect("put");
     storage
         .put_if_absent(&chunk, Bytes::from_static(b"other"))
         .await
@@ -201,7 +276,10 @@ async fn local_backend_keeps_the_contract() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["7.sealed"]);
-    assert_eq!(std::fs::read(dir.join("7.sealed")).expect("read"), b"sealed");
+    assert_eq!(
+        std::fs::read(dir.join("7.sealed")).expect("read"),
+        b"sealed"
+    );
 
     // Capacity is the storage root's free space, as the disk reading gives it.
     assert_eq!(
@@ -269,8 +347,14 @@ async fn s3_quota_fills_up() {
     );
     let video = VideoId::random().expect("random");
     let chunk = |n| ObjectKey::original_chunk(video, n);
-    storage.put(&chunk(0), pattern(SEALED_CHUNK, 5)).await.expect("first chunk fits");
-    storage.put(&chunk(1), pattern(SEALED_CHUNK, 6)).await.expect("second chunk fits");
+    storage
+        .put(&chunk(0), pattern(SEALED_CHUNK, 5))
+        .await
+        .expect("first chunk fits");
+    storage
+        .put(&chunk(1), pattern(SEALED_CHUNK, 6))
+        .await
+        .expect("second chunk fits");
     assert_eq!(
         storage.capacity().await.expect("capacity"),
         Capacity {
@@ -287,8 +371,14 @@ async fn s3_quota_fills_up() {
 
     // Deleting makes room again.
     storage.delete(&chunk(0)).await.expect("delete");
-    storage.put(&chunk(2), pattern(SEALED_CHUNK, 7)).await.expect("fits again");
-    storage.delete_all(&KeyPrefix::Video(video)).await.expect("clean up");
+    storage
+        .put(&chunk(2), pattern(SEALED_CHUNK, 7))
+        .await
+        .expect("fits again");
+    storage
+        .delete_all(&KeyPrefix::Video(video))
+        .await
+        .expect("clean up");
 }
 
 #[tokio::test]
@@ -298,11 +388,19 @@ async fn s3_refuses_a_wrong_secret_without_printing_it() {
     let right = config.secret_access_key.clone();
     let wrong = format!("{}x", right.as_str());
     config.secret_access_key = Zeroizing::new(wrong.clone());
-    let err = open_s3(config).await.expect_err("a wrong secret is refused");
+    let err = open_s3(config)
+        .await
+        .expect_err("a wrong secret is refused");
     let message = err.to_string();
     assert_eq!(err.kind, StoreErrorKind::Unavailable, "{message}");
-    assert!(message.contains("object storage refused the credentials"), "{message}");
-    assert!(!message.contains(right.as_str()) && !message.contains(&wrong), "{message}");
+    assert!(
+        message.contains("object storage refused the credentials"),
+        "{message}"
+    );
+    assert!(
+        !message.contains(right.as_str()) && !message.contains(&wrong),
+        "{message}"
+    );
 }
 
 /// Needs no object storage: nothing listens at the endpoint.

@@ -58,8 +58,11 @@ pub trait ObjectStorage: Send + Sync + 'static {
 
     /// Bytes `range` of the object, streamed in bounded pieces. A range that is empty or does
     /// not lie within the object is an `OutOfRange` error, found before the stream starts.
-    fn read_range<'a>(&'a self, key: &'a ObjectKey, range: Range<u64>)
-        -> StoreFuture<'a, ByteStream>;
+    fn read_range<'a>(
+        &'a self,
+        key: &'a ObjectKey,
+        range: Range<u64>,
+    ) -> StoreFuture<'a, ByteStream>;
 
     /// The object's length; `None` when there is no such object.
     fn len<'a>(&'a self, key: &'a ObjectKey) -> StoreFuture<'a, Option<u64>>;

@@ -66,7 +66,9 @@ impl ObjectKey {
     pub fn path(&self) -> String {
         let video = &self.video;
         match &self.object {
-            VideoObject::OriginalHeader => format!("{VIDEOS_DIR}/{video}/{ORIGINAL_DIR}/{HEADER_NAME}"),
+            VideoObject::OriginalHeader => {
+                format!("{VIDEOS_DIR}/{video}/{ORIGINAL_DIR}/{HEADER_NAME}")
+            }
             VideoObject::OriginalChunk(n) => {
                 format!("{VIDEOS_DIR}/{video}/{ORIGINAL_DIR}/{n}{SEALED_EXT}")
             }

@@ -228,7 +228,8 @@ impl ObjectStorage for LocalStorage {
     fn put<'a>(&'a self, key: &'a ObjectKey, bytes: Bytes) -> StoreFuture<'a, ()> {
         let (root, target, name) = (self.root.clone(), self.file(key), key.to_string());
         Box::pin(blocking(StoreOp::Write, name.clone(), move || {
-            put_blocking(&root, &target, &bytes).map_err(|e| StoreError::io(StoreOp::Write, name, &e))
+            put_blocking(&root, &target, &bytes)
+                .map_err(|e| StoreError::io(StoreOp::Write, name, &e))
         }))
     }
 
@@ -275,7 +276,8 @@ impl ObjectStorage for LocalStorage {
                     if offset >= end {
                         return Ok(None);
                     }
-                    let want = usize::try_from(end - offset).map_or(READ_PIECE, |n| n.min(READ_PIECE));
+                    let want =
+                        usize::try_from(end - offset).map_or(READ_PIECE, |n| n.min(READ_PIECE));
                     let read_name = name.clone();
                     let piece = blocking(StoreOp::Read, name.clone(), move || {
                         read_at_most(&file, offset, want)
@@ -300,8 +302,10 @@ impl ObjectStorage for LocalStorage {
 
     fn len<'a>(&'a self, key: &'a ObjectKey) -> StoreFuture<'a, Option<u64>> {
         let (path, name) = (self.file(key), key.to_string());
-        Box::pin(blocking(StoreOp::Measure, name.clone(), move || {
-            match fs::metadata(&path) {
+        Box::pin(blocking(
+            StoreOp::Measure,
+            name.clone(),
+            move || match fs::metadata(&path) {
                 Ok(meta) if meta.is_file() => Ok(Some(meta.len())),
                 Ok(_) => Err(StoreError::new(
                     StoreOp::Measure,
@@ -311,8 +315,8 @@ impl ObjectStorage for LocalStorage {
                 )),
                 Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
                 Err(err) => Err(StoreError::io(StoreOp::Measure, name, &err)),
-            }
-        }))
+            },
+        ))
     }
 
     fn list<'a>(&'a self, prefix: &'a KeyPrefix) -> StoreFuture<'a, Vec<Listed>> {

@@ -25,8 +25,8 @@ use tokio::io::AsyncWriteExt;
 use zeroize::Zeroizing;
 
 use super::backend::{
-    ByteStream, Capacity, Created, Listed, ObjectStorage, StoreError, StoreErrorKind,
-    StoreFuture, StoreOp, StoreResult,
+    ByteStream, Capacity, Created, Listed, ObjectStorage, StoreError, StoreErrorKind, StoreFuture,
+    StoreOp, StoreResult,
 };
 use super::key::{KeyPrefix, ObjectKey};
 
@@ -82,7 +82,9 @@ impl S3Config {
                 StoreOp::Open,
                 url,
                 StoreErrorKind::Other,
-                format!("{name} is not set (object storage takes its credentials from the environment)"),
+                format!(
+                    "{name} is not set (object storage takes its credentials from the environment)"
+                ),
             )
         };
         let quota_bytes = match var(QUOTA_VAR) {
@@ -316,7 +318,12 @@ impl S3Storage {
             format!("{}/{rel}", self.location.prefix)
         };
         ObjectPath::parse(&full).map_err(|err| {
-            StoreError::new(op, rel, StoreErrorKind::Other, format!("not a valid key: {err}"))
+            StoreError::new(
+                op,
+                rel,
+                StoreErrorKind::Other,
+                format!("not a valid key: {err}"),
+            )
         })
     }
 
@@ -446,7 +453,8 @@ impl S3Storage {
                 Ok(Created::Created)
             }
             Err(
-                object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. },
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
             ) => Ok(Created::AlreadyThere),
             Err(err) => Err(self.error(StoreOp::Write, key, &err)),
         }
@@ -527,7 +535,9 @@ fn status_in(text: &str) -> Option<u16> {
 fn storage_full(text: &str) -> bool {
     status_in(text) == Some(507)
         || s3_code(text).is_some_and(|code| {
-            code.contains("StorageFull") || code.contains("QuotaExceeded") || code == "EntityTooLarge"
+            code.contains("StorageFull")
+                || code.contains("QuotaExceeded")
+                || code == "EntityTooLarge"
         })
 }
 
@@ -744,8 +754,12 @@ mod tests {
         let full = "Server returned non-2xx status code: 507 Insufficient Storage: <Error><Code>XMinioStorageFull</Code></Error>";
         assert!(storage_full(full));
         assert_eq!(s3_code(full), Some("XMinioStorageFull"));
-        assert!(server_error("Server returned non-2xx status code: 503 Service Unavailable: "));
-        assert!(!storage_full("Server returned non-2xx status code: 500 Internal Server Error: "));
+        assert!(server_error(
+            "Server returned non-2xx status code: 503 Service Unavailable: "
+        ));
+        assert!(!storage_full(
+            "Server returned non-2xx status code: 500 Internal Server Error: "
+        ));
         assert_eq!(scrub("a SECRET b", "SECRET"), "a [secret] b");
     }
 }

@@ -47,8 +47,10 @@ pub trait ObjectStorage: Send + Sync + 'static {
     /// Writes the whole object, atomically and durably replacing what was there.
     fn put<'a>(&'a self, key: &'a ObjectKey, bytes: Bytes) -> StoreFuture<'a, ()>;
 
-    /// Writes the object only if there is none under the key (atomically: of two concurrent
-    /// callers, exactly one creates it).
+    /// Writes the object only if there is none under the key. Atomic on the local backend and on
+    /// object storage that honours `If-None-Match: *` (of two concurrent callers, exactly one
+    /// creates it); where the store ignores that header (Garage) it is check-then-write, so
+    /// callers that may race on one key must serialize (docs/decisions.md, "Object storage").
     fn put_if_absent<'a>(&'a self, key: &'a ObjectKey, bytes: Bytes) -> StoreFuture<'a, Created>;
 
     /// Stores the local file `from` (e.g. a rendition made in `tmp/`) as the object, streamed,

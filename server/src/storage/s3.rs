@@ -437,6 +437,11 @@ impl S3Storage {
 
     async fn put_opts(&self, key: &ObjectKey, bytes: Bytes, mode: PutMode) -> StoreResult<Created> {
         let len = bytes.len() as u64;
+        // Some stores ignore `If-None-Match: *` on PUT (Garage 2.5 does) and would replace the
+        // object: look first, so a create after a create is always seen (docs/decisions.md).
+        if matches!(mode, PutMode::Create) && self.len(key).await?.is_some() {
+            return Ok(Created::AlreadyThere);
+        }
         self.ensure_room(key, len).await?;
         let path = self.object_path(&key.path(), StoreOp::Write)?;
         let options = PutOptions {

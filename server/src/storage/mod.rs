@@ -3,9 +3,13 @@
 //!
 //! Every location is built from a parsed `VideoId` and fixed names, never from request input.
 
+mod backend;
 mod disk;
 mod fs;
+mod key;
+mod local;
 mod object;
+mod s3;
 
 use std::io;
 
@@ -14,6 +18,15 @@ use cloister_shared::VideoId;
 pub use disk::{DiskSpace, FixedDiskSpace, SettableDiskSpace, StatvfsDiskSpace};
 pub use fs::{FsStorage, ORIGINAL_FILE, PARTIAL_FILE};
 pub use object::{RenditionId, StoredObject};
+
+// The async object storage interface and its backends; callers move to it from `VideoStorage`.
+pub use backend::{
+    ByteStream, Capacity, Created, Listed, ObjectStorage, StoreError, StoreErrorKind, StoreFuture,
+    StoreOp, StoreResult,
+};
+pub use key::{KeyPrefix, ObjectKey, VideoObject};
+pub use local::LocalStorage;
+pub use s3::{S3Config, S3Location, S3Storage};
 
 use std::path::Path;
 

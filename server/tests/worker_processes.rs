@@ -41,7 +41,7 @@ async fn jobs(db: &Db) -> Vec<(i64, String, i64, Option<String>)> {
 /// The pid in a worker id `<host>:<pid>:<instance>:<n>` (jobs::holders).
 fn pid_of(worker: &str) -> u32 {
     worker
-        .rsplitn(4, ':')
+        .rsplit(':')
         .nth(2)
         .and_then(|pid| pid.parse().ok())
         .unwrap_or_else(|| panic!("no pid in worker id {worker}"))

@@ -25,9 +25,10 @@
 //!
 //! Runs alternate over the process counts (1, 4, 1, 4, ...), each on a fresh queue; the table
 //! gives the median jobs/s of each count, its ratio to the first count's median, and the p50/p99
-//! of one claim (`pick` + `claim_picked`) over all runs. Times are wall clock on whatever else the
-//! machine runs, so the cores and the 1/5/15-minute load averages are printed beside them; nothing
-//! asserts on speed.
+//! of one claim (`pick` + `claim_picked`) over all runs. Each run also reports the CPU time its
+//! worker processes and the PostgreSQL cluster used (per job in the table), and how busy the whole
+//! machine was. Times are wall clock on whatever else the machine runs, so the cores and the
+//! 1/5/15-minute load averages are printed beside them; nothing asserts on speed.
 //!
 //! The library is SQLite unless `--postgres-admin` / `CLOISTER_BENCH_POSTGRES` names an admin URL
 //! of a PostgreSQL cluster where it may create (and afterwards drop) one database per run
@@ -131,6 +132,13 @@ async fn main() -> anyhow::Result<()> {
                 result.lost,
                 result.load_before,
             );
+            println!(
+                "  CPU: worker processes {:.2} s, PostgreSQL {:.2} s; the machine busy {:.2} of \
+                 {cores} cores (everything on it)",
+                result.cpu.workers,
+                result.cpu.postgres,
+                result.cpu.machine_busy / result.cpu.machine_wall.max(1e-9) * cores as f64,
+            );
             for problem in &result.problems {
                 println!("  CHECK FAILED: {problem}");
                 failures.push(format!("{label}: {problem}"));
@@ -162,6 +170,7 @@ struct RunResult {
     bookkeeping: Vec<Duration>,
     finish: Vec<Duration>,
     load_before: String,
+    cpu: Cpu,
     problems: Vec<String>,
 }
 
@@ -187,10 +196,12 @@ async fn one_run(args: &Args, run: u32, processes: u32) -> anyhow::Result<RunRes
     let fill_secs = filled.elapsed().as_secs_f64();
 
     let load_before = load_average()?;
+    let postmaster = postmaster_of(&state.db).await?;
     let mut children = Vec::new();
     for index in 0..processes {
         children.push(ChildProcess::start(index, dir.path(), url.as_deref()).await?);
     }
+    let cpu_before = Cpu::now(postmaster)?;
     let go = SystemTime::now();
     for child in &mut children {
         child.go().await?;
@@ -199,6 +210,12 @@ async fn one_run(args: &Args, run: u32, processes: u32) -> anyhow::Result<RunRes
     for child in children {
         reports.push(child.report().await?);
     }
+    // Lets the postmaster reap the exited children's backends, whose time it then counts.
+    if postmaster.is_some() {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let mut cpu = Cpu::now(postmaster)?.since(&cpu_before);
+    cpu.workers = reports.iter().map(|r| r.cpu_seconds).sum();
     let last_end = reports
         .iter()
         .map(|r| r.ended)
@@ -223,6 +240,7 @@ async fn one_run(args: &Args, run: u32, processes: u32) -> anyhow::Result<RunRes
         bookkeeping: reports.iter().flat_map(|r| r.bookkeeping.clone()).collect(),
         finish: reports.iter().flat_map(|r| r.finish.clone()).collect(),
         load_before,
+        cpu,
         problems,
     })
 }
@@ -463,6 +481,7 @@ struct Report {
     not_finished: u64,
     recovered: u64,
     ended: SystemTime,
+    cpu_seconds: f64,
     claim: Vec<Duration>,
     bookkeeping: Vec<Duration>,
     finish: Vec<Duration>,
@@ -486,6 +505,7 @@ impl Report {
             "not_finished": self.not_finished,
             "recovered": self.recovered,
             "ended_ns": u64::try_from(ended.as_nanos())?,
+            "cpu_seconds": self.cpu_seconds,
             "claim_us": micros(&self.claim),
             "bookkeeping_us": micros(&self.bookkeeping),
             "finish_us": micros(&self.finish),
@@ -525,6 +545,7 @@ impl Report {
             not_finished: number("not_finished")?,
             recovered: number("recovered")?,
             ended: SystemTime::UNIX_EPOCH + Duration::from_nanos(number("ended_ns")?),
+            cpu_seconds: v["cpu_seconds"].as_f64().context("no cpu_seconds")?,
             claim: durations("claim_us")?,
             bookkeeping: durations("bookkeeping_us")?,
             finish: durations("finish_us")?,
@@ -602,6 +623,7 @@ async fn child(index: u32, data: &Path) -> anyhow::Result<()> {
     })
     .await??;
     ensure!(go.trim() == "go", "expected go, read {go:?}");
+    let cpu_at_go = own_cpu_seconds();
 
     let mut report = Report {
         worker: worker.clone(),
@@ -611,6 +633,7 @@ async fn child(index: u32, data: &Path) -> anyhow::Result<()> {
         not_finished: 0,
         recovered: 0,
         ended: SystemTime::now(),
+        cpu_seconds: 0.0,
         claim: Vec::new(),
         bookkeeping: Vec::new(),
         finish: Vec::new(),
@@ -643,6 +666,7 @@ async fn child(index: u32, data: &Path) -> anyhow::Result<()> {
         }
     }
     report.ended = SystemTime::now();
+    report.cpu_seconds = own_cpu_seconds() - cpu_at_go;
     state.db.close().await;
     say(&report.to_json()?.to_string())
 }
@@ -760,6 +784,130 @@ async fn check(db: &Db, jobs: &[i64], reports: &[Report]) -> anyhow::Result<Vec<
     Ok(problems)
 }
 
+/// CPU time spent so far, in seconds: by the PostgreSQL cluster (the postmaster, its live
+/// children, and through the postmaster's `cutime` the backends that have ended), and by the
+/// whole machine (busy and all jiffies of `/proc/stat`, all cores). The worker processes' own
+/// time, from "go" to the empty queue, comes in their reports.
+#[derive(Debug, Clone, Default)]
+struct Cpu {
+    workers: f64,
+    postgres: f64,
+    machine_busy: f64,
+    machine_wall: f64,
+}
+
+impl Cpu {
+    fn now(postmaster: Option<u32>) -> anyhow::Result<Self> {
+        let ticks = clock_ticks();
+        let (busy, all) = machine_jiffies()?;
+        let postgres = match postmaster {
+            Some(pid) => postgres_jiffies(pid)? as f64 / ticks,
+            None => 0.0,
+        };
+        Ok(Self {
+            workers: 0.0,
+            postgres,
+            machine_busy: busy as f64 / ticks,
+            machine_wall: all as f64 / ticks,
+        })
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            workers: self.workers - before.workers,
+            postgres: self.postgres - before.postgres,
+            machine_busy: self.machine_busy - before.machine_busy,
+            machine_wall: self.machine_wall - before.machine_wall,
+        }
+    }
+}
+
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf reads a constant of the system.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 {
+        ticks as f64
+    } else {
+        100.0
+    }
+}
+
+/// User and system time of this process, all its threads.
+fn own_cpu_seconds() -> f64 {
+    // SAFETY: getrusage only fills in the struct it is given, which is plain data.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// (busy, all) jiffies of every core since boot, from the `cpu` line of `/proc/stat`.
+fn machine_jiffies() -> anyhow::Result<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").context("cannot read /proc/stat")?;
+    let line = stat.lines().next().context("an empty /proc/stat")?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let all: u64 = fields.iter().sum();
+    // idle and iowait
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    Ok((all - idle, all))
+}
+
+/// (ppid, utime + stime + cutime + cstime) of a process, from `/proc/<pid>/stat`.
+fn process_jiffies(pid: u32) -> Option<(u32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name in brackets: state, ppid, ... utime is the 14th field of the line.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ppid = fields.get(1)?.parse().ok()?;
+    let times = fields
+        .get(11..15)?
+        .iter()
+        .map(|f| f.parse::<u64>().unwrap_or(0))
+        .sum();
+    Some((ppid, times))
+}
+
+/// CPU jiffies of the cluster whose postmaster is `postmaster`: its own, and its children's, live
+/// or reaped.
+fn postgres_jiffies(postmaster: u32) -> anyhow::Result<u64> {
+    let mut total = process_jiffies(postmaster)
+        .context("the PostgreSQL postmaster is gone")?
+        .1;
+    for entry in std::fs::read_dir("/proc").context("cannot read /proc")? {
+        let Some(pid) = entry?.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        if let Some((ppid, times)) = process_jiffies(pid) {
+            if ppid == postmaster {
+                total += times;
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// On PostgreSQL on this machine, the postmaster's pid: the parent of this connection's backend.
+async fn postmaster_of(db: &Db) -> anyhow::Result<Option<u32>> {
+    if cloister::db::backend(db) != Backend::Postgres {
+        return Ok(None);
+    }
+    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(db)
+        .await?;
+    Ok(u32::try_from(backend)
+        .ok()
+        .and_then(process_jiffies)
+        .map(|(ppid, _)| ppid))
+}
+
 /// `/proc/loadavg`'s 1, 5 and 15-minute averages.
 fn load_average() -> anyhow::Result<String> {
     let raw = std::fs::read_to_string("/proc/loadavg").context("cannot read /proc/loadavg")?;
@@ -795,10 +943,11 @@ fn print_table(args: &Args, results: &HashMap<u32, Vec<RunResult>>) {
         .map_or(f64::NAN, |runs| median(&rate_of(runs)));
     println!(
         "\n| Processes | Jobs/s, median of {} | Jobs/s, each run | Ratio to {baseline} | Claim p50 ms | \
-         Claim p99 ms | Bookkeeping p50 ms | Finish p50 ms | Lost claims |",
+         Claim p99 ms | Bookkeeping p50 ms | Finish p50 ms | Lost claims | Worker CPU ms/job | \
+         PostgreSQL CPU ms/job |",
         args.runs
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut seen = HashSet::new();
     for &processes in &args.processes {
         if !seen.insert(processes) {
@@ -813,7 +962,7 @@ fn print_table(args: &Args, results: &HashMap<u32, Vec<RunResult>>) {
         };
         let claim = all(|r| &r.claim);
         println!(
-            "| {processes} | {:.1} | {} | {:.2} | {:.3} | {:.3} | {:.3} | {:.3} | {} |",
+            "| {processes} | {:.1} | {} | {:.2} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {:.3} | {:.3} |",
             median(&rates),
             rates
                 .iter()
@@ -826,6 +975,8 @@ fn print_table(args: &Args, results: &HashMap<u32, Vec<RunResult>>) {
             percentile_ms(&all(|r| &r.bookkeeping), 0.5),
             percentile_ms(&all(|r| &r.finish), 0.5),
             runs.iter().map(|r| r.lost).sum::<u64>(),
+            per_job_ms(args, runs, |cpu| cpu.workers),
+            per_job_ms(args, runs, |cpu| cpu.postgres),
         );
     }
     // The same ratio run by run: each pair measured minutes apart at most, under the same load.
@@ -845,6 +996,15 @@ fn print_table(args: &Args, results: &HashMap<u32, Vec<RunResult>>) {
             );
         }
     }
+}
+
+/// The median over runs of CPU seconds (as `f` picks them) per job, in ms.
+fn per_job_ms(args: &Args, runs: &[RunResult], f: fn(&Cpu) -> f64) -> f64 {
+    let per_job: Vec<f64> = runs
+        .iter()
+        .map(|r| f(&r.cpu) * 1e3 / f64::from(args.jobs))
+        .collect();
+    median(&per_job)
 }
 
 fn rate_of(runs: &[RunResult]) -> Vec<f64> {

@@ -352,16 +352,8 @@ impl S3Storage {
                 (StoreErrorKind::NotFound, "no such object".to_owned())
             }
             object_store::Error::Unauthenticated { .. }
-            | object_store::Error::PermissionDenied { .. } => (
-                StoreErrorKind::Unavailable,
-                format!(
-                    "object storage refused the credentials for {} at {} (check {ACCESS_KEY_VAR} \
-                     and {SECRET_KEY_VAR}){}",
-                    self.location,
-                    self.endpoint,
-                    s3_code(&text).map(|c| format!(": {c}")).unwrap_or_default()
-                ),
-            ),
+            | object_store::Error::PermissionDenied { .. } => self.refused(&text),
+            _ if credentials_refused(&text) => self.refused(&text),
             _ if unreachable(err) => (
                 StoreErrorKind::Unavailable,
                 format!("cannot reach object storage at {}: {text}", self.endpoint),
@@ -377,6 +369,20 @@ impl S3Storage {
             _ => (StoreErrorKind::Other, text),
         };
         StoreError::new(op, key, kind, detail)
+    }
+
+    /// The credentials were refused (a kind of unavailability: nothing works until they change).
+    fn refused(&self, text: &str) -> (StoreErrorKind, String) {
+        (
+            StoreErrorKind::Unavailable,
+            format!(
+                "object storage refused the credentials for {} at {} (check {ACCESS_KEY_VAR} \
+                 and {SECRET_KEY_VAR}){}",
+                self.location,
+                self.endpoint,
+                s3_code(text).map(|c| format!(": {c}")).unwrap_or_default()
+            ),
+        )
     }
 
     /// Bytes stored under the prefix: all of them, including names that are not Cloister's.
@@ -543,6 +549,19 @@ fn storage_full(text: &str) -> bool {
             code.contains("StorageFull")
                 || code.contains("QuotaExceeded")
                 || code == "EntityTooLarge"
+        })
+}
+
+/// 401 or 403, or an S3 code that says the key or its signature is wrong. object_store maps only
+/// some requests' refusals to its own variants; a refused listing reaches us as a generic error
+/// (seen with Garage 2.5: "403 Forbidden … AccessDenied … Invalid signature").
+fn credentials_refused(text: &str) -> bool {
+    matches!(status_in(text), Some(401 | 403))
+        || s3_code(text).is_some_and(|code| {
+            matches!(
+                code,
+                "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"
+            )
         })
 }
 
@@ -764,6 +783,12 @@ mod tests {
         ));
         assert!(!storage_full(
             "Server returned non-2xx status code: 500 Internal Server Error: "
+        ));
+        assert!(credentials_refused(
+            "Server returned non-2xx status code: 403 Forbidden: <?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Forbidden: Invalid signature</Message></Error>"
+        ));
+        assert!(!credentials_refused(
+            "Server returned non-2xx status code: 404 Not Found: <Error><Code>NoSuchBucket</Code></Error>"
         ));
         assert_eq!(scrub("a SECRET b", "SECRET"), "a [secret] b");
     }
